@@ -1,0 +1,119 @@
+#include "ledger/entries.h"
+
+#include "base/encoding.h"
+#include "ledger/limits.h"
+
+namespace corridor::ledger {
+
+void encode_account_key(const AccountId& id, Bytes& out) {
+  Writer w(out);
+  w.u8(static_cast<uint8_t>(EntryKind::account));
+  w.fixed(id);
+}
+
+void encode_asset_key(const AssetId& id, Bytes& out) {
+  Writer w(out);
+  w.u8(static_cast<uint8_t>(EntryKind::asset));
+  w.fixed(id.issuer);
+  w.short_string(id.code.str());
+}
+
+void encode_holding_key(const AccountId& holder, const AssetId& asset, Bytes& out) {
+  Writer w(out);
+  w.u8(static_cast<uint8_t>(EntryKind::holding));
+  w.fixed(holder);
+  w.fixed(asset.issuer);
+  w.short_string(asset.code.str());
+}
+
+void encode_account_value(const AccountEntry& a, Bytes& out) {
+  Writer w(out);
+  w.u8(static_cast<uint8_t>(a.signers.size()));
+  for (const auto& s : a.signers) {
+    w.fixed(s.key);
+    w.u16(s.weight);
+  }
+  w.u16(a.threshold);
+}
+
+void encode_asset_value(const AssetEntry& a, Bytes& out) {
+  Writer w(out);
+  w.u8(a.scale);
+  w.u8(a.flags);
+  w.i64(a.supply);
+}
+
+void encode_holding_value(const HoldingEntry& h, Bytes& out) {
+  Writer w(out);
+  w.i64(h.balance);
+  w.i64(h.limit);
+  w.u8(h.flags);
+}
+
+namespace {
+bool read_code(Reader& r, AssetCode& code) {
+  std::string text;
+  if (!r.short_string(text)) return false;
+  auto parsed = AssetCode::parse(text);
+  if (!parsed.ok()) return r.fail(parsed.status().message());
+  code = *parsed;
+  return true;
+}
+}  // namespace
+
+Result<EntryKey> decode_entry_key(ByteView key) {
+  Reader r(key);
+  EntryKey k{};
+  uint8_t kind;
+  if (!r.u8(kind)) return r.status("entry key");
+  k.kind = static_cast<EntryKind>(kind);
+  switch (k.kind) {
+    case EntryKind::account:
+      r.fixed(k.account);
+      break;
+    case EntryKind::asset:
+      r.fixed(k.asset.issuer) && read_code(r, k.asset.code);
+      break;
+    case EntryKind::holding:
+      r.fixed(k.account) && r.fixed(k.asset.issuer) && read_code(r, k.asset.code);
+      break;
+    default:
+      r.fail("unknown entry kind " + std::to_string(kind));
+  }
+  CORRIDOR_RETURN_IF_ERROR(r.finish("entry key"));
+  return k;
+}
+
+Result<AccountEntry> decode_account_value(const AccountId& id, ByteView value) {
+  Reader r(value);
+  AccountEntry a;
+  a.id = id;
+  uint8_t count = 0;
+  if (r.u8(count) && count > signers_max) r.fail("too many signers");
+  if (r.ok()) {
+    a.signers.resize(count);
+    for (auto& s : a.signers) r.fixed(s.key) && r.u16(s.weight);
+    r.u16(a.threshold);
+  }
+  CORRIDOR_RETURN_IF_ERROR(r.finish("account entry"));
+  return a;
+}
+
+Result<AssetEntry> decode_asset_value(const AssetId& id, ByteView value) {
+  Reader r(value);
+  AssetEntry a;
+  a.id = id;
+  r.u8(a.scale) && r.u8(a.flags) && r.i64(a.supply);
+  CORRIDOR_RETURN_IF_ERROR(r.finish("asset entry"));
+  return a;
+}
+
+Result<HoldingEntry> decode_holding_value(ByteView value) {
+  Reader r(value);
+  HoldingEntry h;
+  r.i64(h.balance) && r.i64(h.limit) && r.u8(h.flags);
+  CORRIDOR_RETURN_IF_ERROR(r.finish("holding entry"));
+  return h;
+}
+
+}  // namespace corridor::ledger

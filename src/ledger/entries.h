@@ -1,0 +1,71 @@
+// Ledger entries (accounts, assets, holdings) and their canonical key and value encodings.
+// The same bytes are hashed into the state tree and written to storage, so a node that loads
+// its state from disk recomputes exactly the committed state root.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "base/amount.h"
+#include "base/asset_code.h"
+#include "base/bytes.h"
+#include "base/keys.h"
+#include "base/status.h"
+#include "ledger/operation.h"
+
+namespace corridor::ledger {
+
+enum class EntryKind : uint8_t { account = 1, asset = 2, holding = 3 };
+
+inline constexpr uint8_t holding_flag_authorized = 1 << 0;
+inline constexpr uint8_t holding_flag_frozen = 1 << 1;
+
+struct AccountEntry {
+  AccountId id;
+  std::vector<SignerEntry> signers;
+  uint16_t threshold = 1;
+  // Indices of the assets this account holds, in the order opened. Derived, not encoded.
+  std::vector<uint32_t> holding_assets;
+  bool dirty = false;
+};
+
+struct AssetEntry {
+  AssetId id;
+  uint8_t scale = 0;
+  uint8_t flags = 0;
+  Amount supply = 0;
+  // Index of the issuer's account. Derived, not encoded.
+  uint32_t issuer_index = 0;
+  bool dirty = false;
+};
+
+struct HoldingEntry {
+  Amount balance = 0;
+  Amount limit = 0;
+  uint8_t flags = 0;
+  bool dirty = false;
+
+  bool authorized() const { return (flags & holding_flag_authorized) != 0; }
+  bool frozen() const { return (flags & holding_flag_frozen) != 0; }
+};
+
+void encode_account_key(const AccountId& id, Bytes& out);
+void encode_asset_key(const AssetId& id, Bytes& out);
+void encode_holding_key(const AccountId& holder, const AssetId& asset, Bytes& out);
+
+void encode_account_value(const AccountEntry& a, Bytes& out);
+void encode_asset_value(const AssetEntry& a, Bytes& out);
+void encode_holding_value(const HoldingEntry& h, Bytes& out);
+
+// A decoded entry key: which kind, and the ids it names.
+struct EntryKey {
+  EntryKind kind;
+  AccountId account;  // The account, or the holder of a holding.
+  AssetId asset;      // For assets and holdings.
+};
+Result<EntryKey> decode_entry_key(ByteView key);
+Result<AccountEntry> decode_account_value(const AccountId& id, ByteView value);
+Result<AssetEntry> decode_asset_value(const AssetId& id, ByteView value);
+Result<HoldingEntry> decode_holding_value(ByteView value);
+
+}  // namespace corridor::ledger

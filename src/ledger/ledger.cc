@@ -1,0 +1,571 @@
+#include "ledger/ledger.h"
+
+#include <algorithm>
+
+#include "ledger/limits.h"
+
+namespace corridor::ledger {
+
+ResultCode TxOutcome::op_result(uint32_t i) const {
+  if (code == ResultCode::ok) return ResultCode::ok;
+  if (code == ResultCode::tx_failed && i == op_index) return op_code;
+  return ResultCode::not_applied;
+}
+
+bool verify_holding_proof(const Hash256& state_root, const HoldingProof& proof) {
+  auto key = decode_entry_key(proof.entry_key);
+  if (!key.ok() || key->kind != EntryKind::holding) return false;
+  if (!decode_holding_value(proof.entry_value).ok()) return false;
+  return verify_merkle_proof(state_root, sha256(proof.entry_key), sha256(proof.entry_value),
+                             proof.proof);
+}
+
+// --- Lookups ------------------------------------------------------------------------------
+
+std::optional<uint32_t> Ledger::find_account(const AccountId& id) const {
+  auto it = account_index_.find(id);
+  if (it == account_index_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<uint32_t> Ledger::find_asset(const AssetId& id) const {
+  if (asset_cache_ && asset_cache_->first == id) return asset_cache_->second;
+  auto it = asset_index_.find(id);
+  if (it == asset_index_.end()) return std::nullopt;
+  asset_cache_.emplace(id, it->second);
+  return it->second;
+}
+
+HoldingEntry* Ledger::find_holding(uint32_t account, uint32_t asset) {
+  auto it = holdings_.find(holding_key(account, asset));
+  return it == holdings_.end() ? nullptr : &it->second;
+}
+
+const AccountEntry* Ledger::account(const AccountId& id) const {
+  auto i = find_account(id);
+  return i ? &accounts_[*i] : nullptr;
+}
+
+const AssetEntry* Ledger::asset(const AssetId& id) const {
+  auto it = asset_index_.find(id);
+  return it == asset_index_.end() ? nullptr : &assets_[it->second];
+}
+
+const HoldingEntry* Ledger::holding(const AccountId& holder, const AssetId& asset_id) const {
+  auto a = find_account(holder);
+  auto s = asset_index_.find(asset_id);
+  if (!a || s == asset_index_.end()) return nullptr;
+  auto it = holdings_.find(holding_key(*a, s->second));
+  return it == holdings_.end() ? nullptr : &it->second;
+}
+
+std::vector<HoldingView> Ledger::holdings_of(const AccountId& holder) const {
+  std::vector<HoldingView> out;
+  auto a = find_account(holder);
+  if (!a) return out;
+  for (uint32_t asset_index : accounts_[*a].holding_assets) {
+    auto it = holdings_.find(holding_key(*a, asset_index));
+    CORRIDOR_ASSERT(it != holdings_.end());
+    out.push_back({assets_[asset_index].id, it->second});
+  }
+  // Internal indices differ between a node that never restarted and one that loaded its state,
+  // so listings are ordered by asset id, which is the same everywhere.
+  std::sort(out.begin(), out.end(),
+            [](const HoldingView& x, const HoldingView& y) { return x.asset < y.asset; });
+  return out;
+}
+
+void Ledger::mark_dirty(AccountEntry& a, uint32_t index) {
+  if (!a.dirty) {
+    a.dirty = true;
+    dirty_accounts_.push_back(index);
+  }
+}
+void Ledger::mark_dirty(AssetEntry& a, uint32_t index) {
+  if (!a.dirty) {
+    a.dirty = true;
+    dirty_assets_.push_back(index);
+  }
+}
+void Ledger::mark_dirty(HoldingEntry& h, HoldingKey key) {
+  if (!h.dirty) {
+    h.dirty = true;
+    dirty_holdings_.push_back(key);
+  }
+}
+
+// --- Blocks -------------------------------------------------------------------------------
+
+void Ledger::begin_block(uint64_t height) {
+  CORRIDOR_ASSERT_MSG(height > height_ || (height == 0 && height_ == 0),
+                      "blocks are applied in increasing height");
+  height_ = height;
+  // A transaction whose window ended below this height can no longer be applied, so its id
+  // need not be remembered for replay protection any more.
+  while (!replay_by_height_.empty() && replay_by_height_.begin()->first < height) {
+    auto node = replay_by_height_.extract(replay_by_height_.begin());
+    for (const Hash256& id : node.mapped()) {
+      replay_ids_.erase(id);
+      ids_expired_.push_back({node.key(), id});
+    }
+  }
+}
+
+ResultCode Ledger::precheck(const Transaction& tx) const {
+  if (tx.valid_until_height < height_) return ResultCode::tx_expired;
+  if (tx.valid_until_height - height_ > tx_validity_blocks_max)
+    return ResultCode::tx_validity_too_long;
+  if (replay_ids_.contains(tx.id)) return ResultCode::tx_duplicate;
+  if (const auto* create = std::get_if<CreateAccountOp>(&tx.ops.front())) {
+    // The new account has no signer list yet: the key being registered must sign.
+    bool signed_by_key = std::any_of(tx.signatures.begin(), tx.signatures.end(),
+                                     [&](const TxSignature& s) { return s.key == create->public_key; });
+    return signed_by_key && tx.signatures.size() == 1 ? ResultCode::ok
+                                                      : ResultCode::tx_unknown_signer;
+  }
+  auto source = find_account(tx.source);
+  if (!source) return ResultCode::tx_source_not_found;
+  const AccountEntry& acct = accounts_[*source];
+  uint32_t weight = 0;
+  for (const auto& sig : tx.signatures) {
+    auto it = std::find_if(acct.signers.begin(), acct.signers.end(),
+                           [&](const SignerEntry& s) { return s.key == sig.key; });
+    if (it == acct.signers.end()) return ResultCode::tx_unknown_signer;
+    weight += it->weight;
+  }
+  return weight >= acct.threshold ? ResultCode::ok : ResultCode::tx_insufficient_signatures;
+}
+
+TxOutcome Ledger::apply(const Transaction& tx) {
+  TxOutcome out;
+  CORRIDOR_ASSERT(!tx.ops.empty());
+  out.code = precheck(tx);
+  if (out.code != ResultCode::ok) return out;
+
+  journal_.clear();
+  if (const auto* create = std::get_if<CreateAccountOp>(&tx.ops.front())) {
+    out.op_code = op_create_account(*create, tx.source, journal_);
+    if (out.op_code != ResultCode::ok) out.code = ResultCode::tx_failed;
+  } else {
+    uint32_t source = *find_account(tx.source);
+    for (uint32_t i = 0; i < tx.ops.size(); ++i) {
+      ResultCode c = apply_op(tx.ops[i], source, journal_);
+      if (c != ResultCode::ok) {
+        rollback(journal_);
+        out.code = ResultCode::tx_failed;
+        out.op_index = i;
+        out.op_code = c;
+        break;
+      }
+    }
+  }
+  // Applied or failed, the id is consumed: resubmitting it answers tx_duplicate, and the
+  // node reports the original outcome.
+  replay_ids_.insert(tx.id);
+  replay_by_height_[tx.valid_until_height].push_back(tx.id);
+  ids_added_.push_back({tx.valid_until_height, tx.id});
+  return out;
+}
+
+ResultCode Ledger::apply_op(const Operation& op, uint32_t source, Journal& j) {
+  switch (op_type(op)) {
+    case OpType::create_account:
+      // check_stateless admits create_account only as the sole operation.
+      return ResultCode::op_create_account_not_first;
+    case OpType::set_signers:
+      return op_set_signers(std::get<SetSignersOp>(op), source, j);
+    case OpType::create_asset:
+      return op_create_asset(std::get<CreateAssetOp>(op), source, j);
+    case OpType::open_holding:
+      return op_open_holding(std::get<OpenHoldingOp>(op), source, j);
+    case OpType::authorize_holding: {
+      const auto& o = std::get<AuthorizeHoldingOp>(op);
+      return op_set_holding_flag(o.holder, o.code, source, holding_flag_authorized, o.authorized,
+                                 j);
+    }
+    case OpType::freeze_holding: {
+      const auto& o = std::get<FreezeHoldingOp>(op);
+      return op_set_holding_flag(o.holder, o.code, source, holding_flag_frozen, o.frozen, j);
+    }
+    case OpType::issue: {
+      const auto& o = std::get<IssueOp>(op);
+      auto asset_index = find_asset(AssetId{o.code, accounts_[source].id});
+      if (!asset_index) return ResultCode::op_asset_not_found;
+      return op_issue(source, *asset_index, o.to, o.amount, j);
+    }
+    case OpType::redeem: {
+      const auto& o = std::get<RedeemOp>(op);
+      if (o.amount <= 0) return ResultCode::op_invalid_amount;
+      auto asset_index = find_asset(o.asset);
+      if (!asset_index) return ResultCode::op_asset_not_found;
+      if (assets_[*asset_index].issuer_index == source) return ResultCode::op_issuer_cannot_hold;
+      return op_redeem(source, *asset_index, o.amount, j);
+    }
+    case OpType::transfer:
+      return op_transfer(std::get<TransferOp>(op), source, j);
+    case OpType::clawback:
+      return op_clawback(std::get<ClawbackOp>(op), source, j);
+  }
+  return ResultCode::tx_malformed;
+}
+
+void Ledger::rollback(Journal& j) {
+  for (auto it = j.entries.rbegin(); it != j.entries.rend(); ++it) {
+    switch (it->kind) {
+      case Journal::Kind::holding_changed: {
+        auto h = holdings_.find(it->key);
+        CORRIDOR_ASSERT(h != holdings_.end());
+        h->second = it->old_holding;
+        break;
+      }
+      case Journal::Kind::holding_created:
+        holdings_.erase(it->key);
+        break;
+      case Journal::Kind::holding_listed:
+        CORRIDOR_ASSERT(!accounts_[it->index].holding_assets.empty());
+        accounts_[it->index].holding_assets.pop_back();
+        break;
+      case Journal::Kind::account_created:
+        CORRIDOR_ASSERT(it->index + 1 == accounts_.size());
+        account_index_.erase(accounts_.back().id);
+        accounts_.pop_back();
+        break;
+      case Journal::Kind::asset_created:
+        CORRIDOR_ASSERT(it->index + 1 == assets_.size());
+        asset_index_.erase(assets_.back().id);
+        assets_.pop_back();
+        asset_cache_.reset();
+        break;
+      case Journal::Kind::asset_supply_changed:
+        assets_[it->index].supply = it->old_supply;
+        break;
+      case Journal::Kind::account_signers_changed: {
+        auto& old = j.old_signers.back();
+        accounts_[it->index].signers = std::move(old.first);
+        accounts_[it->index].threshold = old.second;
+        j.old_signers.pop_back();
+        break;
+      }
+    }
+  }
+  j.clear();
+}
+
+StateDelta Ledger::end_block() {
+  StateDelta d;
+  d.changes.reserve(dirty_accounts_.size() + dirty_assets_.size() + dirty_holdings_.size());
+  auto emit = [&](Bytes key, Bytes value) {
+    tree_.put(sha256(key), sha256(value));
+    d.changes.push_back({std::move(key), std::move(value)});
+  };
+  // Entries rolled back within the block may still be listed; an index past the end or a
+  // cleared dirty flag means there is nothing to write.
+  for (uint32_t i : dirty_accounts_) {
+    if (i >= accounts_.size() || !accounts_[i].dirty) continue;
+    AccountEntry& a = accounts_[i];
+    a.dirty = false;
+    Bytes key, value;
+    encode_account_key(a.id, key);
+    encode_account_value(a, value);
+    emit(std::move(key), std::move(value));
+  }
+  for (uint32_t i : dirty_assets_) {
+    if (i >= assets_.size() || !assets_[i].dirty) continue;
+    AssetEntry& a = assets_[i];
+    a.dirty = false;
+    Bytes key, value;
+    encode_asset_key(a.id, key);
+    encode_asset_value(a, value);
+    emit(std::move(key), std::move(value));
+  }
+  for (HoldingKey k : dirty_holdings_) {
+    auto it = holdings_.find(k);
+    if (it == holdings_.end() || !it->second.dirty) continue;
+    it->second.dirty = false;
+    Bytes key, value;
+    encode_holding_key(accounts_[k >> 32].id, assets_[k & 0xffffffffu].id, key);
+    encode_holding_value(it->second, value);
+    emit(std::move(key), std::move(value));
+  }
+  dirty_accounts_.clear();
+  dirty_assets_.clear();
+  dirty_holdings_.clear();
+  d.ids_added = std::move(ids_added_);
+  d.ids_expired = std::move(ids_expired_);
+  ids_added_.clear();
+  ids_expired_.clear();
+  return d;
+}
+
+// --- Operations ---------------------------------------------------------------------------
+
+ResultCode Ledger::op_create_account(const CreateAccountOp& op, const AccountId& source_id,
+                                     Journal& j) {
+  if (account_id_from_public_key(op.public_key) != source_id) return ResultCode::op_key_mismatch;
+  if (account_index_.contains(source_id)) return ResultCode::op_account_exists;
+  auto index = static_cast<uint32_t>(accounts_.size());
+  AccountEntry& a = accounts_.emplace_back();
+  a.id = source_id;
+  a.signers = {{op.public_key, 1}};
+  a.threshold = 1;
+  account_index_.emplace(source_id, index);
+  j.entries.push_back({Journal::Kind::account_created, index});
+  mark_dirty(a, index);
+  return ResultCode::ok;
+}
+
+ResultCode Ledger::op_set_signers(const SetSignersOp& op, uint32_t source, Journal& j) {
+  AccountEntry& a = accounts_[source];
+  j.old_signers.emplace_back(a.signers, a.threshold);
+  j.entries.push_back({Journal::Kind::account_signers_changed, source});
+  a.signers = op.signers;
+  a.threshold = op.threshold;
+  mark_dirty(a, source);
+  return ResultCode::ok;
+}
+
+ResultCode Ledger::op_create_asset(const CreateAssetOp& op, uint32_t source, Journal& j) {
+  if (op.scale > asset_scale_max) return ResultCode::op_invalid_scale;
+  if ((op.flags & ~asset_flags_all) != 0) return ResultCode::op_invalid_flags;
+  AssetId id{op.code, accounts_[source].id};
+  if (asset_index_.contains(id)) return ResultCode::op_asset_exists;
+  auto index = static_cast<uint32_t>(assets_.size());
+  AssetEntry& a = assets_.emplace_back();
+  a.id = id;
+  a.scale = op.scale;
+  a.flags = op.flags;
+  a.issuer_index = source;
+  asset_index_.emplace(id, index);
+  j.entries.push_back({Journal::Kind::asset_created, index});
+  mark_dirty(a, index);
+  return ResultCode::ok;
+}
+
+ResultCode Ledger::op_open_holding(const OpenHoldingOp& op, uint32_t source, Journal& j) {
+  if (op.limit <= 0) return ResultCode::op_invalid_limit;
+  auto asset_index = find_asset(op.asset);
+  if (!asset_index) return ResultCode::op_asset_not_found;
+  const AssetEntry& as = assets_[*asset_index];
+  if (as.issuer_index == source) return ResultCode::op_issuer_cannot_hold;
+  HoldingKey key = holding_key(source, *asset_index);
+  if (HoldingEntry* h = find_holding(source, *asset_index)) {
+    if (op.limit < h->balance) return ResultCode::op_limit_below_balance;
+    j.entries.push_back({Journal::Kind::holding_changed, 0, key, *h});
+    h->limit = op.limit;
+    mark_dirty(*h, key);
+    return ResultCode::ok;
+  }
+  AccountEntry& acct = accounts_[source];
+  if (acct.holding_assets.size() >= account_holdings_max) return ResultCode::op_too_many_holdings;
+  HoldingEntry& h = holdings_[key];
+  h.limit = op.limit;
+  h.flags = (as.flags & asset_flag_authorization_required) ? 0 : holding_flag_authorized;
+  acct.holding_assets.push_back(*asset_index);
+  j.entries.push_back({Journal::Kind::holding_created, 0, key});
+  j.entries.push_back({Journal::Kind::holding_listed, source});
+  mark_dirty(h, key);
+  return ResultCode::ok;
+}
+
+ResultCode Ledger::op_set_holding_flag(const AccountId& holder, const AssetCode& code,
+                                       uint32_t source, uint8_t flag, bool set, Journal& j) {
+  auto asset_index = find_asset(AssetId{code, accounts_[source].id});
+  if (!asset_index) return ResultCode::op_asset_not_found;
+  const AssetEntry& as = assets_[*asset_index];
+  if (flag == holding_flag_authorized && !(as.flags & asset_flag_authorization_required))
+    return ResultCode::op_authorization_not_required;
+  if (flag == holding_flag_frozen && !(as.flags & asset_flag_freezable))
+    return ResultCode::op_freeze_disabled;
+  auto holder_index = find_account(holder);
+  if (!holder_index) return ResultCode::op_account_not_found;
+  HoldingEntry* h = find_holding(*holder_index, *asset_index);
+  if (!h) return ResultCode::op_holding_not_found;
+  HoldingKey key = holding_key(*holder_index, *asset_index);
+  j.entries.push_back({Journal::Kind::holding_changed, 0, key, *h});
+  h->flags = set ? (h->flags | flag) : (h->flags & ~flag);
+  mark_dirty(*h, key);
+  return ResultCode::ok;
+}
+
+ResultCode Ledger::op_issue(uint32_t issuer, uint32_t asset_index, const AccountId& to,
+                            Amount amount, Journal& j) {
+  if (amount <= 0) return ResultCode::op_invalid_amount;
+  AssetEntry& as = assets_[asset_index];
+  if (as.issuer_index != issuer) return ResultCode::op_not_issuer;
+  auto to_index = find_account(to);
+  if (!to_index) return ResultCode::op_account_not_found;
+  if (*to_index == issuer) return ResultCode::op_issuer_cannot_hold;
+  HoldingEntry* h = find_holding(*to_index, asset_index);
+  if (!h) return ResultCode::op_holding_not_found;
+  if (h->frozen()) return ResultCode::op_frozen;
+  if (!h->authorized()) return ResultCode::op_not_authorized;
+  if (h->balance > h->limit - amount) return ResultCode::op_limit_exceeded;
+  auto supply = checked_add(as.supply, amount);
+  if (!supply) return ResultCode::op_supply_overflow;
+  HoldingKey key = holding_key(*to_index, asset_index);
+  j.entries.push_back({Journal::Kind::holding_changed, 0, key, *h});
+  j.entries.push_back({Journal::Kind::asset_supply_changed, asset_index, 0, {}, as.supply});
+  h->balance += amount;
+  as.supply = *supply;
+  mark_dirty(*h, key);
+  mark_dirty(as, asset_index);
+  return ResultCode::ok;
+}
+
+ResultCode Ledger::op_redeem(uint32_t holder, uint32_t asset_index, Amount amount, Journal& j) {
+  AssetEntry& as = assets_[asset_index];
+  HoldingEntry* h = find_holding(holder, asset_index);
+  if (!h) return ResultCode::op_holding_not_found;
+  // A deauthorized holder may still return funds to the issuer; a frozen one may not.
+  if (h->frozen()) return ResultCode::op_frozen;
+  if (h->balance < amount) return ResultCode::op_insufficient_balance;
+  HoldingKey key = holding_key(holder, asset_index);
+  j.entries.push_back({Journal::Kind::holding_changed, 0, key, *h});
+  j.entries.push_back({Journal::Kind::asset_supply_changed, asset_index, 0, {}, as.supply});
+  h->balance -= amount;
+  as.supply -= amount;
+  mark_dirty(*h, key);
+  mark_dirty(as, asset_index);
+  return ResultCode::ok;
+}
+
+ResultCode Ledger::op_transfer(const TransferOp& op, uint32_t source, Journal& j) {
+  if (op.amount <= 0) return ResultCode::op_invalid_amount;
+  auto asset_index = find_asset(op.asset);
+  if (!asset_index) return ResultCode::op_asset_not_found;
+  auto to_index = find_account(op.to);
+  if (!to_index) return ResultCode::op_account_not_found;
+  if (*to_index == source) return ResultCode::op_self_transfer;
+  const AssetEntry& as = assets_[*asset_index];
+  // Paying the issuer redeems, and the issuer paying someone issues: the issuer holds no
+  // balance of its own asset, so these are the only meanings a transfer can have there.
+  if (as.issuer_index == source) return op_issue(source, *asset_index, op.to, op.amount, j);
+  if (as.issuer_index == *to_index) return op_redeem(source, *asset_index, op.amount, j);
+  HoldingEntry* from = find_holding(source, *asset_index);
+  if (!from) return ResultCode::op_holding_not_found;
+  HoldingEntry* to = find_holding(*to_index, *asset_index);
+  if (!to) return ResultCode::op_holding_not_found;
+  if (from->frozen() || to->frozen()) return ResultCode::op_frozen;
+  if (!from->authorized() || !to->authorized()) return ResultCode::op_not_authorized;
+  if (from->balance < op.amount) return ResultCode::op_insufficient_balance;
+  if (to->balance > to->limit - op.amount) return ResultCode::op_limit_exceeded;
+  HoldingKey from_key = holding_key(source, *asset_index);
+  HoldingKey to_key = holding_key(*to_index, *asset_index);
+  j.entries.push_back({Journal::Kind::holding_changed, 0, from_key, *from});
+  j.entries.push_back({Journal::Kind::holding_changed, 0, to_key, *to});
+  from->balance -= op.amount;
+  to->balance += op.amount;
+  mark_dirty(*from, from_key);
+  mark_dirty(*to, to_key);
+  return ResultCode::ok;
+}
+
+ResultCode Ledger::op_clawback(const ClawbackOp& op, uint32_t source, Journal& j) {
+  if (op.amount <= 0) return ResultCode::op_invalid_amount;
+  auto asset_index = find_asset(AssetId{op.code, accounts_[source].id});
+  if (!asset_index) return ResultCode::op_asset_not_found;
+  AssetEntry& as = assets_[*asset_index];
+  if (!(as.flags & asset_flag_clawback_enabled)) return ResultCode::op_clawback_disabled;
+  auto from_index = find_account(op.from);
+  if (!from_index) return ResultCode::op_account_not_found;
+  HoldingEntry* h = find_holding(*from_index, *asset_index);
+  if (!h) return ResultCode::op_holding_not_found;
+  if (h->balance < op.amount) return ResultCode::op_insufficient_balance;
+  HoldingKey key = holding_key(*from_index, *asset_index);
+  j.entries.push_back({Journal::Kind::holding_changed, 0, key, *h});
+  j.entries.push_back({Journal::Kind::asset_supply_changed, *asset_index, 0, {}, as.supply});
+  h->balance -= op.amount;
+  as.supply -= op.amount;
+  mark_dirty(*h, key);
+  mark_dirty(as, *asset_index);
+  return ResultCode::ok;
+}
+
+// --- Proofs, loading, invariants ------------------------------------------------------------
+
+std::optional<HoldingProof> Ledger::prove_holding(const AccountId& holder, const AssetId& asset_id) {
+  const HoldingEntry* h = holding(holder, asset_id);
+  if (!h) return std::nullopt;
+  HoldingProof p;
+  encode_holding_key(holder, asset_id, p.entry_key);
+  encode_holding_value(*h, p.entry_value);
+  auto proof = tree_.prove(sha256(p.entry_key));
+  // A holding changed in a block that has not ended is not in the tree yet.
+  if (!proof) return std::nullopt;
+  p.proof = std::move(*proof);
+  return p;
+}
+
+Status Ledger::load_entry(ByteView key, ByteView value) {
+  CORRIDOR_ASSIGN_OR_RETURN(EntryKey k, decode_entry_key(key));
+  switch (k.kind) {
+    case EntryKind::account: {
+      CORRIDOR_ASSIGN_OR_RETURN(AccountEntry a, decode_account_value(k.account, value));
+      if (account_index_.contains(a.id)) return corruption("duplicate account entry");
+      account_index_.emplace(a.id, static_cast<uint32_t>(accounts_.size()));
+      accounts_.push_back(std::move(a));
+      break;
+    }
+    case EntryKind::asset: {
+      CORRIDOR_ASSIGN_OR_RETURN(AssetEntry a, decode_asset_value(k.asset, value));
+      auto issuer = find_account(a.id.issuer);
+      if (!issuer) return corruption("asset " + a.id.to_string() + " has no issuer account");
+      a.issuer_index = *issuer;
+      asset_index_.emplace(a.id, static_cast<uint32_t>(assets_.size()));
+      assets_.push_back(a);
+      break;
+    }
+    case EntryKind::holding: {
+      CORRIDOR_ASSIGN_OR_RETURN(HoldingEntry h, decode_holding_value(value));
+      auto acct = find_account(k.account);
+      auto as = asset_index_.find(k.asset);
+      if (!acct || as == asset_index_.end())
+        return corruption("holding of " + k.asset.to_string() + " by " + k.account.hex() +
+                          " names a missing account or asset");
+      holdings_[holding_key(*acct, as->second)] = h;
+      accounts_[*acct].holding_assets.push_back(as->second);
+      break;
+    }
+  }
+  tree_.put(sha256(key), sha256(value));
+  return Status();
+}
+
+void Ledger::load_replay_id(const ReplayId& id) {
+  if (replay_ids_.insert(id.id).second) replay_by_height_[id.valid_until_height].push_back(id.id);
+}
+
+void Ledger::finish_load(uint64_t height) {
+  height_ = height;
+  asset_cache_.reset();
+}
+
+Status Ledger::check_invariants() const {
+  // Sums of int64 balances can exceed int64 before the check catches a broken invariant.
+  __extension__ using Int128 = __int128;
+  std::vector<Int128> sums(assets_.size(), 0);
+  for (const auto& [key, h] : holdings_) {
+    uint32_t acct = static_cast<uint32_t>(key >> 32);
+    uint32_t as = static_cast<uint32_t>(key & 0xffffffffu);
+    if (acct >= accounts_.size() || as >= assets_.size())
+      return corruption("holding refers to a missing account or asset");
+    if (h.balance < 0)
+      return corruption("negative balance in holding of " + assets_[as].id.to_string() + " by " +
+                        accounts_[acct].id.hex());
+    if (h.balance > h.limit)
+      return corruption("balance above limit in holding of " + assets_[as].id.to_string() +
+                        " by " + accounts_[acct].id.hex());
+    if (acct == assets_[as].issuer_index) return corruption("issuer holds its own asset");
+    sums[as] += h.balance;
+  }
+  for (size_t i = 0; i < assets_.size(); ++i) {
+    if (assets_[i].supply < 0) return corruption("negative supply of " + assets_[i].id.to_string());
+    if (sums[i] != assets_[i].supply)
+      return corruption("conservation broken for " + assets_[i].id.to_string() +
+                        ": holdings sum differs from supply " +
+                        std::to_string(assets_[i].supply));
+  }
+  return Status();
+}
+
+}  // namespace corridor::ledger

@@ -1,0 +1,190 @@
+// The ledger state machine: accounts, assets and holdings, and the rules that change them. It is
+// a pure function of (state, block): no clock, no randomness, no I/O, no floating point, and no
+// dependence on the iteration order of hash containers. Storage and networking live elsewhere;
+// the ledger hands them a StateDelta per block and takes entries back on load.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "base/hash.h"
+#include "base/status.h"
+#include "ledger/entries.h"
+#include "ledger/result_code.h"
+#include "ledger/state_tree.h"
+#include "ledger/transaction.h"
+
+namespace corridor::ledger {
+
+// The outcome of one transaction. For tx_failed, op_index and op_code name the failing
+// operation; every other operation of the transaction is reported as not_applied.
+struct TxOutcome {
+  ResultCode code = ResultCode::ok;
+  uint32_t op_index = 0;
+  ResultCode op_code = ResultCode::ok;
+
+  // The code of operation i, derived from the three fields above.
+  ResultCode op_result(uint32_t i) const;
+  friend bool operator==(const TxOutcome&, const TxOutcome&) = default;
+};
+
+// Everything a block changed, in canonical encodings, for the storage layer to persist in
+// the same atomic write as the block itself.
+struct StateChange {
+  Bytes key;
+  Bytes value;
+};
+struct ReplayId {
+  uint64_t valid_until_height;
+  Hash256 id;
+};
+struct StateDelta {
+  std::vector<StateChange> changes;
+  std::vector<ReplayId> ids_added;
+  std::vector<ReplayId> ids_expired;
+};
+
+struct HoldingView {
+  AssetId asset;
+  HoldingEntry holding;
+};
+
+// An inclusion proof of one holding against a state root. Verifiable with nothing but this
+// struct and the root: see verify_holding_proof.
+struct HoldingProof {
+  Bytes entry_key;
+  Bytes entry_value;
+  MerkleProof proof;
+};
+bool verify_holding_proof(const Hash256& state_root, const HoldingProof& proof);
+
+class Ledger {
+ public:
+  Ledger() = default;
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // --- Block application ---------------------------------------------------------------
+  // Starts a block at the given height. Expired replay ids are dropped here.
+  void begin_block(uint64_t height);
+  // Applies one transaction that has passed check_stateless (signatures verified). Runs the
+  // read-only precheck (validity window, replay, source account, signer weights), then the
+  // operations in order with an undo journal, so a failing operation leaves no trace.
+  TxOutcome apply(const Transaction& tx);
+  // Ends the block: folds changed entries into the state tree and returns the delta.
+  StateDelta end_block();
+  Hash256 state_root() { return tree_.root(); }
+  uint64_t height() const { return height_; }
+
+  // --- Queries --------------------------------------------------------------------------
+  const AccountEntry* account(const AccountId& id) const;
+  const AssetEntry* asset(const AssetId& id) const;
+  const HoldingEntry* holding(const AccountId& holder, const AssetId& asset) const;
+  std::vector<HoldingView> holdings_of(const AccountId& holder) const;
+  bool is_replay_id_live(const Hash256& id) const { return replay_ids_.contains(id); }
+  size_t account_count() const { return accounts_.size(); }
+  size_t asset_count() const { return assets_.size(); }
+  size_t holding_count() const { return holdings_.size(); }
+  // Proof of a holding against state_root(); nullopt if there is no such holding.
+  std::optional<HoldingProof> prove_holding(const AccountId& holder, const AssetId& asset);
+
+  // --- Loading from storage -------------------------------------------------------------
+  Status load_entry(ByteView key, ByteView value);
+  void load_replay_id(const ReplayId& id);
+  // Rebuilds derived indexes and the state tree after loading; sets the height.
+  void finish_load(uint64_t height);
+
+  // --- Invariants -----------------------------------------------------------------------
+  // Full check: per asset, holdings sum to supply; no negative balance or supply; no balance
+  // above its limit; every holding's account and asset exist. Cost is linear in the state.
+  Status check_invariants() const;
+
+ private:
+  using HoldingKey = uint64_t;
+  // The undo journal of the transaction being applied: enough to restore every entry it
+  // touched. It lives across transactions so that applying one allocates nothing.
+  struct Journal {
+    enum class Kind : uint8_t {
+      holding_changed,
+      holding_created,
+      account_created,
+      asset_created,
+      asset_supply_changed,
+      account_signers_changed,
+      holding_listed,
+    };
+    struct Entry {
+      Entry(Kind k, uint32_t i = 0, HoldingKey hk = 0, const HoldingEntry& old = {},
+            Amount supply = 0)
+          : kind(k), index(i), key(hk), old_holding(old), old_supply(supply) {}
+      Kind kind;
+      uint32_t index;
+      HoldingKey key;
+      HoldingEntry old_holding;
+      Amount old_supply;
+    };
+    std::vector<Entry> entries;
+    std::vector<std::pair<std::vector<SignerEntry>, uint16_t>> old_signers;
+    void clear() {
+      entries.clear();
+      old_signers.clear();
+    }
+  };
+  static HoldingKey holding_key(uint32_t account, uint32_t asset) {
+    return (static_cast<uint64_t>(account) << 32) | asset;
+  }
+
+  ResultCode precheck(const Transaction& tx) const;
+  ResultCode apply_op(const Operation& op, uint32_t source, Journal& j);
+  void rollback(Journal& j);
+
+  std::optional<uint32_t> find_account(const AccountId& id) const;
+  std::optional<uint32_t> find_asset(const AssetId& id) const;
+  HoldingEntry* find_holding(uint32_t account, uint32_t asset);
+  void mark_dirty(AccountEntry& a, uint32_t index);
+  void mark_dirty(AssetEntry& a, uint32_t index);
+  void mark_dirty(HoldingEntry& h, HoldingKey key);
+
+  // Operation handlers; each returns ok or the operation's rejection code.
+  ResultCode op_create_account(const CreateAccountOp& op, const AccountId& source_id, Journal& j);
+  ResultCode op_set_signers(const SetSignersOp& op, uint32_t source, Journal& j);
+  ResultCode op_create_asset(const CreateAssetOp& op, uint32_t source, Journal& j);
+  ResultCode op_open_holding(const OpenHoldingOp& op, uint32_t source, Journal& j);
+  ResultCode op_set_holding_flag(const AccountId& holder, const AssetCode& code, uint32_t source,
+                                 uint8_t flag, bool set, Journal& j);
+  ResultCode op_issue(uint32_t issuer, uint32_t asset, const AccountId& to, Amount amount,
+                      Journal& j);
+  ResultCode op_redeem(uint32_t holder, uint32_t asset, Amount amount, Journal& j);
+  ResultCode op_transfer(const TransferOp& op, uint32_t source, Journal& j);
+  ResultCode op_clawback(const ClawbackOp& op, uint32_t source, Journal& j);
+
+  uint64_t height_ = 0;
+  std::vector<AccountEntry> accounts_;
+  std::unordered_map<AccountId, uint32_t, FixedBytesHasher> account_index_;
+  std::vector<AssetEntry> assets_;
+  std::unordered_map<AssetId, uint32_t, AssetIdHasher> asset_index_;
+  std::unordered_map<HoldingKey, HoldingEntry> holdings_;
+
+  // Entries changed in the current block, folded into the tree and the delta by end_block.
+  std::vector<uint32_t> dirty_accounts_;
+  std::vector<uint32_t> dirty_assets_;
+  std::vector<HoldingKey> dirty_holdings_;
+
+  // Replay protection: ids of applied transactions that are still within their validity
+  // window, bucketed by valid_until_height so that expiry is a walk over the oldest buckets.
+  std::unordered_set<Hash256, FixedBytesHasher> replay_ids_;
+  std::map<uint64_t, std::vector<Hash256>> replay_by_height_;
+  std::vector<ReplayId> ids_added_;
+  std::vector<ReplayId> ids_expired_;
+
+  StateTree tree_;
+  Journal journal_;
+  // The last asset looked up by id: a batch usually names one asset thousands of times.
+  mutable std::optional<std::pair<AssetId, uint32_t>> asset_cache_;
+};
+
+}  // namespace corridor::ledger

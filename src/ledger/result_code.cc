@@ -1,0 +1,73 @@
+#include "ledger/result_code.h"
+
+namespace corridor::ledger {
+
+namespace {
+struct CodeInfo {
+  ResultCode code;
+  std::string_view name;
+  std::string_view description;
+};
+
+constexpr CodeInfo code_table[] = {
+    {ResultCode::ok, "ok", "the operation or transaction was applied"},
+    {ResultCode::not_applied, "not_applied", "valid, but not applied because another operation of the transaction failed"},
+    {ResultCode::tx_malformed, "tx_malformed", "the transaction is not well formed"},
+    {ResultCode::tx_wrong_network, "tx_wrong_network", "the transaction was signed for another network"},
+    {ResultCode::tx_bad_signature, "tx_bad_signature", "a signature does not verify against the transaction id"},
+    {ResultCode::tx_expired, "tx_expired", "the transaction's valid_until_height is below the block height"},
+    {ResultCode::tx_validity_too_long, "tx_validity_too_long", "valid_until_height is further ahead than the validity window allows"},
+    {ResultCode::tx_duplicate, "tx_duplicate", "a transaction with this id was already applied"},
+    {ResultCode::tx_source_not_found, "tx_source_not_found", "the source account does not exist"},
+    {ResultCode::tx_insufficient_signatures, "tx_insufficient_signatures", "the signers' weights do not reach the account's threshold"},
+    {ResultCode::tx_unknown_signer, "tx_unknown_signer", "a signature is by a key that is not a signer of the source account"},
+    {ResultCode::tx_no_operations, "tx_no_operations", "the transaction has no operations"},
+    {ResultCode::tx_too_many_operations, "tx_too_many_operations", "the transaction has more operations than allowed"},
+    {ResultCode::tx_failed, "tx_failed", "an operation failed; nothing of the transaction was applied"},
+    {ResultCode::op_invalid_amount, "op_invalid_amount", "the amount must be positive"},
+    {ResultCode::op_account_exists, "op_account_exists", "the account already exists"},
+    {ResultCode::op_account_not_found, "op_account_not_found", "the account does not exist"},
+    {ResultCode::op_key_mismatch, "op_key_mismatch", "the public key does not derive the source account id"},
+    {ResultCode::op_asset_exists, "op_asset_exists", "the issuer already has an asset with this code"},
+    {ResultCode::op_asset_not_found, "op_asset_not_found", "no such asset"},
+    {ResultCode::op_invalid_scale, "op_invalid_scale", "the scale must be between 0 and 18"},
+    {ResultCode::op_invalid_flags, "op_invalid_flags", "unknown flag bits are set"},
+    {ResultCode::op_holding_not_found, "op_holding_not_found", "the account has not opened a holding of this asset"},
+    {ResultCode::op_not_authorized, "op_not_authorized", "the holding is not authorized by the issuer"},
+    {ResultCode::op_frozen, "op_frozen", "the holding is frozen by the issuer"},
+    {ResultCode::op_insufficient_balance, "op_insufficient_balance", "the balance does not cover the amount"},
+    {ResultCode::op_limit_exceeded, "op_limit_exceeded", "the receiving holding would exceed its limit"},
+    {ResultCode::op_not_issuer, "op_not_issuer", "only the asset's issuer may do this"},
+    {ResultCode::op_supply_overflow, "op_supply_overflow", "the asset's supply would overflow"},
+    {ResultCode::op_clawback_disabled, "op_clawback_disabled", "the asset does not allow clawback"},
+    {ResultCode::op_freeze_disabled, "op_freeze_disabled", "the asset does not allow freezing"},
+    {ResultCode::op_self_transfer, "op_self_transfer", "source and destination are the same account"},
+    {ResultCode::op_invalid_signers, "op_invalid_signers", "the signer list is empty, too long, has duplicates, zero weights or an unreachable threshold"},
+    {ResultCode::op_issuer_cannot_hold, "op_issuer_cannot_hold", "an issuer does not hold its own asset"},
+    {ResultCode::op_invalid_limit, "op_invalid_limit", "the limit must be positive"},
+    {ResultCode::op_limit_below_balance, "op_limit_below_balance", "the new limit is below the current balance"},
+    {ResultCode::op_too_many_holdings, "op_too_many_holdings", "the account holds the maximum number of assets"},
+    {ResultCode::op_create_account_not_first, "op_create_account_not_first", "create_account must be the only operation of a transaction from a new account"},
+    {ResultCode::op_authorization_not_required, "op_authorization_not_required", "the asset does not require authorization"},
+};
+}  // namespace
+
+std::string_view result_code_name(ResultCode code) {
+  for (const auto& c : code_table)
+    if (c.code == code) return c.name;
+  return "unknown";
+}
+
+std::optional<ResultCode> result_code_from_name(std::string_view name) {
+  for (const auto& c : code_table)
+    if (c.name == name) return c.code;
+  return std::nullopt;
+}
+
+std::string_view result_code_description(ResultCode code) {
+  for (const auto& c : code_table)
+    if (c.code == code) return c.description;
+  return "unknown result code";
+}
+
+}  // namespace corridor::ledger

@@ -1,0 +1,372 @@
+#include "ledger/transaction.h"
+
+#include <string_view>
+
+#include "base/encoding.h"
+#include "ledger/limits.h"
+
+namespace corridor::ledger {
+
+std::string_view op_type_name(OpType type) {
+  switch (type) {
+    case OpType::create_account: return "create_account";
+    case OpType::set_signers: return "set_signers";
+    case OpType::create_asset: return "create_asset";
+    case OpType::open_holding: return "open_holding";
+    case OpType::authorize_holding: return "authorize_holding";
+    case OpType::freeze_holding: return "freeze_holding";
+    case OpType::issue: return "issue";
+    case OpType::redeem: return "redeem";
+    case OpType::transfer: return "transfer";
+    case OpType::clawback: return "clawback";
+  }
+  return "unknown";
+}
+
+namespace {
+
+constexpr std::string_view signing_domain = "corridor.tx.v1";
+
+// The smallest encoded operation (authorize/freeze with a one-character code) is 24 bytes, so an
+// op_count larger than the remaining bytes allow is rejected before any allocation.
+constexpr size_t op_bytes_min = 1 + 20 + 2 + 1;
+
+void put_code(Writer& w, const AssetCode& code) { w.short_string(code.str()); }
+void put_asset(Writer& w, const AssetId& asset) {
+  put_code(w, asset.code);
+  w.fixed(asset.issuer);
+}
+
+struct OpEncoder {
+  Writer& w;
+  void operator()(const CreateAccountOp& op) const { w.fixed(op.public_key); }
+  void operator()(const SetSignersOp& op) const {
+    CORRIDOR_ASSERT(op.signers.size() <= 255);
+    w.u8(static_cast<uint8_t>(op.signers.size()));
+    for (const auto& s : op.signers) {
+      w.fixed(s.key);
+      w.u16(s.weight);
+    }
+    w.u16(op.threshold);
+  }
+  void operator()(const CreateAssetOp& op) const {
+    put_code(w, op.code);
+    w.u8(op.scale);
+    w.u8(op.flags);
+  }
+  void operator()(const OpenHoldingOp& op) const {
+    put_asset(w, op.asset);
+    w.i64(op.limit);
+  }
+  void operator()(const AuthorizeHoldingOp& op) const {
+    w.fixed(op.holder);
+    put_code(w, op.code);
+    w.u8(op.authorized ? 1 : 0);
+  }
+  void operator()(const FreezeHoldingOp& op) const {
+    w.fixed(op.holder);
+    put_code(w, op.code);
+    w.u8(op.frozen ? 1 : 0);
+  }
+  void operator()(const IssueOp& op) const {
+    w.fixed(op.to);
+    put_code(w, op.code);
+    w.i64(op.amount);
+  }
+  void operator()(const RedeemOp& op) const {
+    put_asset(w, op.asset);
+    w.i64(op.amount);
+  }
+  void operator()(const TransferOp& op) const {
+    w.fixed(op.to);
+    put_asset(w, op.asset);
+    w.i64(op.amount);
+  }
+  void operator()(const ClawbackOp& op) const {
+    w.fixed(op.from);
+    put_code(w, op.code);
+    w.i64(op.amount);
+  }
+};
+
+bool get_code(Reader& r, AssetCode& code) {
+  std::string text;
+  if (!r.short_string(text)) return false;
+  auto parsed = AssetCode::parse(text);
+  if (!parsed.ok()) return r.fail(parsed.status().message());
+  code = *parsed;
+  return true;
+}
+bool get_asset(Reader& r, AssetId& asset) { return get_code(r, asset.code) && r.fixed(asset.issuer); }
+bool get_bool(Reader& r, bool& v) {
+  uint8_t b;
+  if (!r.u8(b)) return false;
+  if (b > 1) return r.fail("boolean byte must be 0 or 1, got " + std::to_string(b));
+  v = b == 1;
+  return true;
+}
+
+bool decode_op(Reader& r, Operation& out) {
+  uint8_t type;
+  if (!r.u8(type)) return false;
+  switch (static_cast<OpType>(type)) {
+    case OpType::create_account: {
+      CreateAccountOp op;
+      if (!r.fixed(op.public_key)) return false;
+      out = op;
+      return true;
+    }
+    case OpType::set_signers: {
+      SetSignersOp op;
+      uint8_t count;
+      if (!r.u8(count)) return false;
+      if (count > signers_max)
+        return r.fail("signer list of " + std::to_string(count) + " exceeds " +
+                      std::to_string(signers_max));
+      op.signers.resize(count);
+      for (auto& s : op.signers)
+        if (!r.fixed(s.key) || !r.u16(s.weight)) return false;
+      if (!r.u16(op.threshold)) return false;
+      out = std::move(op);
+      return true;
+    }
+    case OpType::create_asset: {
+      CreateAssetOp op;
+      if (!get_code(r, op.code) || !r.u8(op.scale) || !r.u8(op.flags)) return false;
+      out = op;
+      return true;
+    }
+    case OpType::open_holding: {
+      OpenHoldingOp op;
+      if (!get_asset(r, op.asset) || !r.i64(op.limit)) return false;
+      out = op;
+      return true;
+    }
+    case OpType::authorize_holding: {
+      AuthorizeHoldingOp op;
+      if (!r.fixed(op.holder) || !get_code(r, op.code) || !get_bool(r, op.authorized)) return false;
+      out = op;
+      return true;
+    }
+    case OpType::freeze_holding: {
+      FreezeHoldingOp op;
+      if (!r.fixed(op.holder) || !get_code(r, op.code) || !get_bool(r, op.frozen)) return false;
+      out = op;
+      return true;
+    }
+    case OpType::issue: {
+      IssueOp op;
+      if (!r.fixed(op.to) || !get_code(r, op.code) || !r.i64(op.amount)) return false;
+      out = op;
+      return true;
+    }
+    case OpType::redeem: {
+      RedeemOp op;
+      if (!get_asset(r, op.asset) || !r.i64(op.amount)) return false;
+      out = op;
+      return true;
+    }
+    case OpType::transfer: {
+      TransferOp op;
+      if (!r.fixed(op.to) || !get_asset(r, op.asset) || !r.i64(op.amount)) return false;
+      out = op;
+      return true;
+    }
+    case OpType::clawback: {
+      ClawbackOp op;
+      if (!r.fixed(op.from) || !get_code(r, op.code) || !r.i64(op.amount)) return false;
+      out = op;
+      return true;
+    }
+  }
+  return r.fail("unknown operation type " + std::to_string(type));
+}
+
+}  // namespace
+
+void encode_tx_body(const Transaction& tx, Bytes& out) {
+  Writer w(out);
+  w.u8(tx_version);
+  w.fixed(tx.network_id);
+  w.fixed(tx.source);
+  w.u64(tx.nonce);
+  w.u64(tx.valid_until_height);
+  w.u32(static_cast<uint32_t>(tx.ops.size()));
+  OpEncoder enc{w};
+  for (const auto& op : tx.ops) {
+    w.u8(static_cast<uint8_t>(op_type(op)));
+    std::visit(enc, op);
+  }
+}
+
+Bytes encode_transaction(const Transaction& tx) {
+  Bytes out;
+  out.reserve(64 + tx.ops.size() * 72 + tx.signatures.size() * 96);
+  encode_tx_body(tx, out);
+  Writer w(out);
+  CORRIDOR_ASSERT(tx.signatures.size() <= 255);
+  w.u8(static_cast<uint8_t>(tx.signatures.size()));
+  for (const auto& s : tx.signatures) {
+    w.fixed(s.key);
+    w.fixed(s.signature);
+  }
+  return out;
+}
+
+void Transaction::compute_id() {
+  Bytes body;
+  body.reserve(64 + ops.size() * 72);
+  encode_tx_body(*this, body);
+  id = sha256(body);
+}
+
+Bytes tx_signing_message(const Hash256& tx_id) {
+  Bytes msg(signing_domain.begin(), signing_domain.end());
+  msg.insert(msg.end(), tx_id.bytes.begin(), tx_id.bytes.end());
+  return msg;
+}
+
+void Transaction::sign(const KeyPair& key) {
+  compute_id();
+  signatures.push_back({key.public_key(), key.sign(tx_signing_message(id))});
+}
+
+Result<Transaction> decode_transaction(ByteView envelope) {
+  if (envelope.size() > tx_bytes_max)
+    return invalid_argument("transaction of " + std::to_string(envelope.size()) +
+                            " bytes exceeds the limit of " + std::to_string(tx_bytes_max));
+  Reader r(envelope);
+  Transaction tx;
+  uint8_t version;
+  uint32_t op_count = 0;
+  if (r.u8(version) && version != tx_version)
+    r.fail("unsupported transaction version " + std::to_string(version));
+  r.fixed(tx.network_id);
+  r.fixed(tx.source);
+  r.u64(tx.nonce);
+  r.u64(tx.valid_until_height);
+  if (r.u32(op_count)) {
+    if (op_count > tx_ops_max)
+      r.fail(std::to_string(op_count) + " operations exceed the limit of " +
+             std::to_string(tx_ops_max));
+    else if (op_count > r.remaining() / op_bytes_min)
+      r.fail("operation count " + std::to_string(op_count) + " exceeds what the bytes can hold");
+  }
+  if (!r.ok()) return r.status("transaction");
+  tx.ops.resize(op_count);
+  for (uint32_t i = 0; i < op_count; ++i)
+    if (!decode_op(r, tx.ops[i])) {
+      r.fail("in operation " + std::to_string(i));
+      return r.status("transaction");
+    }
+  size_t body_len = r.offset();
+  uint8_t sig_count = 0;
+  if (r.u8(sig_count) && sig_count > tx_signatures_max)
+    r.fail(std::to_string(sig_count) + " signatures exceed the limit of " +
+           std::to_string(tx_signatures_max));
+  if (!r.ok()) return r.status("transaction");
+  tx.signatures.resize(sig_count);
+  for (auto& s : tx.signatures) r.fixed(s.key) && r.fixed(s.signature);
+  CORRIDOR_RETURN_IF_ERROR(r.finish("transaction"));
+  tx.id = sha256(envelope.first(body_len));
+  return tx;
+}
+
+namespace {
+
+struct OpCheck {
+  ResultCode operator()(const CreateAccountOp&) const { return ResultCode::ok; }
+  ResultCode operator()(const SetSignersOp& op) const {
+    if (op.signers.empty() || op.signers.size() > signers_max || op.threshold == 0)
+      return ResultCode::op_invalid_signers;
+    uint32_t total = 0;
+    for (size_t i = 0; i < op.signers.size(); ++i) {
+      if (op.signers[i].weight == 0) return ResultCode::op_invalid_signers;
+      for (size_t j = 0; j < i; ++j)
+        if (op.signers[j].key == op.signers[i].key) return ResultCode::op_invalid_signers;
+      total += op.signers[i].weight;
+    }
+    return total >= op.threshold ? ResultCode::ok : ResultCode::op_invalid_signers;
+  }
+  ResultCode operator()(const CreateAssetOp& op) const {
+    if (op.scale > asset_scale_max) return ResultCode::op_invalid_scale;
+    if ((op.flags & ~asset_flags_all) != 0) return ResultCode::op_invalid_flags;
+    return ResultCode::ok;
+  }
+  ResultCode operator()(const OpenHoldingOp& op) const {
+    return op.limit > 0 ? ResultCode::ok : ResultCode::op_invalid_limit;
+  }
+  ResultCode operator()(const AuthorizeHoldingOp&) const { return ResultCode::ok; }
+  ResultCode operator()(const FreezeHoldingOp&) const { return ResultCode::ok; }
+  ResultCode operator()(const IssueOp& op) const { return positive(op.amount); }
+  ResultCode operator()(const RedeemOp& op) const { return positive(op.amount); }
+  ResultCode operator()(const TransferOp& op) const { return positive(op.amount); }
+  ResultCode operator()(const ClawbackOp& op) const { return positive(op.amount); }
+  static ResultCode positive(Amount a) {
+    return a > 0 ? ResultCode::ok : ResultCode::op_invalid_amount;
+  }
+};
+
+}  // namespace
+
+StatelessCheck check_stateless(const Transaction& tx, const Hash256& network_id,
+                               bool verify_signatures) {
+  StatelessCheck out;
+  if (tx.network_id != network_id) {
+    out.code = ResultCode::tx_wrong_network;
+    return out;
+  }
+  if (tx.ops.empty()) {
+    out.code = ResultCode::tx_no_operations;
+    return out;
+  }
+  if (tx.ops.size() > tx_ops_max) {
+    out.code = ResultCode::tx_too_many_operations;
+    return out;
+  }
+  if (tx.signatures.empty() || tx.signatures.size() > tx_signatures_max) {
+    out.code = ResultCode::tx_malformed;
+    return out;
+  }
+  OpCheck check;
+  for (uint32_t i = 0; i < tx.ops.size(); ++i) {
+    ResultCode c = std::visit(check, tx.ops[i]);
+    if (c != ResultCode::ok) {
+      out.code = ResultCode::tx_failed;
+      out.op_index = i;
+      out.op_code = c;
+      return out;
+    }
+    // A new account's transaction can carry nothing but its creation, because its signer
+    // list does not exist until create_account has been applied.
+    if (i > 0 && std::holds_alternative<CreateAccountOp>(tx.ops[i])) {
+      out.code = ResultCode::tx_failed;
+      out.op_index = i;
+      out.op_code = ResultCode::op_create_account_not_first;
+      return out;
+    }
+  }
+  if (std::holds_alternative<CreateAccountOp>(tx.ops[0]) && tx.ops.size() > 1) {
+    out.code = ResultCode::tx_failed;
+    out.op_index = 0;
+    out.op_code = ResultCode::op_create_account_not_first;
+    return out;
+  }
+  for (size_t i = 0; i < tx.signatures.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (tx.signatures[i].key == tx.signatures[j].key) {
+        out.code = ResultCode::tx_malformed;
+        return out;
+      }
+  if (verify_signatures) {
+    Bytes msg = tx_signing_message(tx.id);
+    for (const auto& s : tx.signatures)
+      if (!verify_signature(s.key, msg, s.signature)) {
+        out.code = ResultCode::tx_bad_signature;
+        return out;
+      }
+  }
+  return out;
+}
+
+}  // namespace corridor::ledger

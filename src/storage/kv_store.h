@@ -1,0 +1,68 @@
+// The narrow storage seam, in the manner of leveldb's Env: everything the node keeps on disk goes
+// through KvStore. Two implementations exist: RocksDB (rocksdb_kv_store.h) for real nodes, and
+// an in-memory store with crash semantics (mem_kv_store.h) for tests and the simulator.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+
+namespace corridor::storage {
+
+// An ordered list of puts and erases, applied atomically by KvStore::write.
+class WriteBatch {
+ public:
+  enum class Kind : uint8_t { put, erase };
+  struct Op {
+    Kind kind;
+    Bytes key;
+    Bytes value;
+  };
+
+  void put(ByteView key, ByteView value) {
+    ops_.push_back({Kind::put, Bytes(key.begin(), key.end()), Bytes(value.begin(), value.end())});
+    bytes_ += key.size() + value.size();
+  }
+  void erase(ByteView key) {
+    ops_.push_back({Kind::erase, Bytes(key.begin(), key.end()), {}});
+    bytes_ += key.size();
+  }
+  void clear() {
+    ops_.clear();
+    bytes_ = 0;
+  }
+  const std::vector<Op>& ops() const { return ops_; }
+  size_t size() const { return ops_.size(); }
+  bool empty() const { return ops_.empty(); }
+  size_t approximate_bytes() const { return bytes_; }
+
+ private:
+  std::vector<Op> ops_;
+  size_t bytes_ = 0;
+};
+
+// Called for each key/value in order; returning false stops the scan.
+using ScanVisitor = std::function<bool(ByteView key, ByteView value)>;
+
+class KvStore {
+ public:
+  virtual ~KvStore() = default;
+
+  // The value stored under key, nullopt when absent, or an error status on I/O failure.
+  [[nodiscard]] virtual Result<std::optional<Bytes>> get(ByteView key) const = 0;
+
+  // Applies the batch atomically. With sync, the batch and every earlier write are durable
+  // when this returns (they survive a crash or power loss); without it, a crash may lose
+  // a suffix of unsynced batches, but never part of one batch and never a synced one.
+  [[nodiscard]] virtual Status write(const WriteBatch& batch, bool sync) = 0;
+
+  // Visits every key starting with prefix, in ascending bytewise order.
+  [[nodiscard]] virtual Status scan_prefix(ByteView prefix, const ScanVisitor& visit) const = 0;
+};
+
+}  // namespace corridor::storage

@@ -8,7 +8,7 @@ namespace corridor::ledger {
 
 ResultCode TxOutcome::op_result(uint32_t i) const {
   if (code == ResultCode::ok) return ResultCode::ok;
-  if (code == ResultCode::tx_failed && i == op_index) return op_code;
+  if (i == op_index && op_code != ResultCode::ok) return op_code;
   return ResultCode::not_applied;
 }
 

@@ -20,8 +20,9 @@
 
 namespace corridor::ledger {
 
-// The outcome of one transaction. For tx_failed, op_index and op_code name the failing
-// operation; every other operation of the transaction is reported as not_applied.
+// The outcome of one transaction. For tx_failed (and for tx_malformed caused by one
+// operation), op_index and op_code name the operation; every other operation of the
+// transaction is reported as not_applied.
 struct TxOutcome {
   ResultCode code = ResultCode::ok;
   uint32_t op_index = 0;
@@ -75,6 +76,9 @@ class Ledger {
   // read-only precheck (validity window, replay, source account, signer weights), then the
   // operations in order with an undo journal, so a failing operation leaves no trace.
   TxOutcome apply(const Transaction& tx);
+  // The read-only stage of apply, also used to answer a submission before it is queued.
+  // Valid against the state after the last applied block.
+  ResultCode precheck(const Transaction& tx) const;
   // Ends the block: folds changed entries into the state tree and returns the delta.
   StateDelta end_block();
   Hash256 state_root() { return tree_.root(); }
@@ -138,7 +142,6 @@ class Ledger {
     return (static_cast<uint64_t>(account) << 32) | asset;
   }
 
-  ResultCode precheck(const Transaction& tx) const;
   ResultCode apply_op(const Operation& op, uint32_t source, Journal& j);
   void rollback(Journal& j);
 

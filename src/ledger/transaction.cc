@@ -332,7 +332,7 @@ StatelessCheck check_stateless(const Transaction& tx, const Hash256& network_id,
   for (uint32_t i = 0; i < tx.ops.size(); ++i) {
     ResultCode c = std::visit(check, tx.ops[i]);
     if (c != ResultCode::ok) {
-      out.code = ResultCode::tx_failed;
+      out.code = ResultCode::tx_malformed;
       out.op_index = i;
       out.op_code = c;
       return out;
@@ -340,14 +340,14 @@ StatelessCheck check_stateless(const Transaction& tx, const Hash256& network_id,
     // A new account's transaction can carry nothing but its creation, because its signer
     // list does not exist until create_account has been applied.
     if (i > 0 && std::holds_alternative<CreateAccountOp>(tx.ops[i])) {
-      out.code = ResultCode::tx_failed;
+      out.code = ResultCode::tx_malformed;
       out.op_index = i;
       out.op_code = ResultCode::op_create_account_not_first;
       return out;
     }
   }
   if (std::holds_alternative<CreateAccountOp>(tx.ops[0]) && tx.ops.size() > 1) {
-    out.code = ResultCode::tx_failed;
+    out.code = ResultCode::tx_malformed;
     out.op_index = 0;
     out.op_code = ResultCode::op_create_account_not_first;
     return out;

@@ -55,7 +55,9 @@ Result<Transaction> decode_transaction(ByteView envelope);
 
 // Stateless checks: everything decidable without ledger state. Structural limits, positive
 // amounts and limits, the network id, and every signature's validity over the id. Returns
-// the code for the first problem (ok if none) and, for operation problems, the index.
+// the code for the first problem (ok if none). An invalid operation makes the transaction
+// tx_malformed, with op_index and op_code naming the operation and its problem. A transaction
+// failing these checks never consumes its id.
 struct StatelessCheck {
   ResultCode code = ResultCode::ok;
   uint32_t op_index = 0;

@@ -1,0 +1,202 @@
+#include "node/chain_store.h"
+
+#include "base/encoding.h"
+
+namespace corridor::node {
+
+namespace {
+
+constexpr uint8_t key_genesis = 'G';
+constexpr uint8_t key_head = 'H';
+constexpr uint8_t key_block = 'B';
+constexpr uint8_t key_result = 'O';
+constexpr uint8_t key_tx = 'T';
+constexpr uint8_t key_state = 'S';
+constexpr uint8_t key_replay = 'R';
+
+// Heights are big-endian in keys so that the store's bytewise order is height order.
+void put_be64(Bytes& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+uint64_t get_be64(ByteView b) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | b[i];
+  return v;
+}
+
+Bytes height_key(uint8_t prefix, uint64_t height) {
+  Bytes k{prefix};
+  put_be64(k, height);
+  return k;
+}
+Bytes tx_key(const Hash256& id) {
+  Bytes k{key_tx};
+  k.insert(k.end(), id.bytes.begin(), id.bytes.end());
+  return k;
+}
+Bytes replay_key(const ledger::ReplayId& r) {
+  Bytes k{key_replay};
+  put_be64(k, r.valid_until_height);
+  k.insert(k.end(), r.id.bytes.begin(), r.id.bytes.end());
+  return k;
+}
+
+}  // namespace
+
+Hash256 network_id_for_name(const std::string& network_name) {
+  Sha256 h;
+  h.update(std::string_view("corridor.network.v1"));
+  h.update(network_name);
+  return h.finish();
+}
+
+Status ChainStore::init_genesis(const std::string& network_name) {
+  Bytes key{key_genesis};
+  CORRIDOR_ASSIGN_OR_RETURN(auto existing, kv_.get(key));
+  Bytes value;
+  Writer w(value);
+  w.short_string(network_name);
+  w.fixed(network_id_for_name(network_name));
+  if (existing) {
+    if (*existing != value) {
+      Reader r(*existing);
+      std::string stored;
+      r.short_string(stored);
+      return failed_precondition("the data directory belongs to network '" + stored +
+                                 "', not '" + network_name + "'");
+    }
+    return Status();
+  }
+  storage::WriteBatch batch;
+  batch.put(key, value);
+  return kv_.write(batch, true);
+}
+
+Result<ChainHead> ChainStore::head() const {
+  CORRIDOR_ASSIGN_OR_RETURN(auto v, kv_.get(Bytes{key_head}));
+  ChainHead h;
+  if (!v) return h;
+  Reader r(*v);
+  r.u64(h.height) && r.fixed(h.block_hash) && r.fixed(h.state_root);
+  CORRIDOR_RETURN_IF_ERROR(r.finish("chain head"));
+  return h;
+}
+
+Status ChainStore::commit(const ledger::Block& block, const std::vector<Bytes>& envelopes,
+                          const ledger::BlockResult& result, const ledger::StateDelta& delta) {
+  const ledger::BlockHeader& header = block.header;
+  CORRIDOR_ASSERT(envelopes.size() == result.outcomes.size());
+  CORRIDOR_ASSERT(envelopes.size() == block.txs.size());
+  storage::WriteBatch batch;
+
+  Bytes bytes;
+  ledger::encode_block_header(header, bytes);
+  std::vector<TxLocation> locations(envelopes.size());
+  for (size_t i = 0; i < envelopes.size(); ++i) {
+    Writer(bytes).u32(static_cast<uint32_t>(envelopes[i].size()));
+    locations[i] = {header.height, static_cast<uint32_t>(i), static_cast<uint32_t>(bytes.size()),
+                    static_cast<uint32_t>(envelopes[i].size())};
+    bytes.insert(bytes.end(), envelopes[i].begin(), envelopes[i].end());
+  }
+  batch.put(height_key(key_block, header.height), bytes);
+  batch.put(height_key(key_result, header.height), ledger::encode_block_result(result));
+
+  // Only transactions that consumed their id are indexed: a rejected transaction may be
+  // resubmitted and applied later under the same id.
+  for (size_t i = 0; i < envelopes.size(); ++i) {
+    const auto code = result.outcomes[i].code;
+    if (code != ledger::ResultCode::ok && code != ledger::ResultCode::tx_failed) continue;
+    Bytes loc;
+    Writer w(loc);
+    w.u64(locations[i].height);
+    w.u32(locations[i].index);
+    w.u32(locations[i].offset);
+    w.u32(locations[i].length);
+    batch.put(tx_key(block.txs[i].id), loc);
+  }
+  for (const auto& change : delta.changes) {
+    Bytes k{key_state};
+    k.insert(k.end(), change.key.begin(), change.key.end());
+    batch.put(k, change.value);
+  }
+  for (const auto& r : delta.ids_added) batch.put(replay_key(r), {});
+  for (const auto& r : delta.ids_expired) batch.erase(replay_key(r));
+
+  Bytes head;
+  Writer hw(head);
+  hw.u64(header.height);
+  hw.fixed(header.hash());
+  hw.fixed(result.state_root);
+  batch.put(Bytes{key_head}, head);
+  return kv_.write(batch, true);
+}
+
+Result<std::optional<Bytes>> ChainStore::block_bytes(uint64_t height) const {
+  return kv_.get(height_key(key_block, height));
+}
+
+Result<std::optional<ledger::BlockResult>> ChainStore::block_result(uint64_t height) const {
+  CORRIDOR_ASSIGN_OR_RETURN(auto v, kv_.get(height_key(key_result, height)));
+  if (!v) return std::optional<ledger::BlockResult>();
+  CORRIDOR_ASSIGN_OR_RETURN(auto r, ledger::decode_block_result(*v));
+  return std::optional<ledger::BlockResult>(std::move(r));
+}
+
+Result<std::optional<TxLocation>> ChainStore::tx_location(const Hash256& id) const {
+  CORRIDOR_ASSIGN_OR_RETURN(auto v, kv_.get(tx_key(id)));
+  if (!v) return std::optional<TxLocation>();
+  Reader r(*v);
+  TxLocation loc;
+  r.u64(loc.height) && r.u32(loc.index) && r.u32(loc.offset) && r.u32(loc.length);
+  CORRIDOR_RETURN_IF_ERROR(r.finish("tx index entry"));
+  return std::optional<TxLocation>(loc);
+}
+
+Result<std::optional<TxRecord>> ChainStore::tx_record(const Hash256& id) const {
+  CORRIDOR_ASSIGN_OR_RETURN(auto loc, tx_location(id));
+  if (!loc) return std::optional<TxRecord>();
+  CORRIDOR_ASSIGN_OR_RETURN(auto block, block_bytes(loc->height));
+  CORRIDOR_ASSIGN_OR_RETURN(auto result, block_result(loc->height));
+  if (!block || !result) return corruption("tx index names a missing block");
+  if (static_cast<size_t>(loc->offset) + loc->length > block->size() ||
+      loc->index >= result->outcomes.size())
+    return corruption("tx index entry out of the block's bounds");
+  TxRecord rec;
+  rec.location = *loc;
+  rec.envelope.assign(block->begin() + loc->offset, block->begin() + loc->offset + loc->length);
+  rec.outcome = result->outcomes[loc->index];
+  Reader r(*block);
+  uint8_t version;
+  uint64_t height;
+  Hash256 parent;
+  r.u8(version) && r.u64(height) && r.fixed(parent) && r.u64(rec.block_time_ms);
+  CORRIDOR_RETURN_IF_ERROR(r.status("block header"));
+  return std::optional<TxRecord>(std::move(rec));
+}
+
+Status ChainStore::load_ledger(ledger::Ledger& ledger) const {
+  CORRIDOR_ASSIGN_OR_RETURN(ChainHead h, head());
+  Status load_status;
+  CORRIDOR_RETURN_IF_ERROR(kv_.scan_prefix(Bytes{key_state}, [&](ByteView k, ByteView v) {
+    load_status = ledger.load_entry(k.subspan(1), v);
+    return load_status.ok();
+  }));
+  CORRIDOR_RETURN_IF_ERROR(load_status);
+  CORRIDOR_RETURN_IF_ERROR(kv_.scan_prefix(Bytes{key_replay}, [&](ByteView k, ByteView) {
+    if (k.size() != 1 + 8 + 32) {
+      load_status = corruption("malformed replay id key");
+      return false;
+    }
+    ledger.load_replay_id({get_be64(k.subspan(1, 8)), Hash256::from_view(k.subspan(9, 32))});
+    return true;
+  }));
+  CORRIDOR_RETURN_IF_ERROR(load_status);
+  ledger.finish_load(h.height);
+  if (ledger.state_root() != h.state_root)
+    return corruption("loaded state root " + ledger.state_root().hex() +
+                      " differs from the head's " + h.state_root.hex() + " at height " +
+                      std::to_string(h.height));
+  return Status();
+}
+
+}  // namespace corridor::node

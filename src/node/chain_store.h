@@ -1,0 +1,79 @@
+// The node's durable record, on the KvStore seam: the genesis record, every block with its
+// results, an index from transaction id to its place in a block, the ledger state and the live
+// replay ids. One block is committed with one synced write batch, so after a crash the store
+// holds exactly the blocks that were reported final, and a state that matches the last one.
+//
+// Key layout (docs/protocol.md, "Storage layout"):
+//   'G'                          genesis: network name and id
+//   'H'                          head: height, block hash, state root
+//   'B' be64(height)             block bytes (header, then length-prefixed envelopes)
+//   'O' be64(height)             block result (state root, outcomes)
+//   'T' tx_id                    height u64, index u32, offset u32, length u32
+//   'S' entry_key                ledger entry value
+//   'R' be64(valid_until) tx_id  live replay id (empty value)
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/hash.h"
+#include "base/status.h"
+#include "ledger/block.h"
+#include "ledger/ledger.h"
+#include "storage/kv_store.h"
+
+namespace corridor::node {
+
+struct ChainHead {
+  uint64_t height = 0;
+  Hash256 block_hash;
+  Hash256 state_root;
+};
+
+struct TxLocation {
+  uint64_t height = 0;
+  uint32_t index = 0;
+  uint32_t offset = 0;
+  uint32_t length = 0;
+};
+
+// A transaction as recorded in a committed block.
+struct TxRecord {
+  TxLocation location;
+  Bytes envelope;
+  ledger::TxOutcome outcome;
+  uint64_t block_time_ms = 0;
+};
+
+Hash256 network_id_for_name(const std::string& network_name);
+
+class ChainStore {
+ public:
+  explicit ChainStore(storage::KvStore& kv) : kv_(kv) {}
+
+  // Writes the genesis record on first use; afterwards checks that the store belongs to
+  // this network, so a node never mixes two networks' data.
+  [[nodiscard]] Status init_genesis(const std::string& network_name);
+
+  [[nodiscard]] Result<ChainHead> head() const;
+
+  // Persists a block with its results and state changes in one synced batch.
+  // `envelopes[i]` is the canonical encoding of block.txs[i].
+  [[nodiscard]] Status commit(const ledger::Block& block, const std::vector<Bytes>& envelopes,
+                              const ledger::BlockResult& result, const ledger::StateDelta& delta);
+
+  [[nodiscard]] Result<std::optional<Bytes>> block_bytes(uint64_t height) const;
+  [[nodiscard]] Result<std::optional<ledger::BlockResult>> block_result(uint64_t height) const;
+  [[nodiscard]] Result<std::optional<TxLocation>> tx_location(const Hash256& id) const;
+  [[nodiscard]] Result<std::optional<TxRecord>> tx_record(const Hash256& id) const;
+
+  // Loads the ledger state and replay ids, and checks the state root against the head.
+  [[nodiscard]] Status load_ledger(ledger::Ledger& ledger) const;
+
+ private:
+  storage::KvStore& kv_;
+};
+
+}  // namespace corridor::node

@@ -1,0 +1,47 @@
+// Node configuration, read from a TOML file; every field has an embedded default so that
+// `corridor node` runs with no file at all.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/status.h"
+
+namespace corridor::node {
+
+enum class StorageEngine { rocksdb, memory };
+
+struct NodeConfig {
+  std::string data_dir = "data/node";
+  // The network's name; its hash is the network id that every transaction signs over.
+  std::string network_name = "corridor-local";
+  StorageEngine storage = StorageEngine::rocksdb;
+
+  // Block production by the single-node sequencer.
+  uint32_t block_interval_ms = 20;
+  uint32_t block_txs_max = 10'000;
+  uint32_t block_ops_max = 500'000;
+
+  // Mempool limits: beyond them submissions are refused explicitly, never dropped silently.
+  uint32_t mempool_txs_max = 100'000;
+  uint32_t mempool_ops_max = 4'000'000;
+
+  // Threads that verify signatures while a block executes.
+  uint32_t verify_threads = 2;
+  // Runs the full invariant check after every block (linear in the state; for tests).
+  bool check_invariants = false;
+
+  std::string api_address = "127.0.0.1";
+  uint16_t api_port = 8080;
+  uint32_t api_threads = 2;
+
+  std::string log_level = "info";
+};
+
+// Parses TOML text; unknown keys and wrong types are errors, so a typo is not silently ignored.
+Result<NodeConfig> parse_node_config(const std::string& toml_text);
+Result<NodeConfig> load_node_config(const std::string& path);
+// The configuration as TOML, with every field (used by `corridor node --print-config`).
+std::string node_config_to_toml(const NodeConfig& c);
+
+}  // namespace corridor::node

@@ -1,0 +1,72 @@
+#include "node/mempool.h"
+
+namespace corridor::node {
+
+Mempool::AddResult Mempool::add(PendingTx tx) {
+  {
+    std::lock_guard lock(mu_);
+    if (ids_.contains(tx.tx.id)) return AddResult::already_pending;
+    if (queue_.size() >= txs_max_ || ops_ + tx.tx.ops.size() > ops_max_) return AddResult::full;
+    if (queue_.empty()) oldest_arrival_ = std::chrono::steady_clock::now();
+    ids_.insert(tx.tx.id);
+    ops_ += tx.tx.ops.size();
+    queue_.push_back(std::move(tx));
+  }
+  cv_.notify_one();
+  return AddResult::added;
+}
+
+std::vector<PendingTx> Mempool::take(uint32_t txs_max, uint32_t ops_max,
+                                     std::chrono::milliseconds linger,
+                                     std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!closed_) {
+    if (!queue_.empty()) {
+      auto ready_at = oldest_arrival_ + linger;
+      if (ops_ >= ops_max || std::chrono::steady_clock::now() >= ready_at) break;
+      cv_.wait_until(lock, std::min(ready_at, deadline));
+    } else {
+      cv_.wait_until(lock, deadline);
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+  }
+  std::vector<PendingTx> out;
+  size_t ops = 0;
+  while (!queue_.empty() && out.size() < txs_max) {
+    size_t n = queue_.front().tx.ops.size();
+    if (!out.empty() && ops + n > ops_max) break;
+    ops += n;
+    ids_.erase(queue_.front().tx.id);
+    out.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  ops_ -= ops;
+  if (!queue_.empty()) oldest_arrival_ = std::chrono::steady_clock::now();
+  return out;
+}
+
+bool Mempool::is_pending(const Hash256& id) const {
+  std::lock_guard lock(mu_);
+  return ids_.contains(id);
+}
+
+void Mempool::close() {
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+}
+
+size_t Mempool::size() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+size_t Mempool::ops() const {
+  std::lock_guard lock(mu_);
+  return ops_;
+}
+
+}  // namespace corridor::node

@@ -1,0 +1,54 @@
+// Transactions admitted but not yet in a block, in arrival order. Bounded in transactions and
+// in operations; a full mempool refuses with an explicit answer, so nothing the node
+// acknowledged as accepted is ever dropped.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <unordered_set>
+#include <vector>
+
+#include "base/bytes.h"
+#include "ledger/transaction.h"
+
+namespace corridor::node {
+
+struct PendingTx {
+  ledger::Transaction tx;
+  Bytes envelope;
+};
+
+class Mempool {
+ public:
+  Mempool(uint32_t txs_max, uint32_t ops_max) : txs_max_(txs_max), ops_max_(ops_max) {}
+
+  enum class AddResult { added, already_pending, full };
+  AddResult add(PendingTx tx);
+
+  // Blocks until at least one transaction is pending and either `linger` has passed since the
+  // first one arrived or `ops_ready` operations are waiting; or until close() or `timeout`.
+  // Returns up to txs_max transactions holding at most ops_max operations (always at least
+  // one transaction when any is pending).
+  std::vector<PendingTx> take(uint32_t txs_max, uint32_t ops_max,
+                              std::chrono::milliseconds linger, std::chrono::milliseconds timeout);
+
+  bool is_pending(const Hash256& id) const;
+  void close();
+  size_t size() const;
+  size_t ops() const;
+
+ private:
+  const uint32_t txs_max_;
+  const uint32_t ops_max_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<PendingTx> queue_;
+  std::unordered_set<Hash256, FixedBytesHasher> ids_;
+  size_t ops_ = 0;
+  bool closed_ = false;
+  std::chrono::steady_clock::time_point oldest_arrival_;
+};
+
+}  // namespace corridor::node

@@ -1,0 +1,281 @@
+#include "node/node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "base/encoding.h"
+#include "node/sequencer.h"
+#include "storage/mem_kv_store.h"
+#include "storage/rocksdb_kv_store.h"
+
+namespace corridor::node {
+
+using ledger::ResultCode;
+
+Node::Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv)
+    : config_(config),
+      kv_(std::move(kv)),
+      chain_(*kv_),
+      network_id_(network_id_for_name(config.network_name)),
+      mempool_(config.mempool_txs_max, config.mempool_ops_max) {}
+
+Node::~Node() { stop(); }
+
+Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
+                                         std::shared_ptr<storage::KvStore> kv) {
+  crypto_init();
+  if (!kv) {
+    if (config.storage == StorageEngine::memory) {
+      kv = std::make_shared<storage::MemKvStore>();
+    } else {
+      std::error_code ec;
+      std::filesystem::create_directories(config.data_dir, ec);
+      if (ec) return io_error("cannot create data directory '" + config.data_dir + "': " + ec.message());
+      CORRIDOR_ASSIGN_OR_RETURN(auto db, storage::open_rocksdb_store(config.data_dir + "/db",
+                                                                     storage::RocksDbOptions{}));
+      kv = std::move(db);
+    }
+  }
+  std::unique_ptr<Node> node(new Node(config, std::move(kv)));
+  CORRIDOR_RETURN_IF_ERROR(node->init());
+  return node;
+}
+
+Status Node::init() {
+  CORRIDOR_RETURN_IF_ERROR(chain_.init_genesis(config_.network_name));
+  CORRIDOR_ASSIGN_OR_RETURN(head_, chain_.head());
+  CORRIDOR_RETURN_IF_ERROR(chain_.load_ledger(ledger_));
+  if (head_.height > 0) {
+    CORRIDOR_ASSIGN_OR_RETURN(auto bytes, chain_.block_bytes(head_.height));
+    if (!bytes) return corruption("head block " + std::to_string(head_.height) + " is missing");
+    Reader r(*bytes);
+    uint8_t version;
+    uint64_t height;
+    Hash256 parent;
+    r.u8(version) && r.u64(height) && r.fixed(parent) && r.u64(head_time_ms_);
+    CORRIDOR_RETURN_IF_ERROR(r.status("head block header"));
+  }
+  if (config_.check_invariants) CORRIDOR_RETURN_IF_ERROR(ledger_.check_invariants());
+  return Status();
+}
+
+void Node::start(std::unique_ptr<Orderer> orderer) {
+  if (orderer_) return;
+  orderer_ = orderer ? std::move(orderer) : std::make_unique<Sequencer>(config_, mempool_);
+  orderer_->start([this](OrderedBatch&& batch) { commit_batch(std::move(batch)); });
+}
+
+void Node::stop() {
+  if (stopping_.exchange(true)) return;
+  mempool_.close();
+  if (orderer_) orderer_->stop();
+  // Whatever is still queued was accepted but never ordered: its waiters learn that the node
+  // stopped, and a client resubmits (the id makes that safe).
+  std::unordered_map<Hash256, std::vector<FinalityCallback>, FixedBytesHasher> left;
+  {
+    std::lock_guard lock(waiters_mu_);
+    left.swap(inflight_);
+  }
+  Status stopped(StatusCode::unavailable, "the node stopped before the transaction was final");
+  for (auto& [id, callbacks] : left)
+    for (auto& cb : callbacks)
+      if (cb) cb(stopped, Finality{id, 0, 0, 0, {}});
+}
+
+SubmitResult Node::submit(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final) {
+  SubmitResult out;
+  if (stopping_.load()) {
+    out.kind = SubmitResult::Kind::unavailable;
+    out.message = "the node is stopping";
+    return out;
+  }
+  auto check = ledger::check_stateless(tx, network_id_);
+  if (check.code != ResultCode::ok) {
+    out.kind = SubmitResult::Kind::rejected;
+    out.code = check.code;
+    out.op_index = check.op_index;
+    out.op_code = check.op_code;
+    return out;
+  }
+
+  std::lock_guard wl(waiters_mu_);
+  if (auto it = inflight_.find(tx.id); it != inflight_.end()) {
+    if (on_final) it->second.push_back(std::move(on_final));
+    out.kind = SubmitResult::Kind::already_pending;
+    return out;
+  }
+  ResultCode pre;
+  {
+    std::shared_lock rl(ledger_mu_);
+    pre = ledger_.precheck(tx);
+  }
+  if (pre == ResultCode::tx_duplicate || pre == ResultCode::tx_expired) {
+    // A transaction applied earlier answers with its original result, even after its
+    // validity window has passed.
+    auto rec = chain_.tx_record(tx.id);
+    if (rec.ok() && rec->has_value()) {
+      const TxRecord& r = **rec;
+      out.kind = SubmitResult::Kind::already_final;
+      out.final = Finality{tx.id, r.location.height, r.location.index, r.block_time_ms, r.outcome};
+      return out;
+    }
+  }
+  if (pre != ResultCode::ok) {
+    out.kind = SubmitResult::Kind::rejected;
+    out.code = pre;
+    return out;
+  }
+  auto& callbacks = inflight_[tx.id];
+  if (on_final) callbacks.push_back(on_final);
+  Hash256 id = tx.id;
+  switch (mempool_.add(PendingTx{std::move(tx), std::move(envelope)})) {
+    case Mempool::AddResult::added:
+    case Mempool::AddResult::already_pending:
+      out.kind = SubmitResult::Kind::accepted;
+      return out;
+    case Mempool::AddResult::full:
+      inflight_.erase(id);
+      out.kind = SubmitResult::Kind::unavailable;
+      out.message = "the mempool is full; retry later";
+      return out;
+  }
+  return out;
+}
+
+void Node::commit_batch(OrderedBatch&& batch) {
+  ledger::Block block;
+  std::vector<Bytes> envelopes;
+  block.txs.reserve(batch.txs.size());
+  envelopes.reserve(batch.txs.size());
+  size_t ops = 0;
+  for (auto& p : batch.txs) {
+    ops += p.tx.ops.size();
+    block.txs.push_back(std::move(p.tx));
+    envelopes.push_back(std::move(p.envelope));
+  }
+  ledger::ExecutedBlock executed;
+  {
+    std::unique_lock lock(ledger_mu_);
+    ledger::BlockHeader& h = block.header;
+    h.height = head_.height + 1;
+    h.parent_hash = head_.block_hash;
+    h.time_ms = std::max(batch.time_ms, head_time_ms_);
+    h.tx_count = static_cast<uint32_t>(block.txs.size());
+    h.tx_root = ledger::compute_tx_root(block.txs);
+    h.parent_state_root = head_.state_root;
+    // Admission verified every signature already, and only admitted transactions reach
+    // the single-node orderer.
+    executed = ledger::execute_block(ledger_, block, network_id_, config_.verify_threads,
+                                     /*verify_signatures=*/false);
+    if (config_.check_invariants) {
+      Status inv = ledger_.check_invariants();
+      if (!inv.ok()) {
+        spdlog::critical("invariant violated after block {}: {}", h.height, inv.to_string());
+        std::abort();
+      }
+    }
+    Status st = chain_.commit(block, envelopes, executed.result, executed.delta);
+    if (!st.ok()) {
+      // The ledger in memory is now ahead of the disk. Continuing would report blocks final
+      // that a restart would not have, so the node stops here and restarts from disk.
+      spdlog::critical("cannot persist block {}: {}; stopping", h.height, st.to_string());
+      std::abort();
+    }
+    head_ = ChainHead{h.height, h.hash(), executed.result.state_root};
+    head_time_ms_ = h.time_ms;
+  }
+  txs_committed_ += block.txs.size();
+  ops_committed_ += ops;
+  for (size_t i = 0; i < block.txs.size(); ++i) {
+    Finality f{block.txs[i].id, block.header.height, static_cast<uint32_t>(i),
+               block.header.time_ms, executed.result.outcomes[i]};
+    notify(f.id, Status(), f);
+  }
+}
+
+void Node::notify(const Hash256& id, const Status& s, const Finality& f) {
+  std::vector<FinalityCallback> callbacks;
+  {
+    std::lock_guard lock(waiters_mu_);
+    auto it = inflight_.find(id);
+    if (it == inflight_.end()) return;
+    callbacks.swap(it->second);
+    inflight_.erase(it);
+  }
+  for (auto& cb : callbacks)
+    if (cb) cb(s, f);
+}
+
+NodeStatus Node::status() const {
+  NodeStatus s;
+  s.network_name = config_.network_name;
+  s.network_id = network_id_;
+  {
+    std::shared_lock lock(ledger_mu_);
+    s.height = head_.height;
+    s.block_hash = head_.block_hash;
+    s.state_root = head_.state_root;
+    s.block_time_ms = head_time_ms_;
+    s.accounts = ledger_.account_count();
+    s.assets = ledger_.asset_count();
+    s.holdings = ledger_.holding_count();
+  }
+  s.mempool_txs = mempool_.size();
+  s.mempool_ops = mempool_.ops();
+  s.txs_committed = txs_committed_.load();
+  s.ops_committed = ops_committed_.load();
+  return s;
+}
+
+std::optional<AccountInfo> Node::account(const AccountId& id) const {
+  std::shared_lock lock(ledger_mu_);
+  const auto* a = ledger_.account(id);
+  if (!a) return std::nullopt;
+  AccountInfo info;
+  info.account = *a;
+  info.holdings = ledger_.holdings_of(id);
+  for (const auto& h : info.holdings) {
+    const auto* as = ledger_.asset(h.asset);
+    info.scales.push_back(as ? as->scale : 0);
+  }
+  return info;
+}
+
+std::optional<ledger::AssetEntry> Node::asset(const AssetId& id) const {
+  std::shared_lock lock(ledger_mu_);
+  const auto* a = ledger_.asset(id);
+  if (!a) return std::nullopt;
+  return *a;
+}
+
+std::optional<HoldingProofInfo> Node::prove_holding(const AccountId& holder, const AssetId& asset) {
+  // Proof generation rehashes dirty tree nodes, which mutates the tree: exclusive lock.
+  std::unique_lock lock(ledger_mu_);
+  auto p = ledger_.prove_holding(holder, asset);
+  if (!p) return std::nullopt;
+  return HoldingProofInfo{std::move(*p), head_.state_root, head_.height};
+}
+
+Result<std::optional<BlockInfo>> Node::block(uint64_t height) const {
+  CORRIDOR_ASSIGN_OR_RETURN(auto bytes, chain_.block_bytes(height));
+  if (!bytes) return std::optional<BlockInfo>();
+  CORRIDOR_ASSIGN_OR_RETURN(auto result, chain_.block_result(height));
+  if (!result) return corruption("block " + std::to_string(height) + " has no result record");
+  CORRIDOR_ASSIGN_OR_RETURN(auto block, ledger::decode_block(*bytes));
+  BlockInfo info{std::move(block), std::move(*result), {}};
+  info.hash = info.block.header.hash();
+  return std::optional<BlockInfo>(std::move(info));
+}
+
+Result<std::optional<TxRecord>> Node::transaction(const Hash256& id) const {
+  return chain_.tx_record(id);
+}
+
+Status Node::check_invariants() const {
+  std::shared_lock lock(ledger_mu_);
+  return ledger_.check_invariants();
+}
+
+}  // namespace corridor::node

@@ -1,0 +1,152 @@
+// A Corridor node: admission, ordering (through an Orderer), execution, durable commit and
+// finality notification, plus the read side the API serves. One process, one ledger.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+#include "ledger/block.h"
+#include "ledger/ledger.h"
+#include "node/chain_store.h"
+#include "node/config.h"
+#include "node/mempool.h"
+#include "node/orderer.h"
+#include "storage/kv_store.h"
+
+namespace corridor::node {
+
+// What a client learns when its transaction is final (durable in a committed block).
+struct Finality {
+  Hash256 id;
+  uint64_t height = 0;
+  uint32_t index = 0;
+  uint64_t block_time_ms = 0;
+  ledger::TxOutcome outcome;
+};
+// Called once per waiting submission: with the finality, or with a non-ok Status if the node
+// stopped before the transaction was final.
+using FinalityCallback = std::function<void(const Status&, const Finality&)>;
+
+struct SubmitResult {
+  enum class Kind {
+    accepted,        // Queued for the next block; final later.
+    already_pending, // The same id is queued already; the callback joins it.
+    already_final,   // Applied earlier; `final` holds its original result.
+    rejected,        // Failed a check; `code` (and op_index/op_code) say why. Nothing queued.
+    unavailable,     // Mempool full or node stopping: retry later. Nothing queued.
+  };
+  Kind kind = Kind::rejected;
+  ledger::ResultCode code = ledger::ResultCode::ok;
+  uint32_t op_index = 0;
+  ledger::ResultCode op_code = ledger::ResultCode::ok;
+  std::string message;
+  Finality final;
+};
+
+struct NodeStatus {
+  std::string network_name;
+  Hash256 network_id;
+  uint64_t height = 0;
+  Hash256 block_hash;
+  Hash256 state_root;
+  uint64_t block_time_ms = 0;
+  size_t mempool_txs = 0;
+  size_t mempool_ops = 0;
+  uint64_t txs_committed = 0;
+  uint64_t ops_committed = 0;
+  size_t accounts = 0;
+  size_t assets = 0;
+  size_t holdings = 0;
+};
+
+struct AccountInfo {
+  ledger::AccountEntry account;
+  std::vector<ledger::HoldingView> holdings;
+  // Scale of each holding's asset, to format amounts.
+  std::vector<uint8_t> scales;
+};
+
+struct HoldingProofInfo {
+  ledger::HoldingProof proof;
+  Hash256 state_root;
+  uint64_t height = 0;
+};
+
+struct BlockInfo {
+  ledger::Block block;
+  ledger::BlockResult result;
+  Hash256 hash;
+};
+
+class Node {
+ public:
+  // Opens the node's store (RocksDB under data_dir, or memory), checks the genesis record,
+  // and loads the ledger at the last committed block. With `kv` given, uses that store
+  // instead (tests and the simulator pass a MemKvStore).
+  static Result<std::unique_ptr<Node>> open(const NodeConfig& config,
+                                            std::shared_ptr<storage::KvStore> kv = nullptr);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Starts ordering with the given orderer (the single-node Sequencer when null).
+  void start(std::unique_ptr<Orderer> orderer = nullptr);
+  // Stops ordering and fails every waiting submission with `unavailable`.
+  void stop();
+
+  // Admits a decoded transaction. `envelope` is its canonical encoding. `on_final`, if set,
+  // is called when the transaction is final (or the node stops first); it is not called
+  // for rejected or unavailable answers.
+  SubmitResult submit(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final = nullptr);
+
+  // Executes and commits one ordered batch as the next block. The orderer calls this; tests
+  // and benchmarks may call it directly on a node that was not started.
+  void commit_batch(OrderedBatch&& batch);
+
+  NodeStatus status() const;
+  const Hash256& network_id() const { return network_id_; }
+  const NodeConfig& config() const { return config_; }
+  std::optional<AccountInfo> account(const AccountId& id) const;
+  std::optional<ledger::AssetEntry> asset(const AssetId& id) const;
+  std::optional<HoldingProofInfo> prove_holding(const AccountId& holder, const AssetId& asset);
+  Result<std::optional<BlockInfo>> block(uint64_t height) const;
+  Result<std::optional<TxRecord>> transaction(const Hash256& id) const;
+  // Checks the ledger's invariants now (linear in the state).
+  Status check_invariants() const;
+
+ private:
+  Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv);
+  Status init();
+  void notify(const Hash256& id, const Status& s, const Finality& f);
+
+  NodeConfig config_;
+  std::shared_ptr<storage::KvStore> kv_;
+  ChainStore chain_;
+  Hash256 network_id_;
+  Mempool mempool_;
+  std::unique_ptr<Orderer> orderer_;
+
+  // Exclusive while a block executes and commits; shared for reads.
+  mutable std::shared_mutex ledger_mu_;
+  ledger::Ledger ledger_;
+  ChainHead head_;
+  uint64_t head_time_ms_ = 0;
+
+  // Transactions admitted and not yet final, with the callbacks waiting for them.
+  std::mutex waiters_mu_;
+  std::unordered_map<Hash256, std::vector<FinalityCallback>, FixedBytesHasher> inflight_;
+
+  std::atomic<uint64_t> txs_committed_{0};
+  std::atomic<uint64_t> ops_committed_{0};
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace corridor::node

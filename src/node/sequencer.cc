@@ -1,0 +1,38 @@
+#include "node/sequencer.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace corridor::node {
+
+namespace {
+// How long the sequencer sleeps with an empty mempool before checking for stop again.
+constexpr std::chrono::milliseconds idle_poll_ms{100};
+}  // namespace
+
+void Sequencer::start(OrderedBatchSink sink) {
+  if (running_.exchange(true)) return;
+  sink_ = std::move(sink);
+  thread_ = std::thread([this] { run(); });
+}
+
+void Sequencer::stop() {
+  if (!running_.exchange(false)) return;
+  if (thread_.joinable()) thread_.join();
+}
+
+void Sequencer::run() {
+  while (running_.load()) {
+    auto txs = mempool_.take(config_.block_txs_max, config_.block_ops_max,
+                             std::chrono::milliseconds(config_.block_interval_ms), idle_poll_ms);
+    if (txs.empty()) continue;
+    uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
+    // Block times never go backwards, even if the wall clock does.
+    last_time_ms_ = std::max(last_time_ms_, now);
+    sink_(OrderedBatch{std::move(txs), last_time_ms_});
+  }
+}
+
+}  // namespace corridor::node

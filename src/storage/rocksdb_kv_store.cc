@@ -1,0 +1,216 @@
+#include "storage/rocksdb_kv_store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/status.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <optional>
+#include <utility>
+
+namespace corridor::storage {
+namespace {
+
+// Ten bits per key give a bloom filter false-positive rate of about 1%, RocksDB's usual choice:
+// point reads of absent keys (replay checks, missing accounts) then rarely touch a data block.
+constexpr double kBloomBitsPerKey = 10.0;
+// RocksDB writes its informational LOG next to the data; keeping a few old ones bounds the disk
+// they use on a long-running validator.
+constexpr size_t kKeptInfoLogFiles = 5;
+
+rocksdb::Slice to_slice(ByteView bytes) {
+  // An empty span may carry a null pointer, which RocksDB passes on to memcmp; an empty Slice
+  // points at a static empty string instead.
+  if (bytes.empty()) return rocksdb::Slice();
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+ByteView to_view(const rocksdb::Slice& slice) {
+  return {reinterpret_cast<const uint8_t*>(slice.data()), slice.size()};
+}
+
+// Maps a RocksDB status onto ours. The message names the operation and the database path, so a
+// log line says which store failed and doing what, not just "IO error".
+Status from_rocksdb(const rocksdb::Status& s, const std::string& operation,
+                    const std::string& path) {
+  std::string message = "rocksdb " + operation + " at '" + path + "': " + s.ToString();
+  switch (s.code()) {
+    case rocksdb::Status::kOk:
+      return Status::ok_status();
+    case rocksdb::Status::kNotFound:
+      return not_found(std::move(message));
+    case rocksdb::Status::kCorruption:
+      return corruption(std::move(message));
+    case rocksdb::Status::kInvalidArgument:
+      return invalid_argument(std::move(message));
+    case rocksdb::Status::kNotSupported:
+      return failed_precondition(std::move(message));
+    case rocksdb::Status::kShutdownInProgress:
+    case rocksdb::Status::kTimedOut:
+    case rocksdb::Status::kAborted:
+    case rocksdb::Status::kBusy:
+    case rocksdb::Status::kTryAgain:
+      return Status(StatusCode::unavailable, std::move(message));
+    default:
+      // kIOError, and the codes that only transactions, merges or compactions produce: none of
+      // the latter is expected from the plain operations used here, so all count as I/O errors.
+      return io_error(std::move(message));
+  }
+}
+
+// The smallest key greater than every key that starts with prefix, or nullopt when there is none
+// (the prefix is empty or all 0xff bytes). Trailing 0xff bytes cannot be incremented, so they
+// are dropped before the last remaining byte is.
+std::optional<std::string> prefix_upper_bound(ByteView prefix) {
+  std::string bound(prefix.begin(), prefix.end());
+  while (!bound.empty() && static_cast<uint8_t>(bound.back()) == 0xff) bound.pop_back();
+  if (bound.empty()) return std::nullopt;
+  bound.back() = static_cast<char>(static_cast<uint8_t>(bound.back()) + 1);
+  return bound;
+}
+
+rocksdb::CompressionType pick_compression() {
+  // Debian builds RocksDB with LZ4, but a different build may lack it; RocksDB would then refuse
+  // to open with LZ4 configured, so fall back to storing blocks uncompressed.
+  const std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
+  if (std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end())
+    return rocksdb::kLZ4Compression;
+  return rocksdb::kNoCompression;
+}
+
+class RocksDbKvStore final : public KvStore {
+ public:
+  RocksDbKvStore(std::unique_ptr<rocksdb::DB> db, std::string path)
+      : db_(std::move(db)), path_(std::move(path)) {}
+  RocksDbKvStore(const RocksDbKvStore&) = delete;
+  RocksDbKvStore& operator=(const RocksDbKvStore&) = delete;
+
+  ~RocksDbKvStore() override {
+    // A destructor cannot report failure; if the final sync or close fails, the write-ahead log
+    // still holds every synced write and recovery on the next open replays it.
+    db_->FlushWAL(/*sync=*/true).PermitUncheckedError();
+    db_->Close().PermitUncheckedError();
+  }
+
+  Result<std::optional<Bytes>> get(ByteView key) const override {
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), to_slice(key), &value);
+    if (s.IsNotFound()) return std::optional<Bytes>();
+    if (!s.ok()) return from_rocksdb(s, "get", path_);
+    ByteView view = to_view(value);
+    return std::optional<Bytes>(Bytes(view.begin(), view.end()));
+  }
+
+  Status write(const WriteBatch& batch, bool sync) override {
+    rocksdb::WriteOptions write_options;
+    write_options.sync = sync;
+    if (batch.empty()) {
+      // An empty batch has no log record to sync, so an explicit WAL sync keeps the promise that
+      // every earlier write is durable when a synced write returns.
+      if (!sync) return Status::ok_status();
+      return from_rocksdb(db_->FlushWAL(/*sync=*/true), "sync of the write-ahead log", path_);
+    }
+    rocksdb::WriteBatch rocks_batch;
+    for (const WriteBatch::Op& op : batch.ops()) {
+      rocksdb::Status s;
+      switch (op.kind) {
+        case WriteBatch::Kind::put:
+          s = rocks_batch.Put(to_slice(op.key), to_slice(op.value));
+          break;
+        case WriteBatch::Kind::erase:
+          s = rocks_batch.Delete(to_slice(op.key));
+          break;
+      }
+      if (!s.ok()) return from_rocksdb(s, "write batch construction", path_);
+    }
+    return from_rocksdb(db_->Write(write_options, &rocks_batch), "write", path_);
+  }
+
+  Status scan_prefix(ByteView prefix, const ScanVisitor& visit) const override {
+    // The bound lets RocksDB stop at the end of the prefix range inside the iterator, instead of
+    // reading (and possibly loading from disk) the first block past it. It must outlive the
+    // iterator, which keeps a pointer to it.
+    std::optional<std::string> upper = prefix_upper_bound(prefix);
+    rocksdb::Slice upper_slice;
+    rocksdb::ReadOptions read_options;
+    if (upper) {
+      upper_slice = rocksdb::Slice(*upper);
+      read_options.iterate_upper_bound = &upper_slice;
+    }
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
+    const rocksdb::Slice prefix_slice = to_slice(prefix);
+    for (it->Seek(prefix_slice); it->Valid(); it->Next()) {
+      const rocksdb::Slice key = it->key();
+      if (!key.starts_with(prefix_slice)) break;
+      if (!visit(to_view(key), to_view(it->value()))) break;
+    }
+    return from_rocksdb(it->status(), "scan", path_);
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::string path_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
+                                                    const RocksDbOptions& options) {
+  if (path.empty()) return invalid_argument("rocksdb open: the database path is empty");
+  if (!options.create_if_missing) {
+    // RocksDB would create the directory before noticing that the database is missing, leaving
+    // an empty directory behind; checking first keeps a failed open free of side effects.
+    std::error_code error;
+    if (!std::filesystem::exists(path, error) && !error)
+      return not_found("rocksdb open at '" + path +
+                       "': no database there and create_if_missing is false");
+  } else {
+    // RocksDB creates only the last directory of the path; a node's data directory is often
+    // nested (data/<network>/db), so create the parents too. An existing file at the path is
+    // not an error here: RocksDB then reports that it is not a directory.
+    std::error_code error;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
+    if (error)
+      return io_error("rocksdb open at '" + path +
+                      "': cannot create the parent directories: " + error.message());
+  }
+
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.write_buffer_size = options.write_buffer_bytes;
+  db_options.compression = pick_compression();
+  db_options.keep_log_file_num = kKeptInfoLogFiles;
+  db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, path, &raw_db);
+  std::unique_ptr<rocksdb::DB> db(raw_db);
+  if (!s.ok()) {
+    Status status = from_rocksdb(s, "open", path);
+    // RocksDB reports a LOCK file held by this process ("lock hold by current process") or by
+    // another one ("While lock file: ...") as a bare I/O error; say what that means.
+    const std::string text = s.ToString();
+    if (s.IsIOError() && (text.find("lock hold by current process") != std::string::npos ||
+                          text.find("While lock file") != std::string::npos)) {
+      return Status(status.code(), status.message() +
+                                       " (the database is already open, in this process or "
+                                       "another one; only one store may use a directory)");
+    }
+    return status;
+  }
+  return std::unique_ptr<KvStore>(std::make_unique<RocksDbKvStore>(std::move(db), path));
+}
+
+}  // namespace corridor::storage

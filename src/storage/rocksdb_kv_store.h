@@ -1,0 +1,32 @@
+// The KvStore of real nodes, on RocksDB. Only rocksdb_kv_store.cc includes RocksDB headers, so
+// the rest of the code base (and its compile times) never depend on them.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "storage/kv_store.h"
+
+namespace corridor::storage {
+
+struct RocksDbOptions {
+  // Create the database directory and files when they do not exist yet.
+  bool create_if_missing = true;
+  // Size of one memtable before it is flushed to an SST file.
+  size_t write_buffer_bytes = size_t{64} << 20;
+  // Capacity of the LRU cache of uncompressed SST blocks.
+  size_t block_cache_bytes = size_t{256} << 20;
+};
+
+// Opens the database in the directory path, creating it and any missing parent directories
+// when options.create_if_missing is set; without it, a missing path is not_found. The store
+// holds RocksDB's LOCK file until it is destroyed, so a second open of the same directory, from
+// this or another process, fails with an io_error instead of corrupting it. Destroying the store
+// syncs the write-ahead log and closes the database, so an orderly shutdown keeps even unsynced
+// writes. Errors carry the path and RocksDB's own description.
+[[nodiscard]] Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
+                                                                  const RocksDbOptions& options);
+
+}  // namespace corridor::storage

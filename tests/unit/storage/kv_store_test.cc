@@ -1,0 +1,378 @@
+// Conformance suite for KvStore: every implementation must pass the same tests, so the simulator
+// (MemKvStore) and real nodes (RocksDB) agree on ordering, bounds, atomicity and edge cases.
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/bytes.h"
+#include "storage/kv_store.h"
+#include "storage/mem_kv_store.h"
+#include "storage/rocksdb_kv_store.h"
+
+namespace corridor::storage {
+namespace {
+
+constexpr size_t kLargeValueBytes = size_t{1} << 20;
+
+// A fresh directory under /tmp, removed with everything in it when the owner goes away.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = "/tmp/corridor_kv_store_test_XXXXXX";
+    const char* made = mkdtemp(pattern.data());
+    EXPECT_NE(made, nullptr) << "mkdtemp failed";
+    if (made != nullptr) path_ = made;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+Bytes b(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
+Bytes raw(std::initializer_list<uint8_t> bytes) {
+  return Bytes(bytes);
+}
+
+struct Implementation {
+  std::string name;
+  // Opens a store whose files, if it has any, live in dir.
+  std::function<std::unique_ptr<KvStore>(const std::string& dir)> open;
+};
+
+// Names the implementation in gtest's failure messages instead of dumping the struct's bytes.
+void PrintTo(const Implementation& implementation, std::ostream* out) {
+  *out << implementation.name;
+}
+
+class KvStoreConformance : public ::testing::TestWithParam<Implementation> {
+ protected:
+  void SetUp() override {
+    store_ = GetParam().open(dir_.path());
+    ASSERT_NE(store_, nullptr);
+  }
+  void TearDown() override { store_.reset(); }
+
+  void put(const Bytes& key, const Bytes& value, bool sync = false) {
+    WriteBatch batch;
+    batch.put(key, value);
+    ASSERT_TRUE(store_->write(batch, sync).ok());
+  }
+  void erase(const Bytes& key) {
+    WriteBatch batch;
+    batch.erase(key);
+    ASSERT_TRUE(store_->write(batch, /*sync=*/false).ok());
+  }
+  std::optional<Bytes> get(const Bytes& key) {
+    auto result = store_->get(key);
+    EXPECT_TRUE(result.ok()) << result.status().to_string();
+    return result.ok() ? *result : std::nullopt;
+  }
+  std::vector<Bytes> scan_keys(const Bytes& prefix) {
+    std::vector<Bytes> keys;
+    Status s = store_->scan_prefix(prefix, [&](ByteView key, ByteView) {
+      keys.emplace_back(key.begin(), key.end());
+      return true;
+    });
+    EXPECT_TRUE(s.ok()) << s.to_string();
+    return keys;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<KvStore> store_;
+};
+
+TEST_P(KvStoreConformance, PutGetErase) {
+  put(b("alpha"), b("1"));
+  EXPECT_EQ(get(b("alpha")), b("1"));
+  put(b("alpha"), b("2"));
+  EXPECT_EQ(get(b("alpha")), b("2"));
+  erase(b("alpha"));
+  EXPECT_EQ(get(b("alpha")), std::nullopt);
+}
+
+TEST_P(KvStoreConformance, AbsentKeyIsNullopt) {
+  EXPECT_EQ(get(b("never-written")), std::nullopt);
+  put(b("k"), b("v"));
+  EXPECT_EQ(get(b("k2")), std::nullopt);
+  EXPECT_EQ(get(b("")), std::nullopt);
+  // Erasing a key that does not exist is not an error.
+  erase(b("never-written"));
+  EXPECT_EQ(get(b("never-written")), std::nullopt);
+}
+
+TEST_P(KvStoreConformance, EmptyValueIsPresent) {
+  put(b("k"), Bytes{});
+  EXPECT_EQ(get(b("k")), Bytes{});
+}
+
+TEST_P(KvStoreConformance, BatchAppliesEveryOperationInOrder) {
+  put(b("old"), b("x"));
+  WriteBatch batch;
+  batch.put(b("a"), b("1"));
+  batch.put(b("b"), b("1"));
+  batch.erase(b("b"));  // A later erase wins over an earlier put of the same key.
+  batch.erase(b("c"));
+  batch.put(b("c"), b("3"));  // A later put wins over an earlier erase.
+  batch.put(b("a"), b("2"));
+  batch.erase(b("old"));
+  ASSERT_TRUE(store_->write(batch, /*sync=*/true).ok());
+  EXPECT_EQ(get(b("a")), b("2"));
+  EXPECT_EQ(get(b("b")), std::nullopt);
+  EXPECT_EQ(get(b("c")), b("3"));
+  EXPECT_EQ(get(b("old")), std::nullopt);
+}
+
+TEST_P(KvStoreConformance, EmptyBatchIsAccepted) {
+  put(b("k"), b("v"));
+  EXPECT_TRUE(store_->write(WriteBatch(), /*sync=*/false).ok());
+  EXPECT_TRUE(store_->write(WriteBatch(), /*sync=*/true).ok());
+  EXPECT_EQ(get(b("k")), b("v"));
+}
+
+// A reader running next to the writer must never see half of a batch: every scan sees all keys
+// of the prefix with the value of one and the same batch.
+TEST_P(KvStoreConformance, ConcurrentReaderNeverSeesPartOfABatch) {
+  constexpr int kKeys = 32;
+  constexpr int kRounds = 200;
+  auto batch_for = [&](int round) {
+    WriteBatch batch;
+    for (int i = 0; i < kKeys; ++i)
+      batch.put(b("atomic/" + std::to_string(100 + i)), b(std::to_string(round)));
+    return batch;
+  };
+  ASSERT_TRUE(store_->write(batch_for(0), false).ok());
+
+  std::atomic<bool> done{false};
+  std::atomic<int> torn_scans{0};
+  std::atomic<int> scans{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      std::vector<Bytes> values;
+      Status s = store_->scan_prefix(b("atomic/"), [&](ByteView, ByteView value) {
+        values.emplace_back(value.begin(), value.end());
+        return true;
+      });
+      if (!s.ok() || values.size() != kKeys ||
+          std::adjacent_find(values.begin(), values.end(), std::not_equal_to<>()) != values.end()) {
+        ++torn_scans;
+      }
+      ++scans;
+    }
+  });
+  // On a loaded machine the reader may start late; writing only once it runs makes the two
+  // overlap instead of the writer finishing first.
+  while (scans.load() == 0) std::this_thread::yield();
+  for (int round = 1; round <= kRounds; ++round)
+    ASSERT_TRUE(store_->write(batch_for(round), /*sync=*/false).ok());
+  done = true;
+  reader.join();
+  EXPECT_EQ(torn_scans.load(), 0);
+  EXPECT_GT(scans.load(), 0);
+  EXPECT_EQ(get(b("atomic/100")), b(std::to_string(kRounds)));
+}
+
+TEST_P(KvStoreConformance, ScanIsInUnsignedBytewiseOrder) {
+  // Written out of order; 0x80 and 0xff must sort after 0x7f (unsigned bytes, not signed char),
+  // and a key sorts right after its own prefix.
+  const std::vector<Bytes> sorted = {raw({}),           raw({0x00}),       raw({0x00, 0x00}),
+                                     raw({0x00, 0x01}), raw({0x01}),       raw({0x7f}),
+                                     raw({0x7f, 0x00}), raw({0x80}),       raw({0xfe, 0xff}),
+                                     raw({0xff}),       raw({0xff, 0x00}), raw({0xff, 0xff})};
+  std::vector<Bytes> shuffled = sorted;
+  std::reverse(shuffled.begin(), shuffled.end());
+  std::rotate(shuffled.begin(), shuffled.begin() + 5, shuffled.end());
+  for (const Bytes& key : shuffled) put(key, b("v"));
+  EXPECT_EQ(scan_keys(Bytes{}), sorted);
+}
+
+TEST_P(KvStoreConformance, ScanStaysWithinPrefix) {
+  for (const char* key : {"a", "aa", "ab", "abc", "abd", "ac", "b", "ab/", "aba"})
+    put(b(key), b(key));
+  put(raw({'a', 'b', 0x00}), b("zero"));
+  put(raw({'a', 'b', 0xff}), b("ff"));
+  EXPECT_EQ(scan_keys(b("ab")),
+            (std::vector<Bytes>{b("ab"), raw({'a', 'b', 0x00}), b("ab/"), b("aba"), b("abc"),
+                                b("abd"), raw({'a', 'b', 0xff})}));
+  EXPECT_EQ(scan_keys(b("abc")), (std::vector<Bytes>{b("abc")}));
+  EXPECT_EQ(scan_keys(b("b")), (std::vector<Bytes>{b("b")}));
+  EXPECT_TRUE(scan_keys(b("abz")).empty());
+  EXPECT_TRUE(scan_keys(b("c")).empty());
+  EXPECT_TRUE(scan_keys(b("0")).empty());
+}
+
+TEST_P(KvStoreConformance, ScanWithPrefixEndingInFfBytes) {
+  const std::vector<Bytes> keys = {raw({0x01, 0xfe, 0xff}),
+                                   raw({0x01, 0xff}),
+                                   raw({0x01, 0xff, 0x00}),
+                                   raw({0x01, 0xff, 0xff}),
+                                   raw({0x01, 0xff, 0xff, 0x07}),
+                                   raw({0x02}),
+                                   raw({0x02, 0x00}),
+                                   raw({0xff, 0xfe}),
+                                   raw({0xff, 0xff}),
+                                   raw({0xff, 0xff, 0x00}),
+                                   raw({0xff, 0xff, 0xff, 0xff})};
+  for (const Bytes& key : keys) put(key, b("v"));
+
+  // The upper bound of {0x01, 0xff} is {0x02}, which must itself be excluded.
+  EXPECT_EQ(scan_keys(raw({0x01, 0xff})),
+            (std::vector<Bytes>{raw({0x01, 0xff}), raw({0x01, 0xff, 0x00}), raw({0x01, 0xff, 0xff}),
+                                raw({0x01, 0xff, 0xff, 0x07})}));
+  EXPECT_EQ(scan_keys(raw({0x01, 0xff, 0xff})),
+            (std::vector<Bytes>{raw({0x01, 0xff, 0xff}), raw({0x01, 0xff, 0xff, 0x07})}));
+  // An all-0xff prefix has no upper bound: the scan runs to the end of the key space.
+  EXPECT_EQ(scan_keys(raw({0xff, 0xff})),
+            (std::vector<Bytes>{raw({0xff, 0xff}), raw({0xff, 0xff, 0x00}),
+                                raw({0xff, 0xff, 0xff, 0xff})}));
+  EXPECT_EQ(scan_keys(raw({0xff})),
+            (std::vector<Bytes>{raw({0xff, 0xfe}), raw({0xff, 0xff}), raw({0xff, 0xff, 0x00}),
+                                raw({0xff, 0xff, 0xff, 0xff})}));
+}
+
+TEST_P(KvStoreConformance, EmptyPrefixVisitsEverything) {
+  EXPECT_TRUE(scan_keys(Bytes{}).empty());
+  put(b("z"), b("1"));
+  put(b("a"), b("2"));
+  put(raw({0xff}), b("3"));
+  erase(b("z"));
+  EXPECT_EQ(scan_keys(Bytes{}), (std::vector<Bytes>{b("a"), raw({0xff})}));
+}
+
+TEST_P(KvStoreConformance, ScanPassesValues) {
+  put(b("p/1"), b("one"));
+  put(b("p/2"), b("two"));
+  std::vector<std::pair<Bytes, Bytes>> seen;
+  ASSERT_TRUE(store_
+                  ->scan_prefix(b("p/"),
+                                [&](ByteView key, ByteView value) {
+                                  seen.emplace_back(Bytes(key.begin(), key.end()),
+                                                    Bytes(value.begin(), value.end()));
+                                  return true;
+                                })
+                  .ok());
+  EXPECT_EQ(seen,
+            (std::vector<std::pair<Bytes, Bytes>>{{b("p/1"), b("one")}, {b("p/2"), b("two")}}));
+}
+
+TEST_P(KvStoreConformance, VisitorStopsEarly) {
+  for (int i = 0; i < 10; ++i) put(b("k" + std::to_string(i)), b("v"));
+  std::vector<Bytes> seen;
+  ASSERT_TRUE(store_
+                  ->scan_prefix(b("k"),
+                                [&](ByteView key, ByteView) {
+                                  seen.emplace_back(key.begin(), key.end());
+                                  return seen.size() < 3;
+                                })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<Bytes>{b("k0"), b("k1"), b("k2")}));
+}
+
+// A scan sees the store as it was when the scan began, and its visitor may use the store.
+TEST_P(KvStoreConformance, VisitorMayWriteWithoutAffectingTheScan) {
+  for (int i = 0; i < 5; ++i) put(b("s/" + std::to_string(i)), b("v"));
+  int visited = 0;
+  ASSERT_TRUE(store_
+                  ->scan_prefix(b("s/"),
+                                [&](ByteView key, ByteView) {
+                                  ++visited;
+                                  WriteBatch batch;
+                                  Bytes added(key.begin(), key.end());
+                                  added.push_back('x');
+                                  batch.put(added, b("new"));
+                                  batch.erase(b("s/4"));
+                                  EXPECT_TRUE(store_->write(batch, false).ok());
+                                  EXPECT_TRUE(store_->get(key).ok());
+                                  return true;
+                                })
+                  .ok());
+  EXPECT_EQ(visited, 5);
+  EXPECT_EQ(get(b("s/4")), std::nullopt);
+  EXPECT_EQ(get(b("s/0x")), b("new"));
+}
+
+TEST_P(KvStoreConformance, LargeValues) {
+  Bytes large(kLargeValueBytes);
+  for (size_t i = 0; i < large.size(); ++i) large[i] = static_cast<uint8_t>((i * 131) >> 3);
+  Bytes other = large;
+  std::reverse(other.begin(), other.end());
+  WriteBatch batch;
+  batch.put(b("large/1"), large);
+  batch.put(b("large/2"), other);
+  ASSERT_TRUE(store_->write(batch, /*sync=*/true).ok());
+  EXPECT_EQ(get(b("large/1")), large);
+  EXPECT_EQ(get(b("large/2")), other);
+  size_t total_bytes = 0;
+  ASSERT_TRUE(store_
+                  ->scan_prefix(b("large/"),
+                                [&](ByteView, ByteView value) {
+                                  total_bytes += value.size();
+                                  return true;
+                                })
+                  .ok());
+  EXPECT_EQ(total_bytes, 2 * kLargeValueBytes);
+}
+
+TEST_P(KvStoreConformance, BinaryKeysWithZeroBytes) {
+  const Bytes zero = raw({0x00});
+  const Bytes two_zeros = raw({0x00, 0x00});
+  const Bytes inner_zero = raw({'a', 0x00, 'b'});
+  const Bytes truncated = raw({'a'});
+  put(zero, b("zero"));
+  put(two_zeros, b("two zeros"));
+  put(inner_zero, b("inner"));
+  put(truncated, b("a"));
+  put(Bytes{}, b("empty key"));
+  EXPECT_EQ(get(zero), b("zero"));
+  EXPECT_EQ(get(two_zeros), b("two zeros"));
+  EXPECT_EQ(get(inner_zero), b("inner"));
+  EXPECT_EQ(get(truncated), b("a"));
+  EXPECT_EQ(get(Bytes{}), b("empty key"));
+  EXPECT_EQ(get(raw({'a', 0x00})), std::nullopt);
+  EXPECT_EQ(scan_keys(raw({0x00})), (std::vector<Bytes>{zero, two_zeros}));
+  EXPECT_EQ(scan_keys(raw({'a', 0x00})), (std::vector<Bytes>{inner_zero}));
+  erase(zero);
+  EXPECT_EQ(get(zero), std::nullopt);
+  EXPECT_EQ(get(two_zeros), b("two zeros"));
+}
+
+const Implementation kImplementations[] = {
+    {"Mem",
+     [](const std::string&) -> std::unique_ptr<KvStore> { return std::make_unique<MemKvStore>(); }},
+    {"RocksDb",
+     [](const std::string& dir) -> std::unique_ptr<KvStore> {
+       // A small memtable makes the larger tests flush to SST files, so reads cover both.
+       RocksDbOptions options;
+       options.write_buffer_bytes = size_t{1} << 20;
+       auto store = open_rocksdb_store(dir + "/db", options);
+       EXPECT_TRUE(store.ok()) << store.status().to_string();
+       return store.ok() ? std::move(store).value() : nullptr;
+     }},
+};
+
+INSTANTIATE_TEST_SUITE_P(AllStores, KvStoreConformance, ::testing::ValuesIn(kImplementations),
+                         [](const ::testing::TestParamInfo<Implementation>& param_info) {
+                           return param_info.param.name;
+                         });
+
+}  // namespace
+}  // namespace corridor::storage

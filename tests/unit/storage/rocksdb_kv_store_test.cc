@@ -1,0 +1,237 @@
+// What only the RocksDB store has: files that outlive the process, a directory lock, and errors
+// from the file system and from damaged files, all of which must come back as a Status.
+#include "storage/rocksdb_kv_store.h"
+
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+
+namespace corridor::storage {
+namespace {
+
+// A fresh directory under /tmp, removed with everything in it when the owner goes away.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = "/tmp/corridor_rocksdb_test_XXXXXX";
+    const char* made = mkdtemp(pattern.data());
+    EXPECT_NE(made, nullptr) << "mkdtemp failed";
+    if (made != nullptr) path_ = made;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+Bytes b(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
+
+std::unique_ptr<KvStore> open_or_fail(const std::string& path, const RocksDbOptions& options = {}) {
+  auto store = open_rocksdb_store(path, options);
+  EXPECT_TRUE(store.ok()) << store.status().to_string();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+std::optional<Bytes> get(const KvStore& store, const Bytes& key) {
+  auto result = store.get(key);
+  EXPECT_TRUE(result.ok()) << result.status().to_string();
+  return result.ok() ? *result : std::nullopt;
+}
+
+std::string key_name(int i) {
+  std::string s = std::to_string(i);
+  return "key/" + std::string(6 - s.size(), '0') + s;
+}
+
+class RocksDbKvStoreTest : public ::testing::Test {
+ protected:
+  std::string db_path() const { return dir_.path() + "/db"; }
+  TempDir dir_;
+};
+
+TEST_F(RocksDbKvStoreTest, ReopenKeepsSyncedData) {
+  {
+    auto store = open_or_fail(db_path());
+    ASSERT_NE(store, nullptr);
+    WriteBatch batch;
+    batch.put(b("a"), b("1"));
+    batch.put(b("b"), b("2"));
+    batch.put(b("c"), b("3"));
+    ASSERT_TRUE(store->write(batch, /*sync=*/true).ok());
+    WriteBatch erase;
+    erase.erase(b("b"));
+    ASSERT_TRUE(store->write(erase, /*sync=*/true).ok());
+  }
+  auto store = open_or_fail(db_path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(get(*store, b("a")), b("1"));
+  EXPECT_EQ(get(*store, b("b")), std::nullopt);
+  EXPECT_EQ(get(*store, b("c")), b("3"));
+}
+
+TEST_F(RocksDbKvStoreTest, CleanCloseKeepsUnsyncedWrites) {
+  {
+    auto store = open_or_fail(db_path());
+    ASSERT_NE(store, nullptr);
+    WriteBatch batch;
+    batch.put(b("unsynced"), b("kept"));
+    ASSERT_TRUE(store->write(batch, /*sync=*/false).ok());
+  }
+  auto store = open_or_fail(db_path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(get(*store, b("unsynced")), b("kept"));
+}
+
+// With a small memtable the data goes through flushes into compressed SST files with bloom
+// filters; reads must find every key there, before and after a reopen.
+TEST_F(RocksDbKvStoreTest, DataSurvivesFlushesAndReopen) {
+  constexpr int kKeys = 3000;
+  constexpr size_t kValueBytes = 512;
+  RocksDbOptions options;
+  options.write_buffer_bytes = size_t{256} << 10;
+  options.block_cache_bytes = size_t{1} << 20;
+  auto value_for = [](int i) { return Bytes(kValueBytes, static_cast<uint8_t>(i % 251)); };
+  {
+    auto store = open_or_fail(db_path(), options);
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < kKeys; i += 100) {
+      WriteBatch batch;
+      for (int j = i; j < i + 100; ++j) batch.put(b(key_name(j)), value_for(j));
+      ASSERT_TRUE(store->write(batch, /*sync=*/false).ok());
+    }
+    ASSERT_TRUE(store->write(WriteBatch(), /*sync=*/true).ok());
+  }
+  size_t sst_files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(db_path()))
+    if (entry.path().extension() == ".sst") ++sst_files;
+  EXPECT_GT(sst_files, 0u) << "the test meant to exercise SST files but wrote none";
+
+  auto store = open_or_fail(db_path(), options);
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < kKeys; i += 37) EXPECT_EQ(get(*store, b(key_name(i))), value_for(i));
+  EXPECT_EQ(get(*store, b("key/absent")), std::nullopt);
+  int next = 0;
+  bool in_order = true;
+  ASSERT_TRUE(store
+                  ->scan_prefix(b("key/"),
+                                [&](ByteView key, ByteView value) {
+                                  in_order = in_order &&
+                                             Bytes(key.begin(), key.end()) == b(key_name(next)) &&
+                                             Bytes(value.begin(), value.end()) == value_for(next);
+                                  ++next;
+                                  return true;
+                                })
+                  .ok());
+  EXPECT_EQ(next, kKeys);
+  EXPECT_TRUE(in_order);
+}
+
+TEST_F(RocksDbKvStoreTest, OpeningARegularFileFails) {
+  const std::string file_path = dir_.path() + "/not_a_directory";
+  std::ofstream(file_path) << "plain file";
+  auto store = open_rocksdb_store(file_path, RocksDbOptions());
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find(file_path), std::string::npos)
+      << store.status().to_string();
+  // The file is left alone.
+  std::ifstream in(file_path);
+  std::string contents;
+  std::getline(in, contents);
+  EXPECT_EQ(contents, "plain file");
+}
+
+TEST_F(RocksDbKvStoreTest, SecondOpenOfOneDirectoryFailsUntilTheFirstCloses) {
+  auto first = open_or_fail(db_path());
+  ASSERT_NE(first, nullptr);
+  auto second = open_rocksdb_store(db_path(), RocksDbOptions());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::io_error);
+  const std::string& message = second.status().message();
+  EXPECT_NE(message.find(db_path()), std::string::npos) << message;
+  EXPECT_NE(message.find("LOCK"), std::string::npos) << message;
+  EXPECT_NE(message.find("already open"), std::string::npos) << message;
+
+  first.reset();
+  EXPECT_NE(open_or_fail(db_path()), nullptr);
+}
+
+TEST_F(RocksDbKvStoreTest, CreatesMissingParentDirectories) {
+  const std::string nested = dir_.path() + "/data/network/db";
+  {
+    auto store = open_or_fail(nested);
+    ASSERT_NE(store, nullptr);
+    WriteBatch batch;
+    batch.put(b("a"), b("1"));
+    ASSERT_TRUE(store->write(batch, /*sync=*/true).ok());
+  }
+  auto store = open_or_fail(nested);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(get(*store, b("a")), b("1"));
+}
+
+TEST_F(RocksDbKvStoreTest, ParentThatIsARegularFileFails) {
+  const std::string file_path = dir_.path() + "/file";
+  std::ofstream(file_path) << "plain file";
+  auto store = open_rocksdb_store(file_path + "/below/db", RocksDbOptions());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::io_error);
+  EXPECT_NE(store.status().message().find(file_path), std::string::npos)
+      << store.status().to_string();
+}
+
+TEST_F(RocksDbKvStoreTest, MissingDatabaseWithoutCreateFails) {
+  RocksDbOptions options;
+  options.create_if_missing = false;
+  auto store = open_rocksdb_store(db_path(), options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::not_found);
+  EXPECT_NE(store.status().message().find(db_path()), std::string::npos)
+      << store.status().to_string();
+  EXPECT_FALSE(std::filesystem::exists(db_path()));
+
+  // An existing directory without a database in it is not a database either.
+  std::filesystem::create_directory(db_path());
+  auto in_empty_dir = open_rocksdb_store(db_path(), options);
+  ASSERT_FALSE(in_empty_dir.ok());
+  EXPECT_NE(in_empty_dir.status().message().find(db_path()), std::string::npos)
+      << in_empty_dir.status().to_string();
+  EXPECT_FALSE(std::filesystem::exists(db_path() + "/CURRENT"));
+}
+
+TEST_F(RocksDbKvStoreTest, EmptyPathIsInvalidArgument) {
+  auto store = open_rocksdb_store("", RocksDbOptions());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::invalid_argument);
+}
+
+TEST_F(RocksDbKvStoreTest, DamagedManifestPointerIsCorruption) {
+  {
+    auto store = open_or_fail(db_path());
+    ASSERT_NE(store, nullptr);
+    WriteBatch batch;
+    batch.put(b("a"), b("1"));
+    ASSERT_TRUE(store->write(batch, /*sync=*/true).ok());
+  }
+  // CURRENT names the live MANIFEST and must end with a newline; this one does not.
+  std::ofstream(db_path() + "/CURRENT", std::ios::trunc) << "garbage";
+  auto store = open_rocksdb_store(db_path(), RocksDbOptions());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::corruption) << store.status().to_string();
+  EXPECT_NE(store.status().message().find(db_path()), std::string::npos);
+}
+
+}  // namespace
+}  // namespace corridor::storage

@@ -1,0 +1,383 @@
+#include "api/node_api.h"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "api/api_error.h"
+#include "api/detail/timeout_queue.h"
+#include "api/json_codec.h"
+#include "base/encoding.h"
+#include "ledger/limits.h"
+
+namespace corridor::api {
+
+using nlohmann::json;
+using ledger::ResultCode;
+
+namespace {
+
+// How long a submission may wait for finality, by default and at most.
+constexpr uint64_t wait_timeout_ms_default = 30'000;
+constexpr uint64_t wait_timeout_ms_max = 120'000;
+
+HttpResponse json_response(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+ScaleLookup scale_lookup(node::Node& node) {
+  return [&node](const AssetId& id) -> std::optional<uint8_t> {
+    auto a = node.asset(id);
+    if (!a) return std::nullopt;
+    return a->scale;
+  };
+}
+
+json finality_json(const node::Finality& f, size_t op_count) {
+  return {{"id", f.id.hex()},
+          {"status", "final"},
+          {"height", f.height},
+          {"index", f.index},
+          {"block_time_ms", f.block_time_ms},
+          {"result", outcome_to_json(f.outcome, op_count)}};
+}
+
+// Rejections that describe the bytes themselves are 400; those that depend on the ledger's
+// state (unknown source account, signer weights, replay window) are 422.
+int rejection_status(ResultCode code) {
+  switch (code) {
+    case ResultCode::tx_malformed:
+    case ResultCode::tx_wrong_network:
+    case ResultCode::tx_bad_signature:
+    case ResultCode::tx_no_operations:
+    case ResultCode::tx_too_many_operations:
+    case ResultCode::tx_validity_too_long:
+      return 400;
+    default:
+      return 422;
+  }
+}
+
+Hash256 parse_hash(const std::string& text, const char* what) {
+  auto h = Hash256::from_hex_text(text);
+  if (!h.ok()) throw ApiError(400, "invalid_hex", std::string(what) + ": " + h.status().message());
+  return *h;
+}
+
+AccountId parse_account(const std::string& text) {
+  auto a = parse_account_id(text);
+  if (!a.ok()) throw ApiError(400, "invalid_account_id", a.status().message());
+  return *a;
+}
+
+AssetId parse_asset(const std::string& text) {
+  auto a = AssetId::parse(text);
+  if (!a.ok()) throw ApiError(400, "invalid_asset", a.status().message());
+  return *a;
+}
+
+json parse_body(const HttpRequest& req) {
+  if (req.body.empty()) throw ApiError(400, "malformed_json", "the request body is empty");
+  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw ApiError(400, "malformed_json", "the request body is not valid JSON");
+  if (!j.is_object()) throw ApiError(400, "wrong_type", "the request body must be a JSON object");
+  return j;
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) parts.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+NodeApi::NodeApi(node::Node& node) : node_(node), timeouts_(std::make_unique<detail::TimeoutQueue>()) {}
+NodeApi::~NodeApi() = default;
+
+void NodeApi::handle(HttpRequest request, Responder respond) {
+  bool deferred = false;
+  HttpResponse response;
+  try {
+    response = route(request, respond, deferred);
+  } catch (const ApiError& e) {
+    response = json_error(e.http_status(), e.code(), e.what());
+  } catch (const json::exception& e) {
+    response = json_error(400, "wrong_type", e.what());
+  }
+  if (!deferred) respond(std::move(response));
+}
+
+HttpResponse NodeApi::route(const HttpRequest& req, Responder& respond, bool& deferred) {
+  auto parts = split_path(req.path);
+  const bool get = req.method == "GET";
+  const bool post = req.method == "POST";
+  auto method_not_allowed = [&] {
+    return json_error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
+  };
+  if (parts.size() < 2 || parts[0] != "v1")
+    return json_error(404, "not_found", "no such endpoint: " + req.path);
+  const std::string& resource = parts[1];
+  if (resource == "status" && parts.size() == 2) return get ? get_status() : method_not_allowed();
+  if (resource == "result-codes" && parts.size() == 2)
+    return get ? get_result_codes() : method_not_allowed();
+  if (resource == "transactions") {
+    if (parts.size() == 2) return post ? submit(req, respond, deferred) : method_not_allowed();
+    if (parts.size() == 3 && parts[2] == "encode") return post ? encode(req) : method_not_allowed();
+    if (parts.size() == 3) return get ? get_transaction(parts[2]) : method_not_allowed();
+  }
+  if (resource == "accounts") {
+    if (parts.size() == 3) return get ? get_account(parts[2]) : method_not_allowed();
+    if (parts.size() == 6 && parts[3] == "holdings" && parts[5] == "proof")
+      return get ? get_proof(parts[2], parts[4]) : method_not_allowed();
+  }
+  if (resource == "assets" && parts.size() == 3) return get ? get_asset(parts[2]) : method_not_allowed();
+  if (resource == "blocks" && parts.size() == 3) return get ? get_block(parts[2]) : method_not_allowed();
+  return json_error(404, "not_found", "no such endpoint: " + req.path);
+}
+
+HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& deferred) {
+  json body = parse_body(req);
+  for (const auto& [k, v] : body.items())
+    if (k != "envelope" && k != "transaction" && k != "signatures" && k != "wait" &&
+        k != "timeout_ms")
+      throw ApiError(400, "unknown_field", "unknown field '" + k + "'");
+  bool wait = false;
+  if (body.contains("wait")) {
+    if (!body["wait"].is_string()) throw ApiError(400, "wrong_type", "field 'wait' must be a string");
+    std::string w = body["wait"];
+    if (w == "final")
+      wait = true;
+    else if (w != "none")
+      throw ApiError(400, "invalid_wait", "field 'wait' must be \"none\" or \"final\"");
+  }
+  uint64_t timeout_ms = wait_timeout_ms_default;
+  if (body.contains("timeout_ms")) {
+    const json& t = body["timeout_ms"];
+    if (!t.is_number_unsigned()) throw ApiError(400, "wrong_type", "field 'timeout_ms' must be a non-negative integer");
+    timeout_ms = t.get<uint64_t>();
+    if (timeout_ms > wait_timeout_ms_max)
+      throw ApiError(400, "out_of_range", "timeout_ms may be at most " + std::to_string(wait_timeout_ms_max));
+  }
+
+  ledger::Transaction tx;
+  Bytes envelope;
+  if (body.contains("envelope")) {
+    if (body.contains("transaction") || body.contains("signatures"))
+      throw ApiError(400, "conflicting_fields", "give either 'envelope' or 'transaction' with 'signatures'");
+    if (!body["envelope"].is_string()) throw ApiError(400, "wrong_type", "field 'envelope' must be a hex string");
+    const std::string& hex = body["envelope"].get_ref<const std::string&>();
+    if (hex.size() > 2 * ledger::tx_bytes_max)
+      throw ApiError(400, "too_large", "the envelope exceeds " + std::to_string(ledger::tx_bytes_max) + " bytes");
+    auto raw = from_hex(hex);
+    if (!raw.ok()) throw ApiError(400, "invalid_hex", "envelope: " + raw.status().message());
+    auto decoded = ledger::decode_transaction(*raw);
+    if (!decoded.ok()) throw ApiError(400, "malformed_envelope", decoded.status().message());
+    tx = std::move(decoded).value();
+    envelope = std::move(raw).value();
+  } else {
+    if (!body.contains("transaction")) throw ApiError(400, "missing_field", "missing field 'transaction' (or 'envelope')");
+    if (!body.contains("signatures")) throw ApiError(400, "missing_field", "missing field 'signatures'");
+    tx = transaction_from_json(body["transaction"], node_.network_id(), scale_lookup(node_));
+    tx.signatures = signatures_from_json(body["signatures"]);
+    envelope = ledger::encode_transaction(tx);
+  }
+
+  const size_t op_count = tx.ops.size();
+  const std::string id_hex = tx.id.hex();
+  node::FinalityCallback on_final;
+  if (wait) {
+    on_final = [respond, op_count](const Status& s, const node::Finality& f) {
+      if (!s.ok()) {
+        respond(json_error(503, "unavailable", s.message()));
+        return;
+      }
+      respond(json_response(200, finality_json(f, op_count)));
+    };
+  }
+  node::SubmitResult r = node_.submit(std::move(tx), std::move(envelope), on_final);
+  switch (r.kind) {
+    case node::SubmitResult::Kind::accepted:
+    case node::SubmitResult::Kind::already_pending:
+      if (wait) {
+        deferred = true;
+        timeouts_->schedule(std::chrono::milliseconds(timeout_ms), [respond, id_hex, timeout_ms] {
+          respond(json_response(202, {{"id", id_hex},
+                                      {"status", "pending"},
+                                      {"message", "not final within " + std::to_string(timeout_ms) +
+                                                      " ms; query GET /v1/transactions/" + id_hex}}));
+        });
+        return {};
+      }
+      return json_response(202, {{"id", id_hex}, {"status", "pending"}});
+    case node::SubmitResult::Kind::already_final: {
+      json j = finality_json(r.final, op_count);
+      j["resubmitted"] = true;
+      return json_response(200, j);
+    }
+    case node::SubmitResult::Kind::rejected: {
+      json err = {{"code", std::string(ledger::result_code_name(r.code))},
+                  {"message", std::string(ledger::result_code_description(r.code))},
+                  {"id", id_hex}};
+      if (r.op_code != ResultCode::ok) {
+        err["message"] = "operation " + std::to_string(r.op_index) + ": " +
+                         std::string(ledger::result_code_description(r.op_code));
+        err["operation"] = {{"index", r.op_index},
+                            {"code", std::string(ledger::result_code_name(r.op_code))}};
+      }
+      return json_response(rejection_status(r.code), {{"error", err}});
+    }
+    case node::SubmitResult::Kind::unavailable:
+      return json_error(503, "unavailable", r.message);
+  }
+  return json_error(500, "internal", "unhandled submission result");
+}
+
+HttpResponse NodeApi::encode(const HttpRequest& req) {
+  json body = parse_body(req);
+  for (const auto& [k, v] : body.items())
+    if (k != "transaction") throw ApiError(400, "unknown_field", "unknown field '" + k + "'");
+  if (!body.contains("transaction")) throw ApiError(400, "missing_field", "missing field 'transaction'");
+  auto tx = transaction_from_json(body["transaction"], node_.network_id(), scale_lookup(node_));
+  Bytes b;
+  ledger::encode_tx_body(tx, b);
+  return json_response(200, {{"id", tx.id.hex()},
+                             {"body", to_hex(b)},
+                             {"signing_message", to_hex(ledger::tx_signing_message(tx.id))}});
+}
+
+HttpResponse NodeApi::get_transaction(const std::string& id_hex) {
+  Hash256 id = parse_hash(id_hex, "transaction id");
+  auto rec = node_.transaction(id);
+  if (!rec.ok()) return json_error(500, "storage_error", rec.status().to_string());
+  if (!rec->has_value()) {
+    if (node_.is_pending(id)) return json_response(200, {{"id", id.hex()}, {"status", "pending"}});
+    return json_error(404, "not_found", "no transaction " + id.hex() + " is known to this node");
+  }
+  const node::TxRecord& r = **rec;
+  auto tx = ledger::decode_transaction(r.envelope);
+  if (!tx.ok()) return json_error(500, "corruption", tx.status().to_string());
+  node::Finality f{id, r.location.height, r.location.index, r.block_time_ms, r.outcome};
+  json j = finality_json(f, tx->ops.size());
+  j["transaction"] = transaction_to_json(*tx, scale_lookup(node_));
+  return json_response(200, j);
+}
+
+HttpResponse NodeApi::get_account(const std::string& id_hex) {
+  AccountId id = parse_account(id_hex);
+  auto info = node_.account(id);
+  if (!info) return json_error(404, "account_not_found", "no account " + id.hex());
+  json j = account_to_json(info->account);
+  json holdings = json::array();
+  for (size_t i = 0; i < info->holdings.size(); ++i)
+    holdings.push_back(holding_to_json(info->holdings[i].asset, info->holdings[i].holding, info->scales[i]));
+  j["holdings"] = holdings;
+  return json_response(200, j);
+}
+
+HttpResponse NodeApi::get_proof(const std::string& id_hex, const std::string& asset_text) {
+  AccountId id = parse_account(id_hex);
+  AssetId asset = parse_asset(asset_text);
+  auto p = node_.prove_holding(id, asset);
+  if (!p) return json_error(404, "holding_not_found", "account " + id.hex() + " holds no " + asset.to_string());
+  json siblings = json::array();
+  for (const auto& s : p->proof.proof.siblings) siblings.push_back(s.hex());
+  auto h = ledger::decode_holding_value(p->proof.entry_value);
+  auto as = node_.asset(asset);
+  json j = {{"account", id.hex()},
+            {"asset", asset.to_string()},
+            {"height", p->height},
+            {"state_root", p->state_root.hex()},
+            {"entry_key", to_hex(p->proof.entry_key)},
+            {"entry_value", to_hex(p->proof.entry_value)},
+            {"siblings", siblings}};
+  if (h.ok() && as) j["holding"] = holding_to_json(asset, *h, as->scale);
+  return json_response(200, j);
+}
+
+HttpResponse NodeApi::get_asset(const std::string& asset_text) {
+  AssetId id = parse_asset(asset_text);
+  auto a = node_.asset(id);
+  if (!a) return json_error(404, "asset_not_found", "no asset " + id.to_string());
+  return json_response(200, asset_to_json(*a));
+}
+
+HttpResponse NodeApi::get_block(const std::string& height_text) {
+  uint64_t height = 0;
+  if (height_text == "latest") {
+    height = node_.status().height;
+  } else {
+    auto [p, ec] = std::from_chars(height_text.data(), height_text.data() + height_text.size(), height);
+    if (ec != std::errc() || p != height_text.data() + height_text.size())
+      return json_error(400, "invalid_height", "block height must be a non-negative integer or 'latest'");
+  }
+  auto b = node_.block(height);
+  if (!b.ok()) return json_error(500, "storage_error", b.status().to_string());
+  if (!b->has_value()) return json_error(404, "block_not_found", "no block at height " + std::to_string(height));
+  const node::BlockInfo& info = **b;
+  const auto& h = info.block.header;
+  json txs = json::array();
+  for (size_t i = 0; i < info.block.txs.size(); ++i) {
+    const auto& o = info.result.outcomes[i];
+    json t = {{"id", info.block.txs[i].id.hex()},
+              {"source", info.block.txs[i].source.hex()},
+              {"operations", info.block.txs[i].ops.size()},
+              {"code", std::string(ledger::result_code_name(o.code))}};
+    if (o.op_code != ResultCode::ok)
+      t["failed_operation"] = {{"index", o.op_index}, {"code", std::string(ledger::result_code_name(o.op_code))}};
+    txs.push_back(t);
+  }
+  return json_response(200, {{"height", h.height},
+                             {"hash", info.hash.hex()},
+                             {"parent_hash", h.parent_hash.hex()},
+                             {"time_ms", h.time_ms},
+                             {"tx_root", h.tx_root.hex()},
+                             {"tx_count", h.tx_count},
+                             {"parent_state_root", h.parent_state_root.hex()},
+                             {"state_root", info.result.state_root.hex()},
+                             {"transactions", txs}});
+}
+
+HttpResponse NodeApi::get_status() {
+  node::NodeStatus s = node_.status();
+  return json_response(200, {{"network", {{"name", s.network_name}, {"id", s.network_id.hex()}}},
+                             {"height", s.height},
+                             {"block_hash", s.block_hash.hex()},
+                             {"state_root", s.state_root.hex()},
+                             {"block_time_ms", s.block_time_ms},
+                             {"mempool", {{"txs", s.mempool_txs}, {"ops", s.mempool_ops}}},
+                             {"committed", {{"txs", s.txs_committed}, {"ops", s.ops_committed}}},
+                             {"ledger", {{"accounts", s.accounts}, {"assets", s.assets}, {"holdings", s.holdings}}}});
+}
+
+HttpResponse NodeApi::get_result_codes() {
+  json codes = json::array();
+  for (int v = 0; v < 1000; ++v) {
+    auto code = static_cast<ResultCode>(v);
+    auto name = ledger::result_code_name(code);
+    if (name == "unknown") continue;
+    codes.push_back({{"number", v}, {"name", std::string(name)},
+                     {"description", std::string(ledger::result_code_description(code))}});
+  }
+  return json_response(200, {{"result_codes", codes}});
+}
+
+Result<std::unique_ptr<HttpServer>> start_node_api(node::Node& node, NodeApi& api) {
+  HttpServerOptions opt;
+  opt.address = node.config().api_address;
+  opt.port = node.config().api_port;
+  opt.threads = static_cast<int>(node.config().api_threads);
+  // A full batch envelope in hex, with JSON around it, fits well within this.
+  opt.body_bytes_max = 4 * ledger::tx_bytes_max;
+  return HttpServer::start(opt, [&api](HttpRequest req, Responder r) { api.handle(std::move(req), std::move(r)); });
+}
+
+}  // namespace corridor::api

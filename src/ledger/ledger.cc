@@ -136,6 +136,55 @@ ResultCode Ledger::precheck(const Transaction& tx) const {
   return weight >= acct.threshold ? ResultCode::ok : ResultCode::tx_insufficient_signatures;
 }
 
+std::pair<uint32_t, ResultCode> Ledger::check_references(const Transaction& tx) const {
+  std::vector<AssetId> created;
+  auto asset_known = [&](const AssetId& a) {
+    return asset_index_.contains(a) || std::find(created.begin(), created.end(), a) != created.end();
+  };
+  for (uint32_t i = 0; i < tx.ops.size(); ++i) {
+    const Operation& op = tx.ops[i];
+    const AccountId* account = nullptr;
+    std::optional<AssetId> asset;
+    switch (op_type(op)) {
+      case OpType::create_account:
+      case OpType::set_signers:
+        break;
+      case OpType::create_asset:
+        created.push_back(AssetId{std::get<CreateAssetOp>(op).code, tx.source});
+        break;
+      case OpType::open_holding:
+        asset = std::get<OpenHoldingOp>(op).asset;
+        break;
+      case OpType::authorize_holding:
+        account = &std::get<AuthorizeHoldingOp>(op).holder;
+        asset = AssetId{std::get<AuthorizeHoldingOp>(op).code, tx.source};
+        break;
+      case OpType::freeze_holding:
+        account = &std::get<FreezeHoldingOp>(op).holder;
+        asset = AssetId{std::get<FreezeHoldingOp>(op).code, tx.source};
+        break;
+      case OpType::issue:
+        account = &std::get<IssueOp>(op).to;
+        asset = AssetId{std::get<IssueOp>(op).code, tx.source};
+        break;
+      case OpType::redeem:
+        asset = std::get<RedeemOp>(op).asset;
+        break;
+      case OpType::transfer:
+        account = &std::get<TransferOp>(op).to;
+        asset = std::get<TransferOp>(op).asset;
+        break;
+      case OpType::clawback:
+        account = &std::get<ClawbackOp>(op).from;
+        asset = AssetId{std::get<ClawbackOp>(op).code, tx.source};
+        break;
+    }
+    if (account && !account_index_.contains(*account)) return {i, ResultCode::op_account_not_found};
+    if (asset && !asset_known(*asset)) return {i, ResultCode::op_asset_not_found};
+  }
+  return {0, ResultCode::ok};
+}
+
 TxOutcome Ledger::apply(const Transaction& tx) {
   TxOutcome out;
   CORRIDOR_ASSERT(!tx.ops.empty());

@@ -79,6 +79,11 @@ class Ledger {
   // The read-only stage of apply, also used to answer a submission before it is queued.
   // Valid against the state after the last applied block.
   ResultCode precheck(const Transaction& tx) const;
+  // Admission-time check that every account and asset an operation names exists now (assets
+  // created earlier in the same transaction count). Returns the first operation that names a
+  // missing one, with op_account_not_found or op_asset_not_found; ok otherwise. State may
+  // change before the block, so apply() checks again; this only answers clients early.
+  std::pair<uint32_t, ResultCode> check_references(const Transaction& tx) const;
   // Ends the block: folds changed entries into the state tree and returns the delta.
   StateDelta end_block();
   Hash256 state_root() { return tree_.root(); }

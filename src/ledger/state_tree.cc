@@ -62,12 +62,20 @@ void StateTree::free_internal(Ref r) { free_internals_.push_back(internal_index(
 
 void StateTree::put(const Hash256& key, const Hash256& value_hash) {
   Ref* slot = &root_;
+  // The slot is also named by its parent's index and side, because new_internal() may
+  // reallocate internals_ and leave a pointer into it dangling.
+  uint32_t parent = 0;
+  bool has_parent = false;
+  int side = 0;
   uint32_t depth = 0;
   // Walk down, marking every internal node on the path dirty.
   while (*slot != 0 && !is_leaf(*slot)) {
-    Internal& n = internals_[internal_index(*slot)];
+    parent = internal_index(*slot);
+    has_parent = true;
+    Internal& n = internals_[parent];
     n.dirty = true;
-    slot = &n.child[bit(key, depth)];
+    side = bit(key, depth);
+    slot = &n.child[side];
     ++depth;
   }
   if (*slot == 0) {
@@ -92,7 +100,7 @@ void StateTree::put(const Hash256& key, const Hash256& value_hash) {
   while (true) {
     CORRIDOR_ASSERT_MSG(depth < 256, "two distinct keys cannot share all 256 bits");
     Ref node = new_internal();
-    *slot = node;
+    (has_parent ? internals_[parent].child[side] : root_) = node;
     Internal& n = internals_[internal_index(node)];
     int b_new = bit(key, depth);
     int b_old = bit(old_key, depth);
@@ -101,7 +109,9 @@ void StateTree::put(const Hash256& key, const Hash256& value_hash) {
       n.child[b_old] = old_leaf;
       return;
     }
-    slot = &n.child[b_new];
+    parent = internal_index(node);
+    has_parent = true;
+    side = b_new;
     ++depth;
   }
 }

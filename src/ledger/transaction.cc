@@ -1,5 +1,6 @@
 #include "ledger/transaction.h"
 
+#include <cstring>
 #include <string_view>
 
 #include "base/encoding.h"
@@ -27,9 +28,11 @@ namespace {
 
 constexpr std::string_view signing_domain = "corridor.tx.v1";
 
-// The smallest encoded operation (authorize/freeze with a one-character code) is 24 bytes, so an
-// op_count larger than the remaining bytes allow is rejected before any allocation.
-constexpr size_t op_bytes_min = 1 + 20 + 2 + 1;
+// The smallest operation the decoder accepts is set_signers with no signers (type, count,
+// threshold: 4 bytes; the stateless checks reject it later), and the smallest valid one is
+// create_asset with a one-character code (5 bytes). An op_count larger than the remaining
+// bytes could hold at 4 bytes each is rejected before any allocation.
+constexpr size_t op_bytes_min = 1 + 1 + 2;
 
 void put_code(Writer& w, const AssetCode& code) { w.short_string(code.str()); }
 void put_asset(Writer& w, const AssetId& asset) {
@@ -221,8 +224,9 @@ void Transaction::compute_id() {
 }
 
 Bytes tx_signing_message(const Hash256& tx_id) {
-  Bytes msg(signing_domain.begin(), signing_domain.end());
-  msg.insert(msg.end(), tx_id.bytes.begin(), tx_id.bytes.end());
+  Bytes msg(signing_domain.size() + Hash256::size());
+  std::memcpy(msg.data(), signing_domain.data(), signing_domain.size());
+  std::memcpy(msg.data() + signing_domain.size(), tx_id.data(), Hash256::size());
   return msg;
 }
 

@@ -1,0 +1,136 @@
+// Micro-benchmarks of the primitives a transfer costs: hashing, signature verification,
+// decoding, applying, and folding changes into the state tree.
+#include <benchmark/benchmark.h>
+
+#include <random>
+
+#include "base/hash.h"
+#include "base/keys.h"
+#include "ledger/block.h"
+#include "ledger/ledger.h"
+#include "ledger/state_tree.h"
+
+namespace corridor {
+namespace {
+
+using namespace ledger;
+
+void BM_Sha256_64B(benchmark::State& state) {
+  Bytes data(64, 7);
+  for (auto _ : state) benchmark::DoNotOptimize(sha256(data));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Sha256_64B);
+
+void BM_Ed25519Verify(benchmark::State& state) {
+  crypto_init();
+  KeyPair kp = KeyPair::generate();
+  Bytes msg(46, 1);
+  Signature sig = kp.sign(msg);
+  for (auto _ : state) benchmark::DoNotOptimize(verify_signature(kp.public_key(), msg, sig));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Ed25519Verify);
+
+void BM_StateTreeUpdate(benchmark::State& state) {
+  const auto keys = static_cast<size_t>(state.range(0));
+  StateTree tree;
+  std::vector<Hash256> ks(keys);
+  for (size_t i = 0; i < keys; ++i) {
+    Bytes b(8);
+    for (int j = 0; j < 8; ++j) b[j] = static_cast<uint8_t>(i >> (8 * j));
+    ks[i] = sha256(b);
+    tree.put(ks[i], ks[i]);
+  }
+  tree.root();
+  std::mt19937_64 rng(1);
+  uint64_t v = 0;
+  for (auto _ : state) {
+    // One block touching 1% of the keys, then the root.
+    for (size_t i = 0; i < keys / 100; ++i) {
+      Hash256 value;
+      ++v;
+      std::memcpy(value.data(), &v, sizeof v);
+      tree.put(ks[rng() % keys], value);
+    }
+    benchmark::DoNotOptimize(tree.root());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(keys / 100));
+}
+BENCHMARK(BM_StateTreeUpdate)->Arg(10'000)->Arg(1'000'000);
+
+// A ledger with `accounts` funded holders of one asset, and a batch of transfers.
+struct Fixture {
+  Hash256 network;
+  Ledger ledger;
+  std::vector<KeyPair> keys;
+  AssetId usd;
+  uint64_t height = 0;
+
+  explicit Fixture(size_t accounts) {
+    crypto_init();
+    KeyPair issuer = KeyPair::from_seed(Seed::from_view(sha256(as_bytes("issuer")).view()));
+    usd = AssetId{*AssetCode::parse("USD"), issuer.account_id()};
+    keys.push_back(issuer);
+    for (size_t i = 0; i < accounts; ++i)
+      keys.push_back(KeyPair::from_seed(Seed::from_view(sha256(as_bytes("k" + std::to_string(i))).view())));
+    std::vector<Transaction> txs;
+    for (const auto& k : keys) txs.push_back(make(k, {CreateAccountOp{k.public_key()}}));
+    block(std::move(txs));
+    txs.clear();
+    txs.push_back(make(issuer, {CreateAssetOp{usd.code, 2, 0}}));
+    for (size_t i = 1; i < keys.size(); ++i) txs.push_back(make(keys[i], {OpenHoldingOp{usd, INT64_MAX / 4}}));
+    block(std::move(txs));
+    std::vector<Operation> issues;
+    for (size_t i = 1; i < keys.size(); ++i) issues.push_back(IssueOp{keys[i].account_id(), usd.code, 1'000'000'000});
+    block({make(issuer, std::move(issues))});
+  }
+  Transaction make(const KeyPair& k, std::vector<Operation> ops) {
+    Transaction tx;
+    tx.network_id = network;
+    tx.source = k.account_id();
+    tx.nonce = nonce++;
+    tx.valid_until_height = height + 10'000;
+    tx.ops = std::move(ops);
+    tx.sign(k);
+    return tx;
+  }
+  void block(std::vector<Transaction> txs) {
+    Block b;
+    b.header.height = ++height;
+    b.txs = std::move(txs);
+    execute_block(ledger, b, network);
+  }
+  uint64_t nonce = 1;
+};
+
+void BM_ApplyTransferBatch(benchmark::State& state) {
+  Fixture f(10'000);
+  std::mt19937_64 rng(2);
+  const size_t ops_per_tx = 10'000;
+  for (auto _ : state) {
+    state.PauseTiming();
+    size_t from = 1 + rng() % 10'000;
+    std::vector<Operation> ops;
+    for (size_t i = 0; i < ops_per_tx; ++i) {
+      size_t to = 1 + rng() % 10'000;
+      if (to == from) to = to % 10'000 + 1;
+      ops.push_back(TransferOp{f.keys[to].account_id(), f.usd, 1});
+    }
+    Transaction tx = f.make(f.keys[from], std::move(ops));
+    Bytes env = encode_transaction(tx);
+    state.ResumeTiming();
+    auto decoded = decode_transaction(env);
+    Block b;
+    b.header.height = ++f.height;
+    b.txs.push_back(std::move(decoded).value());
+    benchmark::DoNotOptimize(execute_block(f.ledger, b, f.network));
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(ops_per_tx));
+}
+BENCHMARK(BM_ApplyTransferBatch)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace corridor
+
+BENCHMARK_MAIN();

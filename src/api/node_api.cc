@@ -86,13 +86,37 @@ json parse_body(const HttpRequest& req) {
   return j;
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Splits the path on '/' and percent-decodes each segment (clients encode the ':' of
+// CODE:ISSUER as %3A). The server leaves the path encoded so that an encoded '/' stays
+// inside its segment.
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> parts;
   size_t i = 0;
   while (i < path.size()) {
     size_t j = path.find('/', i);
     if (j == std::string::npos) j = path.size();
-    if (j > i) parts.push_back(path.substr(i, j - i));
+    if (j > i) {
+      std::string seg;
+      for (size_t k = i; k < j; ++k) {
+        if (path[k] != '%') {
+          seg += path[k];
+          continue;
+        }
+        int hi = k + 2 < j ? hex_digit(path[k + 1]) : -1;
+        int lo = k + 2 < j ? hex_digit(path[k + 2]) : -1;
+        if (hi < 0 || lo < 0) throw ApiError(400, "malformed_path", "invalid percent escape in the path");
+        seg += static_cast<char>(hi * 16 + lo);
+        k += 2;
+      }
+      parts.push_back(std::move(seg));
+    }
     i = j + 1;
   }
   return parts;
@@ -194,8 +218,19 @@ HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& d
   const size_t op_count = tx.ops.size();
   const std::string id_hex = tx.id.hex();
   node::FinalityCallback on_final;
+  uint64_t timeout_id = 0;
   if (wait) {
-    on_final = [respond, op_count](const Status& s, const node::Finality& f) {
+    // The timeout is armed before submitting, so that a block committing at once still finds
+    // it to cancel; whichever of the two answers first wins (a Responder answers once).
+    timeout_id = timeouts_->schedule(std::chrono::milliseconds(timeout_ms), [respond, id_hex, timeout_ms] {
+      respond(json_response(202, {{"id", id_hex},
+                                  {"status", "pending"},
+                                  {"message", "not final within " + std::to_string(timeout_ms) +
+                                                  " ms; query GET /v1/transactions/" + id_hex}}));
+    });
+    on_final = [respond, op_count, timeout_id, timeouts = timeouts_.get()](const Status& s,
+                                                                           const node::Finality& f) {
+      timeouts->cancel(timeout_id);
       if (!s.ok()) {
         respond(json_error(503, "unavailable", s.message()));
         return;
@@ -204,17 +239,14 @@ HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& d
     };
   }
   node::SubmitResult r = node_.submit(std::move(tx), std::move(envelope), on_final);
+  const bool queued = r.kind == node::SubmitResult::Kind::accepted ||
+                      r.kind == node::SubmitResult::Kind::already_pending;
+  if (wait && !queued) timeouts_->cancel(timeout_id);
   switch (r.kind) {
     case node::SubmitResult::Kind::accepted:
     case node::SubmitResult::Kind::already_pending:
       if (wait) {
         deferred = true;
-        timeouts_->schedule(std::chrono::milliseconds(timeout_ms), [respond, id_hex, timeout_ms] {
-          respond(json_response(202, {{"id", id_hex},
-                                      {"status", "pending"},
-                                      {"message", "not final within " + std::to_string(timeout_ms) +
-                                                      " ms; query GET /v1/transactions/" + id_hex}}));
-        });
         return {};
       }
       return json_response(202, {{"id", id_hex}, {"status", "pending"}});

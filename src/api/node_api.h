@@ -13,6 +13,7 @@ namespace detail {
 class TimeoutQueue;
 }
 
+// Stop the node before destroying its NodeApi: callbacks of waiting submissions refer to it.
 class NodeApi {
  public:
   explicit NodeApi(node::Node& node);

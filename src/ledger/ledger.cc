@@ -111,9 +111,9 @@ void Ledger::begin_block(uint64_t height) {
   }
 }
 
-ResultCode Ledger::precheck(const Transaction& tx) const {
-  if (tx.valid_until_height < height_) return ResultCode::tx_expired;
-  if (tx.valid_until_height - height_ > tx_validity_blocks_max)
+ResultCode Ledger::precheck_at(const Transaction& tx, uint64_t height) const {
+  if (tx.valid_until_height < height) return ResultCode::tx_expired;
+  if (tx.valid_until_height - height > tx_validity_blocks_max)
     return ResultCode::tx_validity_too_long;
   if (replay_ids_.contains(tx.id)) return ResultCode::tx_duplicate;
   if (const auto* create = std::get_if<CreateAccountOp>(&tx.ops.front())) {
@@ -534,7 +534,9 @@ ResultCode Ledger::op_clawback(const ClawbackOp& op, uint32_t source, Journal& j
 
 std::optional<HoldingProof> Ledger::prove_holding(const AccountId& holder, const AssetId& asset_id) {
   const HoldingEntry* h = holding(holder, asset_id);
-  if (!h) return std::nullopt;
+  // A holding changed in a block that has not ended differs from its leaf in the tree, so no
+  // proof of its current value could verify against state_root().
+  if (!h || h->dirty) return std::nullopt;
   HoldingProof p;
   encode_holding_key(holder, asset_id, p.entry_key);
   encode_holding_value(*h, p.entry_value);
@@ -559,6 +561,7 @@ Status Ledger::load_entry(ByteView key, ByteView value) {
       CORRIDOR_ASSIGN_OR_RETURN(AssetEntry a, decode_asset_value(k.asset, value));
       auto issuer = find_account(a.id.issuer);
       if (!issuer) return corruption("asset " + a.id.to_string() + " has no issuer account");
+      if (asset_index_.contains(a.id)) return corruption("duplicate asset entry");
       a.issuer_index = *issuer;
       asset_index_.emplace(a.id, static_cast<uint32_t>(assets_.size()));
       assets_.push_back(a);
@@ -571,6 +574,8 @@ Status Ledger::load_entry(ByteView key, ByteView value) {
       if (!acct || as == asset_index_.end())
         return corruption("holding of " + k.asset.to_string() + " by " + k.account.hex() +
                           " names a missing account or asset");
+      if (holdings_.contains(holding_key(*acct, as->second)))
+        return corruption("duplicate holding entry");
       holdings_[holding_key(*acct, as->second)] = h;
       accounts_[*acct].holding_assets.push_back(as->second);
       break;

@@ -78,7 +78,9 @@ class Ledger {
   TxOutcome apply(const Transaction& tx);
   // The read-only stage of apply, also used to answer a submission before it is queued.
   // Valid against the state after the last applied block.
-  ResultCode precheck(const Transaction& tx) const;
+  ResultCode precheck(const Transaction& tx) const { return precheck_at(tx, height_); }
+  // The same, for a block at `height` (admission checks against the next block's height).
+  ResultCode precheck_at(const Transaction& tx, uint64_t height) const;
   // Admission-time check that every account and asset an operation names exists now (assets
   // created earlier in the same transaction count). Returns the first operation that names a
   // missing one, with op_account_not_found or op_asset_not_found; ok otherwise. State may

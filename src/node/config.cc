@@ -1,5 +1,6 @@
 #include "node/config.h"
 
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -57,6 +58,26 @@ Status check_keys(const toml::table& t, std::string_view section,
 const toml::table* section(const toml::table& root, std::string_view name) {
   const toml::node* n = root.get(name);
   return n ? n->as_table() : nullptr;
+}
+
+// A TOML basic string, with quotes, backslashes and control characters escaped.
+std::string toml_string(std::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+  return out;
 }
 
 }  // namespace
@@ -135,9 +156,9 @@ Result<NodeConfig> load_node_config(const std::string& path) {
 std::string node_config_to_toml(const NodeConfig& c) {
   std::ostringstream o;
   o << "[node]\n"
-    << "data_dir = \"" << c.data_dir << "\"\n"
-    << "network_name = \"" << c.network_name << "\"\n"
-    << "log_level = \"" << c.log_level << "\"\n"
+    << "data_dir = " << toml_string(c.data_dir) << "\n"
+    << "network_name = " << toml_string(c.network_name) << "\n"
+    << "log_level = " << toml_string(c.log_level) << "\n"
     << "verify_threads = " << c.verify_threads << "\n"
     << "check_invariants = " << (c.check_invariants ? "true" : "false") << "\n\n"
     << "[storage]\n"
@@ -150,7 +171,7 @@ std::string node_config_to_toml(const NodeConfig& c) {
     << "txs_max = " << c.mempool_txs_max << "\n"
     << "ops_max = " << c.mempool_ops_max << "\n\n"
     << "[api]\n"
-    << "address = \"" << c.api_address << "\"\n"
+    << "address = " << toml_string(c.api_address) << "\n"
     << "port = " << c.api_port << "\n"
     << "threads = " << c.api_threads << "\n";
   return o.str();

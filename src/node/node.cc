@@ -107,9 +107,12 @@ SubmitResult Node::submit(ledger::Transaction tx, Bytes envelope, FinalityCallba
     return out;
   }
   ResultCode pre;
+  std::pair<uint32_t, ResultCode> refs{0, ResultCode::ok};
   {
     std::shared_lock rl(ledger_mu_);
-    pre = ledger_.precheck(tx);
+    // The earliest block the transaction can reach is the next one.
+    pre = ledger_.precheck_at(tx, head_.height + 1);
+    if (pre == ResultCode::ok) refs = ledger_.check_references(tx);
   }
   if (pre == ResultCode::tx_duplicate || pre == ResultCode::tx_expired) {
     // A transaction applied earlier answers with its original result, even after its
@@ -125,6 +128,15 @@ SubmitResult Node::submit(ledger::Transaction tx, Bytes envelope, FinalityCallba
   if (pre != ResultCode::ok) {
     out.kind = SubmitResult::Kind::rejected;
     out.code = pre;
+    return out;
+  }
+  if (refs.second != ResultCode::ok) {
+    // Answered now rather than as a failed transaction later: the id is not consumed, so
+    // the client can fix the reference and resubmit.
+    out.kind = SubmitResult::Kind::rejected;
+    out.code = ResultCode::tx_failed;
+    out.op_index = refs.first;
+    out.op_code = refs.second;
     return out;
   }
   auto& callbacks = inflight_[tx.id];
@@ -271,6 +283,11 @@ Result<std::optional<BlockInfo>> Node::block(uint64_t height) const {
 
 Result<std::optional<TxRecord>> Node::transaction(const Hash256& id) const {
   return chain_.tx_record(id);
+}
+
+bool Node::is_pending(const Hash256& id) {
+  std::lock_guard lock(waiters_mu_);
+  return inflight_.contains(id);
 }
 
 Status Node::check_invariants() const {

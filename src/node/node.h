@@ -119,6 +119,8 @@ class Node {
   std::optional<HoldingProofInfo> prove_holding(const AccountId& holder, const AssetId& asset);
   Result<std::optional<BlockInfo>> block(uint64_t height) const;
   Result<std::optional<TxRecord>> transaction(const Hash256& id) const;
+  // True while the transaction is admitted and not yet final.
+  bool is_pending(const Hash256& id);
   // Checks the ledger's invariants now (linear in the state).
   Status check_invariants() const;
 

@@ -12,31 +12,54 @@ TimeoutQueue::~TimeoutQueue() {
   cv_.notify_all();
   thread_.join();
   // Pending callbacks still run, so that every waiting request is answered.
-  for (auto& [t, fn] : queue_) fn();
+  for (auto& [id, fn] : callbacks_) fn();
 }
 
-void TimeoutQueue::schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
+uint64_t TimeoutQueue::schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
+  uint64_t id;
   {
     std::lock_guard lock(mu_);
-    queue_.emplace(std::chrono::steady_clock::now() + delay, std::move(fn));
+    id = next_id_++;
+    callbacks_.emplace(id, std::move(fn));
+    deadlines_.emplace(std::chrono::steady_clock::now() + delay, id);
   }
   cv_.notify_all();
+  return id;
+}
+
+void TimeoutQueue::cancel(uint64_t id) {
+  std::function<void()> dropped;
+  std::lock_guard lock(mu_);
+  auto it = callbacks_.find(id);
+  if (it == callbacks_.end()) return;
+  // The deadline entry stays and is skipped when it comes due; erasing it would need a search.
+  dropped = std::move(it->second);
+  callbacks_.erase(it);
+}
+
+size_t TimeoutQueue::size() {
+  std::lock_guard lock(mu_);
+  return callbacks_.size();
 }
 
 void TimeoutQueue::run() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    if (queue_.empty()) {
+    if (deadlines_.empty()) {
       cv_.wait(lock);
       continue;
     }
-    auto first = queue_.begin();
+    auto first = deadlines_.begin();
     if (std::chrono::steady_clock::now() < first->first) {
       cv_.wait_until(lock, first->first);
       continue;
     }
-    auto fn = std::move(first->second);
-    queue_.erase(first);
+    uint64_t id = first->second;
+    deadlines_.erase(first);
+    auto it = callbacks_.find(id);
+    if (it == callbacks_.end()) continue;
+    auto fn = std::move(it->second);
+    callbacks_.erase(it);
     lock.unlock();
     fn();
     lock.lock();

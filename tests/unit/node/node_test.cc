@@ -1,0 +1,1006 @@
+// Node: admission, execution, durable commit and finality on an in-memory store. Most tests
+// drive the node without start(), committing what submit() admitted with commit_batch() as an
+// orderer would; the sequencer tests start it and wait on finality callbacks.
+#include "node/node.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ledger/block.h"
+#include "ledger/entries.h"
+#include "ledger/limits.h"
+#include "storage/mem_kv_store.h"
+#include "support/test_support.h"
+
+namespace corridor::node {
+namespace {
+
+using namespace std::chrono_literals;
+using ledger::Operation;
+using ledger::ResultCode;
+using ledger::Transaction;
+using ledger::TxOutcome;
+using test::test_id;
+using test::test_key;
+namespace op = test::op;
+using Kind = SubmitResult::Kind;
+
+// Generous for a shared two-core machine: a timeout here means a callback never came.
+constexpr auto kWait = 30s;
+constexpr uint64_t kTime0 = 1'790'000'000'000;
+constexpr Amount kLimit = 100'000'000;  // 1,000,000.00 USD
+
+std::string kind_name(Kind k) {
+  switch (k) {
+    case Kind::accepted:
+      return "accepted";
+    case Kind::already_pending:
+      return "already_pending";
+    case Kind::already_final:
+      return "already_final";
+    case Kind::rejected:
+      return "rejected";
+    case Kind::unavailable:
+      return "unavailable";
+  }
+  return "?";
+}
+
+std::string describe(const SubmitResult& r) {
+  return kind_name(r.kind) + " " + std::string(ledger::result_code_name(r.code)) +
+         " op=" + std::to_string(r.op_index) + " " +
+         std::string(ledger::result_code_name(r.op_code)) + " '" + r.message + "'";
+}
+
+NodeConfig memory_config(const std::string& network = "corridor-node-test") {
+  NodeConfig c;
+  c.storage = StorageEngine::memory;
+  c.network_name = network;
+  c.check_invariants = true;
+  c.block_interval_ms = 5;
+  c.verify_threads = 2;
+  return c;
+}
+
+// Records every call of the finality callbacks it hands out. The callbacks share the log's
+// state, so one that fires after the log is gone (a failed test's leftovers) is harmless.
+class FinalityLog {
+ public:
+  struct Call {
+    Status status;
+    Finality finality;
+  };
+
+  FinalityCallback callback() {
+    return [state = state_](const Status& s, const Finality& f) {
+      {
+        std::lock_guard lock(state->mu);
+        state->calls.push_back({s, f});
+      }
+      state->cv.notify_all();
+    };
+  }
+  std::vector<Call> calls() const {
+    std::lock_guard lock(state_->mu);
+    return state_->calls;
+  }
+  size_t count() const {
+    std::lock_guard lock(state_->mu);
+    return state_->calls.size();
+  }
+  // Waits until at least n calls have arrived; false on timeout.
+  bool wait_for(size_t n) {
+    std::unique_lock lock(state_->mu);
+    return state_->cv.wait_for(lock, kWait, [&] { return state_->calls.size() >= n; });
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<Call> calls;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
+// Builds signed transactions for the node's network with distinct nonces.
+class TxMaker {
+ public:
+  explicit TxMaker(const Node& node) : node_(node) {}
+
+  Transaction make(std::string_view source, std::vector<Operation> ops,
+                   std::optional<uint64_t> valid_until = std::nullopt) {
+    Transaction tx;
+    tx.network_id = node_.network_id();
+    tx.source = test_id(source);
+    tx.nonce = next_nonce_++;
+    tx.valid_until_height = valid_until.value_or(node_.status().height + 100);
+    tx.ops = std::move(ops);
+    tx.sign(test_key(source));
+    return tx;
+  }
+
+ private:
+  const Node& node_;
+  std::atomic<uint64_t> next_nonce_{1};
+};
+
+// Stands in for an orderer on a node that was not started: what submit() accepted is committed
+// by commit_block() as the next block.
+class ManualOrderer {
+ public:
+  explicit ManualOrderer(Node& node) : node_(node) {}
+
+  SubmitResult submit(const Transaction& tx, FinalityCallback on_final = nullptr) {
+    Bytes envelope = ledger::encode_transaction(tx);
+    SubmitResult r = node_.submit(tx, envelope, std::move(on_final));
+    if (r.kind == Kind::accepted) admitted_.push_back(PendingTx{tx, std::move(envelope)});
+    return r;
+  }
+  // Submits and expects the transaction to be accepted.
+  void admit(const Transaction& tx, FinalityCallback on_final = nullptr) {
+    SubmitResult r = submit(tx, std::move(on_final));
+    EXPECT_EQ(r.kind, Kind::accepted) << describe(r);
+  }
+  // Commits everything accepted since the last block; returns the block's time.
+  uint64_t commit_block() {
+    time_ms_ += 1000;
+    std::vector<PendingTx> txs;
+    txs.swap(admitted_);
+    node_.commit_batch(OrderedBatch{std::move(txs), time_ms_});
+    return time_ms_;
+  }
+  // Admits the transactions, commits them as one block and expects each to be final with ok.
+  void commit_ok(const std::vector<Transaction>& txs) {
+    FinalityLog log;
+    for (const auto& tx : txs) admit(tx, log.callback());
+    const uint64_t height = node_.status().height + 1;
+    commit_block();
+    auto calls = log.calls();
+    ASSERT_EQ(calls.size(), txs.size());
+    for (size_t i = 0; i < calls.size(); ++i) {
+      EXPECT_TRUE(calls[i].status.ok());
+      EXPECT_EQ(calls[i].finality.id, txs[i].id);
+      EXPECT_EQ(calls[i].finality.height, height);
+      EXPECT_EQ(calls[i].finality.index, i);
+      EXPECT_EQ(calls[i].finality.outcome, test::outcome_ok());
+    }
+  }
+  size_t admitted() const { return admitted_.size(); }
+
+ private:
+  Node& node_;
+  std::vector<PendingTx> admitted_;
+  uint64_t time_ms_ = kTime0;
+};
+
+std::optional<Amount> balance(const Node& node, std::string_view holder, const AssetId& asset) {
+  auto info = node.account(test_id(holder));
+  if (!info) return std::nullopt;
+  for (const auto& h : info->holdings)
+    if (h.asset == asset) return h.holding.balance;
+  return std::nullopt;
+}
+
+// The ledger most tests start from: an issuer of USD (scale 2), alice and bob holding it, and
+// 500.00 issued to alice. Four blocks.
+AssetId set_up_bank(ManualOrderer& orderer, TxMaker& maker) {
+  const AssetId usd = test::asset("USD", "issuer");
+  orderer.commit_ok({maker.make("issuer", {op::create_account("issuer")}),
+                     maker.make("alice", {op::create_account("alice")}),
+                     maker.make("bob", {op::create_account("bob")})});
+  orderer.commit_ok({maker.make("issuer", {op::create_asset("USD", 2)})});
+  orderer.commit_ok({maker.make("alice", {op::open_holding(usd, kLimit)}),
+                     maker.make("bob", {op::open_holding(usd, kLimit)})});
+  orderer.commit_ok({maker.make("issuer", {op::issue("alice", "USD", 500'00)})});
+  return usd;
+}
+
+class NodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open(memory_config()); }
+
+  void open(const NodeConfig& config) {
+    config_ = config;
+    auto n = Node::open(config_, kv_);
+    ASSERT_TRUE(n.ok()) << n.status().to_string();
+    node_ = std::move(n).value();
+    maker_ = std::make_unique<TxMaker>(*node_);
+    orderer_ = std::make_unique<ManualOrderer>(*node_);
+  }
+  // Closes the node (as a process exit would); the store stays.
+  void close() {
+    orderer_.reset();
+    maker_.reset();
+    node_.reset();
+  }
+
+  NodeConfig config_;
+  std::shared_ptr<storage::MemKvStore> kv_ = std::make_shared<storage::MemKvStore>();
+  std::unique_ptr<Node> node_;
+  std::unique_ptr<TxMaker> maker_;
+  std::unique_ptr<ManualOrderer> orderer_;
+};
+
+TEST_F(NodeTest, FreshNodeIsEmpty) {
+  NodeStatus s = node_->status();
+  EXPECT_EQ(s.network_name, "corridor-node-test");
+  EXPECT_EQ(s.network_id, network_id_for_name("corridor-node-test"));
+  EXPECT_EQ(node_->network_id(), s.network_id);
+  EXPECT_EQ(s.height, 0u);
+  EXPECT_TRUE(s.block_hash.is_zero());
+  EXPECT_EQ(s.accounts, 0u);
+  EXPECT_EQ(s.mempool_txs, 0u);
+  auto b = node_->block(1);
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(b->has_value());
+  EXPECT_TRUE(node_->check_invariants().ok());
+}
+
+TEST_F(NodeTest, BuildsALedgerBlockByBlock) {
+  const AssetId usd = set_up_bank(*orderer_, *maker_);
+  NodeStatus s = node_->status();
+  EXPECT_EQ(s.height, 4u);
+  EXPECT_EQ(s.accounts, 3u);
+  EXPECT_EQ(s.assets, 1u);
+  EXPECT_EQ(s.holdings, 2u);
+  EXPECT_EQ(s.txs_committed, 7u);
+  EXPECT_EQ(s.ops_committed, 7u);
+  EXPECT_EQ(s.block_time_ms, kTime0 + 4000);
+
+  // A transfer from alice to bob, reported final at height 5, index 1 (after a filler).
+  FinalityLog log;
+  const Transaction filler = maker_->make("issuer", {op::issue("bob", "USD", 1)});
+  const Transaction pay = maker_->make("alice", {op::transfer("bob", usd, 123'45)});
+  orderer_->admit(filler, log.callback());
+  orderer_->admit(pay, log.callback());
+  EXPECT_TRUE(node_->is_pending(pay.id));
+  const uint64_t t5 = orderer_->commit_block();
+  auto calls = log.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_TRUE(calls[1].status.ok());
+  EXPECT_EQ(calls[1].finality.id, pay.id);
+  EXPECT_EQ(calls[1].finality.height, 5u);
+  EXPECT_EQ(calls[1].finality.index, 1u);
+  EXPECT_EQ(calls[1].finality.block_time_ms, t5);
+  EXPECT_EQ(calls[1].finality.outcome, test::outcome_ok());
+  EXPECT_FALSE(node_->is_pending(pay.id));
+
+  EXPECT_EQ(balance(*node_, "alice", usd), 500'00 - 123'45);
+  EXPECT_EQ(balance(*node_, "bob", usd), 123'45 + 1);
+  auto asset = node_->asset(usd);
+  ASSERT_TRUE(asset.has_value());
+  EXPECT_EQ(asset->supply, 500'00 + 1);
+  EXPECT_EQ(asset->scale, 2);
+  EXPECT_FALSE(node_->asset(test::asset("EUR", "issuer")).has_value());
+  EXPECT_FALSE(node_->account(test_id("nobody")).has_value());
+  auto alice = node_->account(test_id("alice"));
+  ASSERT_TRUE(alice.has_value());
+  ASSERT_EQ(alice->holdings.size(), 1u);
+  ASSERT_EQ(alice->scales.size(), 1u);
+  EXPECT_EQ(alice->scales[0], 2);
+  EXPECT_EQ(alice->holdings[0].holding.limit, kLimit);
+
+  // The block as stored, and the status that names it.
+  s = node_->status();
+  EXPECT_EQ(s.height, 5u);
+  EXPECT_EQ(s.txs_committed, 9u);
+  // Everything admitted stays in the mempool, which no sequencer drains here.
+  EXPECT_EQ(s.mempool_txs, 9u);
+  auto b5 = node_->block(5);
+  ASSERT_TRUE(b5.ok() && b5->has_value());
+  const BlockInfo& info = **b5;
+  EXPECT_EQ(info.block.header.height, 5u);
+  EXPECT_EQ(info.block.header.time_ms, t5);
+  EXPECT_EQ(info.block.header.tx_count, 2u);
+  ASSERT_EQ(info.block.txs.size(), 2u);
+  EXPECT_EQ(info.block.txs[1].id, pay.id);
+  EXPECT_EQ(info.hash, s.block_hash);
+  EXPECT_EQ(info.result.state_root, s.state_root);
+  ASSERT_EQ(info.result.outcomes.size(), 2u);
+  auto b4 = node_->block(4);
+  ASSERT_TRUE(b4.ok() && b4->has_value());
+  EXPECT_EQ(info.block.header.parent_hash, (*b4)->hash);
+  EXPECT_EQ(info.block.header.parent_state_root, (*b4)->result.state_root);
+  auto b6 = node_->block(6);
+  ASSERT_TRUE(b6.ok());
+  EXPECT_FALSE(b6->has_value());
+
+  auto rec = node_->transaction(pay.id);
+  ASSERT_TRUE(rec.ok() && rec->has_value());
+  EXPECT_EQ((*rec)->location.height, 5u);
+  EXPECT_EQ((*rec)->location.index, 1u);
+  EXPECT_EQ((*rec)->envelope, ledger::encode_transaction(pay));
+  EXPECT_EQ((*rec)->outcome, test::outcome_ok());
+  EXPECT_EQ((*rec)->block_time_ms, t5);
+  EXPECT_TRUE(node_->check_invariants().ok());
+}
+
+TEST_F(NodeTest, BlockTimeNeverGoesBackwards) {
+  orderer_->commit_ok({maker_->make("alice", {op::create_account("alice")})});
+  const uint64_t t1 = node_->status().block_time_ms;
+  // A batch stamped earlier than its parent gets the parent's time.
+  node_->commit_batch(OrderedBatch{{}, t1 - 5000});
+  EXPECT_EQ(node_->status().height, 2u);
+  EXPECT_EQ(node_->status().block_time_ms, t1);
+}
+
+TEST_F(NodeTest, FailedTransactionIsFinalRolledBackAndNotAppliedTwice) {
+  const AssetId usd = set_up_bank(*orderer_, *maker_);
+  FinalityLog log;
+  // The first transfer is fine, the second overdraws: neither is applied.
+  const Transaction tx =
+      maker_->make("alice", {op::transfer("bob", usd, 100'00), op::transfer("bob", usd, 400'01)});
+  orderer_->admit(tx, log.callback());
+  orderer_->commit_block();
+  ASSERT_EQ(log.count(), 1u);
+  const Finality f = log.calls()[0].finality;
+  EXPECT_TRUE(log.calls()[0].status.ok());
+  EXPECT_EQ(f.height, 5u);
+  EXPECT_EQ(f.index, 0u);
+  EXPECT_EQ(f.outcome, test::outcome_failed(1, ResultCode::op_insufficient_balance));
+  EXPECT_EQ(balance(*node_, "alice", usd), 500'00);
+  EXPECT_EQ(balance(*node_, "bob", usd), 0);
+  EXPECT_EQ(node_->asset(usd)->supply, 500'00);
+
+  FinalityLog again;
+  SubmitResult r = orderer_->submit(tx, again.callback());
+  ASSERT_EQ(r.kind, Kind::already_final) << describe(r);
+  EXPECT_EQ(r.final.id, tx.id);
+  EXPECT_EQ(r.final.height, 5u);
+  EXPECT_EQ(r.final.index, 0u);
+  EXPECT_EQ(r.final.block_time_ms, f.block_time_ms);
+  EXPECT_EQ(r.final.outcome, test::outcome_failed(1, ResultCode::op_insufficient_balance));
+  EXPECT_EQ(again.count(), 0u);
+  EXPECT_EQ(orderer_->admitted(), 0u);
+}
+
+TEST_F(NodeTest, ResubmittingAFinalTransactionAnswersItsOriginalOutcome) {
+  const AssetId usd = set_up_bank(*orderer_, *maker_);
+  // Valid until height 6 only, so that later resubmissions are past its window too.
+  const Transaction pay = maker_->make("alice", {op::transfer("bob", usd, 10'00)}, 6);
+  FinalityLog log;
+  orderer_->admit(maker_->make("issuer", {op::issue("bob", "USD", 5)}));
+  orderer_->admit(pay, log.callback());
+  const uint64_t t5 = orderer_->commit_block();
+  ASSERT_EQ(log.count(), 1u);
+
+  for (int round = 0; round < 4; ++round) {
+    const size_t mempool_before = node_->status().mempool_txs;
+    FinalityLog again;
+    SubmitResult r = orderer_->submit(pay, again.callback());
+    ASSERT_EQ(r.kind, Kind::already_final) << "round " << round << ": " << describe(r);
+    EXPECT_EQ(r.final.id, pay.id);
+    EXPECT_EQ(r.final.height, 5u);
+    EXPECT_EQ(r.final.index, 1u);
+    EXPECT_EQ(r.final.block_time_ms, t5);
+    EXPECT_EQ(r.final.outcome, test::outcome_ok());
+    EXPECT_EQ(again.count(), 0u);
+    EXPECT_FALSE(node_->is_pending(pay.id));
+    EXPECT_EQ(node_->status().mempool_txs, mempool_before);
+    // Another block passes (heights 6..9), taking the transaction past its validity window.
+    orderer_->commit_ok({maker_->make("issuer", {op::issue("bob", "USD", 1)})});
+  }
+  EXPECT_EQ(balance(*node_, "alice", usd), 490'00);
+  EXPECT_EQ(balance(*node_, "bob", usd), 10'00 + 5 + 4);
+}
+
+TEST_F(NodeTest, DuplicateWhilePendingJoinsTheFirstSubmission) {
+  const AssetId usd = set_up_bank(*orderer_, *maker_);
+  const Transaction pay = maker_->make("alice", {op::transfer("bob", usd, 7'00)});
+  FinalityLog first;
+  FinalityLog second;
+  const size_t mempool_before = node_->status().mempool_txs;
+  orderer_->admit(pay, first.callback());
+  SubmitResult r = orderer_->submit(pay, second.callback());
+  EXPECT_EQ(r.kind, Kind::already_pending) << describe(r);
+  r = orderer_->submit(pay);  // No callback: joins nothing, still answered.
+  EXPECT_EQ(r.kind, Kind::already_pending) << describe(r);
+  EXPECT_TRUE(node_->is_pending(pay.id));
+  EXPECT_EQ(node_->status().mempool_txs, mempool_before + 1);
+  EXPECT_EQ(orderer_->admitted(), 1u);
+  EXPECT_EQ(first.count(), 0u);
+
+  orderer_->commit_block();
+  ASSERT_EQ(first.count(), 1u);
+  ASSERT_EQ(second.count(), 1u);
+  for (const auto* log : {&first, &second}) {
+    const auto call = log->calls()[0];
+    EXPECT_TRUE(call.status.ok());
+    EXPECT_EQ(call.finality.id, pay.id);
+    EXPECT_EQ(call.finality.height, 5u);
+    EXPECT_EQ(call.finality.index, 0u);
+    EXPECT_EQ(call.finality.outcome, test::outcome_ok());
+  }
+  EXPECT_FALSE(node_->is_pending(pay.id));
+  EXPECT_EQ(balance(*node_, "bob", usd), 7'00);  // Applied once.
+  node_->stop();
+  EXPECT_EQ(first.count(), 1u);
+  EXPECT_EQ(second.count(), 1u);
+}
+
+struct RejectionCase {
+  std::string name;
+  Transaction tx;
+  ResultCode code;
+  uint32_t op_index = 0;
+  ResultCode op_code = ResultCode::ok;
+};
+
+TEST_F(NodeTest, RejectionsQueueNothing) {
+  const AssetId usd = set_up_bank(*orderer_, *maker_);
+  const uint64_t h = node_->status().height;  // 4
+  std::vector<RejectionCase> cases;
+
+  Transaction bad_sig = maker_->make("alice", {op::transfer("bob", usd, 1'00)});
+  bad_sig.signatures[0].signature.bytes[10] ^= 0x01;
+  cases.push_back({"bad signature", bad_sig, ResultCode::tx_bad_signature});
+
+  cases.push_back({"unknown source", maker_->make("mallory", {op::transfer("bob", usd, 1'00)}),
+                   ResultCode::tx_source_not_found});
+
+  cases.push_back(
+      {"unknown destination",
+       maker_->make("alice", {op::transfer("bob", usd, 1'00), op::transfer("nobody", usd, 1'00)}),
+       ResultCode::tx_failed, 1, ResultCode::op_account_not_found});
+
+  cases.push_back({"unknown asset",
+                   maker_->make("alice", {op::transfer("bob", test::asset("EUR", "issuer"), 1)}),
+                   ResultCode::tx_failed, 0, ResultCode::op_asset_not_found});
+
+  Transaction wrong_net;
+  wrong_net.network_id = network_id_for_name("another-network");
+  wrong_net.source = test_id("alice");
+  wrong_net.nonce = 99;
+  wrong_net.valid_until_height = h + 10;
+  wrong_net.ops = {op::transfer("bob", usd, 1'00)};
+  wrong_net.sign(test_key("alice"));
+  cases.push_back({"wrong network", wrong_net, ResultCode::tx_wrong_network});
+
+  cases.push_back({"expired", maker_->make("alice", {op::transfer("bob", usd, 1'00)}, h - 1),
+                   ResultCode::tx_expired});
+  cases.push_back({"validity too long",
+                   maker_->make("alice", {op::transfer("bob", usd, 1'00)},
+                                h + ledger::tx_validity_blocks_max + 2),
+                   ResultCode::tx_validity_too_long});
+
+  Transaction unknown_signer = maker_->make("alice", {op::transfer("bob", usd, 1'00)});
+  unknown_signer.signatures.clear();
+  unknown_signer.sign(test_key("bob"));
+  cases.push_back(
+      {"signed by a key that is not a signer", unknown_signer, ResultCode::tx_unknown_signer});
+
+  cases.push_back(
+      {"zero amount",
+       maker_->make("alice", {op::transfer("bob", usd, 1), op::transfer("bob", usd, 0)}),
+       ResultCode::tx_malformed, 1, ResultCode::op_invalid_amount});
+
+  Transaction no_ops = maker_->make("alice", {op::transfer("bob", usd, 1)});
+  no_ops.ops.clear();
+  no_ops.signatures.clear();
+  no_ops.sign(test_key("alice"));
+  cases.push_back({"no operations", no_ops, ResultCode::tx_no_operations});
+
+  const NodeStatus before = node_->status();
+  FinalityLog log;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    SubmitResult r = orderer_->submit(c.tx, log.callback());
+    EXPECT_EQ(r.kind, Kind::rejected) << describe(r);
+    EXPECT_EQ(r.code, c.code) << describe(r);
+    EXPECT_EQ(r.op_index, c.op_index) << describe(r);
+    EXPECT_EQ(r.op_code, c.op_code) << describe(r);
+    EXPECT_FALSE(node_->is_pending(c.tx.id));
+    EXPECT_EQ(node_->status().mempool_txs, before.mempool_txs);
+    EXPECT_EQ(node_->status().mempool_ops, before.mempool_ops);
+  }
+  EXPECT_EQ(orderer_->admitted(), 0u);
+  EXPECT_EQ(node_->status().state_root, before.state_root);
+  EXPECT_EQ(node_->status().height, before.height);
+  // Nothing is waiting for any of them: stopping the node calls no callback.
+  node_->stop();
+  EXPECT_EQ(log.count(), 0u);
+}
+
+TEST_F(NodeTest, RejectedReferenceDoesNotConsumeTheId) {
+  const AssetId usd = set_up_bank(*orderer_, *maker_);
+  const Transaction pay = maker_->make("alice", {op::transfer("carol", usd, 25'00)});
+  SubmitResult r = orderer_->submit(pay);
+  ASSERT_EQ(r.kind, Kind::rejected) << describe(r);
+  EXPECT_EQ(r.code, ResultCode::tx_failed);
+  EXPECT_EQ(r.op_index, 0u);
+  EXPECT_EQ(r.op_code, ResultCode::op_account_not_found);
+
+  // Once carol exists and holds USD, the very same transaction is accepted and applied.
+  orderer_->commit_ok({maker_->make("carol", {op::create_account("carol")})});
+  orderer_->commit_ok({maker_->make("carol", {op::open_holding(usd, kLimit)})});
+  FinalityLog log;
+  orderer_->admit(pay, log.callback());
+  orderer_->commit_block();
+  ASSERT_EQ(log.count(), 1u);
+  EXPECT_EQ(log.calls()[0].finality.outcome, test::outcome_ok());
+  EXPECT_EQ(balance(*node_, "carol", usd), 25'00);
+}
+
+TEST_F(NodeTest, ValidityWindowBoundsAtAdmission) {
+  const AssetId usd = set_up_bank(*orderer_, *maker_);
+  const uint64_t h = node_->status().height;
+  FinalityLog log;
+  // The longest window allowed is accepted and applied.
+  orderer_->admit(
+      maker_->make("alice", {op::transfer("bob", usd, 1)}, h + ledger::tx_validity_blocks_max),
+      log.callback());
+  // So is one valid until exactly the next block.
+  orderer_->admit(maker_->make("alice", {op::transfer("bob", usd, 2)}, h + 1), log.callback());
+  orderer_->commit_block();
+  ASSERT_EQ(log.count(), 2u);
+  EXPECT_EQ(log.calls()[0].finality.outcome, test::outcome_ok());
+  EXPECT_EQ(log.calls()[1].finality.outcome, test::outcome_ok());
+}
+
+// A transaction valid until the current height can never be applied: the next block is one
+// higher. Admission must refuse it as expired rather than accept it and report it final as
+// tx_expired one block later.
+TEST_F(NodeTest, AdmissionRefusesATransactionThatExpiresBeforeTheNextBlock) {
+  const AssetId usd = set_up_bank(*orderer_, *maker_);
+  const uint64_t h = node_->status().height;
+  FinalityLog log;
+  const Transaction late = maker_->make("alice", {op::transfer("bob", usd, 1)}, h);
+  SubmitResult r = orderer_->submit(late, log.callback());
+  EXPECT_EQ(r.kind, Kind::rejected) << describe(r);
+  EXPECT_EQ(r.code, ResultCode::tx_expired) << describe(r);
+  EXPECT_FALSE(node_->is_pending(late.id));
+  orderer_->commit_block();
+  // Refused, so it never becomes final (today it is reported final with tx_expired).
+  EXPECT_EQ(log.count(), 0u);
+}
+
+TEST_F(NodeTest, FullMempoolAnswersUnavailableAndQueuesNothing) {
+  NodeConfig c = memory_config();
+  c.mempool_txs_max = 2;
+  open(c);
+  orderer_->commit_ok({maker_->make("issuer", {op::create_account("issuer")}),
+                       maker_->make("alice", {op::create_account("alice")})});
+  // commit_ok admitted two into the mempool, which no sequencer drains here: it is full.
+  const Transaction extra = maker_->make("bob", {op::create_account("bob")});
+  FinalityLog log;
+  SubmitResult r = orderer_->submit(extra, log.callback());
+  EXPECT_EQ(r.kind, Kind::unavailable) << describe(r);
+  EXPECT_FALSE(r.message.empty());
+  EXPECT_FALSE(node_->is_pending(extra.id));
+  EXPECT_EQ(node_->status().mempool_txs, 2u);
+  node_->stop();
+  EXPECT_EQ(log.count(), 0u);
+}
+
+TEST_F(NodeTest, RefusedWhenFullIsAcceptedOnceTheSequencerDrainsTheMempool) {
+  NodeConfig c = memory_config();
+  c.mempool_ops_max = 3;
+  open(c);
+  FinalityLog log;
+  const Transaction a = maker_->make("alice", {op::create_account("alice")});
+  const Transaction b = maker_->make("bob", {op::create_account("bob")});
+  const Transaction d = maker_->make("dave", {op::create_account("dave")});
+  const Transaction e = maker_->make("erin", {op::create_account("erin")});
+  EXPECT_EQ(node_->submit(a, ledger::encode_transaction(a), log.callback()).kind, Kind::accepted);
+  EXPECT_EQ(node_->submit(b, ledger::encode_transaction(b), log.callback()).kind, Kind::accepted);
+  EXPECT_EQ(node_->submit(d, ledger::encode_transaction(d), log.callback()).kind, Kind::accepted);
+  EXPECT_EQ(node_->status().mempool_ops, 3u);
+  SubmitResult r = node_->submit(e, ledger::encode_transaction(e), log.callback());
+  EXPECT_EQ(r.kind, Kind::unavailable) << describe(r);
+  EXPECT_FALSE(node_->is_pending(e.id));
+
+  node_->start();
+  ASSERT_TRUE(log.wait_for(3)) << "the sequencer did not commit the queued transactions";
+  // Retrying the refused transaction now succeeds.
+  r = node_->submit(e, ledger::encode_transaction(e), log.callback());
+  EXPECT_EQ(r.kind, Kind::accepted) << describe(r);
+  ASSERT_TRUE(log.wait_for(4));
+  auto calls = log.calls();
+  ASSERT_EQ(calls.size(), 4u);
+  std::set<Hash256> ids;
+  for (const auto& call : calls) {
+    EXPECT_TRUE(call.status.ok()) << call.status.to_string();
+    EXPECT_EQ(call.finality.outcome, test::outcome_ok());
+    ids.insert(call.finality.id);
+  }
+  EXPECT_EQ(ids, (std::set<Hash256>{a.id, b.id, d.id, e.id}));
+  EXPECT_EQ(node_->status().accounts, 4u);
+}
+
+TEST_F(NodeTest, StopFailsEveryPendingWaiterWithUnavailable) {
+  const Transaction a = maker_->make("alice", {op::create_account("alice")});
+  const Transaction b = maker_->make("bob", {op::create_account("bob")});
+  FinalityLog log_a;
+  FinalityLog log_b;
+  orderer_->admit(a, log_a.callback());
+  orderer_->admit(b, log_b.callback());
+  EXPECT_EQ(orderer_->submit(a, log_a.callback()).kind, Kind::already_pending);
+
+  node_->stop();
+  ASSERT_EQ(log_a.count(), 2u);
+  ASSERT_EQ(log_b.count(), 1u);
+  for (const auto& call : log_a.calls()) {
+    EXPECT_EQ(call.status.code(), StatusCode::unavailable);
+    EXPECT_EQ(call.finality.id, a.id);
+  }
+  EXPECT_EQ(log_b.calls()[0].status.code(), StatusCode::unavailable);
+  EXPECT_EQ(log_b.calls()[0].finality.id, b.id);
+  EXPECT_FALSE(node_->is_pending(a.id));
+
+  // A stopped node takes nothing new, and calls nothing twice.
+  FinalityLog late;
+  const Transaction c = maker_->make("carol", {op::create_account("carol")});
+  SubmitResult r = node_->submit(c, ledger::encode_transaction(c), late.callback());
+  EXPECT_EQ(r.kind, Kind::unavailable) << describe(r);
+  EXPECT_FALSE(r.message.empty());
+  node_->stop();
+  EXPECT_EQ(log_a.count(), 2u);
+  EXPECT_EQ(log_b.count(), 1u);
+  EXPECT_EQ(late.count(), 0u);
+  EXPECT_EQ(node_->status().height, 0u);
+}
+
+TEST_F(NodeTest, StopOfAStartedNodeFailsOrFinalizesEveryWaiterOnce) {
+  node_->start();
+  FinalityLog log;
+  std::vector<Transaction> txs;
+  for (int i = 0; i < 20; ++i) {
+    txs.push_back(
+        maker_->make("user" + std::to_string(i), {op::create_account("user" + std::to_string(i))}));
+    SubmitResult r =
+        node_->submit(txs.back(), ledger::encode_transaction(txs.back()), log.callback());
+    EXPECT_EQ(r.kind, Kind::accepted) << describe(r);
+  }
+  node_->stop();
+  // Every waiter got exactly one answer: final (ok) or unavailable, never both.
+  ASSERT_TRUE(log.wait_for(txs.size()));
+  auto calls = log.calls();
+  EXPECT_EQ(calls.size(), txs.size());
+  std::map<Hash256, int> answers;
+  size_t finals = 0;
+  for (const auto& call : calls) {
+    ++answers[call.finality.id];
+    if (call.status.ok()) {
+      EXPECT_EQ(call.finality.outcome, test::outcome_ok());
+      ++finals;
+    } else {
+      EXPECT_EQ(call.status.code(), StatusCode::unavailable);
+    }
+  }
+  for (const auto& tx : txs) EXPECT_EQ(answers[tx.id], 1);
+  EXPECT_EQ(node_->status().accounts, finals);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Crash recovery on the MemKvStore.
+
+struct Snapshot {
+  NodeStatus status;
+  std::vector<Hash256> block_hashes;  // [h - 1]
+  std::map<Hash256, Finality> finals;
+};
+
+class NodeCrashTest : public NodeTest {
+ protected:
+  // Commits one block of `txs`, recording their finality, and checks that the block was synced.
+  void commit_recorded(const std::vector<Transaction>& txs) {
+    const uint64_t syncs = kv_->sync_count();
+    FinalityLog log;
+    for (const auto& tx : txs) orderer_->admit(tx, log.callback());
+    orderer_->commit_block();
+    ASSERT_EQ(log.count(), txs.size());
+    for (const auto& call : log.calls()) {
+      EXPECT_TRUE(call.status.ok());
+      snap_.finals[call.finality.id] = call.finality;
+    }
+    EXPECT_EQ(kv_->unsynced_batches(), 0u);
+    EXPECT_EQ(kv_->sync_count(), syncs + 1);
+    snap_.status = node_->status();
+    snap_.block_hashes.push_back(snap_.status.block_hash);
+  }
+
+  void build_history() {
+    usd_ = test::asset("USD", "issuer");
+    commit_recorded({maker_->make("issuer", {op::create_account("issuer")}),
+                     maker_->make("alice", {op::create_account("alice")}),
+                     maker_->make("bob", {op::create_account("bob")})});
+    commit_recorded({maker_->make("issuer", {op::create_asset("USD", 2)})});
+    commit_recorded({maker_->make("alice", {op::open_holding(usd_, kLimit)}),
+                     maker_->make("bob", {op::open_holding(usd_, kLimit)})});
+    commit_recorded({maker_->make("issuer", {op::issue("alice", "USD", 900'00)})});
+    commit_recorded({maker_->make("alice", {op::transfer("bob", usd_, 300'00)}),
+                     maker_->make("alice", {op::transfer("bob", usd_, 700'00)}),  // Fails.
+                     maker_->make("bob", {op::transfer("alice", usd_, 1'00)})});
+  }
+
+  // Checks that the reopened node answers exactly as the recorded one did.
+  void expect_recovered() {
+    NodeStatus s = node_->status();
+    EXPECT_EQ(s.height, snap_.status.height);
+    EXPECT_EQ(s.state_root, snap_.status.state_root);
+    EXPECT_EQ(s.block_hash, snap_.status.block_hash);
+    EXPECT_EQ(s.block_time_ms, snap_.status.block_time_ms);
+    EXPECT_EQ(s.accounts, snap_.status.accounts);
+    EXPECT_EQ(s.assets, snap_.status.assets);
+    EXPECT_EQ(s.holdings, snap_.status.holdings);
+    EXPECT_TRUE(node_->check_invariants().ok());
+    for (uint64_t h = 1; h <= snap_.block_hashes.size(); ++h) {
+      auto b = node_->block(h);
+      ASSERT_TRUE(b.ok()) << b.status().to_string();
+      ASSERT_TRUE(b->has_value()) << "block " << h << " lost";
+      EXPECT_EQ((*b)->hash, snap_.block_hashes[h - 1]);
+      EXPECT_EQ((*b)->block.header.height, h);
+    }
+    for (const auto& [id, f] : snap_.finals) {
+      auto rec = node_->transaction(id);
+      ASSERT_TRUE(rec.ok()) << rec.status().to_string();
+      ASSERT_TRUE(rec->has_value()) << "transaction " << id.hex() << " lost";
+      EXPECT_EQ((*rec)->location.height, f.height);
+      EXPECT_EQ((*rec)->location.index, f.index);
+      EXPECT_EQ((*rec)->outcome, f.outcome);
+      EXPECT_EQ((*rec)->block_time_ms, f.block_time_ms);
+    }
+  }
+
+  AssetId usd_;
+  Snapshot snap_;
+};
+
+TEST_F(NodeCrashTest, EveryCommittedBlockSurvivesLosingAllUnsyncedWrites) {
+  build_history();
+  EXPECT_EQ(snap_.status.height, 5u);
+  EXPECT_EQ(balance(*node_, "alice", usd_), 601'00);
+  close();
+  kv_->crash_lose_all_unsynced();
+  open(config_);
+  expect_recovered();
+  EXPECT_EQ(balance(*node_, "alice", usd_), 601'00);
+  EXPECT_EQ(balance(*node_, "bob", usd_), 299'00);
+
+  // Replay protection survived too: every recorded transaction answers already_final.
+  for (const auto& [id, f] : snap_.finals) {
+    auto rec = node_->transaction(id);
+    ASSERT_TRUE(rec.ok() && rec->has_value());
+    auto tx = ledger::decode_transaction((*rec)->envelope);
+    ASSERT_TRUE(tx.ok());
+    SubmitResult r = node_->submit(*tx, (*rec)->envelope);
+    EXPECT_EQ(r.kind, Kind::already_final) << describe(r);
+    EXPECT_EQ(r.final.height, f.height);
+    EXPECT_EQ(r.final.outcome, f.outcome);
+  }
+  // And the chain continues from the recovered head.
+  FinalityLog log;
+  orderer_->admit(maker_->make("bob", {op::transfer("alice", usd_, 9'00)}), log.callback());
+  orderer_->commit_block();
+  ASSERT_EQ(log.count(), 1u);
+  EXPECT_EQ(log.calls()[0].finality.height, 6u);
+  auto b6 = node_->block(6);
+  ASSERT_TRUE(b6.ok() && b6->has_value());
+  EXPECT_EQ((*b6)->block.header.parent_hash, snap_.status.block_hash);
+  EXPECT_EQ((*b6)->block.header.parent_state_root, snap_.status.state_root);
+}
+
+TEST_F(NodeCrashTest, EveryCommittedBlockSurvivesSeededCrashes) {
+  build_history();
+  for (uint64_t seed : {0ull, 1ull, 2ull, 3ull, 17ull, 4242ull, 0xdeadbeefull}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    close();
+    kv_->crash(seed);
+    open(config_);
+    expect_recovered();
+    // Grow the history between crashes, so each seed sees a different store.
+    const std::string name = "user" + std::to_string(seed);
+    commit_recorded({maker_->make(name, {op::create_account(name)}),
+                     maker_->make("alice", {op::transfer("bob", usd_, 1)})});
+  }
+  EXPECT_EQ(node_->status().height, 12u);
+}
+
+TEST_F(NodeCrashTest, StoreOfAnotherNetworkIsRefused) {
+  build_history();
+  close();
+  auto other = Node::open(memory_config("some-other-network"), kv_);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.status().code(), StatusCode::failed_precondition);
+  EXPECT_THAT(other.status().message(), ::testing::HasSubstr("corridor-node-test"));
+  // The refusal changed nothing.
+  open(config_);
+  expect_recovered();
+}
+
+TEST_F(NodeCrashTest, TamperedStateIsRefusedOnOpen) {
+  build_history();
+  close();
+  // Raise bob's stored balance behind the node's back: a well-formed entry with a wrong value.
+  Bytes key{'S'};
+  ledger::encode_holding_key(test_id("bob"), usd_, key);
+  auto stored = kv_->get(key);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  auto holding = ledger::decode_holding_value(**stored);
+  ASSERT_TRUE(holding.ok());
+  EXPECT_EQ(holding->balance, 299'00);
+  holding->balance += 1'000'00;
+  Bytes value;
+  ledger::encode_holding_value(*holding, value);
+  storage::WriteBatch batch;
+  batch.put(key, value);
+  ASSERT_TRUE(kv_->write(batch, true).ok());
+  auto n = Node::open(config_, kv_);
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), StatusCode::corruption) << n.status().to_string();
+  EXPECT_THAT(n.status().message(), ::testing::HasSubstr("state root"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sequencer path: start() and concurrent submissions.
+
+// Submits and waits for finality; nullopt (with a failure) if it was not accepted or not final.
+std::optional<Finality> submit_and_wait(Node& node, const Transaction& tx) {
+  auto promise = std::make_shared<std::promise<std::pair<Status, Finality>>>();
+  auto future = promise->get_future();
+  SubmitResult r = node.submit(tx, ledger::encode_transaction(tx),
+                               [promise](const Status& s, const Finality& f) {
+                                 promise->set_value({s, f});
+                               });
+  if (r.kind != Kind::accepted) {
+    ADD_FAILURE() << "not accepted: " << describe(r);
+    return std::nullopt;
+  }
+  if (future.wait_for(kWait) != std::future_status::ready) {
+    ADD_FAILURE() << "not final within the timeout";
+    return std::nullopt;
+  }
+  auto [status, finality] = future.get();
+  if (!status.ok()) {
+    ADD_FAILURE() << status.to_string();
+    return std::nullopt;
+  }
+  return finality;
+}
+
+// Submits all, then waits for all; expects every one final with ok.
+void submit_all_ok(Node& node, const std::vector<Transaction>& txs) {
+  FinalityLog log;
+  for (const auto& tx : txs) {
+    SubmitResult r = node.submit(tx, ledger::encode_transaction(tx), log.callback());
+    ASSERT_EQ(r.kind, Kind::accepted) << describe(r);
+  }
+  ASSERT_TRUE(log.wait_for(txs.size()))
+      << "only " << log.count() << " of " << txs.size() << " final";
+  for (const auto& call : log.calls()) {
+    EXPECT_TRUE(call.status.ok()) << call.status.to_string();
+    EXPECT_EQ(call.finality.outcome, test::outcome_ok());
+  }
+}
+
+TEST_F(NodeTest, SequencerMakesASubmissionFinal) {
+  node_->start();
+  auto f = submit_and_wait(*node_, maker_->make("alice", {op::create_account("alice")}));
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->height, 1u);
+  EXPECT_EQ(f->index, 0u);
+  EXPECT_EQ(f->outcome, test::outcome_ok());
+  EXPECT_GT(f->block_time_ms, 0u);
+  EXPECT_EQ(node_->status().height, 1u);
+  EXPECT_TRUE(node_->account(test_id("alice")).has_value());
+}
+
+TEST_F(NodeTest, SequencerCommitsConcurrentSubmissionsExactlyOnce) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 50;
+  node_->start();
+  const AssetId usd = test::asset("USD", "issuer");
+  std::vector<std::string> senders;
+  for (int t = 0; t < kThreads; ++t) senders.push_back("sender" + std::to_string(t));
+
+  std::vector<Transaction> setup = {maker_->make("issuer", {op::create_account("issuer")}),
+                                    maker_->make("receiver", {op::create_account("receiver")})};
+  for (const auto& s : senders) setup.push_back(maker_->make(s, {op::create_account(s)}));
+  ASSERT_NO_FATAL_FAILURE(submit_all_ok(*node_, setup));
+  ASSERT_NO_FATAL_FAILURE(
+      submit_all_ok(*node_, {maker_->make("issuer", {op::create_asset("USD", 2)})}));
+  setup = {maker_->make("receiver", {op::open_holding(usd, kLimit)})};
+  for (const auto& s : senders) setup.push_back(maker_->make(s, {op::open_holding(usd, kLimit)}));
+  ASSERT_NO_FATAL_FAILURE(submit_all_ok(*node_, setup));
+  setup.clear();
+  for (const auto& s : senders)
+    setup.push_back(maker_->make("issuer", {op::issue(s, "USD", 10'000'00)}));
+  ASSERT_NO_FATAL_FAILURE(submit_all_ok(*node_, setup));
+  const uint64_t setup_height = node_->status().height;
+  const uint64_t setup_txs = node_->status().txs_committed;
+
+  // Every callback appends to one log, in the order the node calls them.
+  FinalityLog log;
+  std::vector<std::vector<SubmitResult>> results(kThreads);
+  std::vector<std::vector<Hash256>> ids(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Transaction tx =
+            maker_->make(senders[t], {op::transfer("receiver", usd, t * 1000 + i + 1)});
+        ids[t].push_back(tx.id);
+        Bytes envelope = ledger::encode_transaction(tx);
+        results[t].push_back(node_->submit(std::move(tx), std::move(envelope), log.callback()));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t)
+    for (const auto& r : results[t]) EXPECT_EQ(r.kind, Kind::accepted) << describe(r);
+  constexpr size_t kTotal = kThreads * kPerThread;
+  ASSERT_TRUE(log.wait_for(kTotal)) << "only " << log.count() << " callbacks";
+  node_->stop();  // No callback may come after this, nor a second one for any transaction.
+
+  const auto calls = log.calls();
+  ASSERT_EQ(calls.size(), kTotal);
+  std::map<Hash256, int> per_id;
+  uint64_t last_height = 0;
+  int64_t last_index = -1;
+  for (const auto& [status, f] : calls) {
+    EXPECT_TRUE(status.ok()) << status.to_string();
+    EXPECT_EQ(f.outcome, test::outcome_ok());
+    ++per_id[f.id];
+    // (height, index) strictly increase in the order callbacks fire.
+    EXPECT_TRUE(f.height > last_height ||
+                (f.height == last_height && static_cast<int64_t>(f.index) > last_index))
+        << "height " << f.height << " index " << f.index << " after " << last_height << "/"
+        << last_index;
+    if (f.height != last_height) last_index = -1;
+    last_height = f.height;
+    last_index = f.index;
+    EXPECT_GT(f.height, setup_height);
+  }
+  for (int t = 0; t < kThreads; ++t)
+    for (const auto& id : ids[t]) EXPECT_EQ(per_id[id], 1) << id.hex();
+
+  NodeStatus s = node_->status();
+  EXPECT_EQ(s.height, last_height);
+  EXPECT_EQ(s.txs_committed, setup_txs + kThreads * kPerThread);
+  EXPECT_EQ(s.mempool_txs, 0u);
+  EXPECT_TRUE(node_->check_invariants().ok());
+  // The stored chain links up, with non-decreasing block times.
+  Hash256 parent;
+  uint64_t time = 0;
+  size_t txs_in_blocks = 0;
+  for (uint64_t h = 1; h <= s.height; ++h) {
+    auto b = node_->block(h);
+    ASSERT_TRUE(b.ok() && b->has_value()) << "block " << h;
+    EXPECT_EQ((*b)->block.header.height, h);
+    EXPECT_EQ((*b)->block.header.parent_hash, parent);
+    EXPECT_GE((*b)->block.header.time_ms, time);
+    EXPECT_GE((*b)->block.txs.size(), 1u);
+    parent = (*b)->hash;
+    time = (*b)->block.header.time_ms;
+    txs_in_blocks += (*b)->block.txs.size();
+  }
+  EXPECT_EQ(parent, s.block_hash);
+  EXPECT_EQ(txs_in_blocks, s.txs_committed);
+
+  Amount received = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    Amount sent = 0;
+    for (int i = 0; i < kPerThread; ++i) sent += t * 1000 + i + 1;
+    EXPECT_EQ(balance(*node_, senders[t], usd), 10'000'00 - sent);
+    received += sent;
+  }
+  EXPECT_EQ(balance(*node_, "receiver", usd), received);
+}
+
+}  // namespace
+}  // namespace corridor::node

@@ -1,0 +1,364 @@
+// The ledger's state as others see it: holding proofs against the state root, the deltas handed
+// to storage, and loading a ledger back from those deltas.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ledger/entries.h"
+#include "ledger/ledger.h"
+#include "support/test_support.h"
+#include "unit/ledger/ledger_fixture.h"
+
+namespace corridor::ledger {
+namespace {
+
+using test::asset;
+using test::outcome_ok;
+using test::outcome_rejected;
+using test::test_id;
+namespace op = test::op;
+
+using HoldingProofs = LedgerFixture;
+
+TEST_F(HoldingProofs, VerifyAgainstTheStateRoot) {
+  for (const char* holder : {"bank1", "bank2"}) {
+    auto proof = t.ledger().prove_holding(test_id(holder), usd);
+    ASSERT_TRUE(proof.has_value()) << holder;
+    EXPECT_TRUE(verify_holding_proof(t.ledger().state_root(), *proof)) << holder;
+    auto value = decode_holding_value(proof->entry_value);
+    ASSERT_TRUE(value.ok());
+    EXPECT_EQ(value->balance, *t.balance(holder, usd));
+    EXPECT_EQ(value->limit, kLimit);
+    auto key = decode_entry_key(proof->entry_key);
+    ASSERT_TRUE(key.ok());
+    EXPECT_EQ(key->kind, EntryKind::holding);
+    EXPECT_EQ(key->account, test_id(holder));
+    EXPECT_EQ(key->asset, usd);
+  }
+}
+
+TEST_F(HoldingProofs, FailWhenAnythingIsTampered) {
+  auto proof = t.ledger().prove_holding(test_id("bank1"), usd);
+  ASSERT_TRUE(proof.has_value());
+  Hash256 root = t.ledger().state_root();
+  ASSERT_TRUE(verify_holding_proof(root, *proof));
+
+  // A richer balance.
+  HoldingProof richer = *proof;
+  HoldingEntry h = *decode_holding_value(proof->entry_value);
+  h.balance += 1;
+  richer.entry_value.clear();
+  encode_holding_value(h, richer.entry_value);
+  EXPECT_FALSE(verify_holding_proof(root, richer));
+  // Somebody else's holding.
+  HoldingProof other_holder = *proof;
+  other_holder.entry_key.clear();
+  encode_holding_key(test_id("bank2"), usd, other_holder.entry_key);
+  EXPECT_FALSE(verify_holding_proof(root, other_holder));
+  // A changed sibling.
+  ASSERT_FALSE(proof->proof.siblings.empty());
+  for (size_t d = 0; d < proof->proof.siblings.size(); ++d) {
+    HoldingProof bad = *proof;
+    bad.proof.siblings[d].bytes[31] ^= 0x40;
+    EXPECT_FALSE(verify_holding_proof(root, bad)) << "sibling " << d;
+  }
+  // Bytes that do not decode as a holding are refused before any hashing.
+  HoldingProof trailing = *proof;
+  trailing.entry_value.push_back(0);
+  EXPECT_FALSE(verify_holding_proof(root, trailing));
+  HoldingProof account_key = *proof;
+  account_key.entry_key.clear();
+  encode_account_key(test_id("bank1"), account_key.entry_key);
+  EXPECT_FALSE(verify_holding_proof(root, account_key));
+  // Another root.
+  Hash256 other_root = root;
+  other_root.bytes[0] ^= 1;
+  EXPECT_FALSE(verify_holding_proof(other_root, *proof));
+}
+
+TEST_F(HoldingProofs, AnOldProofFailsAgainstANewRoot) {
+  auto proof = t.ledger().prove_holding(test_id("bank1"), usd);
+  ASSERT_TRUE(proof.has_value());
+  Hash256 old_root = t.ledger().state_root();
+  ASSERT_EQ(t.submit("bank1", {op::transfer("bank2", usd, 1)}), outcome_ok());
+  EXPECT_FALSE(verify_holding_proof(t.ledger().state_root(), *proof));
+  EXPECT_TRUE(verify_holding_proof(old_root, *proof));
+  auto fresh = t.ledger().prove_holding(test_id("bank1"), usd);
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_TRUE(verify_holding_proof(t.ledger().state_root(), *fresh));
+}
+
+TEST_F(HoldingProofs, AreAbsentForMissingHoldings) {
+  EXPECT_FALSE(t.ledger().prove_holding(test_id("bank3"), usd).has_value());
+  EXPECT_FALSE(t.ledger().prove_holding(test_id("outsider"), usd).has_value());
+  EXPECT_FALSE(t.ledger().prove_holding(test_id("bank1"), asset("EUR", "cb")).has_value());
+  // A holding opened in a block that has not ended is not in the tree yet.
+  t.begin_block();
+  ASSERT_EQ(t.apply(t.make_tx("bank3", {op::open_holding(usd, 5)})), outcome_ok());
+  EXPECT_FALSE(t.ledger().prove_holding(test_id("bank3"), usd).has_value());
+  t.end_block();
+  auto proof = t.ledger().prove_holding(test_id("bank3"), usd);
+  ASSERT_TRUE(proof.has_value());
+  EXPECT_TRUE(verify_holding_proof(t.ledger().state_root(), *proof));
+}
+
+// prove_holding promises a proof against state_root(). While a block is open, state_root() still
+// describes the last ended block, so a holding changed in the open block has no proof until the
+// block ends; one whose change was rolled back keeps its proof.
+TEST_F(HoldingProofs, MidBlockProofsOfChangedHoldingsWaitForTheBlockEnd) {
+  t.begin_block();
+  ASSERT_EQ(t.apply(t.make_tx("bank1", {op::transfer("bank2", usd, 1)})), outcome_ok());
+  EXPECT_FALSE(t.ledger().prove_holding(test_id("bank1"), usd).has_value())
+      << "a proof of the uncommitted balance, which no root matches";
+  ASSERT_EQ(t.apply(t.make_tx("bank2", {op::redeem(usd, 1), op::redeem(usd, 1)})),
+            test::outcome_failed(1, ResultCode::op_insufficient_balance));
+  // bank2's holding received the payment, and the failed transaction's rollback restores it to
+  // that uncommitted state, not to the tree's.
+  EXPECT_FALSE(t.ledger().prove_holding(test_id("bank2"), usd).has_value());
+  t.end_block();
+  for (const char* holder : {"bank1", "bank2"}) {
+    auto proof = t.ledger().prove_holding(test_id(holder), usd);
+    ASSERT_TRUE(proof.has_value()) << holder;
+    EXPECT_TRUE(verify_holding_proof(t.ledger().state_root(), *proof)) << holder;
+  }
+  // In a new block, a change that is rolled back leaves the holding as it is in the tree.
+  t.begin_block();
+  ASSERT_EQ(t.apply(t.make_tx("bank2", {op::redeem(usd, 1), op::redeem(usd, 1)})),
+            test::outcome_failed(1, ResultCode::op_insufficient_balance));
+  auto untouched = t.ledger().prove_holding(test_id("bank2"), usd);
+  ASSERT_TRUE(untouched.has_value());
+  EXPECT_TRUE(verify_holding_proof(t.ledger().state_root(), *untouched));
+  t.end_block();
+}
+
+// A fresh ledger B loaded with A's deltas, as a restarted node loads its storage, has A's state
+// root and state, and goes on to execute the next block exactly as A does.
+TEST(LedgerLoad, RoundTripsThroughTheDeltas) {
+  test::TestLedger a;
+  std::vector<StateDelta> deltas;
+  // Applies one block; every transaction succeeds except those listed as expected to fail.
+  auto record = [&](const std::vector<Transaction>& txs, std::vector<size_t> failing = {}) {
+    a.begin_block();
+    for (size_t i = 0; i < txs.size(); ++i) {
+      bool should_fail = std::find(failing.begin(), failing.end(), i) != failing.end();
+      TxOutcome out = a.apply(txs[i]);
+      EXPECT_EQ(out.code == ResultCode::ok, !should_fail)
+          << "block " << deltas.size() << " tx " << i << ": " << test::describe(out);
+    }
+    deltas.push_back(a.end_block());
+  };
+  record({a.make_tx("cb", {op::create_account("cb")}), a.make_tx("b1", {op::create_account("b1")}),
+          a.make_tx("b2", {op::create_account("b2")})});
+  AssetId usd = asset("USD", "cb");
+  AssetId kyc = asset("KYC", "cb");
+  record({a.make_tx("cb",
+                    {op::create_asset("USD", 2, asset_flag_freezable | asset_flag_clawback_enabled),
+                     op::create_asset("KYC", 0, asset_flag_authorization_required)}),
+          a.make_tx("b1", {op::set_signers({{"b1-maker", 1}, {"b1-checker", 1}}, 2)})});
+  record({a.make_tx("b1", {op::open_holding(usd, 1'000'000), op::open_holding(kyc, 50)},
+                    {.signers = {"b1-maker", "b1-checker"}}),
+          a.make_tx("b2", {op::open_holding(usd, 1'000'000)})});
+  Transaction kept = a.make_tx("cb",
+                               {op::issue("b1", "USD", 70'000), op::issue("b2", "USD", 1),
+                                op::authorize("b1", "KYC"), op::issue("b1", "KYC", 9)},
+                               {.valid_until = 1'000});
+  record({kept, a.make_tx("cb", {op::issue("b2", "USD", 5), op::issue("nobody", "USD", 1)})}, {1});
+  record({a.make_tx("b1", {op::transfer("b2", usd, 20'000), op::redeem(usd, 5'000)},
+                    {.signers = {"b1-maker", "b1-checker"}}),
+          a.make_tx("cb", {op::freeze("b2", "USD"), op::clawback("b2", "USD", 1)})});
+
+  // What storage holds: the latest value of each key, iterated in key order.
+  std::map<Bytes, Bytes> kv;
+  std::map<Hash256, uint64_t> ids;
+  for (const auto& d : deltas) {
+    for (const auto& c : d.changes) kv[c.key] = c.value;
+    for (const auto& id : d.ids_added) ids[id.id] = id.valid_until_height;
+    for (const auto& id : d.ids_expired) ids.erase(id.id);
+  }
+  Ledger b;
+  for (const auto& [key, value] : kv) ASSERT_TRUE(b.load_entry(key, value).ok());
+  for (const auto& [id, until] : ids) b.load_replay_id({until, id});
+  b.finish_load(a.height());
+
+  EXPECT_EQ(b.state_root(), a.ledger().state_root());
+  EXPECT_EQ(b.height(), a.height());
+  EXPECT_TRUE(b.check_invariants().ok());
+  EXPECT_EQ(b.account_count(), 3u);
+  EXPECT_EQ(b.asset_count(), 2u);
+  EXPECT_EQ(b.holding_count(), 3u);
+  std::vector<std::string> names = {"cb", "b1", "b2"};
+  EXPECT_EQ(test::view_state(b, names, {usd, kyc}),
+            test::view_state(a.ledger(), names, {usd, kyc}));
+  EXPECT_TRUE(b.is_replay_id_live(kept.id));
+  EXPECT_EQ(b.holding(test_id("b2"), usd)->balance, 20'000);
+  EXPECT_TRUE(b.holding(test_id("b2"), usd)->frozen());
+  EXPECT_EQ(b.asset(usd)->supply, 70'000 + 1 - 5'000 - 1);
+
+  // The next block has the same outcomes and root on both.
+  std::vector<Transaction> next = {
+      kept,
+      a.make_tx("b1", {op::transfer("b2", usd, 1)}, {.signers = {"b1-maker", "b1-checker"}}),
+      a.make_tx("cb", {op::freeze("b2", "USD", false), op::create_asset("EUR", 2)}),
+      a.make_tx("b2", {op::transfer("b1", usd, 7)}),
+  };
+  a.begin_block();
+  b.begin_block(a.height());
+  for (const auto& tx : next) {
+    TxOutcome in_a = a.apply(tx);
+    TxOutcome in_b = b.apply(tx);
+    EXPECT_EQ(in_a, in_b);
+  }
+  a.end_block();
+  b.end_block();
+  EXPECT_EQ(b.state_root(), a.ledger().state_root());
+  EXPECT_EQ(a.apply(kept), outcome_rejected(ResultCode::tx_duplicate));
+}
+
+// The root does not depend on the order entries are loaded in, only on the entries, as long as
+// every account comes before what refers to it.
+TEST(LedgerLoad, TheRootDoesNotDependOnLoadOrderWithinAKind) {
+  test::TestLedger a;
+  std::vector<std::string> names;
+  for (int i = 0; i < 12; ++i) names.push_back("acct" + std::to_string(i));
+  a.create_accounts(names);
+  AssetId x = a.create_asset("acct0", "X", 0);
+  AssetId y = a.create_asset("acct1", "Y", 0);
+  for (size_t i = 2; i < names.size(); ++i) {
+    a.open_holding(names[i], x, 100);
+    if (i % 2 == 0) a.open_holding(names[i], y, 100);
+    a.issue(names[i], x, static_cast<Amount>(i));
+  }
+  std::vector<std::pair<Bytes, Bytes>> entries(a.stored_entries().begin(),
+                                               a.stored_entries().end());
+  std::mt19937_64 rng(1);
+  for (int round = 0; round < 5; ++round) {
+    // Shuffle within each kind, keeping accounts, then assets, then holdings.
+    std::shuffle(entries.begin(), entries.end(), rng);
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const auto& l, const auto& r) { return l.first[0] < r.first[0]; });
+    Ledger b;
+    for (const auto& [key, value] : entries) ASSERT_TRUE(b.load_entry(key, value).ok());
+    b.finish_load(a.height());
+    EXPECT_EQ(b.state_root(), a.ledger().state_root()) << "round " << round;
+    EXPECT_TRUE(b.check_invariants().ok());
+    EXPECT_EQ(test::view_state(b, names, {x, y}), test::view_state(a.ledger(), names, {x, y}));
+  }
+}
+
+TEST(LedgerLoad, RejectsMalformedEntries) {
+  Ledger l;
+  Bytes account_key, account_value;
+  encode_account_key(test_id("a"), account_key);
+  AccountEntry acct;
+  acct.signers = {{test::test_key("a").public_key(), 1}};
+  encode_account_value(acct, account_value);
+
+  EXPECT_EQ(l.load_entry(Bytes{}, account_value).code(), StatusCode::invalid_argument);
+  Bytes unknown_kind = account_key;
+  unknown_kind[0] = 9;
+  EXPECT_EQ(l.load_entry(unknown_kind, account_value).code(), StatusCode::invalid_argument);
+  Bytes short_key(account_key.begin(), account_key.end() - 1);
+  EXPECT_EQ(l.load_entry(short_key, account_value).code(), StatusCode::invalid_argument);
+  Bytes long_key = account_key;
+  long_key.push_back(0);
+  EXPECT_EQ(l.load_entry(long_key, account_value).code(), StatusCode::invalid_argument);
+  Bytes short_value(account_value.begin(), account_value.end() - 1);
+  EXPECT_EQ(l.load_entry(account_key, short_value).code(), StatusCode::invalid_argument);
+  EXPECT_EQ(l.account_count(), 0u);
+
+  ASSERT_TRUE(l.load_entry(account_key, account_value).ok());
+  EXPECT_EQ(l.load_entry(account_key, account_value).code(), StatusCode::corruption);
+  EXPECT_EQ(l.account_count(), 1u);
+}
+
+TEST(LedgerLoad, RejectsEntriesThatReferToMissingAccountsOrAssets) {
+  Ledger l;
+  AssetId usd = asset("USD", "cb");
+  Bytes asset_key, asset_value, holding_key, holding_value;
+  encode_asset_key(usd, asset_key);
+  encode_asset_value(AssetEntry{usd, 2, 0, 0, 0, false}, asset_value);
+  encode_holding_key(test_id("bank"), usd, holding_key);
+  encode_holding_value(HoldingEntry{0, 10, holding_flag_authorized, false}, holding_value);
+  EXPECT_EQ(l.load_entry(asset_key, asset_value).code(), StatusCode::corruption);
+
+  Bytes cb_key, cb_value;
+  encode_account_key(test_id("cb"), cb_key);
+  encode_account_value(
+      AccountEntry{test_id("cb"), {{test::test_key("cb").public_key(), 1}}, 1, {}, false},
+      cb_value);
+  ASSERT_TRUE(l.load_entry(cb_key, cb_value).ok());
+  // The holder is missing.
+  EXPECT_EQ(l.load_entry(holding_key, holding_value).code(), StatusCode::corruption);
+  ASSERT_TRUE(l.load_entry(asset_key, asset_value).ok());
+  EXPECT_EQ(l.load_entry(holding_key, holding_value).code(), StatusCode::corruption);
+  EXPECT_EQ(l.holding_count(), 0u);
+}
+
+// Storage holds one value per key, so a second entry for the same key means corrupt storage;
+// loading it must fail as it does for accounts, not leave two copies behind.
+TEST(LedgerLoad, RejectsDuplicateAssetAndHoldingEntries) {
+  test::TestLedger a;
+  a.create_accounts({"cb", "bank"});
+  AssetId usd = a.create_asset("cb", "USD", 2);
+  a.open_holding("bank", usd, 100);
+  a.issue("bank", usd, 40);
+  Ledger b;
+  for (const auto& [key, value] : a.stored_entries()) ASSERT_TRUE(b.load_entry(key, value).ok());
+  for (const auto& [key, value] : a.stored_entries()) {
+    if (key[0] == static_cast<uint8_t>(EntryKind::account)) continue;
+    EXPECT_EQ(b.load_entry(key, value).code(), StatusCode::corruption)
+        << "entry kind " << int{key[0]} << " loaded twice";
+  }
+  b.finish_load(a.height());
+  EXPECT_EQ(b.asset_count(), 1u);
+  EXPECT_EQ(b.holdings_of(test_id("bank")).size(), 1u);
+  EXPECT_TRUE(b.check_invariants().ok()) << b.check_invariants().to_string();
+}
+
+TEST(LedgerDelta, CarriesCanonicalEncodingsOfChangedEntries) {
+  test::TestLedger a;
+  a.create_accounts({"cb", "bank"});
+  AssetId usd = a.create_asset("cb", "USD", 2);
+  a.open_holding("bank", usd, 100);
+  a.begin_block();
+  ASSERT_EQ(a.apply(a.make_tx("cb", {op::issue("bank", "USD", 40)})), outcome_ok());
+  StateDelta d = a.end_block();
+  // The issue changed the asset's supply and the holding's balance, nothing else.
+  ASSERT_EQ(d.changes.size(), 2u);
+  Bytes asset_key, holding_key;
+  encode_asset_key(usd, asset_key);
+  encode_holding_key(test_id("bank"), usd, holding_key);
+  std::map<Bytes, Bytes> changed;
+  for (const auto& c : d.changes) changed[c.key] = c.value;
+  ASSERT_EQ(changed.count(asset_key), 1u);
+  ASSERT_EQ(changed.count(holding_key), 1u);
+  EXPECT_EQ(decode_asset_value(usd, changed[asset_key])->supply, 40);
+  EXPECT_EQ(decode_holding_value(changed[holding_key])->balance, 40);
+  // An empty block changes nothing.
+  a.begin_block();
+  StateDelta empty = a.end_block();
+  EXPECT_TRUE(empty.changes.empty());
+  EXPECT_TRUE(empty.ids_added.empty());
+}
+
+TEST(LedgerQueries, HoldingsAreListedInAssetOrder) {
+  test::TestLedger a;
+  a.create_accounts({"cb", "bank"});
+  std::vector<AssetId> ids;
+  for (const char* c : {"ZZZ", "AAA", "MMM"}) ids.push_back(a.create_asset("cb", c, 0));
+  for (const auto& id : ids) a.open_holding("bank", id, 10);
+  auto listed = a.ledger().holdings_of(test_id("bank"));
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[0].asset.code.str(), "AAA");
+  EXPECT_EQ(listed[1].asset.code.str(), "MMM");
+  EXPECT_EQ(listed[2].asset.code.str(), "ZZZ");
+  EXPECT_TRUE(a.ledger().holdings_of(test_id("nobody")).empty());
+  EXPECT_TRUE(a.ledger().holdings_of(test_id("cb")).empty());
+}
+
+}  // namespace
+}  // namespace corridor::ledger

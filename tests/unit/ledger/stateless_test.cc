@@ -1,0 +1,165 @@
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "ledger/limits.h"
+#include "ledger/transaction.h"
+#include "support/test_support.h"
+
+namespace corridor::ledger {
+namespace {
+
+using test::asset;
+using test::test_id;
+using test::test_key;
+namespace op = test::op;
+
+Transaction signed_tx(std::vector<Operation> ops, std::vector<std::string> signers = {"alice"}) {
+  Transaction tx;
+  tx.network_id = test::test_network_id();
+  tx.source = test_id("alice");
+  tx.nonce = 1;
+  tx.valid_until_height = 100;
+  tx.ops = std::move(ops);
+  for (const auto& s : signers) tx.sign(test_key(s));
+  return tx;
+}
+
+StatelessCheck check(const Transaction& tx) {
+  return check_stateless(tx, test::test_network_id());
+}
+
+void expect_ok(const Transaction& tx) {
+  StatelessCheck c = check(tx);
+  EXPECT_EQ(c.code, ResultCode::ok)
+      << result_code_name(c.code) << " op " << c.op_index << " " << result_code_name(c.op_code);
+}
+
+void expect_tx_code(const Transaction& tx, ResultCode code) {
+  StatelessCheck c = check(tx);
+  EXPECT_EQ(c.code, code);
+  EXPECT_EQ(c.op_code, ResultCode::ok);
+}
+
+void expect_op_code(const Transaction& tx, uint32_t index, ResultCode op_code) {
+  StatelessCheck c = check(tx);
+  EXPECT_EQ(c.code, ResultCode::tx_malformed);
+  EXPECT_EQ(c.op_index, index);
+  EXPECT_EQ(c.op_code, op_code);
+}
+
+const AssetId usd = asset("USD", "cb");
+
+TEST(CheckStateless, AcceptsAWellFormedTransaction) {
+  expect_ok(signed_tx({op::transfer("bob", usd, 1), op::redeem(usd, 5), op::issue("bob", "USD", 1),
+                       op::clawback("bob", "USD", 1), op::open_holding(usd, 1),
+                       op::create_asset("EUR", 18, asset_flags_all),
+                       op::set_signers({{"alice", 1}}, 1)}));
+  expect_ok(signed_tx({op::create_account("alice")}));
+}
+
+TEST(CheckStateless, RejectsTheWrongNetwork) {
+  Transaction tx = signed_tx({op::transfer("bob", usd, 1)});
+  Hash256 other = sha256(as_bytes("another network"));
+  EXPECT_EQ(check_stateless(tx, other).code, ResultCode::tx_wrong_network);
+  // The network check comes before anything else, even an empty transaction.
+  Transaction empty = signed_tx({});
+  EXPECT_EQ(check_stateless(empty, other).code, ResultCode::tx_wrong_network);
+}
+
+TEST(CheckStateless, RejectsNoOperationsAndTooMany) {
+  expect_tx_code(signed_tx({}), ResultCode::tx_no_operations);
+  std::vector<Operation> max(tx_ops_max, op::transfer("bob", usd, 1));
+  expect_ok(signed_tx(max));
+  max.push_back(op::transfer("bob", usd, 1));
+  expect_tx_code(signed_tx(max), ResultCode::tx_too_many_operations);
+}
+
+TEST(CheckStateless, RejectsNonPositiveAmounts) {
+  for (Amount bad : {Amount{0}, Amount{-1}, std::numeric_limits<Amount>::min()}) {
+    SCOPED_TRACE(bad);
+    expect_op_code(signed_tx({op::issue("bob", "USD", bad)}), 0, ResultCode::op_invalid_amount);
+    expect_op_code(signed_tx({op::redeem(usd, bad)}), 0, ResultCode::op_invalid_amount);
+    expect_op_code(signed_tx({op::transfer("bob", usd, 5), op::transfer("bob", usd, bad)}), 1,
+                   ResultCode::op_invalid_amount);
+    expect_op_code(signed_tx({op::clawback("bob", "USD", bad)}), 0, ResultCode::op_invalid_amount);
+    expect_op_code(signed_tx({op::open_holding(usd, bad)}), 0, ResultCode::op_invalid_limit);
+  }
+}
+
+TEST(CheckStateless, ReportsTheFirstBadOperation) {
+  expect_op_code(signed_tx({op::transfer("bob", usd, 1), op::transfer("bob", usd, 1),
+                            op::open_holding(usd, 0), op::transfer("bob", usd, 0)}),
+                 2, ResultCode::op_invalid_limit);
+}
+
+TEST(CheckStateless, RejectsInvalidAssetDefinitions) {
+  expect_ok(signed_tx({op::create_asset("USD", asset_scale_max, asset_flags_all)}));
+  expect_op_code(signed_tx({op::create_asset("USD", asset_scale_max + 1, 0)}), 0,
+                 ResultCode::op_invalid_scale);
+  expect_op_code(signed_tx({op::create_asset("USD", 2, 0x08)}), 0, ResultCode::op_invalid_flags);
+  expect_op_code(signed_tx({op::create_asset("USD", 2, 0xff)}), 0, ResultCode::op_invalid_flags);
+}
+
+TEST(CheckStateless, RejectsInvalidSignerLists) {
+  expect_ok(signed_tx({op::set_signers({{"m", 1}, {"c", 1}}, 2)}));
+  expect_ok(signed_tx({op::set_signers({{"m", 65535}}, 65535)}));
+  auto invalid = [](ledger::SetSignersOp s) {
+    expect_op_code(signed_tx({s}), 0, ResultCode::op_invalid_signers);
+  };
+  invalid(op::set_signers({}, 1));
+  invalid(op::set_signers({{"m", 1}}, 0));
+  invalid(op::set_signers({{"m", 0}, {"c", 2}}, 1));
+  invalid(op::set_signers({{"m", 1}, {"m", 1}}, 1));
+  invalid(op::set_signers({{"m", 1}, {"c", 1}}, 3));
+  std::vector<std::pair<std::string, uint16_t>> nine;
+  for (int i = 0; i < 9; ++i) nine.emplace_back("s" + std::to_string(i), 1);
+  invalid(op::set_signers(nine, 1));
+  // Weights add up beyond 16 bits without wrapping.
+  expect_ok(signed_tx({op::set_signers({{"m", 65535}, {"c", 65535}}, 65535)}));
+}
+
+TEST(CheckStateless, CreateAccountMustBeAlone) {
+  expect_op_code(signed_tx({op::create_account("alice"), op::transfer("bob", usd, 1)}), 0,
+                 ResultCode::op_create_account_not_first);
+  expect_op_code(signed_tx({op::transfer("bob", usd, 1), op::create_account("alice")}), 1,
+                 ResultCode::op_create_account_not_first);
+}
+
+TEST(CheckStateless, RejectsMissingTooManyAndDuplicateSignatures) {
+  expect_tx_code(signed_tx({op::transfer("bob", usd, 1)}, {}), ResultCode::tx_malformed);
+  expect_tx_code(signed_tx({op::transfer("bob", usd, 1)}, {"alice", "alice"}),
+                 ResultCode::tx_malformed);
+  expect_ok(signed_tx({op::transfer("bob", usd, 1)},
+                      {"alice", "s1", "s2", "s3", "s4", "s5", "s6", "s7"}));
+  expect_tx_code(signed_tx({op::transfer("bob", usd, 1)},
+                           {"alice", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"}),
+                 ResultCode::tx_malformed);
+}
+
+TEST(CheckStateless, RejectsBadSignatures) {
+  Transaction tx = signed_tx({op::transfer("bob", usd, 1)}, {"alice", "bob"});
+  expect_ok(tx);
+  Transaction flipped = tx;
+  flipped.signatures[1].signature.bytes[10] ^= 0x04;
+  expect_tx_code(flipped, ResultCode::tx_bad_signature);
+  // Without verification the same transaction passes: the node uses this for transactions
+  // whose signatures it already verified at admission.
+  EXPECT_EQ(check_stateless(flipped, test::test_network_id(), false).code, ResultCode::ok);
+
+  // A signature over another body: the body changed after signing.
+  Transaction changed = tx;
+  changed.nonce += 1;
+  changed.compute_id();
+  expect_tx_code(changed, ResultCode::tx_bad_signature);
+
+  // A signature attributed to the wrong key.
+  Transaction swapped = tx;
+  std::swap(swapped.signatures[0].key, swapped.signatures[1].key);
+  expect_tx_code(swapped, ResultCode::tx_bad_signature);
+}
+
+}  // namespace
+}  // namespace corridor::ledger

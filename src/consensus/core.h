@@ -1,0 +1,189 @@
+// The BFT engine's core, sans I/O: it consumes one input (a message from a peer, a timer tick,
+// an execution result) with the current time and returns the actions the caller must perform,
+// in order. The same code runs in the deterministic simulator and in the node.
+//
+// Protocol: 2-chain, pipelined, rotating-leader HotStuff (Jolteon). The leader of round r
+// proposes a block extending its highest QC; validators vote (to the leader of r + 1) when
+// safe_to_vote holds; n - f votes form a QC, which moves everyone to round r + 1. A block
+// whose child is certified in the very next round is committed with all its ancestors. A
+// round that produces no QC in time ends with timeouts; n - f of them form a TC that moves
+// everyone on. docs/consensus.md has the pseudocode and the argument.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "base/keys.h"
+#include "consensus/safety_rules.h"
+#include "consensus/types.h"
+
+namespace corridor::consensus {
+
+struct CoreConfig {
+  // Round timeout: base * 2^k, k = rounds since the last QC, capped; the pacemaker backs off
+  // exponentially while rounds fail and snaps back with the first QC.
+  uint64_t round_timeout_ms_base = 1'000;
+  uint32_t round_timeout_backoff_exp_max = 5;
+  // A proposal whose time is further than this ahead of the voter's clock is refused.
+  uint64_t block_time_skew_ms_max = 2'000;
+  // Committed blocks kept in memory to serve peers' sync requests without the adaptor.
+  size_t recent_committed_blocks_max = 256;
+  // Proposals kept while their ancestors are fetched.
+  size_t pending_proposals_max = 32;
+};
+
+// What the core asks of its host. Implementations must be deterministic given the same
+// history (the simulator depends on it) and must not block.
+class Adaptor {
+ public:
+  virtual ~Adaptor() = default;
+  // The payload of a block this validator proposes at `height` (transactions from the
+  // mempool). Called once per proposal.
+  virtual Bytes make_payload(Round round, uint64_t height) = 0;
+  // A committed block by id from durable storage, to answer a peer's sync request.
+  virtual std::optional<Block> load_committed_block(const Hash256& id) = 0;
+};
+
+// Actions, executed by the host in the order given.
+struct SendAction {
+  ValidatorIndex to;
+  Message message;
+};
+struct BroadcastAction {  // To every other validator.
+  Message message;
+};
+// Must be durable before any later action of the same batch is carried out.
+struct PersistSafetyAction {
+  SafetyData data;
+};
+// Blocks committed, in height order; the host executes and stores them, then reports each
+// state root with on_executed.
+struct CommitAction {
+  std::vector<Block> blocks;
+  std::vector<Hash256> ids;
+  // The QC certifying the last block; with it the last block is provably certified, and it
+  // is what a restarted validator resumes from (RecoveryState::last_committed_qc).
+  QuorumCert commit_qc;
+};
+struct SetTimerAction {
+  uint64_t deadline_ms;
+};
+using Action = std::variant<SendAction, BroadcastAction, PersistSafetyAction, CommitAction,
+                            SetTimerAction>;
+
+// The durable state a validator restarts from.
+struct RecoveryState {
+  SafetyData safety;
+  Hash256 genesis_id;
+  Block last_committed;  // The genesis block on a new validator.
+  Hash256 last_committed_id;
+  QuorumCert last_committed_qc;  // Certifies last_committed (genesis_qc for genesis).
+};
+
+// Counters for operators and tests.
+struct CoreStats {
+  uint64_t proposals_sent = 0;
+  uint64_t votes_sent = 0;
+  uint64_t timeouts_sent = 0;
+  uint64_t qcs_formed = 0;
+  uint64_t tcs_formed = 0;
+  uint64_t blocks_committed = 0;
+  uint64_t sync_requests = 0;
+  uint64_t invalid_messages = 0;  // Dropped after a failed check.
+  uint64_t equivocations_seen = 0;
+  uint64_t exec_root_mismatches = 0;
+};
+
+class Core {
+ public:
+  Core(ValidatorSet validators, ValidatorIndex me, KeyPair key, const RecoveryState& recovery,
+       CoreConfig config, Adaptor& adaptor);
+
+  std::vector<Action> start(uint64_t now_ms);
+  std::vector<Action> on_message(ValidatorIndex from, const Message& message, uint64_t now_ms);
+  std::vector<Action> on_timer(uint64_t now_ms);
+  // The state root after executing the committed block at `height`.
+  void on_executed(uint64_t height, const Hash256& state_root);
+
+  Round current_round() const { return round_; }
+  uint64_t committed_height() const { return committed_height_; }
+  const Hash256& committed_id() const { return committed_id_; }
+  const QuorumCert& high_qc() const { return high_qc_; }
+  const SafetyData& safety() const { return safety_; }
+  const CoreStats& stats() const { return stats_; }
+  const ValidatorSet& validators() const { return validators_; }
+
+ private:
+  struct Out;
+  void handle(Out& out, ValidatorIndex from, const Proposal& p, uint64_t now);
+  void handle(Out& out, ValidatorIndex from, const Vote& v, uint64_t now);
+  void handle(Out& out, ValidatorIndex from, const Timeout& t, uint64_t now);
+  void handle(Out& out, ValidatorIndex from, const BlockRequest& r, uint64_t now);
+  void handle(Out& out, ValidatorIndex from, const BlockResponse& r, uint64_t now);
+
+  bool check_proposal(const Proposal& p, uint64_t now);
+  bool qc_valid(const QuorumCert& qc);
+  void process_qc(Out& out, const QuorumCert& qc, uint64_t now);
+  void process_tc(Out& out, const TimeoutCert& tc, uint64_t now);
+  void try_commit(Out& out, const QuorumCert& qc);
+  void insert_block(const Hash256& id, Block block);
+  void maybe_vote(Out& out, const Proposal& p, uint64_t now);
+  void advance_round(Out& out, Round round, uint64_t now);
+  void propose(Out& out, uint64_t now);
+  void send_timeout(Out& out, uint64_t now);
+  void request_sync(Out& out, ValidatorIndex peer, const Hash256& block_id);
+  void retry_pending(Out& out, uint64_t now);
+  uint64_t timeout_ms() const;
+  const Block* find_block(const Hash256& id) const;
+
+  ValidatorSet validators_;
+  ValidatorIndex me_;
+  KeyPair key_;
+  CoreConfig config_;
+  Adaptor& adaptor_;
+  Hash256 genesis_id_;
+
+  SafetyData safety_;
+  Round round_ = 1;
+  QuorumCert high_qc_;
+  std::optional<TimeoutCert> high_tc_;
+  uint64_t timer_deadline_ms_ = 0;
+  Round timed_out_round_ = 0;
+
+  // Uncommitted blocks (and the last committed one), by id.
+  std::unordered_map<Hash256, Block, FixedBytesHasher> tree_;
+  uint64_t committed_height_ = 0;
+  Round committed_round_ = 0;
+  Hash256 committed_id_;
+  std::deque<std::pair<Hash256, Block>> recent_committed_;
+
+  // Votes for blocks, by (round, block id), while this validator collects them as the next
+  // leader. Timeouts: each validator's highest, which bounds memory by n whatever a
+  // Byzantine peer sends.
+  std::map<std::pair<Round, Hash256>, std::map<ValidatorIndex, Signature>> votes_;
+  std::map<ValidatorIndex, Timeout> latest_timeouts_;
+  // QCs whose signatures were checked, by (round, block id), so each is verified once.
+  std::set<std::pair<Round, Hash256>> verified_qcs_;
+  Round proposed_round_ = 0;
+  // The first proposal seen per round, to notice equivocation.
+  std::map<Round, Hash256> proposal_ids_;
+  // Proposals whose ancestors are being fetched, keyed by the missing ancestor's id.
+  std::multimap<Hash256, std::pair<ValidatorIndex, Proposal>> pending_;
+  std::set<Hash256> requested_;
+  // Executed state roots of recent heights, to compare with proposals' claims.
+  std::map<uint64_t, Hash256> executed_roots_;
+  uint64_t executed_height_ = 0;
+  Hash256 executed_root_;
+
+  CoreStats stats_;
+};
+
+}  // namespace corridor::consensus

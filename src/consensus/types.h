@@ -1,0 +1,156 @@
+// Consensus data: validator sets, blocks, votes, quorum and timeout certificates, and the
+// messages validators exchange. Everything signed has a canonical encoding with its own
+// domain string (docs/consensus.md), and every signature is bound to its epoch.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/hash.h"
+#include "base/keys.h"
+#include "base/status.h"
+
+namespace corridor::consensus {
+
+using Round = uint64_t;
+using Epoch = uint64_t;
+using ValidatorIndex = uint32_t;
+
+// Limits on everything a peer can send; checked before a message touches state.
+inline constexpr size_t validators_max = 256;
+inline constexpr size_t block_payload_bytes_max = 64 << 20;
+inline constexpr size_t message_bytes_max = block_payload_bytes_max + (1 << 20);
+// A block response carries at most this many blocks; a node far behind asks repeatedly.
+inline constexpr uint32_t sync_blocks_max = 64;
+// Rounds further ahead of ours than this are not believed without a certificate.
+inline constexpr Round round_jump_max = 1'000'000;
+
+// The validators of one epoch, in a fixed order. n = 3f + 1 (or more); a quorum is n - f.
+class ValidatorSet {
+ public:
+  ValidatorSet() = default;
+  ValidatorSet(Epoch epoch, std::vector<PublicKey> keys);
+
+  Epoch epoch() const { return epoch_; }
+  size_t size() const { return keys_.size(); }
+  size_t f() const { return (keys_.size() - 1) / 3; }
+  size_t quorum() const { return keys_.size() - f(); }
+  const PublicKey& key(ValidatorIndex i) const { return keys_[i]; }
+  const std::vector<PublicKey>& keys() const { return keys_; }
+  std::optional<ValidatorIndex> index_of(const PublicKey& key) const;
+  // Round-robin leader: every validator leads equally often, and a crashed leader costs one
+  // round in n.
+  ValidatorIndex leader(Round round) const { return static_cast<ValidatorIndex>(round % keys_.size()); }
+  Hash256 digest() const;
+
+ private:
+  Epoch epoch_ = 0;
+  std::vector<PublicKey> keys_;
+};
+
+// A quorum certificate: n - f validators' votes for one block.
+struct QuorumCert {
+  Epoch epoch = 0;
+  Round round = 0;
+  uint64_t height = 0;
+  Hash256 block_id;
+  std::vector<std::pair<ValidatorIndex, Signature>> votes;  // Sorted by validator index.
+
+  bool is_genesis() const { return round == 0; }
+  friend bool operator==(const QuorumCert&, const QuorumCert&) = default;
+};
+
+// A timeout certificate for a round: n - f validators' timeouts, each naming the round of the
+// highest QC its signer held. The next leader must extend a QC at least that high.
+struct TimeoutCert {
+  Epoch epoch = 0;
+  Round round = 0;
+  struct Entry {
+    ValidatorIndex signer;
+    Round high_qc_round;
+    Signature signature;
+    friend bool operator==(const Entry&, const Entry&) = default;
+  };
+  std::vector<Entry> entries;  // Sorted by signer.
+
+  Round max_high_qc_round() const;
+  friend bool operator==(const TimeoutCert&, const TimeoutCert&) = default;
+};
+
+// A block of the consensus chain. The payload is opaque here: the node fills it with
+// transactions and the executor interprets it. exec_height/exec_state_root are the proposer's
+// latest executed height and state root, so a validator whose execution diverged is detected.
+struct Block {
+  Epoch epoch = 0;
+  Round round = 0;
+  uint64_t height = 0;
+  Hash256 parent_id;
+  QuorumCert qc;  // Certifies the parent.
+  ValidatorIndex author = 0;
+  uint64_t time_ms = 0;
+  uint64_t exec_height = 0;
+  Hash256 exec_state_root;
+  Bytes payload;
+
+  Hash256 compute_id() const;
+};
+
+struct Proposal {
+  Block block;
+  Hash256 block_id;
+  Signature signature;               // The author's, over block_id.
+  std::optional<TimeoutCert> tc;     // Present when block.round != block.qc.round + 1.
+};
+
+struct Vote {
+  Epoch epoch = 0;
+  Round round = 0;
+  uint64_t height = 0;
+  Hash256 block_id;
+  ValidatorIndex voter = 0;
+  Signature signature;
+};
+
+struct Timeout {
+  Epoch epoch = 0;
+  Round round = 0;
+  QuorumCert high_qc;
+  ValidatorIndex author = 0;
+  Signature signature;  // Over (epoch, round, high_qc.round).
+  // The highest TC the author knows (unsigned by it; it carries its own signatures), so a
+  // validator that missed the TC moving everyone to this round catches up from any timeout.
+  std::optional<TimeoutCert> last_tc;
+};
+
+// Asks a peer for up to `count` blocks: the block `block_id` and its ancestors, newest first.
+struct BlockRequest {
+  Hash256 block_id;
+  uint32_t count = 0;
+};
+struct BlockResponse {
+  std::vector<Block> blocks;  // Newest first; each the parent of the one before.
+};
+
+using Message = std::variant<Proposal, Vote, Timeout, BlockRequest, BlockResponse>;
+
+// The messages signers sign, each with its own domain so that no signature can be replayed
+// as another kind of message.
+Bytes vote_signing_message(Epoch epoch, Round round, uint64_t height, const Hash256& block_id);
+Bytes timeout_signing_message(Epoch epoch, Round round, Round high_qc_round);
+Bytes proposal_signing_message(Epoch epoch, const Hash256& block_id);
+
+Bytes encode_message(const Message& m);
+Result<Message> decode_message(ByteView bytes);
+
+// Signature and structure checks against a validator set.
+Status verify_qc(const QuorumCert& qc, const ValidatorSet& validators);
+Status verify_tc(const TimeoutCert& tc, const ValidatorSet& validators);
+
+// The genesis block every validator of a network starts from: round 0, height 0.
+Block genesis_block(const ValidatorSet& validators, const Hash256& network_id);
+QuorumCert genesis_qc(const Hash256& genesis_id);
+
+}  // namespace corridor::consensus

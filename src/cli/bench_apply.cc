@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -50,8 +51,9 @@ constexpr uint8_t asset_scale = 2;
 // int64 supply limit, and no transfer can fail for lack of balance whatever the order.
 constexpr Amount transfer_amount_max = 100;
 // Creating an account or opening a holding is one envelope each, since its source signs it;
-// setup blocks hold at most this many so that each stays well inside the block limits.
+// setup blocks hold at most this many envelopes and bytes, well inside the block limits.
 constexpr uint32_t setup_block_txs_max = 10'000;
+constexpr size_t setup_block_bytes_max = size_t{16} << 20;
 // Block times are stamped here, as an orderer would: the ledger reads no clock, and any
 // increasing sequence serves.
 constexpr uint64_t first_block_time_ms = 1'700'000'000'000;
@@ -114,7 +116,7 @@ std::string fixed(double value, int precision) {
 // Nearest-rank percentile of sorted values; p in (0, 1].
 double percentile(const std::vector<double>& sorted, double p) {
   CORRIDOR_ASSERT(!sorted.empty());
-  size_t rank = static_cast<size_t>(p * static_cast<double>(sorted.size()) + 0.999999);
+  auto rank = static_cast<size_t>(std::ceil(p * static_cast<double>(sorted.size())));
   return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
 }
 
@@ -210,8 +212,9 @@ uint64_t block_time_ms(uint64_t height) {
   return first_block_time_ms + height * block_interval_ms;
 }
 
-// Groups setup transactions into blocks of at most setup_block_txs_max envelopes, commits each
-// through the node and checks that every transaction applied.
+// Groups setup transactions into blocks of at most setup_block_txs_max envelopes and
+// setup_block_bytes_max bytes, commits each through the node and checks that every transaction
+// applied.
 class SetupBlocks {
  public:
   explicit SetupBlocks(node::Node& node) : node_(node), height_(node.status().height) {}
@@ -222,8 +225,10 @@ class SetupBlocks {
 
   Status add(Transaction tx) {
     Bytes envelope = ledger::encode_transaction(tx);
+    batch_bytes_ += envelope.size();
     batch_.txs.push_back(node::PendingTx{std::move(tx), std::move(envelope)});
-    if (batch_.txs.size() >= setup_block_txs_max) return flush();
+    if (batch_.txs.size() >= setup_block_txs_max || batch_bytes_ >= setup_block_bytes_max)
+      return flush();
     return Status();
   }
 
@@ -233,6 +238,7 @@ class SetupBlocks {
     batch_.time_ms = block_time_ms(height_ + 1);
     node_.commit_batch(std::move(batch_));
     batch_ = node::OrderedBatch{};
+    batch_bytes_ = 0;
     ++height_;
     ++blocks_;
     if (node_.status().height != height_)
@@ -245,6 +251,7 @@ class SetupBlocks {
   uint64_t height_;
   uint32_t blocks_ = 0;
   node::OrderedBatch batch_;
+  size_t batch_bytes_ = 0;
 };
 
 // Creates the issuer and holder accounts, the asset, every holding, and funds each holder
@@ -358,8 +365,6 @@ std::string validate(const BenchApplyOptions& o) {
     return "--txs-per-block must be in 1.." + std::to_string(ledger::block_txs_max);
   if (o.ops_per_tx == 0 || o.ops_per_tx > ledger::tx_ops_max)
     return "--ops-per-tx must be in 1.." + std::to_string(ledger::tx_ops_max);
-  if (o.blocks > ledger::tx_validity_blocks_max)
-    return "--blocks must be at most " + std::to_string(ledger::tx_validity_blocks_max);
   if (!funding_per_holder(o))
     return "funding every holder for its transfers would overflow the asset's supply; use "
            "fewer blocks, envelopes or operations, or more accounts";

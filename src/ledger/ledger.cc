@@ -302,9 +302,17 @@ void Ledger::rollback(Journal& j) {
 
 StateDelta Ledger::end_block() {
   StateDelta d;
-  d.changes.reserve(dirty_accounts_.size() + dirty_assets_.size() + dirty_holdings_.size());
+  const size_t dirty = dirty_accounts_.size() + dirty_assets_.size() + dirty_holdings_.size();
+  d.changes.reserve(dirty);
+  // The tree is updated once all changes are known, in the order of their hashed keys:
+  // consecutive puts then walk neighbouring paths whose nodes are still in cache, which made
+  // `corridor bench apply` 12% faster with 10,000 holdings changed per block and 27% faster
+  // with 63,000 (docs/benchmarks.md). The root does not depend on the order of puts; the sort
+  // is stable so that a key put twice would still keep its last value.
+  std::vector<std::pair<Hash256, Hash256>> leaves;
+  leaves.reserve(dirty);
   auto emit = [&](Bytes key, Bytes value) {
-    tree_.put(sha256(key), sha256(value));
+    leaves.emplace_back(sha256(key), sha256(value));
     d.changes.push_back({std::move(key), std::move(value)});
   };
   // Entries rolled back within the block may still be listed; an index past the end or a
@@ -336,6 +344,9 @@ StateDelta Ledger::end_block() {
     encode_holding_value(it->second, value);
     emit(std::move(key), std::move(value));
   }
+  std::stable_sort(leaves.begin(), leaves.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (const auto& [key_hash, value_hash] : leaves) tree_.put(key_hash, value_hash);
   dirty_accounts_.clear();
   dirty_assets_.clear();
   dirty_holdings_.clear();

@@ -16,7 +16,7 @@ Mempool::AddResult Mempool::add(PendingTx tx) {
   return AddResult::added;
 }
 
-std::vector<PendingTx> Mempool::take(uint32_t txs_max, uint32_t ops_max,
+std::vector<PendingTx> Mempool::take(uint32_t txs_max, uint32_t ops_max, size_t bytes_max,
                                      std::chrono::milliseconds linger,
                                      std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
@@ -33,10 +33,14 @@ std::vector<PendingTx> Mempool::take(uint32_t txs_max, uint32_t ops_max,
   }
   std::vector<PendingTx> out;
   size_t ops = 0;
+  size_t bytes = 0;
   while (!queue_.empty() && out.size() < txs_max) {
     size_t n = queue_.front().tx.ops.size();
-    if (!out.empty() && ops + n > ops_max) break;
+    // Each envelope is stored with a four-byte length in front of it.
+    size_t b = queue_.front().envelope.size() + 4;
+    if (!out.empty() && (ops + n > ops_max || bytes + b > bytes_max)) break;
     ops += n;
+    bytes += b;
     ids_.erase(queue_.front().tx.id);
     out.push_back(std::move(queue_.front()));
     queue_.pop_front();

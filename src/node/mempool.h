@@ -29,9 +29,9 @@ class Mempool {
 
   // Blocks until at least one transaction is pending and either `linger` has passed since the
   // first one arrived or `ops_ready` operations are waiting; or until close() or `timeout`.
-  // Returns up to txs_max transactions holding at most ops_max operations (always at least
-  // one transaction when any is pending).
-  std::vector<PendingTx> take(uint32_t txs_max, uint32_t ops_max,
+  // Returns up to txs_max transactions holding at most ops_max operations and whose block
+  // encoding fits in bytes_max (always at least one transaction when any is pending).
+  std::vector<PendingTx> take(uint32_t txs_max, uint32_t ops_max, size_t bytes_max,
                               std::chrono::milliseconds linger, std::chrono::milliseconds timeout);
 
   bool is_pending(const Hash256& id) const;

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "base/encoding.h"
+#include "ledger/limits.h"
 #include "node/sequencer.h"
 #include "storage/mem_kv_store.h"
 #include "storage/rocksdb_kv_store.h"
@@ -162,11 +163,16 @@ void Node::commit_batch(OrderedBatch&& batch) {
   block.txs.reserve(batch.txs.size());
   envelopes.reserve(batch.txs.size());
   size_t ops = 0;
+  size_t bytes = 0;
   for (auto& p : batch.txs) {
     ops += p.tx.ops.size();
+    bytes += p.envelope.size() + 4;
     block.txs.push_back(std::move(p.tx));
     envelopes.push_back(std::move(p.envelope));
   }
+  // A block the node could not read back must never be committed; orderers keep within this.
+  CORRIDOR_ASSERT_MSG(bytes < ledger::block_bytes_max && block.txs.size() <= ledger::block_txs_max,
+                      "ordered batch exceeds the block limits");
   ledger::ExecutedBlock executed;
   {
     std::unique_lock lock(ledger_mu_);

@@ -1,11 +1,16 @@
 #include "node/sequencer.h"
 
+#include "ledger/limits.h"
+
 #include <algorithm>
 #include <chrono>
 
 namespace corridor::node {
 
 namespace {
+// Room for envelopes in a block of at most block_bytes_max, after its header.
+constexpr size_t block_header_bytes_reserved = 1'024;
+constexpr size_t block_envelope_bytes_max = ledger::block_bytes_max - block_header_bytes_reserved;
 // How long the sequencer sleeps with an empty mempool before checking for stop again.
 constexpr std::chrono::milliseconds idle_poll_ms{100};
 }  // namespace
@@ -23,7 +28,7 @@ void Sequencer::stop() {
 
 void Sequencer::run() {
   while (running_.load()) {
-    auto txs = mempool_.take(config_.block_txs_max, config_.block_ops_max,
+    auto txs = mempool_.take(config_.block_txs_max, config_.block_ops_max, block_envelope_bytes_max,
                              std::chrono::milliseconds(config_.block_interval_ms), idle_poll_ms);
     if (txs.empty()) continue;
     uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -1,0 +1,58 @@
+// The mempool's bounds: admission limits answer "full" explicitly, and take() never returns a
+// batch whose block would exceed the byte, operation or transaction limits.
+#include "node/mempool.h"
+
+#include <gtest/gtest.h>
+
+namespace corridor::node {
+namespace {
+
+PendingTx tx_with(uint64_t nonce, size_t ops, size_t envelope_bytes) {
+  PendingTx p;
+  p.tx.nonce = nonce;
+  p.tx.ops.resize(ops);
+  p.tx.compute_id();
+  p.envelope.assign(envelope_bytes, 0xab);
+  return p;
+}
+
+constexpr std::chrono::milliseconds no_wait{0};
+
+TEST(Mempool, TakeStopsBeforeTheByteBudget) {
+  Mempool m(100, 1'000'000);
+  for (uint64_t i = 0; i < 10; ++i) ASSERT_EQ(m.add(tx_with(i, 1, 1'000)), Mempool::AddResult::added);
+  // 1,004 bytes each with the length prefix: three fit in 3,500 bytes, four do not.
+  auto batch = m.take(100, 1'000'000, 3'500, no_wait, no_wait);
+  EXPECT_EQ(batch.size(), 3u);
+  EXPECT_EQ(m.size(), 7u);
+  // A single transaction larger than the budget still leaves, alone, so nothing is stuck.
+  auto one = m.take(100, 1'000'000, 10, no_wait, no_wait);
+  EXPECT_EQ(one.size(), 1u);
+}
+
+TEST(Mempool, TakeRespectsOperationAndCountLimitsInOrder) {
+  Mempool m(100, 1'000'000);
+  for (uint64_t i = 0; i < 6; ++i) ASSERT_EQ(m.add(tx_with(i, 10, 10)), Mempool::AddResult::added);
+  auto a = m.take(100, 25, SIZE_MAX, no_wait, no_wait);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].tx.nonce, 0u);
+  EXPECT_EQ(a[1].tx.nonce, 1u);
+  auto b = m.take(3, 1'000, SIZE_MAX, no_wait, no_wait);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[0].tx.nonce, 2u);
+  EXPECT_EQ(m.ops(), 10u);
+}
+
+TEST(Mempool, FullAndDuplicateAreExplicit) {
+  Mempool m(2, 1'000);
+  EXPECT_EQ(m.add(tx_with(1, 1, 1)), Mempool::AddResult::added);
+  EXPECT_EQ(m.add(tx_with(1, 1, 1)), Mempool::AddResult::already_pending);
+  EXPECT_EQ(m.add(tx_with(2, 1, 1)), Mempool::AddResult::added);
+  EXPECT_EQ(m.add(tx_with(3, 1, 1)), Mempool::AddResult::full);
+  Mempool by_ops(100, 15);
+  EXPECT_EQ(by_ops.add(tx_with(1, 10, 1)), Mempool::AddResult::added);
+  EXPECT_EQ(by_ops.add(tx_with(2, 10, 1)), Mempool::AddResult::full);
+}
+
+}  // namespace
+}  // namespace corridor::node

@@ -133,10 +133,15 @@ void Core::handle(Out& out, ValidatorIndex from, const Proposal& p, uint64_t now
   }
   const Block& b = p.block;
   auto [seen, first] = proposal_ids_.emplace(b.round, p.block_id);
-  if (!first && seen->second != p.block_id) ++stats_.equivocations_seen;
-
   process_qc(out, b.qc, now);
   if (p.tc) process_tc(out, *p.tc, now);
+  if (!first && seen->second != p.block_id) {
+    // A second, different proposal for the round: the leader equivocates. Its certificates
+    // were still worth learning; the block itself is neither stored nor voted for (if it
+    // is certified anyway, block sync fetches it), so equivocation cannot grow memory.
+    ++stats_.equivocations_seen;
+    return;
+  }
   if (b.height <= committed_height_) return;
 
   const Block* parent = find_block(b.parent_id);

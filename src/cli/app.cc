@@ -11,6 +11,7 @@
 #include "api/json_codec.h"
 #include "base/amount.h"
 #include "cli/bench_apply.h"
+#include "cli/cmd_sim.h"
 #include "cli/key_file.h"
 #include "cli/node_client.h"
 #include "cli/run_node.h"
@@ -424,6 +425,7 @@ int run_cli(int argc, char** argv) {
   bench_apply->add_option("--seed", bo.seed, "PRNG seed")->capture_default_str();
   bench_apply->add_flag("--json", bo.json, "Print JSON");
   bench_apply->callback([&] { rc = run_bench_apply(bo, std::cout); });
+  add_sim_command(app, rc);
 
   try {
     app.parse(argc, argv);

@@ -17,6 +17,8 @@ constexpr Round vote_round_ahead_max = 16;
 constexpr size_t executed_roots_max = 1'024;
 // Verified QCs remembered; older entries are dropped below this many rounds behind.
 constexpr Round verified_qc_rounds_kept = 256;
+// Outstanding block requests remembered; the oldest is forgotten beyond this.
+constexpr size_t requests_outstanding_max = 64;
 }  // namespace
 
 Core::Core(ValidatorSet validators, ValidatorIndex me, KeyPair key, const RecoveryState& recovery,
@@ -36,6 +38,7 @@ Core::Core(ValidatorSet validators, ValidatorIndex me, KeyPair key, const Recove
   CORRIDOR_ASSERT(validators_.key(me_) == key_.public_key());
   tree_.emplace(committed_id_, recovery.last_committed);
   round_ = std::max(high_qc_.round + 1, safety_.last_voted_round);
+  proposed_round_ = safety_.last_proposed_round;
   if (safety_.epoch == 0) safety_.epoch = validators_.epoch();
 }
 
@@ -76,6 +79,7 @@ std::vector<Action> Core::on_message(ValidatorIndex from, const Message& message
     return {};
   }
   std::visit([&](const auto& m) { handle(out, from, m, now_ms); }, message);
+  if (missing_ancestor_) request_sync(out, from, *missing_ancestor_, now_ms);
   return std::move(out.actions);
 }
 
@@ -83,6 +87,13 @@ std::vector<Action> Core::on_timer(uint64_t now_ms) {
   Out out;
   if (now_ms < timer_deadline_ms_) return {};
   send_timeout(out, now_ms);
+  if (missing_ancestor_) {
+    // Ask someone other than the peer that last failed to answer: the round's leader, or
+    // the next validator if that is us.
+    ValidatorIndex peer = validators_.leader(round_);
+    if (peer == me_) peer = static_cast<ValidatorIndex>((me_ + 1) % validators_.size());
+    request_sync(out, peer, *missing_ancestor_, now_ms);
+  }
   // While the round is stuck, the timeout is sent again at every expiry, so that lost
   // messages cannot stall the network for good.
   timer_deadline_ms_ = now_ms + timeout_ms();
@@ -147,7 +158,7 @@ void Core::handle(Out& out, ValidatorIndex from, const Proposal& p, uint64_t now
   const Block* parent = find_block(b.parent_id);
   if (!parent) {
     if (pending_.size() < config_.pending_proposals_max) pending_.emplace(b.parent_id, std::make_pair(from, p));
-    request_sync(out, from, b.parent_id);
+    request_sync(out, from, b.parent_id, now);
     return;
   }
   if (b.time_ms < parent->time_ms) {
@@ -169,7 +180,10 @@ void Core::handle(Out& out, ValidatorIndex from, const Proposal& p, uint64_t now
   if (fresh) retry_pending(out, now);
 }
 
-void Core::insert_block(const Hash256& id, Block block) { tree_.emplace(id, std::move(block)); }
+void Core::insert_block(const Hash256& id, Block block) {
+  tree_.emplace(id, std::move(block));
+  if (missing_ancestor_ == id) missing_ancestor_.reset();
+}
 
 void Core::maybe_vote(Out& out, const Proposal& p, uint64_t now) {
   const Block& b = p.block;
@@ -196,6 +210,10 @@ void Core::propose(Out& out, uint64_t now) {
     tc = high_tc_;
   }
   proposed_round_ = round_;
+  // Persisted before the proposal leaves, like a vote: a restarted leader must not
+  // propose a different block for the same round.
+  safety_.last_proposed_round = round_;
+  out.actions.push_back(PersistSafetyAction{safety_});
   Proposal p;
   Block& b = p.block;
   b.epoch = validators_.epoch();
@@ -261,16 +279,24 @@ void Core::try_commit(Out& out, const QuorumCert& qc) {
     chain.emplace_back(id, cur);
     id = cur->parent_id;
     cur = find_block(id);
-    if (!cur) return;  // An ancestor is missing; the commit waits for sync.
+    if (!cur) {
+      // An ancestor is missing: the commit waits for sync, which on_message and on_timer
+      // keep asking for.
+      missing_ancestor_ = id;
+      return;
+    }
   }
-  CORRIDOR_ASSERT_MSG(id == committed_id_,
-                      "a certified chain conflicts with a committed block: more than f faulty");
+  if (id != committed_id_) {
+    ++stats_.conflicting_commits;
+    return;
+  }
   CommitAction commit;
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     commit.ids.push_back(it->first);
     commit.blocks.push_back(*it->second);
   }
   commit.commit_qc = b->qc;
+  missing_ancestor_.reset();
   committed_height_ = p->height;
   committed_round_ = p->round;
   committed_id_ = b->parent_id;
@@ -306,7 +332,6 @@ void Core::advance_round(Out& out, Round round, uint64_t now) {
   proposal_ids_.erase(proposal_ids_.begin(), proposal_ids_.lower_bound(round_ > 8 ? round_ - 8 : 0));
   if (round_ > verified_qc_rounds_kept)
     verified_qcs_.erase(verified_qcs_.begin(), verified_qcs_.lower_bound({round_ - verified_qc_rounds_kept, Hash256{}}));
-  requested_.clear();
   if (validators_.leader(round_) == me_) propose(out, now);
 }
 
@@ -368,8 +393,16 @@ void Core::handle(Out& out, ValidatorIndex, const Timeout& t, uint64_t now) {
 
 // --- Block sync --------------------------------------------------------------------------
 
-void Core::request_sync(Out& out, ValidatorIndex peer, const Hash256& block_id) {
-  if (peer == me_ || !requested_.insert(block_id).second) return;
+void Core::request_sync(Out& out, ValidatorIndex peer, const Hash256& block_id, uint64_t now) {
+  if (peer == me_ || find_block(block_id)) return;
+  auto it = requested_.find(block_id);
+  if (it != requested_.end() && now < it->second + config_.sync_retry_ms) return;
+  requested_[block_id] = now;
+  while (requested_.size() > requests_outstanding_max) {
+    auto oldest = std::min_element(requested_.begin(), requested_.end(),
+                                   [](const auto& a, const auto& b) { return a.second < b.second; });
+    requested_.erase(oldest);
+  }
   ++stats_.sync_requests;
   out.actions.push_back(SendAction{peer, BlockRequest{block_id, sync_blocks_max}});
 }
@@ -423,7 +456,7 @@ void Core::handle(Out& out, ValidatorIndex from, const BlockResponse& r, uint64_
   }
   const Block& oldest = r.blocks.back();
   if (oldest.height > committed_height_ + 1 && !find_block(oldest.parent_id))
-    request_sync(out, from, oldest.parent_id);
+    request_sync(out, from, oldest.parent_id, now);
   for (size_t i = r.blocks.size(); i-- > 0;)
     if (r.blocks[i].height > 0) process_qc(out, r.blocks[i].qc, now);
   retry_pending(out, now);

@@ -38,6 +38,8 @@ struct CoreConfig {
   size_t recent_committed_blocks_max = 256;
   // Proposals kept while their ancestors are fetched.
   size_t pending_proposals_max = 32;
+  // A block request not answered within this long is sent again (to the next peer asked).
+  uint64_t sync_retry_ms = 500;
 };
 
 // What the core asks of its host. Implementations must be deterministic given the same
@@ -100,6 +102,9 @@ struct CoreStats {
   uint64_t invalid_messages = 0;  // Dropped after a failed check.
   uint64_t equivocations_seen = 0;
   uint64_t exec_root_mismatches = 0;
+  // Certified chains that do not extend the committed block. Only more than f faulty
+  // validators can produce one; the core refuses to commit it and the host should halt.
+  uint64_t conflicting_commits = 0;
 };
 
 class Core {
@@ -139,7 +144,7 @@ class Core {
   void advance_round(Out& out, Round round, uint64_t now);
   void propose(Out& out, uint64_t now);
   void send_timeout(Out& out, uint64_t now);
-  void request_sync(Out& out, ValidatorIndex peer, const Hash256& block_id);
+  void request_sync(Out& out, ValidatorIndex peer, const Hash256& block_id, uint64_t now);
   void retry_pending(Out& out, uint64_t now);
   uint64_t timeout_ms() const;
   const Block* find_block(const Hash256& id) const;
@@ -177,7 +182,10 @@ class Core {
   std::map<Round, Hash256> proposal_ids_;
   // Proposals whose ancestors are being fetched, keyed by the missing ancestor's id.
   std::multimap<Hash256, std::pair<ValidatorIndex, Proposal>> pending_;
-  std::set<Hash256> requested_;
+  // Outstanding block requests: when each was last sent. A response must start at one.
+  std::map<Hash256, uint64_t> requested_;
+  // An ancestor found missing while trying to commit; asked for again until it arrives.
+  std::optional<Hash256> missing_ancestor_;
   // Executed state roots of recent heights, to compare with proposals' claims.
   std::map<uint64_t, Hash256> executed_roots_;
   uint64_t executed_height_ = 0;

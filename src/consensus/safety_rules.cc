@@ -12,13 +12,15 @@ Bytes encode_safety_data(const SafetyData& s) {
   w.u64(s.epoch);
   w.u64(s.last_voted_round);
   w.u64(s.highest_qc_round);
+  w.u64(s.last_proposed_round);
   return out;
 }
 
 Result<SafetyData> decode_safety_data(ByteView bytes) {
   Reader r(bytes);
   SafetyData s;
-  r.u64(s.epoch) && r.u64(s.last_voted_round) && r.u64(s.highest_qc_round);
+  r.u64(s.epoch) && r.u64(s.last_voted_round) && r.u64(s.highest_qc_round) &&
+      r.u64(s.last_proposed_round);
   CORRIDOR_RETURN_IF_ERROR(r.finish("safety data"));
   return s;
 }

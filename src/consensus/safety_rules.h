@@ -18,6 +18,9 @@ struct SafetyData {
   // The highest QC round it has voted on top of ("one-chain round"); a timeout must carry a QC
   // at least this high, so a TC cannot skip a block the validator helped certify.
   Round highest_qc_round = 0;
+  // The highest round this validator proposed in, so that after a restart it never proposes
+  // a second, different block for a round it already led.
+  Round last_proposed_round = 0;
   friend bool operator==(const SafetyData&, const SafetyData&) = default;
 };
 

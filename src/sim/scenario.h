@@ -1,0 +1,100 @@
+// What one simulation run does: how many validators, which network, and which faults when.
+// A scenario is a pure function of (seed, options), so a seed names a run exactly.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace corridor::sim {
+
+enum class NetworkProfile : uint8_t { lan, wan };
+
+// Bits of SimOptions::fault_classes.
+enum FaultClass : uint32_t {
+  fault_crash = 1 << 0,             // Crash losing unsynced writes, restart after a delay.
+  fault_wipe = 1 << 1,              // Crash, restart with an empty disk, sync from peers.
+  fault_pause = 1 << 2,             // Stop handling messages and timers for a while.
+  fault_partition = 1 << 3,         // Symmetric and asymmetric partitions, healed later.
+  fault_twins = 1 << 4,             // Two cores with one key, both connected.
+  fault_equivocate = 1 << 5,        // As leader, different proposals to the two halves.
+  fault_conflicting_vote = 1 << 6,  // Votes for every proposal it sees, safety rules ignored.
+  fault_invalid_proposal = 1 << 7,  // Proposals with bad signatures, QCs or authors; garbage.
+  fault_withhold = 1 << 8,          // Sends nothing.
+};
+inline constexpr uint32_t fault_classes_all = (1 << 9) - 1;
+inline constexpr uint32_t fault_classes_byzantine = fault_twins | fault_equivocate |
+                                                    fault_conflicting_vote |
+                                                    fault_invalid_proposal | fault_withhold;
+
+enum class ByzantineMode : uint8_t {
+  none,
+  twins,
+  equivocate,
+  conflicting_vote,
+  invalid_proposal,
+  withhold,
+};
+const char* byzantine_mode_name(ByzantineMode mode);
+const char* profile_name(NetworkProfile profile);
+
+// One-way delay of every message, uniform in [min, max].
+struct DelayRange {
+  uint64_t min_us = 0;
+  uint64_t max_us = 0;
+};
+DelayRange profile_delay(NetworkProfile profile);
+
+struct NodeFault {
+  enum class Kind : uint8_t { crash, pause, wipe };
+  Kind kind = Kind::crash;
+  uint32_t node = 0;
+  uint64_t start_ms = 0;
+  uint64_t duration_ms = 0;  // Down (crash, wipe) or paused for this long.
+  // A crash that strikes in the middle of the node's next batch of actions, after this many of
+  // them; nullopt strikes between batches.
+  std::optional<uint32_t> after_actions;
+};
+
+// Validators in `side_a` (a bit mask of indices) cannot send to the others; when symmetric,
+// the others cannot send to them either.
+struct PartitionFault {
+  uint64_t side_a = 0;
+  bool symmetric = true;
+  uint64_t start_ms = 0;
+  uint64_t duration_ms = 0;
+};
+
+struct Scenario {
+  uint32_t validators = 4;
+  NetworkProfile profile = NetworkProfile::lan;
+  DelayRange delay;
+  uint32_t loss_permille = 0;
+  uint32_t duplicate_permille = 0;
+  // Faults happen in [0, duration_ms); everything is healed at duration_ms, then the liveness
+  // window runs.
+  uint64_t duration_ms = 0;
+  std::vector<ByzantineMode> byzantine;  // One per validator.
+  std::vector<NodeFault> node_faults;
+  std::vector<PartitionFault> partitions;
+
+  size_t f() const { return (validators - 1) / 3; }
+  // One line per fault, for summaries and failure reports.
+  std::vector<std::string> describe() const;
+};
+
+struct ScenarioOptions {
+  uint32_t validators = 0;  // 0: drawn from the seed (4 or 7, sometimes 10).
+  std::optional<NetworkProfile> profile;
+  std::optional<uint32_t> loss_permille;
+  uint32_t fault_classes = fault_classes_all;
+  uint64_t duration_ms = 0;  // 0: the profile's default.
+};
+
+// Draws a scenario: never more than f validators Byzantine, wiped or down at one time. When
+// fault_classes is a strict subset of all classes, each enabled class occurs at least once, so
+// a test of one class always exercises it.
+Scenario make_scenario(uint64_t seed, const ScenarioOptions& options);
+
+}  // namespace corridor::sim

@@ -1,0 +1,314 @@
+#include "sim/sim_node.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "base/encoding.h"
+#include "ledger/limits.h"
+
+namespace corridor::sim {
+namespace {
+
+constexpr uint8_t key_safety = 'F';
+constexpr uint8_t key_head = 'H';
+constexpr uint8_t key_head_qc = 'Q';
+constexpr uint8_t key_block = 'C';
+constexpr uint8_t key_block_id = 'I';
+constexpr uint8_t key_state = 'S';
+constexpr uint8_t key_replay = 'R';
+
+// Heights are big-endian in keys so that the store's bytewise order is height order.
+void put_be64(Bytes& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+uint64_t get_be64(ByteView b) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | b[i];
+  return v;
+}
+Bytes height_key(uint64_t height) {
+  Bytes k{key_block};
+  put_be64(k, height);
+  return k;
+}
+Bytes id_key(const Hash256& id) {
+  Bytes k{key_block_id};
+  k.insert(k.end(), id.bytes.begin(), id.bytes.end());
+  return k;
+}
+Bytes replay_key(const ledger::ReplayId& r) {
+  Bytes k{key_replay};
+  put_be64(k, r.valid_until_height);
+  k.insert(k.end(), r.id.bytes.begin(), r.id.bytes.end());
+  return k;
+}
+Bytes head_value(uint64_t height, const Hash256& id, const Hash256& root) {
+  Bytes v;
+  Writer w(v);
+  w.u64(height);
+  w.fixed(id);
+  w.fixed(root);
+  return v;
+}
+// The ledger's changes go into the block's batch, exactly as src/node/chain_store.cc does.
+void put_delta(storage::WriteBatch& batch, const ledger::StateDelta& delta) {
+  for (const ledger::StateChange& change : delta.changes) {
+    Bytes k{key_state};
+    k.insert(k.end(), change.key.begin(), change.key.end());
+    batch.put(k, change.value);
+  }
+  for (const ledger::ReplayId& r : delta.ids_added) batch.put(replay_key(r), {});
+  for (const ledger::ReplayId& r : delta.ids_expired) batch.erase(replay_key(r));
+}
+void put_block(storage::WriteBatch& batch, const consensus::Block& block, const Hash256& id) {
+  batch.put(height_key(block.height), consensus::encode_message(consensus::BlockResponse{{block}}));
+  Bytes height;
+  put_be64(height, block.height);
+  batch.put(id_key(id), height);
+}
+
+}  // namespace
+
+Bytes encode_qc(const consensus::QuorumCert& qc) {
+  Bytes out;
+  Writer w(out);
+  w.u64(qc.epoch);
+  w.u64(qc.round);
+  w.u64(qc.height);
+  w.fixed(qc.block_id);
+  w.u32(static_cast<uint32_t>(qc.votes.size()));
+  for (const auto& [index, signature] : qc.votes) {
+    w.u32(index);
+    w.fixed(signature);
+  }
+  return out;
+}
+
+Result<consensus::QuorumCert> decode_qc(ByteView bytes) {
+  Reader r(bytes);
+  consensus::QuorumCert qc;
+  uint32_t count = 0;
+  r.u64(qc.epoch) && r.u64(qc.round) && r.u64(qc.height) && r.fixed(qc.block_id) && r.u32(count);
+  if (r.ok() && count > consensus::validators_max) r.fail("too many votes");
+  for (uint32_t i = 0; r.ok() && i < count; ++i) {
+    std::pair<consensus::ValidatorIndex, Signature> vote;
+    if (r.u32(vote.first) && r.fixed(vote.second)) qc.votes.push_back(vote);
+  }
+  CORRIDOR_RETURN_IF_ERROR(r.finish("quorum certificate"));
+  return qc;
+}
+
+Bytes encode_payload(const std::vector<Bytes>& envelopes) {
+  Bytes out;
+  Writer w(out);
+  w.u32(static_cast<uint32_t>(envelopes.size()));
+  for (const Bytes& e : envelopes) w.var_bytes(e);
+  return out;
+}
+
+std::optional<std::vector<ledger::Transaction>> decode_payload(ByteView payload) {
+  Reader r(payload);
+  uint32_t count = 0;
+  if (!r.u32(count) || count > ledger::block_txs_max) return std::nullopt;
+  std::vector<ledger::Transaction> txs;
+  for (uint32_t i = 0; i < count; ++i) {
+    ByteView envelope;
+    if (!r.var_bytes(envelope, ledger::tx_bytes_max)) return std::nullopt;
+    auto tx = ledger::decode_transaction(envelope);
+    if (tx.ok()) txs.push_back(std::move(tx).value());
+  }
+  if (!r.finish("payload").ok()) return std::nullopt;
+  return txs;
+}
+
+SimNode::SimNode(const NodeContext& context, consensus::ValidatorIndex index, const KeyPair& key)
+    : context_(context), index_(index), key_(key), disk_(std::make_unique<storage::MemKvStore>()) {}
+
+Status SimNode::init_fresh_disk() {
+  storage::WriteBatch batch;
+  put_delta(batch, context_.genesis_delta);
+  put_block(batch, context_.genesis, context_.genesis_id);
+  batch.put(Bytes{key_head}, head_value(0, context_.genesis_id, context_.genesis_state_root));
+  batch.put(Bytes{key_head_qc}, encode_qc(consensus::genesis_qc(context_.genesis_id)));
+  return disk_->write(batch, true);
+}
+
+Status SimNode::load_ledger() {
+  CORRIDOR_ASSIGN_OR_RETURN(auto head, disk_->get(Bytes{key_head}));
+  if (!head) {
+    CORRIDOR_RETURN_IF_ERROR(init_fresh_disk());
+    CORRIDOR_ASSIGN_OR_RETURN(head, disk_->get(Bytes{key_head}));
+  }
+  Reader r(*head);
+  r.u64(head_height_) && r.fixed(head_id_) && r.fixed(head_root_);
+  CORRIDOR_RETURN_IF_ERROR(r.finish("head"));
+
+  ledger_ = std::make_unique<ledger::Ledger>();
+  Status load_status;
+  CORRIDOR_RETURN_IF_ERROR(disk_->scan_prefix(Bytes{key_state}, [&](ByteView k, ByteView v) {
+    load_status = ledger_->load_entry(k.subspan(1), v);
+    return load_status.ok();
+  }));
+  CORRIDOR_RETURN_IF_ERROR(load_status);
+  CORRIDOR_RETURN_IF_ERROR(disk_->scan_prefix(Bytes{key_replay}, [&](ByteView k, ByteView) {
+    if (k.size() != 1 + 8 + 32) {
+      load_status = corruption("malformed replay id key");
+      return false;
+    }
+    ledger_->load_replay_id({get_be64(k.subspan(1, 8)), Hash256::from_view(k.subspan(9, 32))});
+    return true;
+  }));
+  CORRIDOR_RETURN_IF_ERROR(load_status);
+  ledger_->finish_load(head_height_);
+  if (ledger_->state_root() != head_root_)
+    return corruption("loaded state root " + ledger_->state_root().hex() +
+                      " differs from the head's " + head_root_.hex() + " at height " +
+                      std::to_string(head_height_));
+  return Status();
+}
+
+Result<consensus::Block> SimNode::load_block_at(uint64_t height) const {
+  CORRIDOR_ASSIGN_OR_RETURN(auto bytes, disk_->get(height_key(height)));
+  if (!bytes) return not_found("no committed block at height " + std::to_string(height));
+  CORRIDOR_ASSIGN_OR_RETURN(consensus::Message m, consensus::decode_message(*bytes));
+  auto* response = std::get_if<consensus::BlockResponse>(&m);
+  if (!response || response->blocks.size() != 1)
+    return corruption("stored block at height " + std::to_string(height) + " is malformed");
+  return std::move(response->blocks.front());
+}
+
+Result<std::vector<consensus::Action>> SimNode::boot(uint64_t now_ms) {
+  CORRIDOR_RETURN_IF_ERROR(load_ledger());
+  consensus::RecoveryState recovery;
+  CORRIDOR_ASSIGN_OR_RETURN(auto safety, disk_->get(Bytes{key_safety}));
+  if (safety) {
+    CORRIDOR_ASSIGN_OR_RETURN(recovery.safety, consensus::decode_safety_data(*safety));
+  } else {
+    recovery.safety.epoch = context_.validators.epoch();
+  }
+  CORRIDOR_ASSIGN_OR_RETURN(recovery.last_committed, load_block_at(head_height_));
+  recovery.last_committed_id = head_id_;
+  recovery.genesis_id = context_.genesis_id;
+  CORRIDOR_ASSIGN_OR_RETURN(auto qc, disk_->get(Bytes{key_head_qc}));
+  if (!qc) return corruption("the head's QC is missing");
+  CORRIDOR_ASSIGN_OR_RETURN(recovery.last_committed_qc, decode_qc(*qc));
+  if (recovery.last_committed_qc.block_id != head_id_)
+    return corruption("the stored QC does not certify the head block");
+  if (recovery.last_committed.compute_id() != head_id_)
+    return corruption("stored head block does not hash to the head id");
+  core_ = std::make_unique<consensus::Core>(context_.validators, index_, key_, recovery,
+                                            context_.core_config, *this);
+  // The Core learns the state root of its last committed block as it would after executing it,
+  // so that its next proposals carry the right execution claim.
+  core_->on_executed(head_height_, head_root_);
+  return core_->start(now_ms);
+}
+
+void SimNode::crash(uint64_t seed) {
+  core_.reset();
+  ledger_.reset();
+  mempool_.clear();
+  mempool_ids_.clear();
+  disk_->crash(seed);
+}
+
+void SimNode::wipe() {
+  core_.reset();
+  ledger_.reset();
+  mempool_.clear();
+  mempool_ids_.clear();
+  disk_ = std::make_unique<storage::MemKvStore>();
+}
+
+Status SimNode::persist_safety(const consensus::SafetyData& data) {
+  storage::WriteBatch batch;
+  batch.put(Bytes{key_safety}, consensus::encode_safety_data(data));
+  return disk_->write(batch, true);
+}
+
+Result<ExecutedCommit> SimNode::commit(const consensus::Block& block, const Hash256& id,
+                                       const consensus::QuorumCert& qc) {
+  if (block.height != head_height_ + 1)
+    return failed_precondition("committed height " + std::to_string(block.height) +
+                               " does not follow the last committed height " +
+                               std::to_string(head_height_));
+  if (block.parent_id != head_id_)
+    return failed_precondition("committed block at height " + std::to_string(block.height) +
+                               " has parent " + block.parent_id.hex().substr(0, 12) +
+                               ", the last committed block is " + head_id_.hex().substr(0, 12));
+  ExecutedCommit c;
+  c.height = block.height;
+  c.id = id;
+  auto txs = decode_payload(block.payload);
+  c.payload_malformed = !txs;
+  ledger::Block lb;
+  if (txs) lb.txs = std::move(*txs);
+  lb.header.height = block.height;
+  lb.header.parent_hash = block.parent_id;
+  lb.header.time_ms = block.time_ms;
+  lb.header.tx_root = ledger::compute_tx_root(lb.txs);
+  lb.header.tx_count = static_cast<uint32_t>(lb.txs.size());
+  lb.header.parent_state_root = head_root_;
+  ledger::ExecutedBlock executed = ledger::execute_block(*ledger_, lb, context_.network_id);
+
+  storage::WriteBatch batch;
+  put_block(batch, block, id);
+  put_delta(batch, executed.delta);
+  batch.put(Bytes{key_head}, head_value(block.height, id, executed.result.state_root));
+  batch.put(Bytes{key_head_qc}, encode_qc(qc));
+  CORRIDOR_RETURN_IF_ERROR(disk_->write(batch, true));
+  head_height_ = block.height;
+  head_id_ = id;
+  head_root_ = executed.result.state_root;
+  c.state_root = executed.result.state_root;
+  c.outcomes = std::move(executed.result.outcomes);
+  c.txs = std::move(lb.txs);
+  prune_mempool();
+  return c;
+}
+
+bool SimNode::submit(const ledger::Transaction& tx, Bytes envelope) {
+  if (!ledger_ || mempool_.size() >= mempool_txs_max || mempool_ids_.contains(tx.id) ||
+      ledger_->is_replay_id_live(tx.id))
+    return false;
+  mempool_ids_.insert(tx.id);
+  mempool_.push_back(Pending{tx.id, tx.valid_until_height, std::move(envelope)});
+  return true;
+}
+
+void SimNode::prune_mempool() {
+  const uint64_t next = ledger_->height() + 1;
+  auto gone = [&](const Pending& p) {
+    bool drop = p.valid_until_height < next || ledger_->is_replay_id_live(p.id);
+    if (drop) mempool_ids_.erase(p.id);
+    return drop;
+  };
+  mempool_.erase(std::remove_if(mempool_.begin(), mempool_.end(), gone), mempool_.end());
+}
+
+Bytes SimNode::make_payload(consensus::Round, uint64_t height) {
+  std::vector<Bytes> envelopes;
+  for (Pending& p : mempool_) {
+    if (envelopes.size() >= payload_txs_max) break;
+    if (p.valid_until_height < height) continue;
+    // Proposed at a lower height: the block being extended (or one of its ancestors) may carry
+    // it already. Proposed at this height: that block lost its round, so offer it again.
+    if (p.proposed_height != 0 && p.proposed_height < height &&
+        height - p.proposed_height < repropose_after_heights)
+      continue;
+    p.proposed_height = height;
+    envelopes.push_back(p.envelope);
+  }
+  return encode_payload(envelopes);
+}
+
+std::optional<consensus::Block> SimNode::load_committed_block(const Hash256& id) {
+  auto height = disk_->get(id_key(id));
+  if (!height.ok() || !*height || (*height)->size() != 8) return std::nullopt;
+  auto block = load_block_at(get_be64(**height));
+  if (!block.ok()) return std::nullopt;
+  return std::move(block).value();
+}
+
+}  // namespace corridor::sim

@@ -1,0 +1,140 @@
+// One simulated validator: the real consensus::Core, the real ledger, and a MemKvStore as its
+// disk. The node is the Core's Adaptor (payloads from its mempool, committed blocks from its
+// disk) and carries out what the simulator cannot see from outside: persisting safety data,
+// executing and storing committed blocks, and rebuilding itself from disk after a crash.
+//
+// Disk layout (keys are one prefix byte, then the rest):
+//   'F'                safety data (consensus::encode_safety_data)
+//   'H'                head: height u64, block id, state root
+//   'Q'                the QC certifying the head block (written with it)
+//   'C' be64(height)   committed block, as encode_message(BlockResponse{{block}})
+//   'I' block id       be64(height) of that committed block
+//   'S' entry key      ledger entry value
+//   'R' be64(valid_until) tx id    live replay id (empty value)
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "base/hash.h"
+#include "base/keys.h"
+#include "base/status.h"
+#include "consensus/core.h"
+#include "consensus/types.h"
+#include "ledger/block.h"
+#include "ledger/ledger.h"
+#include "ledger/transaction.h"
+#include "storage/mem_kv_store.h"
+
+namespace corridor::sim {
+
+// Transactions a proposer puts in one block.
+inline constexpr size_t payload_txs_max = 64;
+// Pending transactions a node keeps; later submissions are refused.
+inline constexpr size_t mempool_txs_max = 10'000;
+// A proposer does not offer a transaction again in the next blocks after proposing it, since
+// they extend the block that carries it; after this many heights it assumes it was lost.
+inline constexpr uint64_t repropose_after_heights = 4;
+
+// The block payload: u32 count, then each transaction's canonical envelope as var_bytes.
+Bytes encode_payload(const std::vector<Bytes>& envelopes);
+// nullopt when the payload is not well formed; envelopes that do not decode are skipped, so a
+// Byzantine proposer's garbage is executed the same way by every honest node.
+std::optional<std::vector<ledger::Transaction>> decode_payload(ByteView payload);
+
+// The QC codec of the disk: epoch, round, height, block id, u32 count, (u32 index, signature).
+Bytes encode_qc(const consensus::QuorumCert& qc);
+Result<consensus::QuorumCert> decode_qc(ByteView bytes);
+
+// What every node of one network shares.
+struct NodeContext {
+  consensus::ValidatorSet validators;
+  consensus::CoreConfig core_config;
+  Hash256 network_id;
+  consensus::Block genesis;
+  Hash256 genesis_id;
+  // The state after ledger block 0 (the workload's setup), written to every fresh disk.
+  ledger::StateDelta genesis_delta;
+  Hash256 genesis_state_root;
+};
+
+// One committed block as this node executed it, for the simulator's invariant checks.
+struct ExecutedCommit {
+  uint64_t height = 0;
+  Hash256 id;
+  Hash256 state_root;
+  std::vector<ledger::Transaction> txs;
+  std::vector<ledger::TxOutcome> outcomes;
+  bool payload_malformed = false;
+};
+
+class SimNode final : public consensus::Adaptor {
+ public:
+  SimNode(const NodeContext& context, consensus::ValidatorIndex index, const KeyPair& key);
+  SimNode(const SimNode&) = delete;
+  SimNode& operator=(const SimNode&) = delete;
+
+  // Loads everything from disk (initialising a fresh disk with genesis), builds the Core and
+  // returns its start actions.
+  Result<std::vector<consensus::Action>> boot(uint64_t now_ms);
+  // Power loss: the Core, ledger and mempool are gone; the disk keeps what MemKvStore::crash
+  // lets survive.
+  void crash(uint64_t seed);
+  // The disk is replaced by an empty one; the next boot starts from genesis.
+  void wipe();
+  bool running() const { return core_ != nullptr; }
+
+  // Durable before returning, as PersistSafetyAction requires.
+  [[nodiscard]] Status persist_safety(const consensus::SafetyData& data);
+  // Executes a committed block on the ledger and stores it, the QC certifying it and the
+  // ledger's changes in one synced batch. Fails when the block does not extend this node's
+  // last committed one.
+  Result<ExecutedCommit> commit(const consensus::Block& block, const Hash256& id,
+                                const consensus::QuorumCert& qc);
+
+  // Admits a transaction to the mempool; false when it is full or already there.
+  bool submit(const ledger::Transaction& tx, Bytes envelope);
+
+  Bytes make_payload(consensus::Round round, uint64_t height) override;
+  std::optional<consensus::Block> load_committed_block(const Hash256& id) override;
+
+  consensus::Core& core() { return *core_; }
+  const ledger::Ledger& ledger() const { return *ledger_; }
+  uint64_t committed_height() const { return head_height_; }
+  const Hash256& head_id() const { return head_id_; }
+  consensus::ValidatorIndex index() const { return index_; }
+  const KeyPair& key() const { return key_; }
+  size_t mempool_size() const { return mempool_.size(); }
+  uint64_t disk_syncs() const { return disk_->sync_count(); }
+
+ private:
+  struct Pending {
+    Hash256 id;
+    uint64_t valid_until_height;
+    Bytes envelope;
+    uint64_t proposed_height = 0;  // 0: never proposed.
+  };
+
+  [[nodiscard]] Status init_fresh_disk();
+  [[nodiscard]] Status load_ledger();
+  Result<consensus::Block> load_block_at(uint64_t height) const;
+  void prune_mempool();
+
+  const NodeContext& context_;
+  consensus::ValidatorIndex index_;
+  KeyPair key_;
+  std::unique_ptr<storage::MemKvStore> disk_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<consensus::Core> core_;
+  uint64_t head_height_ = 0;
+  Hash256 head_id_;
+  Hash256 head_root_;
+  std::vector<Pending> mempool_;
+  std::unordered_set<Hash256, FixedBytesHasher> mempool_ids_;
+};
+
+}  // namespace corridor::sim

@@ -73,16 +73,19 @@ struct Fixture {
     usd = AssetId{*AssetCode::parse("USD"), issuer.account_id()};
     keys.push_back(issuer);
     for (size_t i = 0; i < accounts; ++i)
-      keys.push_back(KeyPair::from_seed(Seed::from_view(sha256(as_bytes("k" + std::to_string(i))).view())));
+      keys.push_back(
+          KeyPair::from_seed(Seed::from_view(sha256(as_bytes("k" + std::to_string(i))).view())));
     std::vector<Transaction> txs;
     for (const auto& k : keys) txs.push_back(make(k, {CreateAccountOp{k.public_key()}}));
     block(std::move(txs));
     txs.clear();
     txs.push_back(make(issuer, {CreateAssetOp{usd.code, 2, 0}}));
-    for (size_t i = 1; i < keys.size(); ++i) txs.push_back(make(keys[i], {OpenHoldingOp{usd, INT64_MAX / 4}}));
+    for (size_t i = 1; i < keys.size(); ++i)
+      txs.push_back(make(keys[i], {OpenHoldingOp{usd, INT64_MAX / 4}}));
     block(std::move(txs));
     std::vector<Operation> issues;
-    for (size_t i = 1; i < keys.size(); ++i) issues.push_back(IssueOp{keys[i].account_id(), usd.code, 1'000'000'000});
+    for (size_t i = 1; i < keys.size(); ++i)
+      issues.push_back(IssueOp{keys[i].account_id(), usd.code, 1'000'000'000});
     block({make(issuer, std::move(issues))});
   }
   Transaction make(const KeyPair& k, std::vector<Operation> ops) {

@@ -11,8 +11,8 @@
 
 namespace corridor::api {
 
-using nlohmann::json;
 using ledger::ResultCode;
+using nlohmann::json;
 
 namespace {
 
@@ -111,7 +111,8 @@ std::vector<std::string> split_path(const std::string& path) {
         }
         int hi = k + 2 < j ? hex_digit(path[k + 1]) : -1;
         int lo = k + 2 < j ? hex_digit(path[k + 2]) : -1;
-        if (hi < 0 || lo < 0) throw ApiError(400, "malformed_path", "invalid percent escape in the path");
+        if (hi < 0 || lo < 0)
+          throw ApiError(400, "malformed_path", "invalid percent escape in the path");
         seg += static_cast<char>(hi * 16 + lo);
         k += 2;
       }
@@ -124,7 +125,8 @@ std::vector<std::string> split_path(const std::string& path) {
 
 }  // namespace
 
-NodeApi::NodeApi(node::Node& node) : node_(node), timeouts_(std::make_unique<detail::TimeoutQueue>()) {}
+NodeApi::NodeApi(node::Node& node)
+    : node_(node), timeouts_(std::make_unique<detail::TimeoutQueue>()) {}
 NodeApi::~NodeApi() = default;
 
 void NodeApi::handle(HttpRequest request, Responder respond) {
@@ -163,8 +165,10 @@ HttpResponse NodeApi::route(const HttpRequest& req, Responder& respond, bool& de
     if (parts.size() == 6 && parts[3] == "holdings" && parts[5] == "proof")
       return get ? get_proof(parts[2], parts[4]) : method_not_allowed();
   }
-  if (resource == "assets" && parts.size() == 3) return get ? get_asset(parts[2]) : method_not_allowed();
-  if (resource == "blocks" && parts.size() == 3) return get ? get_block(parts[2]) : method_not_allowed();
+  if (resource == "assets" && parts.size() == 3)
+    return get ? get_asset(parts[2]) : method_not_allowed();
+  if (resource == "blocks" && parts.size() == 3)
+    return get ? get_block(parts[2]) : method_not_allowed();
   return json_error(404, "not_found", "no such endpoint: " + req.path);
 }
 
@@ -176,7 +180,8 @@ HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& d
       throw ApiError(400, "unknown_field", "unknown field '" + k + "'");
   bool wait = false;
   if (body.contains("wait")) {
-    if (!body["wait"].is_string()) throw ApiError(400, "wrong_type", "field 'wait' must be a string");
+    if (!body["wait"].is_string())
+      throw ApiError(400, "wrong_type", "field 'wait' must be a string");
     std::string w = body["wait"];
     if (w == "final")
       wait = true;
@@ -186,21 +191,26 @@ HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& d
   uint64_t timeout_ms = wait_timeout_ms_default;
   if (body.contains("timeout_ms")) {
     const json& t = body["timeout_ms"];
-    if (!t.is_number_unsigned()) throw ApiError(400, "wrong_type", "field 'timeout_ms' must be a non-negative integer");
+    if (!t.is_number_unsigned())
+      throw ApiError(400, "wrong_type", "field 'timeout_ms' must be a non-negative integer");
     timeout_ms = t.get<uint64_t>();
     if (timeout_ms > wait_timeout_ms_max)
-      throw ApiError(400, "out_of_range", "timeout_ms may be at most " + std::to_string(wait_timeout_ms_max));
+      throw ApiError(400, "out_of_range",
+                     "timeout_ms may be at most " + std::to_string(wait_timeout_ms_max));
   }
 
   ledger::Transaction tx;
   Bytes envelope;
   if (body.contains("envelope")) {
     if (body.contains("transaction") || body.contains("signatures"))
-      throw ApiError(400, "conflicting_fields", "give either 'envelope' or 'transaction' with 'signatures'");
-    if (!body["envelope"].is_string()) throw ApiError(400, "wrong_type", "field 'envelope' must be a hex string");
+      throw ApiError(400, "conflicting_fields",
+                     "give either 'envelope' or 'transaction' with 'signatures'");
+    if (!body["envelope"].is_string())
+      throw ApiError(400, "wrong_type", "field 'envelope' must be a hex string");
     const std::string& hex = body["envelope"].get_ref<const std::string&>();
     if (hex.size() > 2 * ledger::tx_bytes_max)
-      throw ApiError(400, "too_large", "the envelope exceeds " + std::to_string(ledger::tx_bytes_max) + " bytes");
+      throw ApiError(400, "too_large",
+                     "the envelope exceeds " + std::to_string(ledger::tx_bytes_max) + " bytes");
     auto raw = from_hex(hex);
     if (!raw.ok()) throw ApiError(400, "invalid_hex", "envelope: " + raw.status().message());
     auto decoded = ledger::decode_transaction(*raw);
@@ -208,8 +218,10 @@ HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& d
     tx = std::move(decoded).value();
     envelope = std::move(raw).value();
   } else {
-    if (!body.contains("transaction")) throw ApiError(400, "missing_field", "missing field 'transaction' (or 'envelope')");
-    if (!body.contains("signatures")) throw ApiError(400, "missing_field", "missing field 'signatures'");
+    if (!body.contains("transaction"))
+      throw ApiError(400, "missing_field", "missing field 'transaction' (or 'envelope')");
+    if (!body.contains("signatures"))
+      throw ApiError(400, "missing_field", "missing field 'signatures'");
     tx = transaction_from_json(body["transaction"], node_.network_id(), scale_lookup(node_));
     tx.signatures = signatures_from_json(body["signatures"]);
     envelope = ledger::encode_transaction(tx);
@@ -222,14 +234,15 @@ HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& d
   if (wait) {
     // The timeout is armed before submitting, so that a block committing at once still finds
     // it to cancel; whichever of the two answers first wins (a Responder answers once).
-    timeout_id = timeouts_->schedule(std::chrono::milliseconds(timeout_ms), [respond, id_hex, timeout_ms] {
+    timeout_id = timeouts_->schedule(std::chrono::milliseconds(timeout_ms), [respond, id_hex,
+                                                                             timeout_ms] {
       respond(json_response(202, {{"id", id_hex},
                                   {"status", "pending"},
                                   {"message", "not final within " + std::to_string(timeout_ms) +
                                                   " ms; query GET /v1/transactions/" + id_hex}}));
     });
-    on_final = [respond, op_count, timeout_id, timeouts = timeouts_.get()](const Status& s,
-                                                                           const node::Finality& f) {
+    on_final = [respond, op_count, timeout_id, timeouts = timeouts_.get()](
+                   const Status& s, const node::Finality& f) {
       timeouts->cancel(timeout_id);
       if (!s.ok()) {
         respond(json_error(503, "unavailable", s.message()));
@@ -277,7 +290,8 @@ HttpResponse NodeApi::encode(const HttpRequest& req) {
   json body = parse_body(req);
   for (const auto& [k, v] : body.items())
     if (k != "transaction") throw ApiError(400, "unknown_field", "unknown field '" + k + "'");
-  if (!body.contains("transaction")) throw ApiError(400, "missing_field", "missing field 'transaction'");
+  if (!body.contains("transaction"))
+    throw ApiError(400, "missing_field", "missing field 'transaction'");
   auto tx = transaction_from_json(body["transaction"], node_.network_id(), scale_lookup(node_));
   Bytes b;
   ledger::encode_tx_body(tx, b);
@@ -310,7 +324,8 @@ HttpResponse NodeApi::get_account(const std::string& id_hex) {
   json j = account_to_json(info->account);
   json holdings = json::array();
   for (size_t i = 0; i < info->holdings.size(); ++i)
-    holdings.push_back(holding_to_json(info->holdings[i].asset, info->holdings[i].holding, info->scales[i]));
+    holdings.push_back(
+        holding_to_json(info->holdings[i].asset, info->holdings[i].holding, info->scales[i]));
   j["holdings"] = holdings;
   return json_response(200, j);
 }
@@ -319,7 +334,9 @@ HttpResponse NodeApi::get_proof(const std::string& id_hex, const std::string& as
   AccountId id = parse_account(id_hex);
   AssetId asset = parse_asset(asset_text);
   auto p = node_.prove_holding(id, asset);
-  if (!p) return json_error(404, "holding_not_found", "account " + id.hex() + " holds no " + asset.to_string());
+  if (!p)
+    return json_error(404, "holding_not_found",
+                      "account " + id.hex() + " holds no " + asset.to_string());
   json siblings = json::array();
   for (const auto& s : p->proof.proof.siblings) siblings.push_back(s.hex());
   auto h = ledger::decode_holding_value(p->proof.entry_value);
@@ -347,13 +364,16 @@ HttpResponse NodeApi::get_block(const std::string& height_text) {
   if (height_text == "latest") {
     height = node_.status().height;
   } else {
-    auto [p, ec] = std::from_chars(height_text.data(), height_text.data() + height_text.size(), height);
+    auto [p, ec] =
+        std::from_chars(height_text.data(), height_text.data() + height_text.size(), height);
     if (ec != std::errc() || p != height_text.data() + height_text.size())
-      return json_error(400, "invalid_height", "block height must be a non-negative integer or 'latest'");
+      return json_error(400, "invalid_height",
+                        "block height must be a non-negative integer or 'latest'");
   }
   auto b = node_.block(height);
   if (!b.ok()) return json_error(500, "storage_error", b.status().to_string());
-  if (!b->has_value()) return json_error(404, "block_not_found", "no block at height " + std::to_string(height));
+  if (!b->has_value())
+    return json_error(404, "block_not_found", "no block at height " + std::to_string(height));
   const node::BlockInfo& info = **b;
   const auto& h = info.block.header;
   json txs = json::array();
@@ -364,7 +384,8 @@ HttpResponse NodeApi::get_block(const std::string& height_text) {
               {"operations", info.block.txs[i].ops.size()},
               {"code", std::string(ledger::result_code_name(o.code))}};
     if (o.op_code != ResultCode::ok)
-      t["failed_operation"] = {{"index", o.op_index}, {"code", std::string(ledger::result_code_name(o.op_code))}};
+      t["failed_operation"] = {{"index", o.op_index},
+                               {"code", std::string(ledger::result_code_name(o.op_code))}};
     txs.push_back(t);
   }
   return json_response(200, {{"height", h.height},
@@ -380,14 +401,16 @@ HttpResponse NodeApi::get_block(const std::string& height_text) {
 
 HttpResponse NodeApi::get_status() {
   node::NodeStatus s = node_.status();
-  return json_response(200, {{"network", {{"name", s.network_name}, {"id", s.network_id.hex()}}},
-                             {"height", s.height},
-                             {"block_hash", s.block_hash.hex()},
-                             {"state_root", s.state_root.hex()},
-                             {"block_time_ms", s.block_time_ms},
-                             {"mempool", {{"txs", s.mempool_txs}, {"ops", s.mempool_ops}}},
-                             {"committed", {{"txs", s.txs_committed}, {"ops", s.ops_committed}}},
-                             {"ledger", {{"accounts", s.accounts}, {"assets", s.assets}, {"holdings", s.holdings}}}});
+  return json_response(
+      200,
+      {{"network", {{"name", s.network_name}, {"id", s.network_id.hex()}}},
+       {"height", s.height},
+       {"block_hash", s.block_hash.hex()},
+       {"state_root", s.state_root.hex()},
+       {"block_time_ms", s.block_time_ms},
+       {"mempool", {{"txs", s.mempool_txs}, {"ops", s.mempool_ops}}},
+       {"committed", {{"txs", s.txs_committed}, {"ops", s.ops_committed}}},
+       {"ledger", {{"accounts", s.accounts}, {"assets", s.assets}, {"holdings", s.holdings}}}});
 }
 
 HttpResponse NodeApi::get_result_codes() {
@@ -396,7 +419,8 @@ HttpResponse NodeApi::get_result_codes() {
     auto code = static_cast<ResultCode>(v);
     auto name = ledger::result_code_name(code);
     if (name == "unknown") continue;
-    codes.push_back({{"number", v}, {"name", std::string(name)},
+    codes.push_back({{"number", v},
+                     {"name", std::string(name)},
                      {"description", std::string(ledger::result_code_description(code))}});
   }
   return json_response(200, {{"result_codes", codes}});
@@ -409,7 +433,8 @@ Result<std::unique_ptr<HttpServer>> start_node_api(node::Node& node, NodeApi& ap
   opt.threads = static_cast<int>(node.config().api_threads);
   // A full batch envelope in hex, with JSON around it, fits well within this.
   opt.body_bytes_max = 4 * ledger::tx_bytes_max;
-  return HttpServer::start(opt, [&api](HttpRequest req, Responder r) { api.handle(std::move(req), std::move(r)); });
+  return HttpServer::start(
+      opt, [&api](HttpRequest req, Responder r) { api.handle(std::move(req), std::move(r)); });
 }
 
 }  // namespace corridor::api

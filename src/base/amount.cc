@@ -5,12 +5,14 @@
 namespace corridor {
 
 Result<Amount> parse_amount(std::string_view text, uint8_t scale) {
-  if (scale > asset_scale_max) return invalid_argument("scale above " + std::to_string(asset_scale_max));
+  if (scale > asset_scale_max)
+    return invalid_argument("scale above " + std::to_string(asset_scale_max));
   if (text.empty()) return invalid_argument("empty amount");
   size_t dot = text.find('.');
   std::string_view whole = text.substr(0, dot);
   std::string_view frac = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
-  if (whole.empty()) return invalid_argument("amount '" + std::string(text) + "' has no integer part");
+  if (whole.empty())
+    return invalid_argument("amount '" + std::string(text) + "' has no integer part");
   if (dot != std::string_view::npos && frac.empty())
     return invalid_argument("amount '" + std::string(text) + "' ends with a decimal point");
   if (frac.size() > scale)

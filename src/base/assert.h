@@ -8,14 +8,14 @@ namespace corridor::detail {
 
 // CORRIDOR_ASSERT stays on in release builds, as stellar-core's releaseAssert does: a ledger that
 // continues past a broken invariant would commit a wrong state root, which is worse than a stop.
-#define CORRIDOR_ASSERT(expr)                                                     \
-  do {                                                                            \
-    if (!(expr)) [[unlikely]]                                                     \
-      ::corridor::detail::assert_fail(#expr, __FILE__, __LINE__, nullptr);        \
+#define CORRIDOR_ASSERT(expr)                                              \
+  do {                                                                     \
+    if (!(expr)) [[unlikely]]                                              \
+      ::corridor::detail::assert_fail(#expr, __FILE__, __LINE__, nullptr); \
   } while (false)
 
-#define CORRIDOR_ASSERT_MSG(expr, msg)                                            \
-  do {                                                                            \
-    if (!(expr)) [[unlikely]]                                                     \
-      ::corridor::detail::assert_fail(#expr, __FILE__, __LINE__, (msg));          \
+#define CORRIDOR_ASSERT_MSG(expr, msg)                                   \
+  do {                                                                   \
+    if (!(expr)) [[unlikely]]                                            \
+      ::corridor::detail::assert_fail(#expr, __FILE__, __LINE__, (msg)); \
   } while (false)

@@ -10,15 +10,16 @@ Result<AssetCode> AssetCode::parse(std::string_view text) {
                             " characters");
   for (char c : text)
     if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-      return invalid_argument("asset code '" + std::string(text) +
-                              "' may hold only A-Z and 0-9");
+      return invalid_argument("asset code '" + std::string(text) + "' may hold only A-Z and 0-9");
   AssetCode code;
   std::memcpy(code.chars_.data(), text.data(), text.size());
   code.len_ = static_cast<uint8_t>(text.size());
   return code;
 }
 
-std::string AssetId::to_string() const { return std::string(code.str()) + ":" + issuer.hex(); }
+std::string AssetId::to_string() const {
+  return std::string(code.str()) + ":" + issuer.hex();
+}
 
 Result<AssetId> AssetId::parse(std::string_view text) {
   size_t colon = text.find(':');

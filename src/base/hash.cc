@@ -22,7 +22,9 @@ Hash256 sha256(ByteView data) {
   return out;
 }
 
-Sha256::Sha256() { SHA256_Init(reinterpret_cast<SHA256_CTX*>(state_)); }
+Sha256::Sha256() {
+  SHA256_Init(reinterpret_cast<SHA256_CTX*>(state_));
+}
 Sha256::~Sha256() = default;
 
 void Sha256::update(ByteView data) {

@@ -4,16 +4,26 @@ namespace corridor {
 
 std::string_view status_code_name(StatusCode code) {
   switch (code) {
-    case StatusCode::ok: return "ok";
-    case StatusCode::invalid_argument: return "invalid_argument";
-    case StatusCode::not_found: return "not_found";
-    case StatusCode::already_exists: return "already_exists";
-    case StatusCode::failed_precondition: return "failed_precondition";
-    case StatusCode::resource_exhausted: return "resource_exhausted";
-    case StatusCode::io_error: return "io_error";
-    case StatusCode::corruption: return "corruption";
-    case StatusCode::unavailable: return "unavailable";
-    case StatusCode::internal: return "internal";
+    case StatusCode::ok:
+      return "ok";
+    case StatusCode::invalid_argument:
+      return "invalid_argument";
+    case StatusCode::not_found:
+      return "not_found";
+    case StatusCode::already_exists:
+      return "already_exists";
+    case StatusCode::failed_precondition:
+      return "failed_precondition";
+    case StatusCode::resource_exhausted:
+      return "resource_exhausted";
+    case StatusCode::io_error:
+      return "io_error";
+    case StatusCode::corruption:
+      return "corruption";
+    case StatusCode::unavailable:
+      return "unavailable";
+    case StatusCode::internal:
+      return "internal";
   }
   return "unknown";
 }

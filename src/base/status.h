@@ -46,10 +46,18 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status invalid_argument(std::string m) { return {StatusCode::invalid_argument, std::move(m)}; }
-inline Status not_found(std::string m) { return {StatusCode::not_found, std::move(m)}; }
-inline Status io_error(std::string m) { return {StatusCode::io_error, std::move(m)}; }
-inline Status corruption(std::string m) { return {StatusCode::corruption, std::move(m)}; }
+inline Status invalid_argument(std::string m) {
+  return {StatusCode::invalid_argument, std::move(m)};
+}
+inline Status not_found(std::string m) {
+  return {StatusCode::not_found, std::move(m)};
+}
+inline Status io_error(std::string m) {
+  return {StatusCode::io_error, std::move(m)};
+}
+inline Status corruption(std::string m) {
+  return {StatusCode::corruption, std::move(m)};
+}
 inline Status resource_exhausted(std::string m) {
   return {StatusCode::resource_exhausted, std::move(m)};
 }
@@ -95,10 +103,10 @@ class [[nodiscard]] Result {
 }  // namespace corridor
 
 // Propagates a non-ok Status from an expression returning Status.
-#define CORRIDOR_RETURN_IF_ERROR(expr)        \
-  do {                                        \
-    ::corridor::Status status_ = (expr);      \
-    if (!status_.ok()) return status_;        \
+#define CORRIDOR_RETURN_IF_ERROR(expr)   \
+  do {                                   \
+    ::corridor::Status status_ = (expr); \
+    if (!status_.ok()) return status_;   \
   } while (false)
 
 #define CORRIDOR_CONCAT_INNER(a, b) a##b

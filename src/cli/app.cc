@@ -53,7 +53,9 @@ AccountId resolve_account(const std::string& text) {
   throw CliError("'" + text + "' is neither an account id (40 hex digits) nor a key file", 2);
 }
 
-std::string resolve_account_hex(const std::string& text) { return resolve_account(text).hex(); }
+std::string resolve_account_hex(const std::string& text) {
+  return resolve_account(text).hex();
+}
 
 KeyPair load_key(const std::string& path) {
   auto key = read_key_file(path);
@@ -61,7 +63,9 @@ KeyPair load_key(const std::string& path) {
   return *key;
 }
 
-void print_json(const json& j) { std::cout << j.dump(2) << "\n"; }
+void print_json(const json& j) {
+  std::cout << j.dump(2) << "\n";
+}
 
 // Builds, signs and submits one transaction of the given operations; prints the outcome.
 int submit(const Common& c, const TxFlags& f, json ops) {
@@ -82,7 +86,8 @@ int submit(const Common& c, const TxFlags& f, json ops) {
                   {"operations", std::move(ops)}};
   ledger::Transaction tx;
   try {
-    tx = api::transaction_from_json(tx_json, *network_id, [&](const AssetId& a) { return client.asset_scale(a); });
+    tx = api::transaction_from_json(tx_json, *network_id,
+                                    [&](const AssetId& a) { return client.asset_scale(a); });
   } catch (const api::ApiError& e) {
     throw CliError(e.code() + ": " + e.what(), 2);
   }
@@ -98,7 +103,8 @@ int submit(const Common& c, const TxFlags& f, json ops) {
     std::string code = res["code"];
     std::cout << "transaction " << r.body["id"].get<std::string>() << "\n"
               << "  final at height " << r.body["height"] << " (index " << r.body["index"] << ")"
-              << (r.body.value("resubmitted", false) ? ", resubmission of an earlier transaction" : "")
+              << (r.body.value("resubmitted", false) ? ", resubmission of an earlier transaction"
+                                                     : "")
               << "\n  result: " << code;
     if (res.contains("failed_operation"))
       std::cout << " (operation " << res["failed_operation"]["index"] << ": "
@@ -108,7 +114,8 @@ int submit(const Common& c, const TxFlags& f, json ops) {
     return code == "ok" ? 0 : 3;
   } else if (r.status == 202) {
     std::cout << "transaction " << r.body["id"].get<std::string>() << "\n  pending"
-              << (r.body.contains("message") ? ": " + r.body["message"].get<std::string>() : "") << "\n";
+              << (r.body.contains("message") ? ": " + r.body["message"].get<std::string>() : "")
+              << "\n";
     return 0;
   } else {
     std::cerr << "rejected: " << api_error_text(r) << "\n";
@@ -119,22 +126,27 @@ int submit(const Common& c, const TxFlags& f, json ops) {
 }
 
 void add_tx_flags(CLI::App* cmd, TxFlags& f) {
-  cmd->add_option("--key", f.key, "Key file of the source account (signs)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--cosign", f.cosign, "Further signer key files (multi-signature)")->check(CLI::ExistingFile);
+  cmd->add_option("--key", f.key, "Key file of the source account (signs)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--cosign", f.cosign, "Further signer key files (multi-signature)")
+      ->check(CLI::ExistingFile);
   cmd->add_flag("--no-wait", f.no_wait, "Return once accepted instead of waiting for finality");
   cmd->add_option("--valid-for", f.valid_for, "Blocks the transaction stays valid for")
       ->check(CLI::Range(uint64_t{1}, uint64_t{20'000}));
-  cmd->add_option("--nonce", f.nonce, "Nonce (default: random); the same body and nonce give the same id");
+  cmd->add_option("--nonce", f.nonce,
+                  "Nonce (default: random); the same body and nonce give the same id");
 }
 
 void print_account(const json& a) {
-  std::cout << "account " << a["id"].get<std::string>() << "\n  signers (threshold " << a["threshold"] << "):\n";
+  std::cout << "account " << a["id"].get<std::string>() << "\n  signers (threshold "
+            << a["threshold"] << "):\n";
   for (const auto& s : a["signers"])
     std::cout << "    " << s["public_key"].get<std::string>() << " weight " << s["weight"] << "\n";
   if (a["holdings"].empty()) std::cout << "  no holdings\n";
   for (const auto& h : a["holdings"]) {
-    std::cout << "  " << h["asset"].get<std::string>() << "  balance " << h["balance"].get<std::string>()
-              << "  limit " << h["limit"].get<std::string>()
+    std::cout << "  " << h["asset"].get<std::string>() << "  balance "
+              << h["balance"].get<std::string>() << "  limit " << h["limit"].get<std::string>()
               << (h["authorized"].get<bool>() ? "" : "  (not authorized)")
               << (h["frozen"].get<bool>() ? "  (frozen)" : "") << "\n";
   }
@@ -170,49 +182,65 @@ int run_cli(int argc, char** argv) {
     KeyPair kp = KeyPair::generate();
     Status s = write_key_file(key_out, kp, force);
     if (!s.ok()) throw CliError(s.message());
-    json j = {{"file", key_out}, {"account_id", kp.account_id().hex()}, {"public_key", kp.public_key().hex()}};
-    if (common.json) print_json(j);
-    else std::cout << "wrote " << key_out << "\n  account id  " << j["account_id"].get<std::string>()
-                   << "\n  public key  " << j["public_key"].get<std::string>() << "\n";
+    json j = {{"file", key_out},
+              {"account_id", kp.account_id().hex()},
+              {"public_key", kp.public_key().hex()}};
+    if (common.json)
+      print_json(j);
+    else
+      std::cout << "wrote " << key_out << "\n  account id  " << j["account_id"].get<std::string>()
+                << "\n  public key  " << j["public_key"].get<std::string>() << "\n";
   });
   std::string field;
   auto* keys_show = keys->add_subcommand("show", "Show a key file's account id and public key");
   keys_show->add_option("--key", key_in, "Key file")->required()->check(CLI::ExistingFile);
-  keys_show->add_option("--field", field, "Print only this field")->check(CLI::IsMember({"account_id", "public_key"}));
+  keys_show->add_option("--field", field, "Print only this field")
+      ->check(CLI::IsMember({"account_id", "public_key"}));
   add_common(keys_show, false);
   keys_show->callback([&] {
     KeyPair kp = load_key(key_in);
     json j = {{"account_id", kp.account_id().hex()}, {"public_key", kp.public_key().hex()}};
-    if (!field.empty()) std::cout << j[field].get<std::string>() << "\n";
-    else if (common.json) print_json(j);
-    else std::cout << "account id  " << j["account_id"].get<std::string>() << "\npublic key  "
-                   << j["public_key"].get<std::string>() << "\n";
+    if (!field.empty())
+      std::cout << j[field].get<std::string>() << "\n";
+    else if (common.json)
+      print_json(j);
+    else
+      std::cout << "account id  " << j["account_id"].get<std::string>() << "\npublic key  "
+                << j["public_key"].get<std::string>() << "\n";
   });
 
   // node
   RunNodeOptions node_opts;
-  auto* node_cmd = app.add_subcommand("node", "Run a node (single-node sequencer) with its HTTP API");
-  node_cmd->add_option("--config", node_opts.config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* node_cmd =
+      app.add_subcommand("node", "Run a node (single-node sequencer) with its HTTP API");
+  node_cmd->add_option("--config", node_opts.config_path, "TOML configuration file")
+      ->check(CLI::ExistingFile);
   node_cmd->add_option("--data-dir", node_opts.data_dir, "Override node.data_dir");
   node_cmd->add_option("--port", node_opts.port, "Override api.port");
-  node_cmd->add_flag("--memory", node_opts.memory, "Keep everything in memory (nothing survives a restart)");
-  node_cmd->add_flag("--print-config", node_opts.print_config, "Print the effective configuration and exit");
+  node_cmd->add_flag("--memory", node_opts.memory,
+                     "Keep everything in memory (nothing survives a restart)");
+  node_cmd->add_flag("--print-config", node_opts.print_config,
+                     "Print the effective configuration and exit");
   node_cmd->callback([&] { rc = run_node(node_opts); });
 
   // queries
-  auto* status_cmd = app.add_subcommand("status", "Show the node's height, state root and counters");
+  auto* status_cmd =
+      app.add_subcommand("status", "Show the node's height, state root and counters");
   add_common(status_cmd);
   status_cmd->callback([&] {
     json s = NodeClient(common.node).get_ok("/v1/status");
     if (common.json) return print_json(s);
-    std::cout << "network     " << s["network"]["name"].get<std::string>() << " (" << s["network"]["id"].get<std::string>() << ")\n"
+    std::cout << "network     " << s["network"]["name"].get<std::string>() << " ("
+              << s["network"]["id"].get<std::string>() << ")\n"
               << "height      " << s["height"] << "\n"
               << "block hash  " << s["block_hash"].get<std::string>() << "\n"
               << "state root  " << s["state_root"].get<std::string>() << "\n"
-              << "mempool     " << s["mempool"]["txs"] << " txs, " << s["mempool"]["ops"] << " ops\n"
-              << "committed   " << s["committed"]["txs"] << " txs, " << s["committed"]["ops"] << " ops since start\n"
-              << "ledger      " << s["ledger"]["accounts"] << " accounts, " << s["ledger"]["assets"] << " assets, "
-              << s["ledger"]["holdings"] << " holdings\n";
+              << "mempool     " << s["mempool"]["txs"] << " txs, " << s["mempool"]["ops"]
+              << " ops\n"
+              << "committed   " << s["committed"]["txs"] << " txs, " << s["committed"]["ops"]
+              << " ops since start\n"
+              << "ledger      " << s["ledger"]["accounts"] << " accounts, " << s["ledger"]["assets"]
+              << " assets, " << s["ledger"]["holdings"] << " holdings\n";
   });
   std::string account_arg;
   auto* account_cmd = app.add_subcommand("account", "Show an account's signers and holdings");
@@ -220,8 +248,10 @@ int run_cli(int argc, char** argv) {
   add_common(account_cmd);
   account_cmd->callback([&] {
     json a = NodeClient(common.node).get_ok("/v1/accounts/" + resolve_account_hex(account_arg));
-    if (common.json) print_json(a);
-    else print_account(a);
+    if (common.json)
+      print_json(a);
+    else
+      print_account(a);
   });
   std::string asset_arg;
   auto* asset_cmd = app.add_subcommand("asset", "Show an asset (CODE:ISSUER)");
@@ -231,7 +261,8 @@ int run_cli(int argc, char** argv) {
     json a = NodeClient(common.node).get_ok("/v1/assets/" + asset_arg);
     if (common.json) return print_json(a);
     std::cout << "asset   " << a["asset"].get<std::string>() << "\nscale   " << a["scale"]
-              << "\nflags   " << a["flags"].dump() << "\nsupply  " << a["supply"].get<std::string>() << "\n";
+              << "\nflags   " << a["flags"].dump() << "\nsupply  " << a["supply"].get<std::string>()
+              << "\n";
   });
   std::string block_arg;
   auto* block_cmd = app.add_subcommand("block", "Show a block by height (or 'latest')");
@@ -241,8 +272,9 @@ int run_cli(int argc, char** argv) {
     json b = NodeClient(common.node).get_ok("/v1/blocks/" + block_arg);
     if (common.json) return print_json(b);
     std::cout << "block " << b["height"] << "  " << b["hash"].get<std::string>() << "\n  time_ms "
-              << b["time_ms"] << "\n  parent " << b["parent_hash"].get<std::string>() << "\n  state root "
-              << b["state_root"].get<std::string>() << "\n  " << b["tx_count"] << " transactions\n";
+              << b["time_ms"] << "\n  parent " << b["parent_hash"].get<std::string>()
+              << "\n  state root " << b["state_root"].get<std::string>() << "\n  " << b["tx_count"]
+              << " transactions\n";
     for (const auto& t : b["transactions"])
       std::cout << "    " << t["id"].get<std::string>() << "  " << t["operations"] << " ops  "
                 << t["code"].get<std::string>() << "\n";
@@ -255,25 +287,29 @@ int run_cli(int argc, char** argv) {
     ApiReply r = NodeClient(common.node).get("/v1/transactions/" + tx_id_arg);
     if (r.status != 200) throw CliError(api_error_text(r));
     if (common.json) return print_json(r.body);
-    std::cout << "transaction " << r.body["id"].get<std::string>() << "\n  status " << r.body["status"].get<std::string>() << "\n";
+    std::cout << "transaction " << r.body["id"].get<std::string>() << "\n  status "
+              << r.body["status"].get<std::string>() << "\n";
     if (r.body["status"] == "final") {
       std::cout << "  height " << r.body["height"] << " index " << r.body["index"] << "\n  result "
                 << r.body["result"]["code"].get<std::string>() << "\n  source "
                 << r.body["transaction"]["source"].get<std::string>() << "\n  operations:\n";
       const auto& ops = r.body["transaction"]["operations"];
       for (size_t i = 0; i < ops.size() && i < 20; ++i)
-        std::cout << "    " << ops[i].dump() << "  -> " << r.body["result"]["operations"][i].get<std::string>() << "\n";
+        std::cout << "    " << ops[i].dump() << "  -> "
+                  << r.body["result"]["operations"][i].get<std::string>() << "\n";
       if (ops.size() > 20) std::cout << "    ... " << ops.size() - 20 << " more\n";
     }
   });
   std::string proof_account, proof_asset;
-  auto* proof_cmd = app.add_subcommand("proof", "Fetch a holding's Merkle proof and verify it locally");
+  auto* proof_cmd =
+      app.add_subcommand("proof", "Fetch a holding's Merkle proof and verify it locally");
   proof_cmd->add_option("--account", proof_account, "Account id or key file")->required();
   proof_cmd->add_option("--asset", proof_asset, "CODE:ISSUER")->required();
   add_common(proof_cmd);
   proof_cmd->callback([&] {
-    json p = NodeClient(common.node).get_ok("/v1/accounts/" + resolve_account_hex(proof_account) +
-                                            "/holdings/" + proof_asset + "/proof");
+    json p = NodeClient(common.node)
+                 .get_ok("/v1/accounts/" + resolve_account_hex(proof_account) + "/holdings/" +
+                         proof_asset + "/proof");
     ledger::HoldingProof proof;
     auto key = from_hex(p["entry_key"].get<std::string>());
     auto value = from_hex(p["entry_value"].get<std::string>());
@@ -288,43 +324,58 @@ int run_cli(int argc, char** argv) {
     }
     bool ok = ledger::verify_holding_proof(*root, proof);
     p["verified"] = ok;
-    if (common.json) print_json(p);
-    else std::cout << "holding " << p["asset"].get<std::string>() << " of " << p["account"].get<std::string>()
-                   << "\n  balance " << p["holding"]["balance"].get<std::string>() << "\n  height "
-                   << p["height"] << "\n  state root " << p["state_root"].get<std::string>() << "\n  proof "
-                   << p["siblings"].size() << " siblings: " << (ok ? "VERIFIED" : "INVALID") << "\n";
+    if (common.json)
+      print_json(p);
+    else
+      std::cout << "holding " << p["asset"].get<std::string>() << " of "
+                << p["account"].get<std::string>() << "\n  balance "
+                << p["holding"]["balance"].get<std::string>() << "\n  height " << p["height"]
+                << "\n  state root " << p["state_root"].get<std::string>() << "\n  proof "
+                << p["siblings"].size() << " siblings: " << (ok ? "VERIFIED" : "INVALID") << "\n";
     if (!ok) rc = 1;
   });
 
   // transactions
   TxFlags tf;
-  auto* create_account = app.add_subcommand("create-account", "Register the key's account on the ledger");
+  auto* create_account =
+      app.add_subcommand("create-account", "Register the key's account on the ledger");
   add_tx_flags(create_account, tf);
   add_common(create_account);
   create_account->callback([&] {
     KeyPair kp = load_key(tf.key);
-    rc = submit(common, tf, json::array({{{"type", "create_account"}, {"public_key", kp.public_key().hex()}}}));
+    rc = submit(common, tf,
+                json::array({{{"type", "create_account"}, {"public_key", kp.public_key().hex()}}}));
   });
   std::string code;
   unsigned scale = 2;
   std::vector<std::string> flags;
-  auto* create_asset = app.add_subcommand("create-asset", "Create an asset issued by the key's account");
+  auto* create_asset =
+      app.add_subcommand("create-asset", "Create an asset issued by the key's account");
   add_tx_flags(create_asset, tf);
   add_common(create_asset);
   create_asset->add_option("--code", code, "Asset code, 1-12 of A-Z 0-9")->required();
-  create_asset->add_option("--scale", scale, "Decimal places of the minor unit")->check(CLI::Range(0, 18))->capture_default_str();
-  create_asset->add_option("--flag", flags, "authorization_required | freezable | clawback_enabled (repeatable)");
+  create_asset->add_option("--scale", scale, "Decimal places of the minor unit")
+      ->check(CLI::Range(0, 18))
+      ->capture_default_str();
+  create_asset->add_option("--flag", flags,
+                           "authorization_required | freezable | clawback_enabled (repeatable)");
   create_asset->callback([&] {
-    rc = submit(common, tf, json::array({{{"type", "create_asset"}, {"code", code}, {"scale", scale}, {"flags", flags}}}));
+    rc = submit(
+        common, tf,
+        json::array(
+            {{{"type", "create_asset"}, {"code", code}, {"scale", scale}, {"flags", flags}}}));
   });
   std::string asset, limit, amount, to, holder, from;
-  auto* open_holding = app.add_subcommand("open-holding", "Open a holding of an asset (or change its limit)");
+  auto* open_holding =
+      app.add_subcommand("open-holding", "Open a holding of an asset (or change its limit)");
   add_tx_flags(open_holding, tf);
   add_common(open_holding);
   open_holding->add_option("--asset", asset, "CODE:ISSUER")->required();
-  open_holding->add_option("--limit", limit, "Largest balance accepted, in asset units")->required();
+  open_holding->add_option("--limit", limit, "Largest balance accepted, in asset units")
+      ->required();
   open_holding->callback([&] {
-    rc = submit(common, tf, json::array({{{"type", "open_holding"}, {"asset", asset}, {"limit", limit}}}));
+    rc = submit(common, tf,
+                json::array({{{"type", "open_holding"}, {"asset", asset}, {"limit", limit}}}));
   });
   auto* issue = app.add_subcommand("issue", "Issue units of your asset to a holder");
   add_tx_flags(issue, tf);
@@ -333,7 +384,11 @@ int run_cli(int argc, char** argv) {
   issue->add_option("--code", code, "Asset code (the issuer is the key's account)")->required();
   issue->add_option("--amount", amount, "Amount in asset units, e.g. 250.00")->required();
   issue->callback([&] {
-    rc = submit(common, tf, json::array({{{"type", "issue"}, {"to", resolve_account_hex(to)}, {"code", code}, {"amount", amount}}}));
+    rc = submit(common, tf,
+                json::array({{{"type", "issue"},
+                              {"to", resolve_account_hex(to)},
+                              {"code", code},
+                              {"amount", amount}}}));
   });
   auto* pay = app.add_subcommand("pay", "Transfer units of an asset to another account");
   add_tx_flags(pay, tf);
@@ -342,35 +397,51 @@ int run_cli(int argc, char** argv) {
   pay->add_option("--asset", asset, "CODE:ISSUER")->required();
   pay->add_option("--amount", amount, "Amount in asset units")->required();
   pay->callback([&] {
-    rc = submit(common, tf, json::array({{{"type", "transfer"}, {"to", resolve_account_hex(to)}, {"asset", asset}, {"amount", amount}}}));
+    rc = submit(common, tf,
+                json::array({{{"type", "transfer"},
+                              {"to", resolve_account_hex(to)},
+                              {"asset", asset},
+                              {"amount", amount}}}));
   });
-  auto* redeem = app.add_subcommand("redeem", "Return units to the asset's issuer (supply shrinks)");
+  auto* redeem =
+      app.add_subcommand("redeem", "Return units to the asset's issuer (supply shrinks)");
   add_tx_flags(redeem, tf);
   add_common(redeem);
   redeem->add_option("--asset", asset, "CODE:ISSUER")->required();
   redeem->add_option("--amount", amount, "Amount in asset units")->required();
   redeem->callback([&] {
-    rc = submit(common, tf, json::array({{{"type", "redeem"}, {"asset", asset}, {"amount", amount}}}));
+    rc = submit(common, tf,
+                json::array({{{"type", "redeem"}, {"asset", asset}, {"amount", amount}}}));
   });
   bool revoke = false;
-  auto* authorize = app.add_subcommand("authorize", "Issuer: authorize (or --revoke) a holding of your asset");
+  auto* authorize =
+      app.add_subcommand("authorize", "Issuer: authorize (or --revoke) a holding of your asset");
   add_tx_flags(authorize, tf);
   add_common(authorize);
   authorize->add_option("--holder", holder, "Holder account id or key file")->required();
   authorize->add_option("--code", code, "Asset code")->required();
   authorize->add_flag("--revoke", revoke, "Remove the authorization");
   authorize->callback([&] {
-    rc = submit(common, tf, json::array({{{"type", "authorize_holding"}, {"holder", resolve_account_hex(holder)}, {"code", code}, {"authorized", !revoke}}}));
+    rc = submit(common, tf,
+                json::array({{{"type", "authorize_holding"},
+                              {"holder", resolve_account_hex(holder)},
+                              {"code", code},
+                              {"authorized", !revoke}}}));
   });
   bool unfreeze = false;
-  auto* freeze = app.add_subcommand("freeze", "Issuer: freeze (or --unfreeze) a holding of your asset");
+  auto* freeze =
+      app.add_subcommand("freeze", "Issuer: freeze (or --unfreeze) a holding of your asset");
   add_tx_flags(freeze, tf);
   add_common(freeze);
   freeze->add_option("--holder", holder, "Holder account id or key file")->required();
   freeze->add_option("--code", code, "Asset code")->required();
   freeze->add_flag("--unfreeze", unfreeze, "Lift the freeze");
   freeze->callback([&] {
-    rc = submit(common, tf, json::array({{{"type", "freeze_holding"}, {"holder", resolve_account_hex(holder)}, {"code", code}, {"frozen", !unfreeze}}}));
+    rc = submit(common, tf,
+                json::array({{{"type", "freeze_holding"},
+                              {"holder", resolve_account_hex(holder)},
+                              {"code", code},
+                              {"frozen", !unfreeze}}}));
   });
   auto* clawback = app.add_subcommand("clawback", "Issuer: take units back from a holder");
   add_tx_flags(clawback, tf);
@@ -379,35 +450,50 @@ int run_cli(int argc, char** argv) {
   clawback->add_option("--code", code, "Asset code")->required();
   clawback->add_option("--amount", amount, "Amount in asset units")->required();
   clawback->callback([&] {
-    rc = submit(common, tf, json::array({{{"type", "clawback"}, {"from", resolve_account_hex(from)}, {"code", code}, {"amount", amount}}}));
+    rc = submit(common, tf,
+                json::array({{{"type", "clawback"},
+                              {"from", resolve_account_hex(from)},
+                              {"code", code},
+                              {"amount", amount}}}));
   });
   std::vector<std::string> signer_specs;
   unsigned threshold = 1;
-  auto* set_signers = app.add_subcommand("set-signers", "Replace the account's signer list (multi-signature)");
+  auto* set_signers =
+      app.add_subcommand("set-signers", "Replace the account's signer list (multi-signature)");
   add_tx_flags(set_signers, tf);
   add_common(set_signers);
-  set_signers->add_option("--signer", signer_specs, "KEYFILE_OR_PUBKEY:WEIGHT (repeatable)")->required();
-  set_signers->add_option("--threshold", threshold, "Weight needed to sign")->required()->check(CLI::Range(1, 65535));
+  set_signers->add_option("--signer", signer_specs, "KEYFILE_OR_PUBKEY:WEIGHT (repeatable)")
+      ->required();
+  set_signers->add_option("--threshold", threshold, "Weight needed to sign")
+      ->required()
+      ->check(CLI::Range(1, 65535));
   set_signers->callback([&] {
     json list = json::array();
     for (const auto& spec : signer_specs) {
       size_t colon = spec.rfind(':');
-      if (colon == std::string::npos) throw CliError("--signer must be KEY:WEIGHT, got '" + spec + "'", 2);
+      if (colon == std::string::npos)
+        throw CliError("--signer must be KEY:WEIGHT, got '" + spec + "'", 2);
       std::string who = spec.substr(0, colon);
       std::string pub = std::filesystem::exists(who) ? load_key(who).public_key().hex() : who;
       list.push_back({{"public_key", pub}, {"weight", std::stoul(spec.substr(colon + 1))}});
     }
-    rc = submit(common, tf, json::array({{{"type", "set_signers"}, {"signers", list}, {"threshold", threshold}}}));
+    rc = submit(
+        common, tf,
+        json::array({{{"type", "set_signers"}, {"signers", list}, {"threshold", threshold}}}));
   });
   std::string ops_file;
-  auto* submit_cmd = app.add_subcommand("submit", "Sign and submit operations from a JSON file (an array)");
+  auto* submit_cmd =
+      app.add_subcommand("submit", "Sign and submit operations from a JSON file (an array)");
   add_tx_flags(submit_cmd, tf);
   add_common(submit_cmd);
-  submit_cmd->add_option("--ops", ops_file, "JSON file with an array of operations")->required()->check(CLI::ExistingFile);
+  submit_cmd->add_option("--ops", ops_file, "JSON file with an array of operations")
+      ->required()
+      ->check(CLI::ExistingFile);
   submit_cmd->callback([&] {
     std::ifstream in(ops_file);
     json ops = json::parse(in, nullptr, false);
-    if (ops.is_discarded() || !ops.is_array()) throw CliError(ops_file + " is not a JSON array of operations", 2);
+    if (ops.is_discarded() || !ops.is_array())
+      throw CliError(ops_file + " is not a JSON array of operations", 2);
     rc = submit(common, tf, ops);
   });
 
@@ -415,13 +501,18 @@ int run_cli(int argc, char** argv) {
   auto* bench = app.add_subcommand("bench", "Benchmarks");
   bench->require_subcommand(1);
   BenchApplyOptions bo;
-  auto* bench_apply = bench->add_subcommand("apply", "Apply batch-signed transfers through ledger and storage of one node");
-  bench_apply->add_flag("--durable", bo.durable, "RocksDB with a synced commit per block (default: in memory)");
-  bench_apply->add_option("--data-dir", bo.data_dir, "Directory for --durable (default: a temporary one)");
+  auto* bench_apply = bench->add_subcommand(
+      "apply", "Apply batch-signed transfers through ledger and storage of one node");
+  bench_apply->add_flag("--durable", bo.durable,
+                        "RocksDB with a synced commit per block (default: in memory)");
+  bench_apply->add_option("--data-dir", bo.data_dir,
+                          "Directory for --durable (default: a temporary one)");
   bench_apply->add_option("--accounts", bo.accounts, "Funded accounts")->capture_default_str();
   bench_apply->add_option("--blocks", bo.blocks, "Timed blocks")->capture_default_str();
-  bench_apply->add_option("--txs-per-block", bo.txs_per_block, "Envelopes per block")->capture_default_str();
-  bench_apply->add_option("--ops-per-tx", bo.ops_per_tx, "Transfers per envelope")->capture_default_str();
+  bench_apply->add_option("--txs-per-block", bo.txs_per_block, "Envelopes per block")
+      ->capture_default_str();
+  bench_apply->add_option("--ops-per-tx", bo.ops_per_tx, "Transfers per envelope")
+      ->capture_default_str();
   bench_apply->add_option("--seed", bo.seed, "PRNG seed")->capture_default_str();
   bench_apply->add_flag("--json", bo.json, "Print JSON");
   bench_apply->callback([&] { rc = run_bench_apply(bo, std::cout); });

@@ -38,7 +38,8 @@ Result<KeyPair> read_key_file(const std::string& path) {
   if (j.is_discarded() || !j.is_object() || !j.contains("seed") || !j["seed"].is_string())
     return invalid_argument("key file '" + path + "' is not a Corridor key file");
   auto seed = Seed::from_hex_text(j["seed"].get<std::string>());
-  if (!seed.ok()) return invalid_argument("key file '" + path + "': seed: " + seed.status().message());
+  if (!seed.ok())
+    return invalid_argument("key file '" + path + "': seed: " + seed.status().message());
   KeyPair kp = KeyPair::from_seed(*seed);
   if (j.contains("public_key") && j["public_key"] != kp.public_key().hex())
     return invalid_argument("key file '" + path + "': public_key does not match the seed");

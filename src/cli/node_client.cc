@@ -29,7 +29,8 @@ ApiReply to_reply(const Result<api::HttpResponse>& r, const std::string& host, u
   out.status = r->status;
   out.body = nlohmann::json::parse(r->body, nullptr, false);
   if (out.body.is_discarded())
-    throw CliError("the node answered " + std::to_string(r->status) + " with a body that is not JSON");
+    throw CliError("the node answered " + std::to_string(r->status) +
+                   " with a body that is not JSON");
   return out;
 }
 }  // namespace
@@ -40,9 +41,9 @@ ApiReply NodeClient::get(const std::string& target) const {
 
 ApiReply NodeClient::post(const std::string& target, const nlohmann::json& body,
                           uint32_t timeout_ms) const {
-  return to_reply(api::http_request(host_, port_, "POST", target, body.dump(), "application/json",
-                                    timeout_ms),
-                  host_, port_);
+  return to_reply(
+      api::http_request(host_, port_, "POST", target, body.dump(), "application/json", timeout_ms),
+      host_, port_);
 }
 
 nlohmann::json NodeClient::get_ok(const std::string& target) const {
@@ -58,7 +59,9 @@ Hash256 NodeClient::network_id() const {
   return *id;
 }
 
-uint64_t NodeClient::height() const { return get_ok("/v1/status")["height"].get<uint64_t>(); }
+uint64_t NodeClient::height() const {
+  return get_ok("/v1/status")["height"].get<uint64_t>();
+}
 
 std::optional<uint8_t> NodeClient::asset_scale(const AssetId& id) const {
   ApiReply r = get("/v1/assets/" + id.to_string());

@@ -51,7 +51,8 @@ const Block* Core::find_block(const Hash256& id) const {
 
 uint64_t Core::timeout_ms() const {
   Round failed = round_ > high_qc_.round + 1 ? round_ - high_qc_.round - 1 : 0;
-  uint32_t exp = static_cast<uint32_t>(std::min<Round>(failed, config_.round_timeout_backoff_exp_max));
+  uint32_t exp =
+      static_cast<uint32_t>(std::min<Round>(failed, config_.round_timeout_backoff_exp_max));
   return config_.round_timeout_ms_base << exp;
 }
 
@@ -103,7 +104,8 @@ std::vector<Action> Core::on_timer(uint64_t now_ms) {
 
 void Core::on_executed(uint64_t height, const Hash256& state_root) {
   executed_roots_[height] = state_root;
-  while (executed_roots_.size() > executed_roots_max) executed_roots_.erase(executed_roots_.begin());
+  while (executed_roots_.size() > executed_roots_max)
+    executed_roots_.erase(executed_roots_.begin());
   if (height >= executed_height_) {
     executed_height_ = height;
     executed_root_ = state_root;
@@ -118,11 +120,13 @@ bool Core::check_proposal(const Proposal& p, uint64_t now) {
     return false;
   if (b.round == 0 || b.round > round_ + round_jump_max) return false;
   if (b.author != validators_.leader(b.round)) return false;
-  if (b.height != b.qc.height + 1 || b.parent_id != b.qc.block_id || b.round <= b.qc.round) return false;
+  if (b.height != b.qc.height + 1 || b.parent_id != b.qc.block_id || b.round <= b.qc.round)
+    return false;
   if (b.time_ms > now + config_.block_time_skew_ms_max) return false;
   if (b.payload.size() > block_payload_bytes_max) return false;
   if (b.compute_id() != p.block_id) return false;
-  if (!verify_signature(validators_.key(b.author), proposal_signing_message(b.epoch, p.block_id), p.signature))
+  if (!verify_signature(validators_.key(b.author), proposal_signing_message(b.epoch, p.block_id),
+                        p.signature))
     return false;
   if (!qc_valid(b.qc)) return false;
   if (b.round != b.qc.round + 1) {
@@ -157,7 +161,8 @@ void Core::handle(Out& out, ValidatorIndex from, const Proposal& p, uint64_t now
 
   const Block* parent = find_block(b.parent_id);
   if (!parent) {
-    if (pending_.size() < config_.pending_proposals_max) pending_.emplace(b.parent_id, std::make_pair(from, p));
+    if (pending_.size() < config_.pending_proposals_max)
+      pending_.emplace(b.parent_id, std::make_pair(from, p));
     request_sync(out, from, b.parent_id, now);
     return;
   }
@@ -246,7 +251,8 @@ void Core::handle(Out& out, ValidatorIndex, const Vote& v, uint64_t now) {
   if (v.round + 1 < round_ || v.round > round_ + vote_round_ahead_max) return;  // Stale or too far.
   auto& voters = votes_[{v.round, v.block_id}];
   if (voters.contains(v.voter)) return;
-  if (!verify_signature(validators_.key(v.voter), vote_signing_message(v.epoch, v.round, v.height, v.block_id),
+  if (!verify_signature(validators_.key(v.voter),
+                        vote_signing_message(v.epoch, v.round, v.height, v.block_id),
                         v.signature)) {
     ++stats_.invalid_messages;
     return;
@@ -303,7 +309,8 @@ void Core::try_commit(Out& out, const QuorumCert& qc) {
   stats_.blocks_committed += commit.blocks.size();
   for (size_t i = 0; i < commit.ids.size(); ++i) {
     recent_committed_.emplace_back(commit.ids[i], commit.blocks[i]);
-    if (recent_committed_.size() > config_.recent_committed_blocks_max) recent_committed_.pop_front();
+    if (recent_committed_.size() > config_.recent_committed_blocks_max)
+      recent_committed_.pop_front();
   }
   out.actions.push_back(std::move(commit));
   // Blocks at or below the committed height are final or orphaned; keep the committed one
@@ -329,9 +336,11 @@ void Core::advance_round(Out& out, Round round, uint64_t now) {
   out.actions.push_back(SetTimerAction{timer_deadline_ms_});
   // Forget what can no longer matter, bounding memory.
   votes_.erase(votes_.begin(), votes_.lower_bound({round_ > 1 ? round_ - 1 : 0, Hash256{}}));
-  proposal_ids_.erase(proposal_ids_.begin(), proposal_ids_.lower_bound(round_ > 8 ? round_ - 8 : 0));
+  proposal_ids_.erase(proposal_ids_.begin(),
+                      proposal_ids_.lower_bound(round_ > 8 ? round_ - 8 : 0));
   if (round_ > verified_qc_rounds_kept)
-    verified_qcs_.erase(verified_qcs_.begin(), verified_qcs_.lower_bound({round_ - verified_qc_rounds_kept, Hash256{}}));
+    verified_qcs_.erase(verified_qcs_.begin(),
+                        verified_qcs_.lower_bound({round_ - verified_qc_rounds_kept, Hash256{}}));
   if (validators_.leader(round_) == me_) propose(out, now);
 }
 
@@ -365,8 +374,8 @@ void Core::handle(Out& out, ValidatorIndex, const Timeout& t, uint64_t now) {
   }
   auto prev = latest_timeouts_.find(t.author);
   if (prev != latest_timeouts_.end() && prev->second.round >= t.round) return;
-  if (!verify_signature(validators_.key(t.author), timeout_signing_message(t.epoch, t.round, t.high_qc.round),
-                        t.signature) ||
+  if (!verify_signature(validators_.key(t.author),
+                        timeout_signing_message(t.epoch, t.round, t.high_qc.round), t.signature) ||
       !qc_valid(t.high_qc)) {
     ++stats_.invalid_messages;
     return;
@@ -399,8 +408,9 @@ void Core::request_sync(Out& out, ValidatorIndex peer, const Hash256& block_id, 
   if (it != requested_.end() && now < it->second + config_.sync_retry_ms) return;
   requested_[block_id] = now;
   while (requested_.size() > requests_outstanding_max) {
-    auto oldest = std::min_element(requested_.begin(), requested_.end(),
-                                   [](const auto& a, const auto& b) { return a.second < b.second; });
+    auto oldest =
+        std::min_element(requested_.begin(), requested_.end(),
+                         [](const auto& a, const auto& b) { return a.second < b.second; });
     requested_.erase(oldest);
   }
   ++stats_.sync_requests;

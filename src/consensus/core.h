@@ -78,8 +78,8 @@ struct CommitAction {
 struct SetTimerAction {
   uint64_t deadline_ms;
 };
-using Action = std::variant<SendAction, BroadcastAction, PersistSafetyAction, CommitAction,
-                            SetTimerAction>;
+using Action =
+    std::variant<SendAction, BroadcastAction, PersistSafetyAction, CommitAction, SetTimerAction>;
 
 // The durable state a validator restarts from.
 struct RecoveryState {

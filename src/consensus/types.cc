@@ -15,7 +15,13 @@ constexpr std::string_view proposal_domain = "corridor.proposal.v1";
 constexpr std::string_view block_domain = "corridor.block.v1";
 constexpr std::string_view genesis_domain = "corridor.genesis.v1";
 
-enum class Kind : uint8_t { proposal = 1, vote = 2, timeout = 3, block_request = 4, block_response = 5 };
+enum class Kind : uint8_t {
+  proposal = 1,
+  vote = 2,
+  timeout = 3,
+  block_request = 4,
+  block_response = 5
+};
 
 void put_qc(Writer& w, const QuorumCert& qc) {
   w.u64(qc.epoch);
@@ -75,8 +81,9 @@ bool get_tc(Reader& r, TimeoutCert& tc) {
 }
 
 bool get_block(Reader& r, Block& b) {
-  if (!(r.u64(b.epoch) && r.u64(b.round) && r.u64(b.height) && r.fixed(b.parent_id) && get_qc(r, b.qc) &&
-        r.u32(b.author) && r.u64(b.time_ms) && r.u64(b.exec_height) && r.fixed(b.exec_state_root)))
+  if (!(r.u64(b.epoch) && r.u64(b.round) && r.u64(b.height) && r.fixed(b.parent_id) &&
+        get_qc(r, b.qc) && r.u32(b.author) && r.u64(b.time_ms) && r.u64(b.exec_height) &&
+        r.fixed(b.exec_state_root)))
     return false;
   ByteView payload;
   if (!r.var_bytes(payload, block_payload_bytes_max)) return false;
@@ -220,8 +227,8 @@ Result<Message> decode_message(ByteView bytes) {
     }
     case Kind::vote: {
       Vote v;
-      r.u64(v.epoch) && r.u64(v.round) && r.u64(v.height) && r.fixed(v.block_id) && r.u32(v.voter) &&
-          r.fixed(v.signature);
+      r.u64(v.epoch) && r.u64(v.round) && r.u64(v.height) && r.fixed(v.block_id) &&
+          r.u32(v.voter) && r.fixed(v.signature);
       out = v;
       break;
     }
@@ -275,8 +282,10 @@ Status verify_qc(const QuorumCert& qc, const ValidatorSet& validators) {
   for (size_t i = 0; i < qc.votes.size(); ++i) {
     const auto& [signer, sig] = qc.votes[i];
     if (signer >= validators.size()) return invalid_argument("qc signer out of range");
-    if (i > 0 && qc.votes[i - 1].first >= signer) return invalid_argument("qc signers not strictly ordered");
-    if (!verify_signature(validators.key(signer), msg, sig)) return invalid_argument("qc signature invalid");
+    if (i > 0 && qc.votes[i - 1].first >= signer)
+      return invalid_argument("qc signers not strictly ordered");
+    if (!verify_signature(validators.key(signer), msg, sig))
+      return invalid_argument("qc signature invalid");
   }
   return Status();
 }
@@ -287,9 +296,12 @@ Status verify_tc(const TimeoutCert& tc, const ValidatorSet& validators) {
   for (size_t i = 0; i < tc.entries.size(); ++i) {
     const auto& e = tc.entries[i];
     if (e.signer >= validators.size()) return invalid_argument("tc signer out of range");
-    if (i > 0 && tc.entries[i - 1].signer >= e.signer) return invalid_argument("tc signers not strictly ordered");
-    if (e.high_qc_round >= tc.round) return invalid_argument("tc entry's qc round not below the tc round");
-    if (!verify_signature(validators.key(e.signer), timeout_signing_message(tc.epoch, tc.round, e.high_qc_round),
+    if (i > 0 && tc.entries[i - 1].signer >= e.signer)
+      return invalid_argument("tc signers not strictly ordered");
+    if (e.high_qc_round >= tc.round)
+      return invalid_argument("tc entry's qc round not below the tc round");
+    if (!verify_signature(validators.key(e.signer),
+                          timeout_signing_message(tc.epoch, tc.round, e.high_qc_round),
                           e.signature))
       return invalid_argument("tc signature invalid");
   }

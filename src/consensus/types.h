@@ -43,7 +43,9 @@ class ValidatorSet {
   std::optional<ValidatorIndex> index_of(const PublicKey& key) const;
   // Round-robin leader: every validator leads equally often, and a crashed leader costs one
   // round in n.
-  ValidatorIndex leader(Round round) const { return static_cast<ValidatorIndex>(round % keys_.size()); }
+  ValidatorIndex leader(Round round) const {
+    return static_cast<ValidatorIndex>(round % keys_.size());
+  }
   Hash256 digest() const;
 
  private:
@@ -101,8 +103,8 @@ struct Block {
 struct Proposal {
   Block block;
   Hash256 block_id;
-  Signature signature;               // The author's, over block_id.
-  std::optional<TimeoutCert> tc;     // Present when block.round != block.qc.round + 1.
+  Signature signature;            // The author's, over block_id.
+  std::optional<TimeoutCert> tc;  // Present when block.round != block.qc.round + 1.
 };
 
 struct Vote {

@@ -116,11 +116,13 @@ ExecutedBlock execute_block(Ledger& ledger, const Block& block, const Hash256& n
   for (const auto& tx : txs) ops += tx.ops.size();
   // Signature verification is independent per transaction, so it is the part worth spreading
   // over cores; application itself is sequential by nature.
-  unsigned workers = verify_signatures && ops >= parallel_verify_ops_min
-                         ? std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(txs.size())))
-                         : 1u;
+  unsigned workers =
+      verify_signatures && ops >= parallel_verify_ops_min
+          ? std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(txs.size())))
+          : 1u;
   if (workers <= 1) {
-    for (size_t i = 0; i < txs.size(); ++i) checks[i] = check_stateless(txs[i], network_id, verify_signatures);
+    for (size_t i = 0; i < txs.size(); ++i)
+      checks[i] = check_stateless(txs[i], network_id, verify_signatures);
   } else {
     std::vector<std::thread> pool;
     pool.reserve(workers - 1);

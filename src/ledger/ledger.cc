@@ -118,8 +118,9 @@ ResultCode Ledger::precheck_at(const Transaction& tx, uint64_t height) const {
   if (replay_ids_.contains(tx.id)) return ResultCode::tx_duplicate;
   if (const auto* create = std::get_if<CreateAccountOp>(&tx.ops.front())) {
     // The new account has no signer list yet: the key being registered must sign.
-    bool signed_by_key = std::any_of(tx.signatures.begin(), tx.signatures.end(),
-                                     [&](const TxSignature& s) { return s.key == create->public_key; });
+    bool signed_by_key =
+        std::any_of(tx.signatures.begin(), tx.signatures.end(),
+                    [&](const TxSignature& s) { return s.key == create->public_key; });
     return signed_by_key && tx.signatures.size() == 1 ? ResultCode::ok
                                                       : ResultCode::tx_unknown_signer;
   }
@@ -139,7 +140,8 @@ ResultCode Ledger::precheck_at(const Transaction& tx, uint64_t height) const {
 std::pair<uint32_t, ResultCode> Ledger::check_references(const Transaction& tx) const {
   std::vector<AssetId> created;
   auto asset_known = [&](const AssetId& a) {
-    return asset_index_.contains(a) || std::find(created.begin(), created.end(), a) != created.end();
+    return asset_index_.contains(a) ||
+           std::find(created.begin(), created.end(), a) != created.end();
   };
   for (uint32_t i = 0; i < tx.ops.size(); ++i) {
     const Operation& op = tx.ops[i];
@@ -543,7 +545,8 @@ ResultCode Ledger::op_clawback(const ClawbackOp& op, uint32_t source, Journal& j
 
 // --- Proofs, loading, invariants ------------------------------------------------------------
 
-std::optional<HoldingProof> Ledger::prove_holding(const AccountId& holder, const AssetId& asset_id) {
+std::optional<HoldingProof> Ledger::prove_holding(const AccountId& holder,
+                                                  const AssetId& asset_id) {
   const HoldingEntry* h = holding(holder, asset_id);
   // A holding changed in a block that has not ended differs from its leaf in the tree, so no
   // proof of its current value could verify against state_root().
@@ -618,8 +621,8 @@ Status Ledger::check_invariants() const {
       return corruption("negative balance in holding of " + assets_[as].id.to_string() + " by " +
                         accounts_[acct].id.hex());
     if (h.balance > h.limit)
-      return corruption("balance above limit in holding of " + assets_[as].id.to_string() +
-                        " by " + accounts_[acct].id.hex());
+      return corruption("balance above limit in holding of " + assets_[as].id.to_string() + " by " +
+                        accounts_[acct].id.hex());
     if (acct == assets_[as].issuer_index) return corruption("issuer holds its own asset");
     sums[as] += h.balance;
   }
@@ -627,8 +630,7 @@ Status Ledger::check_invariants() const {
     if (assets_[i].supply < 0) return corruption("negative supply of " + assets_[i].id.to_string());
     if (sums[i] != assets_[i].supply)
       return corruption("conservation broken for " + assets_[i].id.to_string() +
-                        ": holdings sum differs from supply " +
-                        std::to_string(assets_[i].supply));
+                        ": holdings sum differs from supply " + std::to_string(assets_[i].supply));
   }
   return Status();
 }

@@ -106,11 +106,13 @@ struct ClawbackOp {
 };
 
 // The variant's index + 1 is the OpType value; keep the order.
-using Operation = std::variant<CreateAccountOp, SetSignersOp, CreateAssetOp, OpenHoldingOp,
-                               AuthorizeHoldingOp, FreezeHoldingOp, IssueOp, RedeemOp,
-                               TransferOp, ClawbackOp>;
+using Operation =
+    std::variant<CreateAccountOp, SetSignersOp, CreateAssetOp, OpenHoldingOp, AuthorizeHoldingOp,
+                 FreezeHoldingOp, IssueOp, RedeemOp, TransferOp, ClawbackOp>;
 
-inline OpType op_type(const Operation& op) { return static_cast<OpType>(op.index() + 1); }
+inline OpType op_type(const Operation& op) {
+  return static_cast<OpType>(op.index() + 1);
+}
 std::string_view op_type_name(OpType type);
 
 }  // namespace corridor::ledger

@@ -57,8 +57,12 @@ StateTree::Ref StateTree::new_internal() {
   return internal_ref(i);
 }
 
-void StateTree::free_leaf(Ref r) { free_leaves_.push_back(leaf_index(r)); }
-void StateTree::free_internal(Ref r) { free_internals_.push_back(internal_index(r)); }
+void StateTree::free_leaf(Ref r) {
+  free_leaves_.push_back(leaf_index(r));
+}
+void StateTree::free_internal(Ref r) {
+  free_internals_.push_back(internal_index(r));
+}
 
 void StateTree::put(const Hash256& key, const Hash256& value_hash) {
   Ref* slot = &root_;
@@ -177,7 +181,9 @@ const Hash256& StateTree::hash_of(Ref r) {
   return internals_[i].hash;
 }
 
-Hash256 StateTree::root() { return hash_of(root_); }
+Hash256 StateTree::root() {
+  return hash_of(root_);
+}
 
 std::optional<MerkleProof> StateTree::prove(const Hash256& key) {
   root();

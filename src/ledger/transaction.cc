@@ -10,16 +10,26 @@ namespace corridor::ledger {
 
 std::string_view op_type_name(OpType type) {
   switch (type) {
-    case OpType::create_account: return "create_account";
-    case OpType::set_signers: return "set_signers";
-    case OpType::create_asset: return "create_asset";
-    case OpType::open_holding: return "open_holding";
-    case OpType::authorize_holding: return "authorize_holding";
-    case OpType::freeze_holding: return "freeze_holding";
-    case OpType::issue: return "issue";
-    case OpType::redeem: return "redeem";
-    case OpType::transfer: return "transfer";
-    case OpType::clawback: return "clawback";
+    case OpType::create_account:
+      return "create_account";
+    case OpType::set_signers:
+      return "set_signers";
+    case OpType::create_asset:
+      return "create_asset";
+    case OpType::open_holding:
+      return "open_holding";
+    case OpType::authorize_holding:
+      return "authorize_holding";
+    case OpType::freeze_holding:
+      return "freeze_holding";
+    case OpType::issue:
+      return "issue";
+    case OpType::redeem:
+      return "redeem";
+    case OpType::transfer:
+      return "transfer";
+    case OpType::clawback:
+      return "clawback";
   }
   return "unknown";
 }
@@ -34,7 +44,9 @@ constexpr std::string_view signing_domain = "corridor.tx.v1";
 // bytes could hold at 4 bytes each is rejected before any allocation.
 constexpr size_t op_bytes_min = 1 + 1 + 2;
 
-void put_code(Writer& w, const AssetCode& code) { w.short_string(code.str()); }
+void put_code(Writer& w, const AssetCode& code) {
+  w.short_string(code.str());
+}
 void put_asset(Writer& w, const AssetId& asset) {
   put_code(w, asset.code);
   w.fixed(asset.issuer);
@@ -100,7 +112,9 @@ bool get_code(Reader& r, AssetCode& code) {
   code = *parsed;
   return true;
 }
-bool get_asset(Reader& r, AssetId& asset) { return get_code(r, asset.code) && r.fixed(asset.issuer); }
+bool get_asset(Reader& r, AssetId& asset) {
+  return get_code(r, asset.code) && r.fixed(asset.issuer);
+}
 bool get_bool(Reader& r, bool& v) {
   uint8_t b;
   if (!r.u8(b)) return false;

@@ -65,8 +65,8 @@ Status ChainStore::init_genesis(const std::string& network_name) {
       Reader r(*existing);
       std::string stored;
       r.short_string(stored);
-      return failed_precondition("the data directory belongs to network '" + stored +
-                                 "', not '" + network_name + "'");
+      return failed_precondition("the data directory belongs to network '" + stored + "', not '" +
+                                 network_name + "'");
     }
     return Status();
   }

@@ -1,10 +1,10 @@
 #include "node/config.h"
 
+#include <toml++/toml.h>
 #include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace corridor::node {
 
@@ -93,14 +93,16 @@ Result<NodeConfig> parse_node_config(const std::string& toml_text) {
                             std::string(err.description()));
   }
   NodeConfig c;
-  CORRIDOR_RETURN_IF_ERROR(check_keys(root, "", {"node", "storage", "sequencer", "mempool", "api"}));
+  CORRIDOR_RETURN_IF_ERROR(
+      check_keys(root, "", {"node", "storage", "sequencer", "mempool", "api"}));
   for (const auto& [k, v] : root)
     if (!v.is_table())
       return invalid_argument("config: [" + std::string(k.str()) + "] must be a table");
 
   if (const auto* t = section(root, "node")) {
-    CORRIDOR_RETURN_IF_ERROR(check_keys(*t, "node", {"data_dir", "network_name", "log_level",
-                                                     "verify_threads", "check_invariants"}));
+    CORRIDOR_RETURN_IF_ERROR(check_keys(
+        *t, "node",
+        {"data_dir", "network_name", "log_level", "verify_threads", "check_invariants"}));
     CORRIDOR_RETURN_IF_ERROR(read_string(*t, "node", "data_dir", c.data_dir));
     CORRIDOR_RETURN_IF_ERROR(read_string(*t, "node", "network_name", c.network_name));
     CORRIDOR_RETURN_IF_ERROR(read_string(*t, "node", "log_level", c.log_level));
@@ -125,7 +127,8 @@ Result<NodeConfig> parse_node_config(const std::string& toml_text) {
         check_keys(*t, "sequencer", {"block_interval_ms", "block_txs_max", "block_ops_max"}));
     CORRIDOR_RETURN_IF_ERROR(
         read_int(*t, "sequencer", "block_interval_ms", c.block_interval_ms, 1, 60'000));
-    CORRIDOR_RETURN_IF_ERROR(read_int(*t, "sequencer", "block_txs_max", c.block_txs_max, 1, 100'000));
+    CORRIDOR_RETURN_IF_ERROR(
+        read_int(*t, "sequencer", "block_txs_max", c.block_txs_max, 1, 100'000));
     CORRIDOR_RETURN_IF_ERROR(
         read_int(*t, "sequencer", "block_ops_max", c.block_ops_max, 1, 10'000'000));
   }

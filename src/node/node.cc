@@ -22,7 +22,9 @@ Node::Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv)
       network_id_(network_id_for_name(config.network_name)),
       mempool_(config.mempool_txs_max, config.mempool_ops_max) {}
 
-Node::~Node() { stop(); }
+Node::~Node() {
+  stop();
+}
 
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
                                          std::shared_ptr<storage::KvStore> kv) {
@@ -33,9 +35,10 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
     } else {
       std::error_code ec;
       std::filesystem::create_directories(config.data_dir, ec);
-      if (ec) return io_error("cannot create data directory '" + config.data_dir + "': " + ec.message());
-      CORRIDOR_ASSIGN_OR_RETURN(auto db, storage::open_rocksdb_store(config.data_dir + "/db",
-                                                                     storage::RocksDbOptions{}));
+      if (ec)
+        return io_error("cannot create data directory '" + config.data_dir + "': " + ec.message());
+      CORRIDOR_ASSIGN_OR_RETURN(
+          auto db, storage::open_rocksdb_store(config.data_dir + "/db", storage::RocksDbOptions{}));
       kv = std::move(db);
     }
   }
@@ -207,8 +210,8 @@ void Node::commit_batch(OrderedBatch&& batch) {
   txs_committed_ += block.txs.size();
   ops_committed_ += ops;
   for (size_t i = 0; i < block.txs.size(); ++i) {
-    Finality f{block.txs[i].id, block.header.height, static_cast<uint32_t>(i),
-               block.header.time_ms, executed.result.outcomes[i]};
+    Finality f{block.txs[i].id, block.header.height, static_cast<uint32_t>(i), block.header.time_ms,
+               executed.result.outcomes[i]};
     notify(f.id, Status(), f);
   }
 }

@@ -37,11 +37,11 @@ using FinalityCallback = std::function<void(const Status&, const Finality&)>;
 
 struct SubmitResult {
   enum class Kind {
-    accepted,        // Queued for the next block; final later.
-    already_pending, // The same id is queued already; the callback joins it.
-    already_final,   // Applied earlier; `final` holds its original result.
-    rejected,        // Failed a check; `code` (and op_index/op_code) say why. Nothing queued.
-    unavailable,     // Mempool full or node stopping: retry later. Nothing queued.
+    accepted,         // Queued for the next block; final later.
+    already_pending,  // The same id is queued already; the callback joins it.
+    already_final,    // Applied earlier; `final` holds its original result.
+    rejected,         // Failed a check; `code` (and op_index/op_code) say why. Nothing queued.
+    unavailable,      // Mempool full or node stopping: retry later. Nothing queued.
   };
   Kind kind = Kind::rejected;
   ledger::ResultCode code = ledger::ResultCode::ok;

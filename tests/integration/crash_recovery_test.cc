@@ -48,8 +48,10 @@ class CrashRecovery : public ::testing::Test {
   }
   void TearDown() override {
     if (node_) node_->kill_hard();
-    if (!HasFailure()) std::filesystem::remove_all(dir_);
-    else std::cerr << "kept " << dir_ << " for inspection; node log:\n" << node_->log() << "\n";
+    if (!HasFailure())
+      std::filesystem::remove_all(dir_);
+    else
+      std::cerr << "kept " << dir_ << " for inspection; node log:\n" << node_->log() << "\n";
   }
 
   uint64_t height() { return node_->get("/v1/status").second["height"].get<uint64_t>(); }
@@ -77,7 +79,8 @@ class CrashRecovery : public ::testing::Test {
   void setup_ledger() {
     valid_until_ = height() + 15'000;
     uint64_t nonce = 1;
-    ASSERT_EQ(submit_final(make_tx(*issuer_, {CreateAccountOp{issuer_->public_key()}}, nonce++)), "ok");
+    ASSERT_EQ(submit_final(make_tx(*issuer_, {CreateAccountOp{issuer_->public_key()}}, nonce++)),
+              "ok");
     for (const auto& b : banks_)
       ASSERT_EQ(submit_final(make_tx(b, {CreateAccountOp{b.public_key()}}, nonce++)), "ok");
     ASSERT_EQ(submit_final(make_tx(*issuer_, {CreateAssetOp{usd_.code, 2, 0}}, nonce++)), "ok");
@@ -118,7 +121,8 @@ class CrashRecovery : public ::testing::Test {
           if (r->status != 200) continue;
           auto j = json::parse(r->body);
           std::lock_guard lock(mu_);
-          acknowledged_.push_back({tx.id, j["height"].get<uint64_t>(), j["result"]["code"].get<std::string>()});
+          acknowledged_.push_back(
+              {tx.id, j["height"].get<uint64_t>(), j["result"]["code"].get<std::string>()});
         }
       });
     }
@@ -157,7 +161,8 @@ TEST_F(CrashRecovery, AcknowledgedPaymentsSurviveKillAndStateMatchesReplay) {
     ASSERT_GT(acknowledged_.size(), checked_before) << "round " << round << " acknowledged nothing";
     for (const Ack& a : acknowledged_) {
       auto [status, body] = node_->get("/v1/transactions/" + a.id.hex());
-      ASSERT_EQ(status, 200) << "acknowledged payment " << a.id.hex() << " is missing after kill " << round;
+      ASSERT_EQ(status, 200) << "acknowledged payment " << a.id.hex() << " is missing after kill "
+                             << round;
       EXPECT_EQ(body["status"], "final");
       EXPECT_EQ(body["height"].get<uint64_t>(), a.height);
       EXPECT_EQ(body["result"]["code"].get<std::string>(), a.code);
@@ -185,7 +190,8 @@ TEST_F(CrashRecovery, AcknowledgedPaymentsSurviveKillAndStateMatchesReplay) {
   for (uint64_t h = 1; h <= head->height; ++h) {
     auto bytes = chain.block_bytes(h);
     auto stored = chain.block_result(h);
-    ASSERT_TRUE(bytes.ok() && bytes->has_value() && stored.ok() && stored->has_value()) << "height " << h;
+    ASSERT_TRUE(bytes.ok() && bytes->has_value() && stored.ok() && stored->has_value())
+        << "height " << h;
     auto block = decode_block(**bytes);
     ASSERT_TRUE(block.ok()) << block.status().to_string();
     ASSERT_EQ(block->header.parent_hash, parent_hash) << "chain broken at height " << h;

@@ -97,13 +97,14 @@ std::pair<int, nlohmann::json> to_pair(const Result<api::HttpResponse>& r) {
 }  // namespace
 
 std::pair<int, nlohmann::json> NodeProcess::get(const std::string& target) const {
-  return to_pair(api::http_request("127.0.0.1", port_, "GET", target, "", "application/json", 5'000));
+  return to_pair(
+      api::http_request("127.0.0.1", port_, "GET", target, "", "application/json", 5'000));
 }
 
 std::pair<int, nlohmann::json> NodeProcess::post(const std::string& target,
                                                  const nlohmann::json& body) const {
-  return to_pair(
-      api::http_request("127.0.0.1", port_, "POST", target, body.dump(), "application/json", 30'000));
+  return to_pair(api::http_request("127.0.0.1", port_, "POST", target, body.dump(),
+                                   "application/json", 30'000));
 }
 
 }  // namespace corridor::test

@@ -28,7 +28,8 @@ struct TestAdaptor : Adaptor {
 };
 
 KeyPair key_for(int i) {
-  return KeyPair::from_seed(Seed::from_view(sha256(as_bytes("validator-" + std::to_string(i))).view()));
+  return KeyPair::from_seed(
+      Seed::from_view(sha256(as_bytes("validator-" + std::to_string(i))).view()));
 }
 
 // n validators connected by a FIFO queue; `down` nodes receive and send nothing.
@@ -85,7 +86,9 @@ class Network {
         queue_.push_back({static_cast<ValidatorIndex>(i), s->to, s->message, now_ + 1});
       } else if (auto* b = std::get_if<BroadcastAction>(&a)) {
         for (size_t j = 0; j < cores_.size(); ++j)
-          if (j != i) queue_.push_back({static_cast<ValidatorIndex>(i), static_cast<ValidatorIndex>(j), b->message, now_ + 1});
+          if (j != i)
+            queue_.push_back({static_cast<ValidatorIndex>(i), static_cast<ValidatorIndex>(j),
+                              b->message, now_ + 1});
       } else if (auto* t = std::get_if<SetTimerAction>(&a)) {
         timers_[i] = t->deadline_ms;
       } else if (auto* c = std::get_if<CommitAction>(&a)) {
@@ -107,7 +110,8 @@ class Network {
       for (size_t j = i + 1; j < commits_.size(); ++j) {
         size_t common = std::min(commits_[i].size(), commits_[j].size());
         for (size_t h = 0; h < common; ++h)
-          ASSERT_EQ(commits_[i][h], commits_[j][h]) << "nodes " << i << " and " << j << " disagree at height " << h + 1;
+          ASSERT_EQ(commits_[i][h], commits_[j][h])
+              << "nodes " << i << " and " << j << " disagree at height " << h + 1;
       }
   }
 

@@ -36,7 +36,8 @@ TEST(SafetyRules, AfterATimeoutCertificateTheBlockMustExtendTheHighestQcInIt) {
   auto tc = tc_for(10, {7, 8, 6});
   EXPECT_TRUE(safe_to_vote(s, 11, 8, tc));
   EXPECT_TRUE(safe_to_vote(s, 11, 9, tc));
-  EXPECT_FALSE(safe_to_vote(s, 11, 7, tc)) << "a QC below the TC's highest would skip a certified block";
+  EXPECT_FALSE(safe_to_vote(s, 11, 7, tc))
+      << "a QC below the TC's highest would skip a certified block";
   EXPECT_FALSE(safe_to_vote(s, 12, 8, tc)) << "the TC is not for the round before";
 }
 
@@ -66,7 +67,8 @@ TEST(SafetyRules, NoTimeoutForARoundBeforeTheLastVote) {
   SafetyData s;
   s.last_voted_round = 10;
   EXPECT_FALSE(safe_to_timeout(s, 9, 8, std::nullopt));
-  EXPECT_TRUE(safe_to_timeout(s, 10, 9, std::nullopt)) << "a validator may time out in the round it voted in";
+  EXPECT_TRUE(safe_to_timeout(s, 10, 9, std::nullopt))
+      << "a validator may time out in the round it voted in";
 }
 
 TEST(SafetyRules, SigningUpdatesTheData) {

@@ -16,14 +16,17 @@ struct Fixture {
     crypto_init();
     std::vector<PublicKey> pubs;
     for (int i = 0; i < 4; ++i) {
-      keys.push_back(KeyPair::from_seed(Seed::from_view(sha256(as_bytes("v" + std::to_string(i))).view())));
+      keys.push_back(
+          KeyPair::from_seed(Seed::from_view(sha256(as_bytes("v" + std::to_string(i))).view())));
       pubs.push_back(keys.back().public_key());
     }
     vs = ValidatorSet(1, pubs);
   }
-  QuorumCert qc(Round round, uint64_t height, const Hash256& id, std::vector<ValidatorIndex> signers) {
+  QuorumCert qc(Round round, uint64_t height, const Hash256& id,
+                std::vector<ValidatorIndex> signers) {
     QuorumCert q{1, round, height, id, {}};
-    for (auto i : signers) q.votes.push_back({i, keys[i].sign(vote_signing_message(1, round, height, id))});
+    for (auto i : signers)
+      q.votes.push_back({i, keys[i].sign(vote_signing_message(1, round, height, id))});
     return q;
   }
 };
@@ -83,7 +86,8 @@ Message sample_proposal(Fixture& f) {
   Proposal p{b, b.compute_id(), {}, std::nullopt};
   p.signature = f.keys[2].sign(proposal_signing_message(1, p.block_id));
   TimeoutCert tc{1, 1, {}};
-  for (ValidatorIndex i : {0u, 1u, 2u}) tc.entries.push_back({i, 0, f.keys[i].sign(timeout_signing_message(1, 1, 0))});
+  for (ValidatorIndex i : {0u, 1u, 2u})
+    tc.entries.push_back({i, 0, f.keys[i].sign(timeout_signing_message(1, 1, 0))});
   p.tc = tc;
   return p;
 }
@@ -104,7 +108,8 @@ TEST(ConsensusTypes, EveryMessageRoundTrips) {
     ASSERT_TRUE(dec.ok()) << dec.status().to_string();
     EXPECT_EQ(encode_message(*dec), enc);
     // Every strict prefix fails, and so does a trailing byte.
-    for (size_t n = 0; n < enc.size(); ++n) EXPECT_FALSE(decode_message(ByteView(enc).first(n)).ok());
+    for (size_t n = 0; n < enc.size(); ++n)
+      EXPECT_FALSE(decode_message(ByteView(enc).first(n)).ok());
     Bytes longer = enc;
     longer.push_back(0);
     EXPECT_FALSE(decode_message(longer).ok());

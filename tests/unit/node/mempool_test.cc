@@ -20,7 +20,8 @@ constexpr std::chrono::milliseconds no_wait{0};
 
 TEST(Mempool, TakeStopsBeforeTheByteBudget) {
   Mempool m(100, 1'000'000);
-  for (uint64_t i = 0; i < 10; ++i) ASSERT_EQ(m.add(tx_with(i, 1, 1'000)), Mempool::AddResult::added);
+  for (uint64_t i = 0; i < 10; ++i)
+    ASSERT_EQ(m.add(tx_with(i, 1, 1'000)), Mempool::AddResult::added);
   // 1,004 bytes each with the length prefix: three fit in 3,500 bytes, four do not.
   auto batch = m.take(100, 1'000'000, 3'500, no_wait, no_wait);
   EXPECT_EQ(batch.size(), 3u);

@@ -96,7 +96,9 @@ class Network {
           commits_[i].push_back(c->ids[k]);
           adaptors_[i].committed[c->ids[k]] = c->blocks[k];
           ASSERT_EQ(c->blocks[k].height, commits_[i].size()) << "commits skip or repeat a height";
-          cores_[i]->on_executed(c->blocks[k].height, sha256(c->ids[k].view()));
+          Hash256 root = sha256(c->ids[k].view());
+          if (static_cast<int>(i) == diverge_) root.bytes[0] ^= 1;
+          cores_[i]->on_executed(c->blocks[k].height, root);
         }
       } else if (auto* p = std::get_if<PersistSafetyAction>(&a)) {
         persisted_[i] = p->data;
@@ -138,6 +140,7 @@ class Network {
   std::vector<std::vector<Hash256>> commits_;
   std::map<size_t, SafetyData> persisted_;
   double drop_rate_ = 0;
+  int diverge_ = -1;
   uint64_t now_ = 0;
 };
 
@@ -191,6 +194,21 @@ TEST(ConsensusCore, SevenValidatorsWithTwoDown) {
   net.run(20'000);
   net.check_agreement();
   EXPECT_GT(net.min_committed({1, 2, 3, 5, 6}), 10u);
+}
+
+TEST(ConsensusCore, ADivergentExecutorIsExposedAndCannotLead) {
+  Network net(4);
+  // Validator 3 reports a different state root for every height it executes, as a node with
+  // a broken executor would; its proposals name those roots.
+  net.diverge_ = 3;
+  net.start();
+  net.run(3'000);
+  net.check_agreement();
+  uint64_t refused = 0;
+  for (size_t i = 0; i < 3; ++i) refused += net.cores_[i]->stats().exec_root_mismatches;
+  EXPECT_GT(refused, 0u) << "honest validators never noticed the divergent roots";
+  // The honest three still commit without it (its rounds time out).
+  EXPECT_GT(net.min_committed({0, 1, 2}), 10u);
 }
 
 TEST(ConsensusCore, SafetyDataIsPersistedBeforeEveryVote) {

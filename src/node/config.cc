@@ -16,8 +16,12 @@ Status read_int(const toml::table& t, std::string_view section, std::string_view
                 int64_t lo, int64_t hi) {
   const toml::node* n = t.get(key);
   if (!n) return Status();
+  // The type is checked before value<int64_t>(), which would convert a float, and a float
+  // beyond int64's range makes that conversion undefined (found by fuzz_node_config).
+  if (!n->is_integer())
+    return invalid_argument(std::string(section) + "." + std::string(key) + " must be an integer");
   auto v = n->value<int64_t>();
-  if (!n->is_integer() || !v)
+  if (!v)
     return invalid_argument(std::string(section) + "." + std::string(key) + " must be an integer");
   if (*v < lo || *v > hi)
     return invalid_argument(std::string(section) + "." + std::string(key) + " must be within " +

@@ -255,3 +255,17 @@ TEST(NodeConfig, LoadReadsAFileAndNamesItInErrors) {
 
 }  // namespace
 }  // namespace corridor::node
+
+namespace corridor::node {
+namespace {
+
+// Found by fuzz_node_config: a float too large for int64 where an integer belongs must be a
+// clear error, and must not reach toml++'s float-to-integer conversion (undefined behaviour).
+TEST(NodeConfigFuzzRegression, HugeFloatForAnIntegerIsAnError) {
+  auto c = parse_node_config("[api]\nport = 7e71\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("api.port must be an integer"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace corridor::node

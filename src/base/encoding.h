@@ -13,6 +13,18 @@
 
 namespace corridor {
 
+// Big-endian u64, for storage keys: bytewise key order is then numeric order (heights).
+inline void put_be64(Bytes& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+// Reads the first eight bytes of b as a big-endian u64; b must hold at least eight.
+inline uint64_t get_be64(ByteView b) {
+  CORRIDOR_ASSERT(b.size() >= 8);
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | b[i];
+  return v;
+}
+
 class Writer {
  public:
   explicit Writer(Bytes& out) : out_(out) {}

@@ -18,15 +18,6 @@ constexpr uint8_t key_block_id = 'I';
 constexpr uint8_t key_state = 'S';
 constexpr uint8_t key_replay = 'R';
 
-// Heights are big-endian in keys so that the store's bytewise order is height order.
-void put_be64(Bytes& out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-uint64_t get_be64(ByteView b) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | b[i];
-  return v;
-}
 Bytes height_key(uint64_t height) {
   Bytes k{key_block};
   put_be64(k, height);

@@ -12,6 +12,7 @@
 #include "base/amount.h"
 #include "cli/bench_apply.h"
 #include "cli/cmd_sim.h"
+#include "cli/exit_codes.h"
 #include "cli/key_file.h"
 #include "cli/node_client.h"
 #include "cli/run_node.h"
@@ -111,18 +112,17 @@ int submit(const Common& c, const TxFlags& f, json ops) {
                 << res["failed_operation"]["code"].get<std::string>() << ": "
                 << res["failed_operation"]["message"].get<std::string>() << ")";
     std::cout << "\n";
-    return code == "ok" ? 0 : 3;
   } else if (r.status == 202) {
     std::cout << "transaction " << r.body["id"].get<std::string>() << "\n  pending"
               << (r.body.contains("message") ? ": " + r.body["message"].get<std::string>() : "")
               << "\n";
-    return 0;
   } else {
     std::cerr << "rejected: " << api_error_text(r) << "\n";
   }
-  if (r.status == 200) return r.body["result"]["code"] == "ok" ? 0 : 3;
-  if (r.status == 202) return 0;
-  return r.status >= 500 ? 1 : 3;
+  // The exit status is the same with --json and without.
+  if (r.status == 200) return r.body["result"]["code"] == "ok" ? exit_ok : exit_rejected;
+  if (r.status == 202) return exit_ok;
+  return r.status >= 500 ? exit_failed : exit_rejected;
 }
 
 void add_tx_flags(CLI::App* cmd, TxFlags& f) {

@@ -4,8 +4,7 @@
 
 namespace corridor::cli {
 
-// Exit codes: 0 success; 1 error (node unreachable, I/O); 2 bad usage or input;
-// 3 the transaction was rejected or failed.
+// Returns the process exit code (cli/exit_codes.h).
 int run_cli(int argc, char** argv);
 
 }  // namespace corridor::cli

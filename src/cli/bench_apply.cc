@@ -1,4 +1,5 @@
 #include "cli/bench_apply.h"
+#include "cli/exit_codes.h"
 
 #include <stdlib.h>
 
@@ -32,6 +33,7 @@
 #include "node/mempool.h"
 #include "node/node.h"
 #include "node/orderer.h"
+#include "sim/rng.h"
 #include "storage/mem_kv_store.h"
 
 namespace corridor::cli {
@@ -65,25 +67,15 @@ constexpr uint32_t progress_lines_max = 20;
 constexpr size_t block_header_bytes = 1 + 8 + 32 + 8 + 32 + 4 + 32;
 constexpr size_t envelope_length_bytes = 4;
 
-constexpr int exit_ok = 0;
-constexpr int exit_failed = 1;
-constexpr int exit_usage = 2;
-
 constexpr double ms_per_s = 1'000.0;
 constexpr double bytes_per_mb = 1'000'000.0;
 
-// splitmix64 (Steele, Lea and Flood): the same sequence for a seed on every platform and
-// standard library, which the std distributions do not promise.
+// splitmix64 (sim/rng.h): the same sequence for a seed on every platform and standard
+// library, which the std distributions do not promise.
 class SplitMix64 {
  public:
   explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    state_ += 0x9e3779b97f4a7c15ULL;
-    uint64_t z = state_;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
+  uint64_t next() { return sim::splitmix64(state_); }
   // In [0, n). The modulo bias is below n / 2^64, invisible at benchmark sizes.
   uint64_t below(uint64_t n) { return next() % n; }
 

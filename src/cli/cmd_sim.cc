@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/exit_codes.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 
@@ -20,9 +21,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int exit_ok = 0;
-constexpr int exit_failed = 1;
-constexpr int exit_usage = 2;
 constexpr double permille_per_unit = 1'000.0;
 constexpr double ms_per_s = 1'000.0;
 

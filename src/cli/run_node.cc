@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "api/node_api.h"
+#include "cli/exit_codes.h"
 #include "node/node.h"
 
 namespace corridor::cli {
@@ -16,7 +17,7 @@ int run_node(const RunNodeOptions& options) {
     auto c = node::load_node_config(options.config_path);
     if (!c.ok()) {
       std::cerr << "corridor node: " << c.status().message() << "\n";
-      return 2;
+      return exit_usage;
     }
     config = *c;
   }
@@ -25,7 +26,7 @@ int run_node(const RunNodeOptions& options) {
   if (options.memory) config.storage = node::StorageEngine::memory;
   if (options.print_config) {
     std::cout << node::node_config_to_toml(config);
-    return 0;
+    return exit_ok;
   }
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
@@ -41,7 +42,7 @@ int run_node(const RunNodeOptions& options) {
   auto node = node::Node::open(config);
   if (!node.ok()) {
     spdlog::critical("cannot open the node: {}", node.status().to_string());
-    return 1;
+    return exit_failed;
   }
   auto status = (*node)->status();
   spdlog::info("network '{}' ({}), storage {} in {}, height {}, state root {}", status.network_name,
@@ -53,7 +54,7 @@ int run_node(const RunNodeOptions& options) {
   if (!server.ok()) {
     spdlog::critical("cannot start the API on {}:{}: {}", config.api_address, config.api_port,
                      server.status().message());
-    return 1;
+    return exit_failed;
   }
   (*node)->start();
   spdlog::info("API listening on http://{}:{}", config.api_address, (*server)->port());
@@ -67,7 +68,7 @@ int run_node(const RunNodeOptions& options) {
   auto final_status = (*node)->status();
   spdlog::info("stopped at height {}, state root {}", final_status.height,
                final_status.state_root.hex());
-  return 0;
+  return exit_ok;
 }
 
 }  // namespace corridor::cli

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "base/encoding.h"
+#include "ledger/state_store.h"
 
 namespace corridor::node {
 
@@ -14,9 +15,6 @@ constexpr uint8_t key_head = 'H';
 constexpr uint8_t key_block = 'B';
 constexpr uint8_t key_result = 'O';
 constexpr uint8_t key_tx = 'T';
-constexpr uint8_t key_state = 'S';
-constexpr uint8_t key_replay = 'R';
-
 
 Bytes height_key(uint8_t prefix, uint64_t height) {
   Bytes k{prefix};
@@ -26,12 +24,6 @@ Bytes height_key(uint8_t prefix, uint64_t height) {
 Bytes tx_key(const Hash256& id) {
   Bytes k{key_tx};
   k.insert(k.end(), id.bytes.begin(), id.bytes.end());
-  return k;
-}
-Bytes replay_key(const ledger::ReplayId& r) {
-  Bytes k{key_replay};
-  put_be64(k, r.valid_until_height);
-  k.insert(k.end(), r.id.bytes.begin(), r.id.bytes.end());
   return k;
 }
 
@@ -112,21 +104,7 @@ Status ChainStore::commit(const ledger::Block& block, const std::vector<Bytes>& 
   // without a fresh skip-list search, which cut its insert time by about a third for the
   // ~10,000 holdings a busy block changes (docs/benchmarks.md, "Apply benchmark"). Stable, so
   // that a key changed twice would keep its last value.
-  std::vector<const ledger::StateChange*> changes;
-  changes.reserve(delta.changes.size());
-  for (const auto& change : delta.changes) changes.push_back(&change);
-  std::stable_sort(changes.begin(), changes.end(),
-                   [](const ledger::StateChange* a, const ledger::StateChange* b) {
-                     return std::lexicographical_compare(a->key.begin(), a->key.end(),
-                                                         b->key.begin(), b->key.end());
-                   });
-  for (const ledger::StateChange* change : changes) {
-    Bytes k{key_state};
-    k.insert(k.end(), change->key.begin(), change->key.end());
-    batch.put(k, change->value);
-  }
-  for (const auto& r : delta.ids_added) batch.put(replay_key(r), {});
-  for (const auto& r : delta.ids_expired) batch.erase(replay_key(r));
+  ledger::put_state_delta(batch, delta);
 
   Bytes head;
   Writer hw(head);
@@ -182,27 +160,7 @@ Result<std::optional<TxRecord>> ChainStore::tx_record(const Hash256& id) const {
 
 Status ChainStore::load_ledger(ledger::Ledger& ledger) const {
   CORRIDOR_ASSIGN_OR_RETURN(ChainHead h, head());
-  Status load_status;
-  CORRIDOR_RETURN_IF_ERROR(kv_.scan_prefix(Bytes{key_state}, [&](ByteView k, ByteView v) {
-    load_status = ledger.load_entry(k.subspan(1), v);
-    return load_status.ok();
-  }));
-  CORRIDOR_RETURN_IF_ERROR(load_status);
-  CORRIDOR_RETURN_IF_ERROR(kv_.scan_prefix(Bytes{key_replay}, [&](ByteView k, ByteView) {
-    if (k.size() != 1 + 8 + 32) {
-      load_status = corruption("malformed replay id key");
-      return false;
-    }
-    ledger.load_replay_id({get_be64(k.subspan(1, 8)), Hash256::from_view(k.subspan(9, 32))});
-    return true;
-  }));
-  CORRIDOR_RETURN_IF_ERROR(load_status);
-  ledger.finish_load(h.height);
-  if (ledger.state_root() != h.state_root)
-    return corruption("loaded state root " + ledger.state_root().hex() +
-                      " differs from the head's " + h.state_root.hex() + " at height " +
-                      std::to_string(h.height));
-  return Status();
+  return ledger::load_ledger_state(kv_, ledger, h.height, h.state_root);
 }
 
 }  // namespace corridor::node

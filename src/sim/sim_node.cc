@@ -6,6 +6,7 @@
 
 #include "base/encoding.h"
 #include "ledger/limits.h"
+#include "ledger/state_store.h"
 
 namespace corridor::sim {
 namespace {
@@ -15,8 +16,6 @@ constexpr uint8_t key_head = 'H';
 constexpr uint8_t key_head_qc = 'Q';
 constexpr uint8_t key_block = 'C';
 constexpr uint8_t key_block_id = 'I';
-constexpr uint8_t key_state = 'S';
-constexpr uint8_t key_replay = 'R';
 
 Bytes height_key(uint64_t height) {
   Bytes k{key_block};
@@ -28,12 +27,6 @@ Bytes id_key(const Hash256& id) {
   k.insert(k.end(), id.bytes.begin(), id.bytes.end());
   return k;
 }
-Bytes replay_key(const ledger::ReplayId& r) {
-  Bytes k{key_replay};
-  put_be64(k, r.valid_until_height);
-  k.insert(k.end(), r.id.bytes.begin(), r.id.bytes.end());
-  return k;
-}
 Bytes head_value(uint64_t height, const Hash256& id, const Hash256& root) {
   Bytes v;
   Writer w(v);
@@ -41,16 +34,6 @@ Bytes head_value(uint64_t height, const Hash256& id, const Hash256& root) {
   w.fixed(id);
   w.fixed(root);
   return v;
-}
-// The ledger's changes go into the block's batch, exactly as src/node/chain_store.cc does.
-void put_delta(storage::WriteBatch& batch, const ledger::StateDelta& delta) {
-  for (const ledger::StateChange& change : delta.changes) {
-    Bytes k{key_state};
-    k.insert(k.end(), change.key.begin(), change.key.end());
-    batch.put(k, change.value);
-  }
-  for (const ledger::ReplayId& r : delta.ids_added) batch.put(replay_key(r), {});
-  for (const ledger::ReplayId& r : delta.ids_expired) batch.erase(replay_key(r));
 }
 void put_block(storage::WriteBatch& batch, const consensus::Block& block, const Hash256& id) {
   batch.put(height_key(block.height), consensus::encode_message(consensus::BlockResponse{{block}}));
@@ -118,7 +101,7 @@ SimNode::SimNode(const NodeContext& context, consensus::ValidatorIndex index, co
 
 Status SimNode::init_fresh_disk() {
   storage::WriteBatch batch;
-  put_delta(batch, context_.genesis_delta);
+  ledger::put_state_delta(batch, context_.genesis_delta);
   put_block(batch, context_.genesis, context_.genesis_id);
   batch.put(Bytes{key_head}, head_value(0, context_.genesis_id, context_.genesis_state_root));
   batch.put(Bytes{key_head_qc}, encode_qc(consensus::genesis_qc(context_.genesis_id)));
@@ -136,26 +119,7 @@ Status SimNode::load_ledger() {
   CORRIDOR_RETURN_IF_ERROR(r.finish("head"));
 
   ledger_ = std::make_unique<ledger::Ledger>();
-  Status load_status;
-  CORRIDOR_RETURN_IF_ERROR(disk_->scan_prefix(Bytes{key_state}, [&](ByteView k, ByteView v) {
-    load_status = ledger_->load_entry(k.subspan(1), v);
-    return load_status.ok();
-  }));
-  CORRIDOR_RETURN_IF_ERROR(load_status);
-  CORRIDOR_RETURN_IF_ERROR(disk_->scan_prefix(Bytes{key_replay}, [&](ByteView k, ByteView) {
-    if (k.size() != 1 + 8 + 32) {
-      load_status = corruption("malformed replay id key");
-      return false;
-    }
-    ledger_->load_replay_id({get_be64(k.subspan(1, 8)), Hash256::from_view(k.subspan(9, 32))});
-    return true;
-  }));
-  CORRIDOR_RETURN_IF_ERROR(load_status);
-  ledger_->finish_load(head_height_);
-  if (ledger_->state_root() != head_root_)
-    return corruption("loaded state root " + ledger_->state_root().hex() +
-                      " differs from the head's " + head_root_.hex() + " at height " +
-                      std::to_string(head_height_));
+  CORRIDOR_RETURN_IF_ERROR(ledger::load_ledger_state(*disk_, *ledger_, head_height_, head_root_));
   return Status();
 }
 
@@ -245,7 +209,7 @@ Result<ExecutedCommit> SimNode::commit(const consensus::Block& block, const Hash
 
   storage::WriteBatch batch;
   put_block(batch, block, id);
-  put_delta(batch, executed.delta);
+  ledger::put_state_delta(batch, executed.delta);
   batch.put(Bytes{key_head}, head_value(block.height, id, executed.result.state_root));
   batch.put(Bytes{key_head_qc}, encode_qc(qc));
   CORRIDOR_RETURN_IF_ERROR(disk_->write(batch, true));

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
+#include <system_error>
 #include <utility>
 
 #include "base/assert.h"
@@ -26,6 +29,18 @@ void PrintTo(ResultCode code, std::ostream* os) {
 }  // namespace corridor::ledger
 
 namespace corridor::test {
+
+TempDir::TempDir(std::string_view prefix) {
+  std::string pattern = "/tmp/" + std::string(prefix) + "_XXXXXX";
+  const char* made = mkdtemp(pattern.data());
+  EXPECT_NE(made, nullptr) << "mkdtemp failed";
+  if (made != nullptr) path_ = made;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+}
 
 using ledger::Ledger;
 using ledger::StateDelta;

@@ -36,6 +36,19 @@ void PrintTo(ResultCode code, std::ostream* os);
 
 namespace corridor::test {
 
+// A fresh directory under /tmp, removed with everything in it when the owner goes away.
+class TempDir {
+ public:
+  explicit TempDir(std::string_view prefix = "corridor_test");
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 using ledger::Operation;
 using ledger::ResultCode;
 using ledger::Transaction;

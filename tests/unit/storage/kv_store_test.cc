@@ -19,32 +19,12 @@
 #include "storage/kv_store.h"
 #include "storage/mem_kv_store.h"
 #include "storage/rocksdb_kv_store.h"
+#include "support/test_support.h"
 
 namespace corridor::storage {
 namespace {
 
 constexpr size_t kLargeValueBytes = size_t{1} << 20;
-
-// A fresh directory under /tmp, removed with everything in it when the owner goes away.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/corridor_kv_store_test_XXXXXX";
-    const char* made = mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr) << "mkdtemp failed";
-    if (made != nullptr) path_ = made;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 Bytes b(std::string_view s) {
   return Bytes(s.begin(), s.end());
@@ -97,7 +77,7 @@ class KvStoreConformance : public ::testing::TestWithParam<Implementation> {
     return keys;
   }
 
-  TempDir dir_;
+  test::TempDir dir_{"corridor_kv_store_test"};
   std::unique_ptr<KvStore> store_;
 };
 

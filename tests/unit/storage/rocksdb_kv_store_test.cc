@@ -1,6 +1,7 @@
 // What only the RocksDB store has: files that outlive the process, a directory lock, and errors
 // from the file system and from damaged files, all of which must come back as a Status.
 #include "storage/rocksdb_kv_store.h"
+#include "support/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -13,27 +14,6 @@
 
 namespace corridor::storage {
 namespace {
-
-// A fresh directory under /tmp, removed with everything in it when the owner goes away.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/corridor_rocksdb_test_XXXXXX";
-    const char* made = mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr) << "mkdtemp failed";
-    if (made != nullptr) path_ = made;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 Bytes b(std::string_view s) {
   return Bytes(s.begin(), s.end());
@@ -59,7 +39,7 @@ std::string key_name(int i) {
 class RocksDbKvStoreTest : public ::testing::Test {
  protected:
   std::string db_path() const { return dir_.path() + "/db"; }
-  TempDir dir_;
+  test::TempDir dir_{"corridor_rocksdb_test"};
 };
 
 TEST_F(RocksDbKvStoreTest, ReopenKeepsSyncedData) {

@@ -226,6 +226,34 @@ Transaction transaction_from_json(const json& j, const Hash256& network_id,
         AssetId asset{op.code, tx.source};
         op.amount = amount_field(o, "amount", asset, scale_of(asset));
         tx.ops.push_back(op);
+      } else if (type == "set_validators") {
+        check_fields(o, where, {"type", "epoch", "validators", "approvals"});
+        SetValidatorsOp op;
+        op.epoch = uint_field(o, "epoch", UINT64_MAX);
+        const json& keys = field(o, "validators");
+        if (!keys.is_array()) bad("wrong_type", "field 'validators' must be an array");
+        if (keys.empty() || keys.size() > validators_max)
+          bad("invalid_validators",
+              "a validator set has 1 to " + std::to_string(validators_max) + " keys");
+        for (const json& k : keys) {
+          if (!k.is_string()) bad("wrong_type", "validator keys are hex strings");
+          auto key = PublicKey::from_hex_text(k.get<std::string>());
+          if (!key.ok())
+            bad("invalid_hex", "field 'validators': " + std::string(key.status().message()));
+          op.validators.push_back(*key);
+        }
+        if (o.contains("approvals")) {
+          const json& list = o["approvals"];
+          if (!list.is_array()) bad("wrong_type", "field 'approvals' must be an array");
+          if (list.size() > validators_max)
+            bad("invalid_validators", "more approvals than validators_max");
+          for (const json& a : list) {
+            check_fields(a, "approval", {"public_key", "signature"});
+            op.approvals.push_back(
+                {hex_field<PublicKey>(a, "public_key"), hex_field<Signature>(a, "signature")});
+          }
+        }
+        tx.ops.push_back(std::move(op));
       } else {
         bad("unknown_operation", "unknown operation type '" + type + "'");
       }
@@ -309,6 +337,17 @@ struct OpToJson {
             {"from", op.from.hex()},
             {"code", std::string(op.code.str())},
             {"amount", amount_text(op.amount, scales(AssetId{op.code, source}))}};
+  }
+  json operator()(const SetValidatorsOp& op) const {
+    json keys = json::array();
+    for (const auto& k : op.validators) keys.push_back(k.hex());
+    json approvals = json::array();
+    for (const auto& a : op.approvals)
+      approvals.push_back({{"public_key", a.key.hex()}, {"signature", a.signature.hex()}});
+    return {{"type", "set_validators"},
+            {"epoch", op.epoch},
+            {"validators", keys},
+            {"approvals", approvals}};
   }
 };
 

@@ -69,7 +69,8 @@ std::optional<uint32_t> parse_faults(const std::string& text) {
       {"equivocate", sim::fault_equivocate},
       {"conflicting-vote", sim::fault_conflicting_vote},
       {"invalid-proposal", sim::fault_invalid_proposal},
-      {"withhold", sim::fault_withhold}};
+      {"withhold", sim::fault_withhold},
+      {"epoch", sim::fault_epoch}};
   uint32_t mask = 0;
   std::stringstream in(text);
   std::string item;
@@ -94,8 +95,8 @@ void print_summary(const sim::SimResult& r, double wall_s, std::ostream& out) {
   const auto faults = s.describe();
   if (faults.empty()) out << "  no faults\n";
   for (const std::string& line : faults) out << "  " << line << "\n";
-  out << "  committed height " << r.committed_height << ", transfers " << r.txs_created
-      << " created, " << r.txs_applied << " applied\n";
+  out << "  committed height " << r.committed_height << " in epoch " << r.epoch << ", transfers "
+      << r.txs_created << " created, " << r.txs_applied << " applied\n";
   out << "  messages " << r.messages_sent << " sent, " << r.messages_delivered << " delivered, "
       << r.messages_dropped << " dropped, " << r.messages_undecodable << " undecodable; "
       << r.invalid_messages << " refused by honest cores\n";
@@ -142,8 +143,9 @@ int run_sim(const SimFlags& f) {
     std::cout << "seed " << seed << ": " << (r.ok ? "ok" : "FAILED")
               << " n=" << r.scenario.validators << " " << sim::profile_name(r.scenario.profile)
               << " loss=" << r.scenario.loss_permille << " faults=" << r.scenario.describe().size()
-              << " height=" << r.committed_height << " msgs=" << r.messages_sent
-              << " virtual=" << r.virtual_ms << "ms wall=" << fixed(wall, 2) << "s\n";
+              << " height=" << r.committed_height << " epoch=" << r.epoch
+              << " msgs=" << r.messages_sent << " virtual=" << r.virtual_ms
+              << "ms wall=" << fixed(wall, 2) << "s\n";
     if (!r.ok) {
       std::cerr << sim::format_failure(r);
       std::cerr << "corridor sim: seed " << seed << " failed (" << (seed - f.from) << " of "
@@ -201,7 +203,7 @@ void add_sim_command(CLI::App& app, int& rc) {
       ->check(CLI::Range(0.0, 0.3));
   sim->add_option("--faults", flags->faults,
                   "all, none, or a list of crash,wipe,pause,partition,twins,equivocate,"
-                  "conflicting-vote,invalid-proposal,withhold")
+                  "conflicting-vote,invalid-proposal,withhold,epoch")
       ->capture_default_str();
   sim->add_option("--duration-ms", flags->duration_ms,
                   "Virtual time of faults before healing (default: by profile)");

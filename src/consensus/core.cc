@@ -1,6 +1,7 @@
 #include "consensus/core.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace corridor::consensus {
 
@@ -21,25 +22,31 @@ constexpr Round verified_qc_rounds_kept = 256;
 constexpr size_t requests_outstanding_max = 64;
 }  // namespace
 
-Core::Core(ValidatorSet validators, ValidatorIndex me, KeyPair key, const RecoveryState& recovery,
-           CoreConfig config, Adaptor& adaptor)
+Core::Core(ValidatorSet validators, std::optional<ValidatorIndex> me, KeyPair key,
+           const RecoveryState& recovery, CoreConfig config, Adaptor& adaptor)
     : validators_(std::move(validators)),
-      me_(me),
+      me_(me.value_or(static_cast<ValidatorIndex>(validators_max))),
+      member_(me.has_value()),
       key_(std::move(key)),
       config_(config),
       adaptor_(adaptor),
       genesis_id_(recovery.genesis_id),
+      genesis_height_(recovery.genesis_height),
       safety_(recovery.safety),
       high_qc_(recovery.last_committed_qc),
       committed_height_(recovery.last_committed.height),
       committed_round_(recovery.last_committed.round),
       committed_id_(recovery.last_committed_id) {
-  CORRIDOR_ASSERT(me_ < validators_.size());
-  CORRIDOR_ASSERT(validators_.key(me_) == key_.public_key());
+  if (member_) {
+    CORRIDOR_ASSERT(me_ < validators_.size());
+    CORRIDOR_ASSERT(validators_.key(me_) == key_.public_key());
+  }
+  CORRIDOR_ASSERT_MSG(safety_.epoch <= validators_.epoch(), "safety data from a later epoch");
+  if (safety_.epoch < validators_.epoch()) safety_ = SafetyData{validators_.epoch(), 0, 0, 0};
+  CORRIDOR_ASSERT(recovery.last_committed.height >= genesis_height_);
   tree_.emplace(committed_id_, recovery.last_committed);
   round_ = std::max(high_qc_.round + 1, safety_.last_voted_round);
   proposed_round_ = safety_.last_proposed_round;
-  if (safety_.epoch == 0) safety_.epoch = validators_.epoch();
 }
 
 const Block* Core::find_block(const Hash256& id) const {
@@ -57,7 +64,8 @@ uint64_t Core::timeout_ms() const {
 }
 
 bool Core::qc_valid(const QuorumCert& qc) {
-  if (qc.is_genesis()) return qc.block_id == genesis_id_ && qc.votes.empty() && qc.height == 0;
+  if (qc.is_genesis())
+    return qc.block_id == genesis_id_ && qc.votes.empty() && qc.height == genesis_height_;
   auto key = std::make_pair(qc.round, qc.block_id);
   if (verified_qcs_.contains(key)) return true;
   if (!verify_qc(qc, validators_).ok()) return false;
@@ -92,7 +100,7 @@ std::vector<Action> Core::on_timer(uint64_t now_ms) {
     // Ask someone other than the peer that last failed to answer: the round's leader, or
     // the next validator if that is us.
     ValidatorIndex peer = validators_.leader(round_);
-    if (peer == me_) peer = static_cast<ValidatorIndex>((me_ + 1) % validators_.size());
+    if (peer == me_) peer = static_cast<ValidatorIndex>((peer + 1) % validators_.size());
     request_sync(out, peer, *missing_ancestor_, now_ms);
   }
   // While the round is stuck, the timeout is sent again at every expiry, so that lost
@@ -192,7 +200,7 @@ void Core::insert_block(const Hash256& id, Block block) {
 
 void Core::maybe_vote(Out& out, const Proposal& p, uint64_t now) {
   const Block& b = p.block;
-  if (b.round != round_) return;
+  if (!member_ || b.round != round_) return;
   if (!safe_to_vote(safety_, b.round, b.qc.round, p.tc)) return;
   safety_ = after_vote(safety_, b.round, b.qc.round);
   out.actions.push_back(PersistSafetyAction{safety_});
@@ -208,7 +216,7 @@ void Core::maybe_vote(Out& out, const Proposal& p, uint64_t now) {
 }
 
 void Core::propose(Out& out, uint64_t now) {
-  if (proposed_round_ >= round_) return;
+  if (!member_ || proposed_round_ >= round_) return;
   std::optional<TimeoutCert> tc;
   if (round_ != high_qc_.round + 1) {
     if (!high_tc_ || high_tc_->round + 1 != round_) return;
@@ -275,7 +283,7 @@ void Core::process_qc(Out& out, const QuorumCert& qc, uint64_t now) {
 void Core::try_commit(Out& out, const QuorumCert& qc) {
   // 2-chain rule: a certified block B whose parent P is of the round just before it commits P.
   const Block* b = find_block(qc.block_id);
-  if (!b || b->height == 0) return;
+  if (!b || b->height <= genesis_height_) return;
   const Block* p = find_block(b->parent_id);
   if (!p || b->round != p->round + 1 || p->height <= committed_height_) return;
   std::vector<std::pair<Hash256, const Block*>> chain;
@@ -287,8 +295,9 @@ void Core::try_commit(Out& out, const QuorumCert& qc) {
     cur = find_block(id);
     if (!cur) {
       // An ancestor is missing: the commit waits for sync, which on_message and on_timer
-      // keep asking for.
+      // keep asking for, and is tried again with this QC when blocks arrive.
       missing_ancestor_ = id;
+      pending_commit_qc_ = qc;
       return;
     }
   }
@@ -302,7 +311,10 @@ void Core::try_commit(Out& out, const QuorumCert& qc) {
     commit.blocks.push_back(*it->second);
   }
   commit.commit_qc = b->qc;
+  commit.certified_child = *b;
+  commit.child_qc = qc;
   missing_ancestor_.reset();
+  pending_commit_qc_.reset();
   committed_height_ = p->height;
   committed_round_ = p->round;
   committed_id_ = b->parent_id;
@@ -347,6 +359,7 @@ void Core::advance_round(Out& out, Round round, uint64_t now) {
 // --- Timeouts ----------------------------------------------------------------------------
 
 void Core::send_timeout(Out& out, uint64_t now) {
+  if (!member_) return;
   if (!safe_to_timeout(safety_, round_, high_qc_.round, high_tc_)) return;
   safety_ = after_timeout(safety_, round_);
   timed_out_round_ = round_;
@@ -417,8 +430,7 @@ void Core::request_sync(Out& out, ValidatorIndex peer, const Hash256& block_id, 
   out.actions.push_back(SendAction{peer, BlockRequest{block_id, sync_blocks_max}});
 }
 
-void Core::handle(Out& out, ValidatorIndex from, const BlockRequest& r, uint64_t) {
-  if (from == me_) return;
+BlockResponse Core::serve(const BlockRequest& r) {
   BlockResponse resp;
   Hash256 id = r.block_id;
   uint32_t count = std::min(r.count, sync_blocks_max);
@@ -426,6 +438,7 @@ void Core::handle(Out& out, ValidatorIndex from, const BlockRequest& r, uint64_t
     const Block* b = find_block(id);
     std::optional<Block> loaded;
     if (!b) {
+      // Committed blocks of earlier epochs too: a lagging validator needs them.
       loaded = adaptor_.load_committed_block(id);
       if (!loaded) break;
       b = &*loaded;
@@ -434,7 +447,42 @@ void Core::handle(Out& out, ValidatorIndex from, const BlockRequest& r, uint64_t
     if (b->height == 0) break;
     id = b->parent_id;
   }
+  return resp;
+}
+
+void Core::handle(Out& out, ValidatorIndex from, const BlockRequest& r, uint64_t) {
+  if (from == me_) return;
+  BlockResponse resp = serve(r);
   if (!resp.blocks.empty()) out.actions.push_back(SendAction{from, std::move(resp)});
+}
+
+bool Core::check_chain(const std::vector<Block>& blocks, std::vector<Hash256>& ids) {
+  // Each block is as authentic as the certificate we hold for it: hash-linked to the one
+  // before, and with a valid QC certifying its parent. Blocks below this epoch's genesis are
+  // not needed and are not accepted; the genesis itself must be the one we started from.
+  ids.resize(blocks.size());
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const Block& b = blocks[i];
+    ids[i] = b.compute_id();
+    bool linked = i == 0 || blocks[i - 1].parent_id == ids[i];
+    bool sane = b.height <= genesis_height_
+                    ? b.height == genesis_height_ && ids[i] == genesis_id_
+                    : b.epoch == validators_.epoch() && b.qc.block_id == b.parent_id &&
+                          b.qc.height + 1 == b.height && b.round > b.qc.round &&
+                          b.payload.size() <= block_payload_bytes_max;
+    if (!linked || !sane || (b.height > genesis_height_ && !qc_valid(b.qc))) {
+      ++stats_.invalid_messages;
+      return false;
+    }
+  }
+  return true;
+}
+
+void Core::insert_chain(const std::vector<Block>& blocks, const std::vector<Hash256>& ids) {
+  for (size_t i = blocks.size(); i-- > 0;) {
+    if (blocks[i].height <= committed_height_ || tree_.contains(ids[i])) continue;
+    insert_block(ids[i], blocks[i]);
+  }
 }
 
 void Core::handle(Out& out, ValidatorIndex from, const BlockResponse& r, uint64_t now) {
@@ -442,34 +490,56 @@ void Core::handle(Out& out, ValidatorIndex from, const BlockResponse& r, uint64_
     ++stats_.invalid_messages;
     return;
   }
-  // The chain must be hash-linked, start at a block we asked for, and every block's QC must
-  // certify its parent; with that, each block is as authentic as the certificate we hold.
-  std::vector<Hash256> ids(r.blocks.size());
-  for (size_t i = 0; i < r.blocks.size(); ++i) {
-    const Block& b = r.blocks[i];
-    ids[i] = b.compute_id();
-    bool linked = i == 0 ? requested_.contains(ids[0]) : r.blocks[i - 1].parent_id == ids[i];
-    bool sane = b.height == 0 ? ids[i] == genesis_id_
-                              : b.epoch == validators_.epoch() && b.qc.block_id == b.parent_id &&
-                                    b.qc.height + 1 == b.height && b.round > b.qc.round &&
-                                    b.payload.size() <= block_payload_bytes_max;
-    if (!linked || !sane || (b.height > 0 && !qc_valid(b.qc))) {
-      ++stats_.invalid_messages;
-      return;
+  // A response must start at a block we asked for. A peer serving from its own storage walks
+  // on below our epoch's genesis; those blocks are cut off here.
+  std::vector<Block> blocks = r.blocks;
+  for (size_t i = 0; i < blocks.size(); ++i)
+    if (blocks[i].height <= genesis_height_) {
+      blocks.resize(i + 1);
+      break;
     }
+  std::vector<Hash256> ids;
+  if (!requested_.contains(blocks[0].compute_id()) || !check_chain(blocks, ids)) {
+    if (ids.empty()) ++stats_.invalid_messages;
+    return;
   }
   requested_.erase(ids[0]);
-  for (size_t i = r.blocks.size(); i-- > 0;) {
-    const Block& b = r.blocks[i];
-    if (b.height <= committed_height_ || tree_.contains(ids[i])) continue;
-    insert_block(ids[i], b);
-  }
-  const Block& oldest = r.blocks.back();
+  insert_chain(blocks, ids);
+  const Block& oldest = blocks.back();
   if (oldest.height > committed_height_ + 1 && !find_block(oldest.parent_id))
     request_sync(out, from, oldest.parent_id, now);
-  for (size_t i = r.blocks.size(); i-- > 0;)
-    if (r.blocks[i].height > 0) process_qc(out, r.blocks[i].qc, now);
+  // The commit that waited for these blocks is tried again after the certificates they carry
+  // (which may commit part of the chain on their own).
+  std::optional<QuorumCert> waiting = std::exchange(pending_commit_qc_, std::nullopt);
+  for (size_t i = blocks.size(); i-- > 0;)
+    if (blocks[i].height > genesis_height_) process_qc(out, blocks[i].qc, now);
+  if (waiting) try_commit(out, *waiting);
   retry_pending(out, now);
+}
+
+// Epoch requests are answered by the host, which keeps the proofs of ended epochs.
+void Core::handle(Out&, ValidatorIndex, const EpochRequest&, uint64_t) {}
+
+void Core::handle(Out& out, ValidatorIndex from, const EpochProof& p, uint64_t now) {
+  // The proof's first block is certified and its parent is of the round just before it: by
+  // the 2-chain rule the parent and everything below it are committed in this epoch.
+  if (p.blocks.size() < 2 || p.blocks.size() > sync_blocks_max ||
+      p.qc.epoch != validators_.epoch() || p.qc.is_genesis() ||
+      p.blocks[0].round != p.blocks[1].round + 1) {
+    ++stats_.invalid_messages;
+    return;
+  }
+  std::vector<Hash256> ids;
+  if (!check_chain(p.blocks, ids)) return;
+  if (ids[0] != p.qc.block_id || p.qc.height != p.blocks[0].height || !qc_valid(p.qc)) {
+    ++stats_.invalid_messages;
+    return;
+  }
+  if (p.blocks.back().height <= committed_height_) return;  // Nothing new.
+  ++stats_.epoch_proofs_accepted;
+  insert_chain(p.blocks, ids);
+  process_qc(out, p.qc, now);
+  if (missing_ancestor_) request_sync(out, from, *missing_ancestor_, now);
 }
 
 void Core::retry_pending(Out& out, uint64_t now) {

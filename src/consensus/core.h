@@ -74,6 +74,11 @@ struct CommitAction {
   // The QC certifying the last block; with it the last block is provably certified, and it
   // is what a restarted validator resumes from (RecoveryState::last_committed_qc).
   QuorumCert commit_qc;
+  // The evidence of the commit: the last block's child, of the very next round, and the QC
+  // certifying that child. The host keeps it when one of the blocks ends the epoch, to build
+  // the EpochProof that lagging validators need.
+  Block certified_child;
+  QuorumCert child_qc;
 };
 struct SetTimerAction {
   uint64_t deadline_ms;
@@ -83,11 +88,15 @@ using Action =
 
 // The durable state a validator restarts from.
 struct RecoveryState {
+  // Safety data of an earlier epoch is replaced by a fresh one for this epoch: signatures are
+  // bound to their epoch, so rounds of the old one constrain nothing in the new.
   SafetyData safety;
+  // The epoch's first block: the network's genesis, or the last block of the previous epoch.
   Hash256 genesis_id;
   Block last_committed;  // The genesis block on a new validator.
   Hash256 last_committed_id;
   QuorumCert last_committed_qc;  // Certifies last_committed (genesis_qc for genesis).
+  uint64_t genesis_height = 0;   // The height of genesis_id.
 };
 
 // Counters for operators and tests.
@@ -105,18 +114,26 @@ struct CoreStats {
   // Certified chains that do not extend the committed block. Only more than f faulty
   // validators can produce one; the core refuses to commit it and the host should halt.
   uint64_t conflicting_commits = 0;
+  uint64_t epoch_proofs_accepted = 0;
 };
 
 class Core {
  public:
-  Core(ValidatorSet validators, ValidatorIndex me, KeyPair key, const RecoveryState& recovery,
-       CoreConfig config, Adaptor& adaptor);
+  // `me` is this validator's index in `validators`; nullopt makes an observer, which follows
+  // and commits certified blocks but never signs anything (a validator removed from the set,
+  // or one about to join it).
+  Core(ValidatorSet validators, std::optional<ValidatorIndex> me, KeyPair key,
+       const RecoveryState& recovery, CoreConfig config, Adaptor& adaptor);
 
   std::vector<Action> start(uint64_t now_ms);
   std::vector<Action> on_message(ValidatorIndex from, const Message& message, uint64_t now_ms);
   std::vector<Action> on_timer(uint64_t now_ms);
   // The state root after executing the committed block at `height`.
   void on_executed(uint64_t height, const Hash256& state_root);
+  // The answer to a peer's block request: the block and its ancestors, newest first, from
+  // memory or the adaptor's storage. Hosts may call it for peers outside the current set.
+  BlockResponse serve(const BlockRequest& request);
+  bool is_observer() const { return !member_; }
 
   Round current_round() const { return round_; }
   uint64_t committed_height() const { return committed_height_; }
@@ -133,6 +150,12 @@ class Core {
   void handle(Out& out, ValidatorIndex from, const Timeout& t, uint64_t now);
   void handle(Out& out, ValidatorIndex from, const BlockRequest& r, uint64_t now);
   void handle(Out& out, ValidatorIndex from, const BlockResponse& r, uint64_t now);
+  void handle(Out& out, ValidatorIndex from, const EpochRequest& r, uint64_t now);
+  void handle(Out& out, ValidatorIndex from, const EpochProof& p, uint64_t now);
+  // Checks a newest-first chain of blocks: hash-linked, of this epoch above its genesis, each
+  // QC certifying the parent. Fills ids; false (and counts it) if anything is wrong.
+  bool check_chain(const std::vector<Block>& blocks, std::vector<Hash256>& ids);
+  void insert_chain(const std::vector<Block>& blocks, const std::vector<Hash256>& ids);
 
   bool check_proposal(const Proposal& p, uint64_t now);
   bool qc_valid(const QuorumCert& qc);
@@ -150,11 +173,14 @@ class Core {
   const Block* find_block(const Hash256& id) const;
 
   ValidatorSet validators_;
+  // An observer's index is out of range, so it never matches a leader or a voter.
   ValidatorIndex me_;
+  bool member_;
   KeyPair key_;
   CoreConfig config_;
   Adaptor& adaptor_;
   Hash256 genesis_id_;
+  uint64_t genesis_height_ = 0;
 
   SafetyData safety_;
   Round round_ = 1;
@@ -186,6 +212,8 @@ class Core {
   std::map<Hash256, uint64_t> requested_;
   // An ancestor found missing while trying to commit; asked for again until it arrives.
   std::optional<Hash256> missing_ancestor_;
+  // The QC whose commit waits for that ancestor (from an EpochProof, or a proposal's chain).
+  std::optional<QuorumCert> pending_commit_qc_;
   // Executed state roots of recent heights, to compare with proposals' claims.
   std::map<uint64_t, Hash256> executed_roots_;
   uint64_t executed_height_ = 0;

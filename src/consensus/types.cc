@@ -20,7 +20,9 @@ enum class Kind : uint8_t {
   vote = 2,
   timeout = 3,
   block_request = 4,
-  block_response = 5
+  block_response = 5,
+  epoch_request = 6,
+  epoch_proof = 7,
 };
 
 void put_qc(Writer& w, const QuorumCert& qc) {
@@ -194,8 +196,17 @@ Bytes encode_message(const Message& m) {
           w.u8(static_cast<uint8_t>(Kind::block_request));
           w.fixed(msg.block_id);
           w.u32(msg.count);
-        } else {
+        } else if constexpr (std::is_same_v<T, BlockResponse>) {
           w.u8(static_cast<uint8_t>(Kind::block_response));
+          w.u32(static_cast<uint32_t>(msg.blocks.size()));
+          for (const auto& b : msg.blocks) put_block_fields(w, b);
+        } else if constexpr (std::is_same_v<T, EpochRequest>) {
+          w.u8(static_cast<uint8_t>(Kind::epoch_request));
+          w.u64(msg.epoch);
+        } else {
+          static_assert(std::is_same_v<T, EpochProof>);
+          w.u8(static_cast<uint8_t>(Kind::epoch_proof));
+          put_qc(w, msg.qc);
           w.u32(static_cast<uint32_t>(msg.blocks.size()));
           for (const auto& b : msg.blocks) put_block_fields(w, b);
         }
@@ -268,6 +279,27 @@ Result<Message> decode_message(ByteView bytes) {
       out = std::move(resp);
       break;
     }
+    case Kind::epoch_request: {
+      EpochRequest q;
+      r.u64(q.epoch);
+      out = q;
+      break;
+    }
+    case Kind::epoch_proof: {
+      EpochProof proof;
+      uint32_t n = 0;
+      if (get_qc(r, proof.qc) && r.u32(n)) {
+        if (n < 2 || n > sync_blocks_max) {
+          r.fail("epoch proof with " + std::to_string(n) + " blocks");
+        } else {
+          proof.blocks.resize(n);
+          for (auto& b : proof.blocks)
+            if (!get_block(r, b)) break;
+        }
+      }
+      out = std::move(proof);
+      break;
+    }
     default:
       r.fail("unknown consensus message kind " + std::to_string(kind));
   }
@@ -321,10 +353,18 @@ Block genesis_block(const ValidatorSet& validators, const Hash256& network_id) {
   return g;
 }
 
-QuorumCert genesis_qc(const Hash256& genesis_id) {
+QuorumCert genesis_qc(const Hash256& genesis_id, uint64_t height) {
   QuorumCert qc;
   qc.block_id = genesis_id;
+  qc.height = height;
   return qc;
+}
+
+std::optional<Epoch> message_epoch(const Message& m) {
+  if (const auto* p = std::get_if<Proposal>(&m)) return p->block.epoch;
+  if (const auto* v = std::get_if<Vote>(&m)) return v->epoch;
+  if (const auto* t = std::get_if<Timeout>(&m)) return t->epoch;
+  return std::nullopt;
 }
 
 }  // namespace corridor::consensus

@@ -11,6 +11,7 @@
 #include "base/bytes.h"
 #include "base/hash.h"
 #include "base/keys.h"
+#include "base/quorum.h"
 #include "base/status.h"
 
 namespace corridor::consensus {
@@ -36,8 +37,8 @@ class ValidatorSet {
 
   Epoch epoch() const { return epoch_; }
   size_t size() const { return keys_.size(); }
-  size_t f() const { return (keys_.size() - 1) / 3; }
-  size_t quorum() const { return keys_.size() - f(); }
+  size_t f() const { return bft_faults_max(keys_.size()); }
+  size_t quorum() const { return bft_quorum(keys_.size()); }
   const PublicKey& key(ValidatorIndex i) const { return keys_[i]; }
   const std::vector<PublicKey>& keys() const { return keys_; }
   std::optional<ValidatorIndex> index_of(const PublicKey& key) const;
@@ -136,7 +137,24 @@ struct BlockResponse {
   std::vector<Block> blocks;  // Newest first; each the parent of the one before.
 };
 
-using Message = std::variant<Proposal, Vote, Timeout, BlockRequest, BlockResponse>;
+// Epochs. The validator set changes when a committed block's execution says so (a governance
+// transaction); that block is the last of its epoch and the first (the "genesis") of the next.
+// A validator that missed the end of its epoch asks a peer how it ended: the proof is a chain
+// of committed blocks of the old epoch, newest first, whose last element is the epoch's last
+// block and whose first two have consecutive rounds with the first certified by `qc`, which is
+// exactly the 2-chain commit rule, checkable with the old validator set alone.
+struct EpochRequest {
+  Epoch epoch = 0;  // The requester's epoch, whose end it asks for.
+};
+struct EpochProof {
+  QuorumCert qc;
+  std::vector<Block> blocks;  // Newest first; 2 to sync_blocks_max blocks.
+};
+
+using Message =
+    std::variant<Proposal, Vote, Timeout, BlockRequest, BlockResponse, EpochRequest, EpochProof>;
+// The epoch a proposal, vote or timeout belongs to; nullopt for the other messages.
+std::optional<Epoch> message_epoch(const Message& m);
 
 // The messages signers sign, each with its own domain so that no signature can be replayed
 // as another kind of message.
@@ -153,6 +171,8 @@ Status verify_tc(const TimeoutCert& tc, const ValidatorSet& validators);
 
 // The genesis block every validator of a network starts from: round 0, height 0.
 Block genesis_block(const ValidatorSet& validators, const Hash256& network_id);
-QuorumCert genesis_qc(const Hash256& genesis_id);
+// The certificate an epoch starts from: round 0, no votes, naming the epoch's first block
+// (the network's genesis, or the last block of the previous epoch) at its height.
+QuorumCert genesis_qc(const Hash256& genesis_id, uint64_t height = 0);
 
 }  // namespace corridor::consensus

@@ -50,6 +50,19 @@ void encode_holding_value(const HoldingEntry& h, Bytes& out) {
   w.u8(h.flags);
 }
 
+void encode_validator_set_key(Bytes& out) {
+  Writer w(out);
+  w.u8(static_cast<uint8_t>(EntryKind::validator_set));
+}
+
+void encode_validator_set_value(const ValidatorSetEntry& v, Bytes& out) {
+  Writer w(out);
+  w.u64(v.epoch);
+  CORRIDOR_ASSERT(v.validators.size() <= validators_max);
+  w.u16(static_cast<uint16_t>(v.validators.size()));
+  for (const auto& k : v.validators) w.fixed(k);
+}
+
 namespace {
 bool read_code(Reader& r, AssetCode& code) {
   std::string text;
@@ -76,6 +89,8 @@ Result<EntryKey> decode_entry_key(ByteView key) {
       break;
     case EntryKind::holding:
       r.fixed(k.account) && r.fixed(k.asset.issuer) && read_code(r, k.asset.code);
+      break;
+    case EntryKind::validator_set:
       break;
     default:
       r.fail("unknown entry kind " + std::to_string(kind));
@@ -114,6 +129,26 @@ Result<HoldingEntry> decode_holding_value(ByteView value) {
   r.i64(h.balance) && r.i64(h.limit) && r.u8(h.flags);
   CORRIDOR_RETURN_IF_ERROR(r.finish("holding entry"));
   return h;
+}
+
+}  // namespace corridor::ledger
+
+namespace corridor::ledger {
+
+Result<ValidatorSetEntry> decode_validator_set_value(ByteView value) {
+  Reader r(value);
+  ValidatorSetEntry v;
+  uint16_t count = 0;
+  if (r.u64(v.epoch) && r.u16(count)) {
+    if (count == 0 || count > validators_max) {
+      r.fail("validator count " + std::to_string(count) + " out of range");
+    } else {
+      v.validators.resize(count);
+      for (auto& k : v.validators) r.fixed(k);
+    }
+  }
+  CORRIDOR_RETURN_IF_ERROR(r.finish("validator set entry"));
+  return v;
 }
 
 }  // namespace corridor::ledger

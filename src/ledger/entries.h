@@ -15,7 +15,7 @@
 
 namespace corridor::ledger {
 
-enum class EntryKind : uint8_t { account = 1, asset = 2, holding = 3 };
+enum class EntryKind : uint8_t { account = 1, asset = 2, holding = 3, validator_set = 4 };
 
 inline constexpr uint8_t holding_flag_authorized = 1 << 0;
 inline constexpr uint8_t holding_flag_frozen = 1 << 1;
@@ -49,6 +49,15 @@ struct HoldingEntry {
   bool frozen() const { return (flags & holding_flag_frozen) != 0; }
 };
 
+// The consensus validator set and its epoch: one entry, present once the genesis block has
+// installed it. Kept in the state tree so that a light client can prove which keys sign
+// certificates in each epoch.
+struct ValidatorSetEntry {
+  uint64_t epoch = 0;
+  std::vector<PublicKey> validators;
+  friend bool operator==(const ValidatorSetEntry&, const ValidatorSetEntry&) = default;
+};
+
 void encode_account_key(const AccountId& id, Bytes& out);
 void encode_asset_key(const AssetId& id, Bytes& out);
 void encode_holding_key(const AccountId& holder, const AssetId& asset, Bytes& out);
@@ -56,6 +65,8 @@ void encode_holding_key(const AccountId& holder, const AssetId& asset, Bytes& ou
 void encode_account_value(const AccountEntry& a, Bytes& out);
 void encode_asset_value(const AssetEntry& a, Bytes& out);
 void encode_holding_value(const HoldingEntry& h, Bytes& out);
+void encode_validator_set_key(Bytes& out);
+void encode_validator_set_value(const ValidatorSetEntry& v, Bytes& out);
 
 // A decoded entry key: which kind, and the ids it names.
 struct EntryKey {
@@ -67,5 +78,6 @@ Result<EntryKey> decode_entry_key(ByteView key);
 Result<AccountEntry> decode_account_value(const AccountId& id, ByteView value);
 Result<AssetEntry> decode_asset_value(const AssetId& id, ByteView value);
 Result<HoldingEntry> decode_holding_value(ByteView value);
+Result<ValidatorSetEntry> decode_validator_set_value(ByteView value);
 
 }  // namespace corridor::ledger

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/quorum.h"
 #include "ledger/limits.h"
 
 namespace corridor::ledger {
@@ -150,6 +151,7 @@ std::pair<uint32_t, ResultCode> Ledger::check_references(const Transaction& tx) 
     switch (op_type(op)) {
       case OpType::create_account:
       case OpType::set_signers:
+      case OpType::set_validators:
         break;
       case OpType::create_asset:
         created.push_back(AssetId{std::get<CreateAssetOp>(op).code, tx.source});
@@ -256,6 +258,8 @@ ResultCode Ledger::apply_op(const Operation& op, uint32_t source, Journal& j) {
       return op_transfer(std::get<TransferOp>(op), source, j);
     case OpType::clawback:
       return op_clawback(std::get<ClawbackOp>(op), source, j);
+    case OpType::set_validators:
+      return op_set_validators(std::get<SetValidatorsOp>(op), j);
   }
   return ResultCode::tx_malformed;
 }
@@ -297,6 +301,12 @@ void Ledger::rollback(Journal& j) {
         j.old_signers.pop_back();
         break;
       }
+      case Journal::Kind::validator_set_changed:
+        // Writing back the restored set at end_block is harmless; there is nothing to write
+        // if there was none.
+        validator_set_ = std::move(j.old_validator_set);
+        if (!validator_set_) validator_set_dirty_ = false;
+        break;
     }
   }
   j.clear();
@@ -344,6 +354,14 @@ StateDelta Ledger::end_block() {
     Bytes key, value;
     encode_holding_key(accounts_[k >> 32].id, assets_[k & 0xffffffffu].id, key);
     encode_holding_value(it->second, value);
+    emit(std::move(key), std::move(value));
+  }
+  if (validator_set_dirty_) {
+    validator_set_dirty_ = false;
+    CORRIDOR_ASSERT(validator_set_.has_value());
+    Bytes key, value;
+    encode_validator_set_key(key);
+    encode_validator_set_value(*validator_set_, value);
     emit(std::move(key), std::move(value));
   }
   std::stable_sort(leaves.begin(), leaves.end(),
@@ -543,6 +561,29 @@ ResultCode Ledger::op_clawback(const ClawbackOp& op, uint32_t source, Journal& j
   return ResultCode::ok;
 }
 
+ResultCode Ledger::op_set_validators(const SetValidatorsOp& op, Journal& j) {
+  // check_stateless has checked the list (non-empty, bounded, distinct keys), that approvers
+  // are distinct and that every approval's signature verifies over this change.
+  if (!validator_set_) {
+    // The genesis block installs the first set; there is nobody yet to approve it.
+    if (height_ != 0 || op.epoch != 0) return ResultCode::op_wrong_epoch;
+    if (!op.approvals.empty()) return ResultCode::op_unknown_approver;
+  } else {
+    if (op.epoch != validator_set_->epoch + 1) return ResultCode::op_wrong_epoch;
+    const auto& current = validator_set_->validators;
+    for (const auto& a : op.approvals)
+      if (std::find(current.begin(), current.end(), a.key) == current.end())
+        return ResultCode::op_unknown_approver;
+    if (op.approvals.size() < bft_quorum(current.size()))
+      return ResultCode::op_insufficient_approvals;
+  }
+  j.entries.push_back({Journal::Kind::validator_set_changed});
+  j.old_validator_set = validator_set_;
+  validator_set_ = ValidatorSetEntry{op.epoch, op.validators};
+  validator_set_dirty_ = true;
+  return ResultCode::ok;
+}
+
 // --- Proofs, loading, invariants ------------------------------------------------------------
 
 std::optional<HoldingProof> Ledger::prove_holding(const AccountId& holder,
@@ -592,6 +633,12 @@ Status Ledger::load_entry(ByteView key, ByteView value) {
         return corruption("duplicate holding entry");
       holdings_[holding_key(*acct, as->second)] = h;
       accounts_[*acct].holding_assets.push_back(as->second);
+      break;
+    }
+    case EntryKind::validator_set: {
+      CORRIDOR_ASSIGN_OR_RETURN(ValidatorSetEntry v, decode_validator_set_value(value));
+      if (validator_set_) return corruption("duplicate validator set entry");
+      validator_set_ = std::move(v);
       break;
     }
   }

@@ -100,6 +100,8 @@ class Ledger {
   size_t account_count() const { return accounts_.size(); }
   size_t asset_count() const { return assets_.size(); }
   size_t holding_count() const { return holdings_.size(); }
+  // The consensus validator set, once the genesis block has installed one.
+  const std::optional<ValidatorSetEntry>& validator_set() const { return validator_set_; }
   // Proof of a holding against state_root(); nullopt if there is no such holding.
   std::optional<HoldingProof> prove_holding(const AccountId& holder, const AssetId& asset);
 
@@ -127,6 +129,7 @@ class Ledger {
       asset_supply_changed,
       account_signers_changed,
       holding_listed,
+      validator_set_changed,
     };
     struct Entry {
       Entry(Kind k, uint32_t i = 0, HoldingKey hk = 0, const HoldingEntry& old = {},
@@ -140,9 +143,11 @@ class Ledger {
     };
     std::vector<Entry> entries;
     std::vector<std::pair<std::vector<SignerEntry>, uint16_t>> old_signers;
+    std::optional<ValidatorSetEntry> old_validator_set;
     void clear() {
       entries.clear();
       old_signers.clear();
+      old_validator_set.reset();
     }
   };
   static HoldingKey holding_key(uint32_t account, uint32_t asset) {
@@ -171,6 +176,7 @@ class Ledger {
   ResultCode op_redeem(uint32_t holder, uint32_t asset, Amount amount, Journal& j);
   ResultCode op_transfer(const TransferOp& op, uint32_t source, Journal& j);
   ResultCode op_clawback(const ClawbackOp& op, uint32_t source, Journal& j);
+  ResultCode op_set_validators(const SetValidatorsOp& op, Journal& j);
 
   uint64_t height_ = 0;
   std::vector<AccountEntry> accounts_;
@@ -178,6 +184,8 @@ class Ledger {
   std::vector<AssetEntry> assets_;
   std::unordered_map<AssetId, uint32_t, AssetIdHasher> asset_index_;
   std::unordered_map<HoldingKey, HoldingEntry> holdings_;
+  std::optional<ValidatorSetEntry> validator_set_;
+  bool validator_set_dirty_ = false;
 
   // Entries changed in the current block, folded into the tree and the delta by end_block.
   std::vector<uint32_t> dirty_accounts_;

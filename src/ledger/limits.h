@@ -18,6 +18,8 @@ inline constexpr uint64_t tx_validity_blocks_max = 20'000;
 inline constexpr uint8_t signers_max = 8;
 // Holdings per account; an account's holdings are listed by the API in one response.
 inline constexpr uint32_t account_holdings_max = 1'000;
+// Validators of one epoch; equal to consensus::validators_max (the node checks they agree).
+inline constexpr uint32_t validators_max = 256;
 inline constexpr uint32_t block_txs_max = 100'000;
 inline constexpr size_t block_bytes_max = 64 << 20;
 

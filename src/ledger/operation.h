@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -24,6 +25,7 @@ enum class OpType : uint8_t {
   redeem = 8,
   transfer = 9,
   clawback = 10,
+  set_validators = 11,
 };
 
 // Asset flags, set when the asset is created.
@@ -41,17 +43,20 @@ struct SignerEntry {
 // Registers the transaction's source account; public_key must derive the source id. The new
 // account's signer list is this key with weight 1 and threshold 1.
 struct CreateAccountOp {
+  static constexpr OpType type = OpType::create_account;
   PublicKey public_key;
   friend bool operator==(const CreateAccountOp&, const CreateAccountOp&) = default;
 };
 // Replaces the source account's signer list (multi-signature, maker-checker).
 struct SetSignersOp {
+  static constexpr OpType type = OpType::set_signers;
   std::vector<SignerEntry> signers;
   uint16_t threshold = 0;
   friend bool operator==(const SetSignersOp&, const SetSignersOp&) = default;
 };
 // Creates an asset issued by the source account.
 struct CreateAssetOp {
+  static constexpr OpType type = OpType::create_asset;
   AssetCode code;
   uint8_t scale = 0;
   uint8_t flags = 0;
@@ -59,12 +64,14 @@ struct CreateAssetOp {
 };
 // Opens a holding of an asset for the source account, or changes its limit.
 struct OpenHoldingOp {
+  static constexpr OpType type = OpType::open_holding;
   AssetId asset;
   Amount limit = 0;
   friend bool operator==(const OpenHoldingOp&, const OpenHoldingOp&) = default;
 };
 // Issuer-only: authorizes or deauthorizes a holder of one of its assets.
 struct AuthorizeHoldingOp {
+  static constexpr OpType type = OpType::authorize_holding;
   AccountId holder;
   AssetCode code;
   bool authorized = false;
@@ -72,6 +79,7 @@ struct AuthorizeHoldingOp {
 };
 // Issuer-only: freezes or unfreezes a holding of one of its assets.
 struct FreezeHoldingOp {
+  static constexpr OpType type = OpType::freeze_holding;
   AccountId holder;
   AssetCode code;
   bool frozen = false;
@@ -79,6 +87,7 @@ struct FreezeHoldingOp {
 };
 // Issuer-only: creates new units into a holder's holding; supply grows.
 struct IssueOp {
+  static constexpr OpType type = OpType::issue;
   AccountId to;
   AssetCode code;
   Amount amount = 0;
@@ -86,12 +95,14 @@ struct IssueOp {
 };
 // Holder returns units to the issuer (against off-ledger reserves); supply shrinks.
 struct RedeemOp {
+  static constexpr OpType type = OpType::redeem;
   AssetId asset;
   Amount amount = 0;
   friend bool operator==(const RedeemOp&, const RedeemOp&) = default;
 };
 // Moves units of one asset from the source account to another holder.
 struct TransferOp {
+  static constexpr OpType type = OpType::transfer;
   AccountId to;
   AssetId asset;
   Amount amount = 0;
@@ -99,19 +110,40 @@ struct TransferOp {
 };
 // Issuer-only, when the asset allows it: takes units back from a holder; supply shrinks.
 struct ClawbackOp {
+  static constexpr OpType type = OpType::clawback;
   AccountId from;
   AssetCode code;
   Amount amount = 0;
   friend bool operator==(const ClawbackOp&, const ClawbackOp&) = default;
 };
 
-// The variant's index + 1 is the OpType value; keep the order.
+// One current validator's approval of a validator-set change: its Ed25519 signature over
+// validator_set_approval_message (transaction.h), which binds the network and the new epoch.
+struct ValidatorApproval {
+  PublicKey key;
+  Signature signature;
+  friend bool operator==(const ValidatorApproval&, const ValidatorApproval&) = default;
+};
+// Governance: replaces the consensus validator set, starting a new epoch. Valid when `epoch`
+// is the current epoch plus one and at least a quorum (n - f) of the current validators
+// approve; the genesis block installs the first set (epoch 0) without approvals. Consensus
+// switches to the new set after the block that applies this operation (docs/consensus.md,
+// "Epochs"). It must be the only operation of its transaction.
+struct SetValidatorsOp {
+  static constexpr OpType type = OpType::set_validators;
+  uint64_t epoch = 0;
+  std::vector<PublicKey> validators;
+  std::vector<ValidatorApproval> approvals;
+  friend bool operator==(const SetValidatorsOp&, const SetValidatorsOp&) = default;
+};
+
+// Each alternative names its OpType (its wire tag), so the order of the variant is free.
 using Operation =
     std::variant<CreateAccountOp, SetSignersOp, CreateAssetOp, OpenHoldingOp, AuthorizeHoldingOp,
-                 FreezeHoldingOp, IssueOp, RedeemOp, TransferOp, ClawbackOp>;
+                 FreezeHoldingOp, IssueOp, RedeemOp, TransferOp, ClawbackOp, SetValidatorsOp>;
 
 inline OpType op_type(const Operation& op) {
-  return static_cast<OpType>(op.index() + 1);
+  return std::visit([](const auto& o) { return std::decay_t<decltype(o)>::type; }, op);
 }
 std::string_view op_type_name(OpType type);
 

@@ -72,6 +72,20 @@ constexpr CodeInfo code_table[] = {
      "create_account must be the only operation of a transaction from a new account"},
     {ResultCode::op_authorization_not_required, "op_authorization_not_required",
      "the asset does not require authorization"},
+    {ResultCode::op_invalid_validators, "op_invalid_validators",
+     "the validator list is empty, too long or has duplicate keys, or an approver is listed "
+     "twice"},
+    {ResultCode::op_invalid_approval, "op_invalid_approval",
+     "an approval's signature does not verify over the validator-set change"},
+    {ResultCode::op_wrong_epoch, "op_wrong_epoch",
+     "the epoch is not the current epoch plus one (or the genesis set is installed after "
+     "genesis, or the network has no validator set)"},
+    {ResultCode::op_unknown_approver, "op_unknown_approver",
+     "an approval is signed by a key that is not a current validator"},
+    {ResultCode::op_insufficient_approvals, "op_insufficient_approvals",
+     "fewer than a quorum (n - f) of the current validators approve the change"},
+    {ResultCode::op_governance_not_alone, "op_governance_not_alone",
+     "set_validators must be the only operation of its transaction"},
 };
 }  // namespace
 

@@ -58,6 +58,12 @@ enum class ResultCode : uint16_t {
   op_too_many_holdings = 222,
   op_create_account_not_first = 223,
   op_authorization_not_required = 224,
+  op_invalid_validators = 225,
+  op_invalid_approval = 226,
+  op_wrong_epoch = 227,
+  op_unknown_approver = 228,
+  op_insufficient_approvals = 229,
+  op_governance_not_alone = 230,
 };
 
 std::string_view result_code_name(ResultCode code);

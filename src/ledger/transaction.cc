@@ -1,7 +1,9 @@
 #include "ledger/transaction.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 
 #include "base/encoding.h"
 #include "ledger/limits.h"
@@ -30,6 +32,8 @@ std::string_view op_type_name(OpType type) {
       return "transfer";
     case OpType::clawback:
       return "clawback";
+    case OpType::set_validators:
+      return "set_validators";
   }
   return "unknown";
 }
@@ -37,6 +41,7 @@ std::string_view op_type_name(OpType type) {
 namespace {
 
 constexpr std::string_view signing_domain = "corridor.tx.v1";
+constexpr std::string_view validators_domain = "corridor.validators.v1";
 
 // The smallest operation the decoder accepts is set_signers with no signers (type, count,
 // threshold: 4 bytes; the stateless checks reject it later), and the smallest valid one is
@@ -101,6 +106,17 @@ struct OpEncoder {
     w.fixed(op.from);
     put_code(w, op.code);
     w.i64(op.amount);
+  }
+  void operator()(const SetValidatorsOp& op) const {
+    CORRIDOR_ASSERT(op.validators.size() <= UINT16_MAX && op.approvals.size() <= UINT16_MAX);
+    w.u64(op.epoch);
+    w.u16(static_cast<uint16_t>(op.validators.size()));
+    for (const auto& k : op.validators) w.fixed(k);
+    w.u16(static_cast<uint16_t>(op.approvals.size()));
+    for (const auto& a : op.approvals) {
+      w.fixed(a.key);
+      w.fixed(a.signature);
+    }
   }
 };
 
@@ -195,6 +211,26 @@ bool decode_op(Reader& r, Operation& out) {
       out = op;
       return true;
     }
+    case OpType::set_validators: {
+      SetValidatorsOp op;
+      uint16_t count = 0;
+      if (!r.u64(op.epoch) || !r.u16(count)) return false;
+      if (count > validators_max)
+        return r.fail(std::to_string(count) + " validators exceed the limit of " +
+                      std::to_string(validators_max));
+      op.validators.resize(count);
+      for (auto& k : op.validators)
+        if (!r.fixed(k)) return false;
+      if (!r.u16(count)) return false;
+      if (count > validators_max)
+        return r.fail(std::to_string(count) + " approvals exceed the limit of " +
+                      std::to_string(validators_max));
+      op.approvals.resize(count);
+      for (auto& a : op.approvals)
+        if (!r.fixed(a.key) || !r.fixed(a.signature)) return false;
+      out = std::move(op);
+      return true;
+    }
   }
   return r.fail("unknown operation type " + std::to_string(type));
 }
@@ -235,6 +271,18 @@ void Transaction::compute_id() {
   body.reserve(64 + ops.size() * 72);
   encode_tx_body(*this, body);
   id = sha256(body);
+}
+
+Bytes validator_set_approval_message(const Hash256& network_id, uint64_t epoch,
+                                     const std::vector<PublicKey>& validators) {
+  Bytes msg(validators_domain.begin(), validators_domain.end());
+  Writer w(msg);
+  w.fixed(network_id);
+  w.u64(epoch);
+  CORRIDOR_ASSERT(validators.size() <= UINT16_MAX);
+  w.u16(static_cast<uint16_t>(validators.size()));
+  for (const auto& k : validators) w.fixed(k);
+  return msg;
 }
 
 Bytes tx_signing_message(const Hash256& tx_id) {
@@ -320,6 +368,27 @@ struct OpCheck {
   ResultCode operator()(const RedeemOp& op) const { return positive(op.amount); }
   ResultCode operator()(const TransferOp& op) const { return positive(op.amount); }
   ResultCode operator()(const ClawbackOp& op) const { return positive(op.amount); }
+  ResultCode operator()(const SetValidatorsOp& op) const {
+    if (op.validators.empty() || op.validators.size() > validators_max ||
+        op.approvals.size() > validators_max || has_duplicate(op.validators) ||
+        has_duplicate(op.approvals))
+      return ResultCode::op_invalid_validators;
+    return ResultCode::ok;
+  }
+  template <typename T>
+  static bool has_duplicate(const std::vector<T>& items) {
+    // Sorting copies of the keys keeps the check O(n log n) for the 256 validators allowed.
+    std::vector<PublicKey> keys;
+    keys.reserve(items.size());
+    for (const auto& item : items) {
+      if constexpr (std::is_same_v<T, PublicKey>)
+        keys.push_back(item);
+      else
+        keys.push_back(item.key);
+    }
+    std::sort(keys.begin(), keys.end());
+    return std::adjacent_find(keys.begin(), keys.end()) != keys.end();
+  }
   static ResultCode positive(Amount a) {
     return a > 0 ? ResultCode::ok : ResultCode::op_invalid_amount;
   }
@@ -370,6 +439,16 @@ StatelessCheck check_stateless(const Transaction& tx, const Hash256& network_id,
     out.op_code = ResultCode::op_create_account_not_first;
     return out;
   }
+  // Governance stands alone, so that the validator-set change and the block that ends the
+  // epoch are unambiguous to every reader of the chain.
+  if (tx.ops.size() > 1)
+    for (uint32_t i = 0; i < tx.ops.size(); ++i)
+      if (std::holds_alternative<SetValidatorsOp>(tx.ops[i])) {
+        out.code = ResultCode::tx_malformed;
+        out.op_index = i;
+        out.op_code = ResultCode::op_governance_not_alone;
+        return out;
+      }
   for (size_t i = 0; i < tx.signatures.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       if (tx.signatures[i].key == tx.signatures[j].key) {
@@ -383,6 +462,16 @@ StatelessCheck check_stateless(const Transaction& tx, const Hash256& network_id,
         out.code = ResultCode::tx_bad_signature;
         return out;
       }
+    if (const auto* set = std::get_if<SetValidatorsOp>(&tx.ops.front())) {
+      Bytes approval = validator_set_approval_message(network_id, set->epoch, set->validators);
+      for (const auto& a : set->approvals)
+        if (!verify_signature(a.key, approval, a.signature)) {
+          out.code = ResultCode::tx_malformed;
+          out.op_index = 0;
+          out.op_code = ResultCode::op_invalid_approval;
+          return out;
+        }
+    }
   }
   return out;
 }

@@ -46,6 +46,13 @@ struct Transaction {
 // The message an Ed25519 signer signs for a transaction id.
 Bytes tx_signing_message(const Hash256& tx_id);
 
+// The message a current validator signs to approve a validator-set change: the domain
+// "corridor.validators.v1", the network id, the new epoch (u64) and the new validator keys
+// (u16 count, then each key), so an approval cannot be replayed on another network, for
+// another epoch or for another set.
+Bytes validator_set_approval_message(const Hash256& network_id, uint64_t epoch,
+                                     const std::vector<PublicKey>& validators);
+
 void encode_tx_body(const Transaction& tx, Bytes& out);
 Bytes encode_transaction(const Transaction& tx);
 // Decodes an envelope (body then signatures), enforcing every structural limit, and computes the
@@ -54,7 +61,8 @@ Bytes encode_transaction(const Transaction& tx);
 Result<Transaction> decode_transaction(ByteView envelope);
 
 // Stateless checks: everything decidable without ledger state. Structural limits, positive
-// amounts and limits, the network id, and every signature's validity over the id. Returns
+// amounts and limits, the network id, and every signature's validity over the id (and every
+// validator-set approval's over its change). Returns
 // the code for the first problem (ok if none). An invalid operation makes the transaction
 // tx_malformed, with op_index and op_code naming the operation and its problem. A transaction
 // failing these checks never consumes its id.

@@ -28,6 +28,9 @@ constexpr uint32_t wan_permille = 300;
 constexpr uint64_t faults_end_percent = 85;
 constexpr uint32_t node_fault_rounds_max = 4;
 constexpr uint32_t partitions_max = 2;
+// Runs with validator-set changes, and how many changes at most in one run.
+constexpr uint32_t epoch_change_permille = 400;
+constexpr uint64_t epoch_changes_max = 2;
 
 std::string mask_text(uint64_t mask, uint32_t n, bool inside) {
   std::string s = "{";
@@ -83,6 +86,10 @@ std::vector<std::string> Scenario::describe() const {
       line += " (mid-batch, after " + std::to_string(*nf.after_actions) + " actions)";
     out.push_back(line);
   }
+  for (const EpochChange& e : epoch_changes)
+    out.push_back(std::string(e.kind == EpochChange::Kind::rotate ? "rotate the key of n"
+                                                                  : "replace validator n") +
+                  std::to_string(e.node) + " at " + std::to_string(e.at_ms) + "ms");
   for (const PartitionFault& p : partitions)
     out.push_back(std::string(p.symmetric ? "partition " : "one-way partition ") +
                   mask_text(p.side_a, validators, true) + (p.symmetric ? " | " : " -/-> ") +
@@ -213,6 +220,26 @@ Scenario make_scenario(uint64_t seed, const ScenarioOptions& options) {
           std::min(rng.range(s.duration_ms / 20, s.duration_ms / 4), last_ms - pf.start_ms);
       s.partitions.push_back(pf);
     }
+  }
+  if ((faults & fault_epoch) && (forced || rng.chance_permille(epoch_change_permille))) {
+    // Changes touch distinct honest validators, so the set never holds more than f faulty
+    // members; a replaced validator's scheduled faults then strike an observer.
+    std::vector<uint32_t> candidates;
+    for (uint32_t i = 0; i < s.validators; ++i)
+      if (s.byzantine[i] == ByzantineMode::none) candidates.push_back(i);
+    const auto count = static_cast<uint32_t>(rng.range(1, epoch_changes_max));
+    for (uint32_t c = 0; c < count && !candidates.empty(); ++c) {
+      EpochChange e;
+      e.kind = rng.chance_permille(500) ? EpochChange::Kind::rotate : EpochChange::Kind::replace;
+      const size_t pick = rng.below(candidates.size());
+      e.node = candidates[pick];
+      candidates.erase(candidates.begin() + static_cast<std::ptrdiff_t>(pick));
+      e.at_ms = first_ms + rng.below(span_ms);
+      if (e.kind == EpochChange::Kind::replace) ++s.spares;
+      s.epoch_changes.push_back(e);
+    }
+    std::sort(s.epoch_changes.begin(), s.epoch_changes.end(),
+              [](const EpochChange& a, const EpochChange& b) { return a.at_ms < b.at_ms; });
   }
   std::sort(s.node_faults.begin(), s.node_faults.end(),
             [](const NodeFault& a, const NodeFault& b) { return a.start_ms < b.start_ms; });

@@ -22,8 +22,9 @@ enum FaultClass : uint32_t {
   fault_conflicting_vote = 1 << 6,  // Votes for every proposal it sees, safety rules ignored.
   fault_invalid_proposal = 1 << 7,  // Proposals with bad signatures, QCs or authors; garbage.
   fault_withhold = 1 << 8,          // Sends nothing.
+  fault_epoch = 1 << 9,             // Validator-set changes: key rotation, replacement.
 };
-inline constexpr uint32_t fault_classes_all = (1 << 9) - 1;
+inline constexpr uint32_t fault_classes_all = (1 << 10) - 1;
 inline constexpr uint32_t fault_classes_byzantine = fault_twins | fault_equivocate |
                                                     fault_conflicting_vote |
                                                     fault_invalid_proposal | fault_withhold;
@@ -66,6 +67,16 @@ struct PartitionFault {
   uint64_t duration_ms = 0;
 };
 
+// A governance change of the validator set, submitted at at_ms (or, if the previous change is
+// not committed yet, as soon as it is). rotate: validator `node` moves to a new key. replace:
+// validator `node` leaves the set and the next spare node (an observer until then) joins.
+struct EpochChange {
+  enum class Kind : uint8_t { rotate, replace };
+  Kind kind = Kind::rotate;
+  uint32_t node = 0;
+  uint64_t at_ms = 0;
+};
+
 struct Scenario {
   uint32_t validators = 4;
   NetworkProfile profile = NetworkProfile::lan;
@@ -78,6 +89,10 @@ struct Scenario {
   std::vector<ByzantineMode> byzantine;  // One per validator.
   std::vector<NodeFault> node_faults;
   std::vector<PartitionFault> partitions;
+  std::vector<EpochChange> epoch_changes;
+  // Nodes beyond the validators (indices validators, validators + 1, ...) that follow the
+  // chain as observers until a replacement makes them validators.
+  uint32_t spares = 0;
 
   size_t f() const { return (validators - 1) / 3; }
   // One line per fault, for summaries and failure reports.

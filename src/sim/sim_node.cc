@@ -16,6 +16,37 @@ constexpr uint8_t key_head = 'H';
 constexpr uint8_t key_head_qc = 'Q';
 constexpr uint8_t key_block = 'C';
 constexpr uint8_t key_block_id = 'I';
+constexpr uint8_t key_epoch_start = 'E';
+constexpr uint8_t key_epoch_proof = 'P';
+
+Bytes epoch_proof_key(consensus::Epoch epoch) {
+  Bytes k{key_epoch_proof};
+  put_be64(k, epoch);
+  return k;
+}
+Bytes epoch_start_value(uint64_t height, const Hash256& id) {
+  Bytes v;
+  Writer w(v);
+  w.u64(height);
+  w.fixed(id);
+  return v;
+}
+
+// The shortest proof, within one commit, that the block at `end` (the epoch's last) is
+// committed: walk up from it to the first block whose child has the very next round, and
+// take that child with its certificate. The commit's own evidence (its last block's child)
+// always qualifies, so a proof exists.
+consensus::EpochProof make_epoch_proof(const consensus::CommitAction& a, size_t end) {
+  std::vector<const consensus::Block*> chain;
+  for (size_t i = end; i < a.blocks.size(); ++i) chain.push_back(&a.blocks[i]);
+  chain.push_back(&a.certified_child);
+  size_t j = 1;
+  while (chain[j]->round != chain[j - 1]->round + 1) ++j;
+  consensus::EpochProof proof;
+  proof.qc = j + 1 < chain.size() ? chain[j + 1]->qc : a.child_qc;
+  for (size_t k = j + 1; k-- > 0;) proof.blocks.push_back(*chain[k]);
+  return proof;
+}
 
 Bytes height_key(uint64_t height) {
   Bytes k{key_block};
@@ -97,7 +128,15 @@ std::optional<std::vector<ledger::Transaction>> decode_payload(ByteView payload)
 }
 
 SimNode::SimNode(const NodeContext& context, consensus::ValidatorIndex index, const KeyPair& key)
-    : context_(context), index_(index), key_(key), disk_(std::make_unique<storage::MemKvStore>()) {}
+    : context_(context),
+      index_(index),
+      keys_{key},
+      disk_(std::make_unique<storage::MemKvStore>()) {}
+
+bool SimNode::holds(const PublicKey& key) const {
+  return std::any_of(keys_.begin(), keys_.end(),
+                     [&](const KeyPair& k) { return k.public_key() == key; });
+}
 
 Status SimNode::init_fresh_disk() {
   storage::WriteBatch batch;
@@ -105,6 +144,7 @@ Status SimNode::init_fresh_disk() {
   put_block(batch, context_.genesis, context_.genesis_id);
   batch.put(Bytes{key_head}, head_value(0, context_.genesis_id, context_.genesis_state_root));
   batch.put(Bytes{key_head_qc}, encode_qc(consensus::genesis_qc(context_.genesis_id)));
+  batch.put(Bytes{key_epoch_start}, epoch_start_value(0, context_.genesis_id));
   return disk_->write(batch, true);
 }
 
@@ -135,29 +175,70 @@ Result<consensus::Block> SimNode::load_block_at(uint64_t height) const {
 
 Result<std::vector<consensus::Action>> SimNode::boot(uint64_t now_ms) {
   CORRIDOR_RETURN_IF_ERROR(load_ledger());
-  consensus::RecoveryState recovery;
-  CORRIDOR_ASSIGN_OR_RETURN(auto safety, disk_->get(Bytes{key_safety}));
-  if (safety) {
-    CORRIDOR_ASSIGN_OR_RETURN(recovery.safety, consensus::decode_safety_data(*safety));
-  } else {
-    recovery.safety.epoch = context_.validators.epoch();
+  consensus::SafetyData safety;
+  CORRIDOR_ASSIGN_OR_RETURN(auto stored_safety, disk_->get(Bytes{key_safety}));
+  if (stored_safety) {
+    CORRIDOR_ASSIGN_OR_RETURN(safety, consensus::decode_safety_data(*stored_safety));
   }
-  CORRIDOR_ASSIGN_OR_RETURN(recovery.last_committed, load_block_at(head_height_));
-  recovery.last_committed_id = head_id_;
-  recovery.genesis_id = context_.genesis_id;
-  CORRIDOR_ASSIGN_OR_RETURN(auto qc, disk_->get(Bytes{key_head_qc}));
-  if (!qc) return corruption("the head's QC is missing");
-  CORRIDOR_ASSIGN_OR_RETURN(recovery.last_committed_qc, decode_qc(*qc));
-  if (recovery.last_committed_qc.block_id != head_id_)
+  CORRIDOR_ASSIGN_OR_RETURN(auto start, disk_->get(Bytes{key_epoch_start}));
+  if (!start) return corruption("the epoch start record is missing");
+  Reader r(*start);
+  r.u64(epoch_start_height_) && r.fixed(epoch_start_id_);
+  CORRIDOR_RETURN_IF_ERROR(r.finish("epoch start"));
+  CORRIDOR_ASSIGN_OR_RETURN(consensus::Block head_block, load_block_at(head_height_));
+  CORRIDOR_ASSIGN_OR_RETURN(auto qc_bytes, disk_->get(Bytes{key_head_qc}));
+  if (!qc_bytes) return corruption("the head's QC is missing");
+  CORRIDOR_ASSIGN_OR_RETURN(consensus::QuorumCert head_qc, decode_qc(*qc_bytes));
+  if (head_qc.block_id != head_id_)
     return corruption("the stored QC does not certify the head block");
-  if (recovery.last_committed.compute_id() != head_id_)
+  if (head_block.compute_id() != head_id_)
     return corruption("stored head block does not hash to the head id");
-  core_ = std::make_unique<consensus::Core>(context_.validators, index_, key_, recovery,
+  const auto& set = ledger_->validator_set();
+  if (!set) return corruption("the ledger has no validator set");
+  if (safety.epoch > set->epoch) return corruption("safety data from a later epoch");
+  return build_core(safety, head_qc, head_block, now_ms);
+}
+
+std::vector<consensus::Action> SimNode::build_core(const consensus::SafetyData& safety,
+                                                   const consensus::QuorumCert& head_qc,
+                                                   const consensus::Block& head_block,
+                                                   uint64_t now_ms) {
+  const ledger::ValidatorSetEntry& set = *ledger_->validator_set();
+  consensus::ValidatorSet validators(set.epoch, set.validators);
+  std::optional<consensus::ValidatorIndex> me;
+  active_key_ = 0;
+  for (size_t k = 0; k < keys_.size() && !me; ++k)
+    if ((me = validators.index_of(keys_[k].public_key()))) active_key_ = k;
+  consensus::RecoveryState recovery;
+  recovery.safety = safety;
+  recovery.last_committed = head_block;
+  recovery.last_committed_id = head_id_;
+  recovery.last_committed_qc = head_qc;
+  recovery.genesis_id = epoch_start_id_;
+  recovery.genesis_height = epoch_start_height_;
+  core_ = std::make_unique<consensus::Core>(std::move(validators), me, keys_[active_key_], recovery,
                                             context_.core_config, *this);
   // The Core learns the state root of its last committed block as it would after executing it,
   // so that its next proposals carry the right execution claim.
   core_->on_executed(head_height_, head_root_);
   return core_->start(now_ms);
+}
+
+std::vector<consensus::Action> SimNode::switch_epoch(uint64_t now_ms) {
+  auto head_block = load_block_at(head_height_);
+  CORRIDOR_ASSERT_MSG(head_block.ok(), "the epoch's last block was just stored");
+  return build_core(consensus::SafetyData{}, consensus::genesis_qc(head_id_, head_height_),
+                    *head_block, now_ms);
+}
+
+std::optional<consensus::EpochProof> SimNode::load_epoch_proof(consensus::Epoch epoch) const {
+  auto bytes = disk_->get(epoch_proof_key(epoch));
+  if (!bytes.ok() || !*bytes) return std::nullopt;
+  auto m = consensus::decode_message(**bytes);
+  if (!m.ok()) return std::nullopt;
+  auto* proof = std::get_if<consensus::EpochProof>(&*m);
+  if (!proof) return std::nullopt;
+  return std::move(*proof);
 }
 
 void SimNode::crash(uint64_t seed) {
@@ -182,8 +263,12 @@ Status SimNode::persist_safety(const consensus::SafetyData& data) {
   return disk_->write(batch, true);
 }
 
-Result<ExecutedCommit> SimNode::commit(const consensus::Block& block, const Hash256& id,
-                                       const consensus::QuorumCert& qc) {
+Result<ExecutedCommit> SimNode::commit(const consensus::CommitAction& action, size_t i) {
+  const consensus::Block& block = action.blocks[i];
+  const Hash256& id = action.ids[i];
+  // Each block is certified by the next one's QC, the last by the action's commit QC.
+  const consensus::QuorumCert& qc =
+      i + 1 < action.blocks.size() ? action.blocks[i + 1].qc : action.commit_qc;
   if (block.height != head_height_ + 1)
     return failed_precondition("committed height " + std::to_string(block.height) +
                                " does not follow the last committed height " +
@@ -205,14 +290,29 @@ Result<ExecutedCommit> SimNode::commit(const consensus::Block& block, const Hash
   lb.header.tx_root = ledger::compute_tx_root(lb.txs);
   lb.header.tx_count = static_cast<uint32_t>(lb.txs.size());
   lb.header.parent_state_root = head_root_;
+  const uint64_t epoch_before = ledger_->validator_set()->epoch;
   ledger::ExecutedBlock executed = ledger::execute_block(*ledger_, lb, context_.network_id);
+  c.epoch_ended = ledger_->validator_set()->epoch != epoch_before;
 
   storage::WriteBatch batch;
   put_block(batch, block, id);
   ledger::put_state_delta(batch, executed.delta);
   batch.put(Bytes{key_head}, head_value(block.height, id, executed.result.state_root));
-  batch.put(Bytes{key_head_qc}, encode_qc(qc));
+  if (c.epoch_ended) {
+    // The block starts the next epoch: a restart resumes from it with the new set, and peers
+    // left in the old epoch are given the proof of how it ended.
+    batch.put(Bytes{key_head_qc}, encode_qc(consensus::genesis_qc(id, block.height)));
+    batch.put(Bytes{key_epoch_start}, epoch_start_value(block.height, id));
+    batch.put(epoch_proof_key(epoch_before),
+              consensus::encode_message(make_epoch_proof(action, i)));
+  } else {
+    batch.put(Bytes{key_head_qc}, encode_qc(qc));
+  }
   CORRIDOR_RETURN_IF_ERROR(disk_->write(batch, true));
+  if (c.epoch_ended) {
+    epoch_start_height_ = block.height;
+    epoch_start_id_ = id;
+  }
   head_height_ = block.height;
   head_id_ = id;
   head_root_ = executed.result.state_root;

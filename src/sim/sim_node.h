@@ -9,6 +9,8 @@
 //   'Q'                the QC certifying the head block (written with it)
 //   'C' be64(height)   committed block, as encode_message(BlockResponse{{block}})
 //   'I' block id       be64(height) of that committed block
+//   'E'                the current epoch's first block: height u64, block id
+//   'P' be64(epoch)    how that epoch ended, as encode_message(EpochProof)
 //   'S' entry key      ledger entry value
 //   'R' be64(valid_until) tx id    live replay id (empty value)
 #pragma once
@@ -70,6 +72,9 @@ struct ExecutedCommit {
   std::vector<ledger::Transaction> txs;
   std::vector<ledger::TxOutcome> outcomes;
   bool payload_malformed = false;
+  // The block changed the validator set: it is the last of its epoch, the blocks committed
+  // after it in the old epoch are void, and the node must switch (SimNode::switch_epoch).
+  bool epoch_ended = false;
 };
 
 class SimNode final : public consensus::Adaptor {
@@ -90,11 +95,19 @@ class SimNode final : public consensus::Adaptor {
 
   // Durable before returning, as PersistSafetyAction requires.
   [[nodiscard]] Status persist_safety(const consensus::SafetyData& data);
-  // Executes a committed block on the ledger and stores it, the QC certifying it and the
-  // ledger's changes in one synced batch. Fails when the block does not extend this node's
-  // last committed one.
-  Result<ExecutedCommit> commit(const consensus::Block& block, const Hash256& id,
-                                const consensus::QuorumCert& qc);
+  // Executes block i of a commit on the ledger and stores it, the QC certifying it and the
+  // ledger's changes in one synced batch; when it ends the epoch, the same batch records the
+  // new epoch's start and the proof of the old one's end. Fails when the block does not
+  // extend this node's last committed one.
+  Result<ExecutedCommit> commit(const consensus::CommitAction& action, size_t i);
+  // After a commit that ended the epoch: replaces the Core with one for the new validator set
+  // (an observer's if none of this node's keys is in it) and returns its start actions.
+  std::vector<consensus::Action> switch_epoch(uint64_t now_ms);
+  std::optional<consensus::EpochProof> load_epoch_proof(consensus::Epoch epoch) const;
+  // Another key this node holds (a rotated validator key); the active key is the first held
+  // key in the current validator set.
+  void add_key(const KeyPair& key) { keys_.push_back(key); }
+  bool holds(const PublicKey& key) const;
 
   // Admits a transaction to the mempool; false when it is full or already there.
   bool submit(const ledger::Transaction& tx, Bytes envelope);
@@ -107,7 +120,7 @@ class SimNode final : public consensus::Adaptor {
   uint64_t committed_height() const { return head_height_; }
   const Hash256& head_id() const { return head_id_; }
   consensus::ValidatorIndex index() const { return index_; }
-  const KeyPair& key() const { return key_; }
+  const KeyPair& key() const { return keys_[active_key_]; }
   size_t mempool_size() const { return mempool_.size(); }
   uint64_t disk_syncs() const { return disk_->sync_count(); }
 
@@ -120,13 +133,20 @@ class SimNode final : public consensus::Adaptor {
   };
 
   [[nodiscard]] Status init_fresh_disk();
+  // Builds the Core for the ledger's validator set from the in-memory head and epoch start.
+  std::vector<consensus::Action> build_core(const consensus::SafetyData& safety,
+                                            const consensus::QuorumCert& head_qc,
+                                            const consensus::Block& head_block, uint64_t now_ms);
   [[nodiscard]] Status load_ledger();
   Result<consensus::Block> load_block_at(uint64_t height) const;
   void prune_mempool();
 
   const NodeContext& context_;
   consensus::ValidatorIndex index_;
-  KeyPair key_;
+  std::vector<KeyPair> keys_;
+  size_t active_key_ = 0;
+  uint64_t epoch_start_height_ = 0;
+  Hash256 epoch_start_id_;
   std::unique_ptr<storage::MemKvStore> disk_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<consensus::Core> core_;

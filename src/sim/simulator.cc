@@ -1,5 +1,7 @@
 #include "sim/simulator.h"
 
+#include "base/quorum.h"
+
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -7,13 +9,16 @@
 #include <memory>
 #include <optional>
 #include <queue>
+#include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include "base/encoding.h"
 #include "base/keys.h"
+#include "base/quorum.h"
 #include "consensus/core.h"
 #include "consensus/types.h"
 #include "ledger/block.h"
@@ -45,6 +50,10 @@ constexpr uint64_t tx_validity_blocks = 200;
 constexpr uint64_t crash_arm_window_ms = 100;
 // Garbage that an invalid-proposal node sends instead of a message, at most this long.
 constexpr uint64_t garbage_bytes_max = 200;
+// A node in the wrong epoch asks (or answers) a given peer about it at most this often.
+constexpr uint64_t epoch_bridge_interval_ms = 500;
+// A validator-set change not yet committed is submitted again this often.
+constexpr uint64_t epoch_retry_ms = 2'000;
 constexpr uint64_t measure_lan_duration_ms = 5'000;
 constexpr uint64_t measure_wan_duration_ms = 60'000;
 constexpr std::string_view validator_key_domain = "corridor.sim.validator";
@@ -83,6 +92,13 @@ std::string describe(const Message& m) {
           [&](const consensus::BlockRequest& r) {
             std::snprintf(buf, sizeof buf, "BlockRequest id=%s count=%u",
                           short_id(r.block_id).c_str(), r.count);
+          },
+          [&](const consensus::EpochRequest& r) {
+            std::snprintf(buf, sizeof buf, "EpochRequest epoch=%" PRIu64, r.epoch);
+          },
+          [&](const consensus::EpochProof& p) {
+            std::snprintf(buf, sizeof buf, "EpochProof epoch=%" PRIu64 " blocks=%zu h=%" PRIu64,
+                          p.qc.epoch, p.blocks.size(), p.blocks.back().height);
           },
           [&](const consensus::BlockResponse& r) {
             if (r.blocks.empty()) {
@@ -146,6 +162,12 @@ class Simulation {
     bool restart_wiped = false;
     std::optional<consensus::SafetyData> last_safety;
     std::vector<uint64_t> commit_times_us;
+    // Bumped whenever the node's Core is replaced (restart, new epoch), so that the rest of
+    // the old Core's action batch is dropped.
+    uint64_t core_generation = 0;
+    // Epoch catch-up: when this node last asked for a proof, and last sent one to each peer.
+    uint64_t epoch_request_ms = 0;
+    std::map<size_t, uint64_t> proof_sent_ms;
   };
   struct Event {
     uint64_t time_us;
@@ -190,6 +212,13 @@ class Simulation {
   void restart(size_t s);
   void resume(size_t s);
   void submit_tx();
+  void change_validators(size_t k);
+  void submit_everywhere(const ledger::Transaction& tx);
+  // Epoch catch-up between nodes in different epochs (the host's part, outside the Core).
+  void bridge_epochs(size_t t, size_t from_slot, const Message& m);
+  // The index of the sender in the receiver's current validator set, if it is a member.
+  std::optional<ValidatorIndex> index_in(size_t receiver, size_t sender) const;
+  void transmit_to_slot(size_t s, size_t t, std::shared_ptr<const Bytes> bytes);
   void heal();
   void check_liveness();
   bool blocked(ValidatorIndex from, ValidatorIndex to) const;
@@ -226,8 +255,17 @@ class Simulation {
   uint32_t duplicate_permille_ = 0;
 
   std::map<uint64_t, HeightRecord> heights_;
-  std::map<std::pair<ValidatorIndex, consensus::Round>, Hash256> honest_votes_;
-  std::map<std::pair<ValidatorIndex, consensus::Round>, Hash256> honest_proposals_;
+  // Keyed by (epoch, node, round): rounds start again at 1 in every epoch.
+  std::map<std::tuple<consensus::Epoch, ValidatorIndex, consensus::Round>, Hash256> honest_votes_;
+  std::map<std::tuple<consensus::Epoch, ValidatorIndex, consensus::Round>, Hash256>
+      honest_proposals_;
+  // Every validator key ever used, for signing approvals of validator-set changes.
+  std::map<PublicKey, KeyPair> keys_by_public_;
+  uint64_t keys_made_ = 0;
+  uint32_t spares_joined_ = 0;
+  // The epoch the latest submitted change moves to, and the change's transaction.
+  uint64_t planned_epoch_ = 0;
+  std::optional<ledger::Transaction> pending_change_;
   std::map<Hash256, uint64_t> proposed_at_us_;
   std::vector<uint64_t> latencies_us_;
 
@@ -268,7 +306,7 @@ Simulation::Simulation(uint64_t seed, Scenario scenario, const SimOptions& optio
   context_.genesis = consensus::genesis_block(context_.validators, context_.network_id);
   context_.genesis_id = context_.genesis.compute_id();
 
-  workload_ = std::make_unique<Workload>(context_.network_id, seed, WorkloadConfig{});
+  workload_ = std::make_unique<Workload>(context_.network_id, seed, WorkloadConfig{}, public_keys);
   ledger::Ledger genesis_ledger;
   ledger::ExecutedBlock g =
       ledger::execute_block(genesis_ledger, workload_->genesis_block(), context_.network_id);
@@ -286,6 +324,17 @@ Simulation::Simulation(uint64_t seed, Scenario scenario, const SimOptions& optio
     slot.honest = slot.mode == ByzantineMode::none;
     slots_.push_back(std::move(slot));
   }
+  for (uint32_t k = 0; k < scenario_.spares; ++k) {
+    Slot spare;
+    const uint32_t index = n + k;
+    spare.node = std::make_unique<SimNode>(context_, index, validator_key(seed, index));
+    spare.name = "n" + std::to_string(index);
+    spare.index = index;
+    slots_.push_back(std::move(spare));
+  }
+  keys_made_ = n + scenario_.spares;
+  for (const Slot& slot : slots_)
+    keys_by_public_.emplace(slot.node->key().public_key(), slot.node->key());
   for (uint32_t i = 0; i < n; ++i) {
     if (scenario_.byzantine[i] != ByzantineMode::twins) continue;
     Slot twin;
@@ -300,6 +349,8 @@ Simulation::Simulation(uint64_t seed, Scenario scenario, const SimOptions& optio
 
 void Simulation::schedule_scenario() {
   for (size_t s = 0; s < slots_.size(); ++s) at(0, [this, s] { restart(s); });
+  for (size_t k = 0; k < scenario_.epoch_changes.size(); ++k)
+    at(scenario_.epoch_changes[k].at_ms * us_per_ms, [this, k] { change_validators(k); });
   for (const NodeFault& nf : scenario_.node_faults) {
     const size_t s = nf.node;
     const uint64_t start_us = nf.start_ms * us_per_ms;
@@ -356,9 +407,10 @@ void Simulation::run() {
 }
 
 void Simulation::execute(size_t s, std::vector<Action> actions) {
+  const uint64_t generation = slots_[s].core_generation;
   for (size_t i = 0; i < actions.size(); ++i) {
     Slot& slot = slots_[s];
-    if (!failure_.empty() || !slot.up) return;
+    if (!failure_.empty() || !slot.up || slot.core_generation != generation) return;
     if (slot.crash_after_actions && *slot.crash_after_actions <= i) {
       crash_now(s);
       return;
@@ -367,6 +419,7 @@ void Simulation::execute(size_t s, std::vector<Action> actions) {
                           [&](const consensus::BroadcastAction& a) { broadcast(s, a.message); },
                           [&](const consensus::PersistSafetyAction& a) {
                             if (slot.honest && !slot.wiped && slot.last_safety &&
+                                a.data.epoch == slot.last_safety->epoch &&
                                 a.data.last_voted_round < slot.last_safety->last_voted_round) {
                               fail("safety data: " + slot.name + " persisted last_voted_round " +
                                    std::to_string(a.data.last_voted_round) + " after " +
@@ -391,7 +444,8 @@ void Simulation::execute(size_t s, std::vector<Action> actions) {
 void Simulation::check_vote(size_t s, const consensus::Vote& v) {
   const Slot& slot = slots_[s];
   if (!slot.honest || slot.wiped) return;
-  auto [it, inserted] = honest_votes_.emplace(std::make_pair(slot.index, v.round), v.block_id);
+  auto [it, inserted] =
+      honest_votes_.emplace(std::make_tuple(v.epoch, slot.index, v.round), v.block_id);
   if (!inserted && it->second != v.block_id)
     fail("safety: honest " + slot.name + " voted for two blocks in round " +
          std::to_string(v.round) + ": " + short_id(it->second) + " and " + short_id(v.block_id));
@@ -401,24 +455,35 @@ void Simulation::send(size_t s, ValidatorIndex to, const Message& m) {
   const Slot& slot = slots_[s];
   if (slot.mode == ByzantineMode::withhold) return;
   if (const auto* v = std::get_if<consensus::Vote>(&m)) check_vote(s, *v);
+  // `to` indexes the sender's current validator set; whichever nodes hold that key get it.
+  const consensus::ValidatorSet& set = slot.node->core().validators();
+  if (to >= set.size()) return;
+  const PublicKey& key = set.key(to);
+  std::shared_ptr<const Bytes> bytes;
   if (const auto* p = std::get_if<consensus::Proposal>(&m);
       p && slot.mode == ByzantineMode::invalid_proposal) {
-    transmit(s, to, corrupt(s, *p));
-    return;
+    bytes = corrupt(s, *p);
+  } else {
+    bytes = std::make_shared<const Bytes>(consensus::encode_message(m));
   }
-  transmit(s, to, std::make_shared<const Bytes>(consensus::encode_message(m)));
+  std::set<ValidatorIndex> targets;
+  for (const Slot& t : slots_)
+    if (t.node->holds(key)) targets.insert(t.index);
+  for (ValidatorIndex t : targets) transmit(s, t, bytes);
 }
 
 void Simulation::broadcast(size_t s, const Message& m) {
   const Slot& slot = slots_[s];
   if (slot.mode == ByzantineMode::withhold) return;
-  const uint32_t n = scenario_.validators;
+  // Every node hears broadcasts, observers (spares, removed validators) too: they follow the
+  // chain from proposals and their certificates.
+  const auto n = static_cast<uint32_t>(scenario_.validators + scenario_.spares);
   const auto* p = std::get_if<consensus::Proposal>(&m);
   if (p) proposed_at_us_.emplace(p->block_id, now_us_);
   if (p && slot.honest && !slot.wiped) {
     // An honest leader proposes one block per round, across restarts too.
-    auto [it, inserted] =
-        honest_proposals_.emplace(std::make_pair(slot.index, p->block.round), p->block_id);
+    auto [it, inserted] = honest_proposals_.emplace(
+        std::make_tuple(p->block.epoch, slot.index, p->block.round), p->block_id);
     if (!inserted && it->second != p->block_id) {
       fail("safety: honest " + slot.name + " proposed two blocks in round " +
            std::to_string(p->block.round) + ": " + short_id(it->second) + " and " +
@@ -437,7 +502,7 @@ void Simulation::broadcast(size_t s, const Message& m) {
     auto first = std::make_shared<const Bytes>(consensus::encode_message(m));
     auto second = std::make_shared<const Bytes>(consensus::encode_message(Message(other)));
     for (ValidatorIndex i = 0; i < n; ++i)
-      if (i != slot.index) transmit(s, i, i < n / 2 ? first : second);
+      if (i != slot.index) transmit(s, i, i < scenario_.validators / 2 ? first : second);
     return;
   }
   if (p && slot.mode == ByzantineMode::invalid_proposal) {
@@ -466,7 +531,8 @@ std::shared_ptr<const Bytes> Simulation::corrupt(size_t s, const consensus::Prop
       q.signature.bytes[0] ^= 1;
       break;
     case 1:  // Signed by this validator but claiming another as author.
-      q.block.author = (q.block.author + 1) % scenario_.validators;
+      q.block.author = (q.block.author + 1) %
+                       static_cast<ValidatorIndex>(slots_[s].node->core().validators().size());
       q = resign(s, std::move(q));
       break;
     case 2:  // A QC whose signature (or, on genesis, whose round) is forged.
@@ -500,7 +566,9 @@ void Simulation::vote_for_anything(size_t s, const Message& m) {
   v.voter = slot.index;
   v.signature = slot.node->key().sign(
       consensus::vote_signing_message(v.epoch, v.round, v.height, v.block_id));
-  send(s, context_.validators.leader(v.round + 1), Message(v));
+  const consensus::ValidatorSet& set = slot.node->core().validators();
+  if (auto me = set.index_of(slot.node->key().public_key())) v.voter = *me;
+  send(s, set.leader(v.round + 1), Message(v));
 }
 
 bool Simulation::blocked(ValidatorIndex from, ValidatorIndex to) const {
@@ -551,18 +619,89 @@ void Simulation::deliver(size_t t, size_t from_slot, const std::shared_ptr<const
     to.held.push_back({from_slot, bytes});
     return;
   }
-  const std::string& from = slots_[from_slot].name;
+  const std::string& sender = slots_[from_slot].name;
   auto m = consensus::decode_message(*bytes);
   if (!m.ok()) {
     ++undecodable_;
-    trace(from + " -> " + to.name + " undecodable (" + m.status().message() + ")");
+    trace(sender + " -> " + to.name + " undecodable (" + m.status().message() + ")");
     return;
   }
   ++delivered_;
-  trace(from + " -> " + to.name + " " + describe(*m));
+  trace(sender + " -> " + to.name + " " + describe(*m));
   if (to.mode == ByzantineMode::conflicting_vote) vote_for_anything(t, *m);
   if (!to.up) return;
-  execute(t, to.node->core().on_message(slots_[from_slot].index, *m, now_ms()));
+  bridge_epochs(t, from_slot, *m);
+  if (!to.up || !failure_.empty()) return;
+  if (const auto* request = std::get_if<consensus::BlockRequest>(&*m)) {
+    // Served by whoever holds the blocks, to whoever asks, member or not.
+    consensus::BlockResponse response = to.node->core().serve(*request);
+    if (!response.blocks.empty())
+      transmit_to_slot(t, from_slot,
+                       std::make_shared<const Bytes>(consensus::encode_message(response)));
+    return;
+  }
+  std::optional<ValidatorIndex> from = index_in(t, from_slot);
+  if (!from) {
+    // Sync answers from a node outside our set are checked on their own certificates; any
+    // member can be asked for what they lead to.
+    if (!std::holds_alternative<consensus::BlockResponse>(*m) &&
+        !std::holds_alternative<consensus::EpochProof>(*m))
+      return;
+    const auto& set = to.node->core().validators();
+    from = set.leader(to.node->core().current_round());
+  }
+  execute(t, to.node->core().on_message(*from, *m, now_ms()));
+}
+
+std::optional<ValidatorIndex> Simulation::index_in(size_t receiver, size_t sender) const {
+  const consensus::ValidatorSet& set = slots_[receiver].node->core().validators();
+  for (size_t i = 0; i < set.size(); ++i)
+    if (slots_[sender].node->holds(set.key(static_cast<ValidatorIndex>(i))))
+      return static_cast<ValidatorIndex>(i);
+  return std::nullopt;
+}
+
+void Simulation::bridge_epochs(size_t t, size_t from_slot, const Message& m) {
+  Slot& to = slots_[t];
+  const consensus::Epoch mine = to.node->core().validators().epoch();
+  if (const auto* request = std::get_if<consensus::EpochRequest>(&m)) {
+    if (auto proof = to.node->load_epoch_proof(request->epoch))
+      transmit_to_slot(t, from_slot,
+                       std::make_shared<const Bytes>(consensus::encode_message(*proof)));
+    return;
+  }
+  const auto theirs = consensus::message_epoch(m);
+  if (!theirs || *theirs == mine) return;
+  const uint64_t now = now_ms();
+  if (*theirs > mine) {
+    // We missed the end of our epoch: ask the sender how it ended.
+    if (now < to.epoch_request_ms + epoch_bridge_interval_ms && to.epoch_request_ms != 0) return;
+    to.epoch_request_ms = now;
+    trace(to.name + " is behind in epoch " + std::to_string(mine) + ", asks " +
+          slots_[from_slot].name);
+    transmit_to_slot(
+        t, from_slot,
+        std::make_shared<const Bytes>(consensus::encode_message(consensus::EpochRequest{mine})));
+  } else {
+    // The sender is behind: give it the proof of how its epoch ended.
+    uint64_t& last = to.proof_sent_ms[from_slot];
+    if (last != 0 && now < last + epoch_bridge_interval_ms) return;
+    last = now;
+    if (auto proof = to.node->load_epoch_proof(*theirs))
+      transmit_to_slot(t, from_slot,
+                       std::make_shared<const Bytes>(consensus::encode_message(*proof)));
+  }
+}
+
+void Simulation::transmit_to_slot(size_t s, size_t t, std::shared_ptr<const Bytes> bytes) {
+  const Slot& from = slots_[s];
+  ++sent_;
+  if (blocked(from.index, slots_[t].index) || net_rng_.chance_permille(loss_permille_)) {
+    ++dropped_;
+    return;
+  }
+  const uint64_t delay = net_rng_.range(scenario_.delay.min_us, scenario_.delay.max_us);
+  at(now_us_ + delay, [this, t, s, bytes] { deliver(t, s, bytes); });
 }
 
 void Simulation::set_timer(size_t s, uint64_t deadline_ms) {
@@ -592,9 +731,7 @@ void Simulation::commit(size_t s, const consensus::CommitAction& a) {
     return;
   }
   for (size_t i = 0; i < a.blocks.size(); ++i) {
-    // Each block is certified by the next one's QC, the last by the action's commit QC.
-    const consensus::QuorumCert& qc = i + 1 < a.blocks.size() ? a.blocks[i + 1].qc : a.commit_qc;
-    auto r = slot.node->commit(a.blocks[i], a.ids[i], qc);
+    auto r = slot.node->commit(a, i);
     if (!r.ok()) {
       if (slot.honest) {
         fail("commit: " + slot.name + ": " + r.status().message());
@@ -610,6 +747,26 @@ void Simulation::commit(size_t s, const consensus::CommitAction& a) {
       if (!failure_.empty()) return;
     }
     slot.node->core().on_executed(r->height, r->state_root);
+    if (r->epoch_ended) {
+      // The rest of this commit belongs to the old epoch and is void; so are the old Core's
+      // remaining actions.
+      ++slot.core_generation;
+      const consensus::Epoch ended = slot.node->core().validators().epoch();
+      auto start = slot.node->switch_epoch(now_ms());
+      // Peers still in the old epoch would otherwise learn of its end only when a round times
+      // out there, so the proof goes to everyone at once.
+      if (auto proof = slot.node->load_epoch_proof(ended)) {
+        auto bytes = std::make_shared<const Bytes>(consensus::encode_message(*proof));
+        for (size_t t = 0; t < slots_.size(); ++t)
+          if (slots_[t].index != slot.index) transmit_to_slot(s, t, bytes);
+      }
+      trace(slot.name + " enters epoch " + std::to_string(slot.node->core().validators().epoch()) +
+            " at h=" + std::to_string(r->height) +
+            (slot.node->core().is_observer() ? " as observer" : ""));
+      if (healed_) check_liveness();
+      execute(s, std::move(start));
+      return;
+    }
   }
   if (healed_) check_liveness();
 }
@@ -687,6 +844,7 @@ void Simulation::restart(size_t s) {
     return;
   }
   slot.up = true;
+  ++slot.core_generation;
   trace("start " + slot.name + " at h=" + std::to_string(slot.node->committed_height()));
   execute(s, std::move(actions).value());
 }
@@ -729,6 +887,64 @@ void Simulation::submit_tx() {
   const uint64_t mean = scenario_.profile == NetworkProfile::lan ? lan_submit_interval_mean_us
                                                                  : wan_submit_interval_mean_us;
   at(now_us_ + workload_rng_.range(1, 2 * mean), [this] { submit_tx(); });
+}
+
+void Simulation::submit_everywhere(const ledger::Transaction& tx) {
+  Bytes envelope = ledger::encode_transaction(tx);
+  for (Slot& slot : slots_)
+    if (slot.honest && slot.up && !slot.paused) slot.node->submit(tx, envelope);
+}
+
+void Simulation::change_validators(size_t k) {
+  if (done_ || !failure_.empty()) return;
+  const uint64_t committed = workload_->modeled_epoch();
+  if (planned_epoch_ > committed) {
+    // The previous change is not committed yet: offer it again, and come back to this one.
+    const uint64_t next_height = max_committed_height() + 1;
+    if (pending_change_ && pending_change_->valid_until_height < next_height) {
+      const auto& op = std::get<ledger::SetValidatorsOp>(pending_change_->ops.front());
+      std::vector<KeyPair> approvers;
+      for (const auto& a : op.approvals) approvers.push_back(keys_by_public_.at(a.key));
+      pending_change_ = workload_->make_validator_change(
+          op.epoch, op.validators, approvers, max_committed_height() + tx_validity_blocks);
+    }
+    if (pending_change_) submit_everywhere(*pending_change_);
+    at(now_us_ + epoch_retry_ms * us_per_ms, [this, k] { change_validators(k); });
+    return;
+  }
+  if (k >= scenario_.epoch_changes.size()) return;  // Only the retries of the last change.
+  const EpochChange& e = scenario_.epoch_changes[k];
+  const std::vector<PublicKey>& current = workload_->modeled_validators();
+  std::vector<PublicKey> next = current;
+  Slot& slot = slots_[e.node];
+  auto it = std::find_if(next.begin(), next.end(),
+                         [&](const PublicKey& key) { return slot.node->holds(key); });
+  CORRIDOR_ASSERT_MSG(it != next.end(), "changes touch distinct validators still in the set");
+  std::string what;
+  if (e.kind == EpochChange::Kind::rotate) {
+    KeyPair fresh = validator_key(seed_, keys_made_++);
+    keys_by_public_.emplace(fresh.public_key(), fresh);
+    slot.node->add_key(fresh);
+    *it = fresh.public_key();
+    what = "rotates the key of " + slot.name;
+  } else {
+    Slot& spare = slots_[scenario_.validators + spares_joined_++];
+    *it = spare.node->key().public_key();
+    what = "replaces " + slot.name + " with " + spare.name;
+  }
+  // Any quorum of the current validators approves; the simulator holds every key.
+  std::vector<KeyPair> approvers;
+  for (size_t i = 0; i < bft_quorum(current.size()); ++i)
+    approvers.push_back(keys_by_public_.at(current[i]));
+  planned_epoch_ = committed + 1;
+  pending_change_ = workload_->make_validator_change(planned_epoch_, next, approvers,
+                                                     max_committed_height() + tx_validity_blocks);
+  trace("governance: epoch " + std::to_string(planned_epoch_) + " " + what + " (tx " +
+        short_id(pending_change_->id) + ")");
+  submit_everywhere(*pending_change_);
+  // Keep offering it until it commits (a node holding it may crash and lose its mempool).
+  at(now_us_ + epoch_retry_ms * us_per_ms,
+     [this] { change_validators(scenario_.epoch_changes.size()); });
 }
 
 void Simulation::heal() {
@@ -777,6 +993,7 @@ SimResult Simulation::result() const {
   r.seed = seed_;
   r.scenario = scenario_;
   r.committed_height = max_committed_height();
+  r.epoch = workload_->modeled_epoch();
   r.txs_created = workload_->created();
   r.txs_applied = workload_->applied_ok();
   r.messages_sent = sent_;
@@ -796,7 +1013,8 @@ SimResult Simulation::result() const {
 void Simulation::schedule_leader_crash(uint64_t at_ms) {
   at(at_ms * us_per_ms, [this] {
     const Slot& observer = slots_[0];
-    const ValidatorIndex leader = context_.validators.leader(observer.node->core().current_round());
+    const ValidatorIndex leader =
+        observer.node->core().validators().leader(observer.node->core().current_round());
     slots_[leader].restart_after_ms = 0;
     crash_at_us_ = now_us_;
     leader_crashed_ = true;

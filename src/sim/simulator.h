@@ -48,6 +48,7 @@ struct SimResult {
   uint64_t seed = 0;
   Scenario scenario;
   uint64_t committed_height = 0;  // The highest height an honest validator committed.
+  uint64_t epoch = 0;             // The validator-set epoch the committed chain reached.
   uint64_t txs_created = 0;
   uint64_t txs_applied = 0;
   uint64_t messages_sent = 0;

@@ -36,8 +36,9 @@ ledger::Transaction signed_tx(const Hash256& network_id, const KeyPair& key, uin
 
 }  // namespace
 
-Workload::Workload(const Hash256& network_id, uint64_t seed, const WorkloadConfig& config)
-    : network_id_(network_id), config_(config) {
+Workload::Workload(const Hash256& network_id, uint64_t seed, const WorkloadConfig& config,
+                   const std::vector<PublicKey>& validators)
+    : network_id_(network_id), config_(config), validators_(validators) {
   CORRIDOR_ASSERT(config.accounts >= 2);
   for (uint64_t i = 0; i <= config.accounts; ++i) {
     keys_.push_back(account_key(seed, i));
@@ -59,12 +60,32 @@ Workload::Workload(const Hash256& network_id, uint64_t seed, const WorkloadConfi
   for (uint32_t a = 1; a <= config.accounts; ++a)
     issue.emplace_back(ledger::IssueOp{ids_[a], *code, config.funding});
   txs.push_back(signed_tx(network_id, keys_[0], 2, std::move(issue)));
+  txs.push_back(signed_tx(network_id, keys_[0], 3, {ledger::SetValidatorsOp{0, validators, {}}}));
   genesis_.header.height = 0;
   genesis_.header.tx_count = static_cast<uint32_t>(txs.size());
   genesis_.header.tx_root = ledger::compute_tx_root(txs);
 
   balances_.assign(config.accounts, config.funding);
-  heights_[0] = Modeled{{}, balances_};
+  heights_[0] = Modeled{{}, balances_, 0, validators_};
+}
+
+ledger::Transaction Workload::make_validator_change(uint64_t epoch,
+                                                    const std::vector<PublicKey>& next,
+                                                    const std::vector<KeyPair>& approvers,
+                                                    uint64_t valid_until_height) {
+  ledger::SetValidatorsOp op{epoch, next, {}};
+  Bytes msg = ledger::validator_set_approval_message(network_id_, epoch, next);
+  for (const KeyPair& k : approvers) op.approvals.push_back({k.public_key(), k.sign(msg)});
+  ledger::Transaction tx;
+  tx.network_id = network_id_;
+  tx.source = ids_[0];
+  tx.nonce = next_nonce_++;
+  tx.valid_until_height = valid_until_height;
+  tx.ops.emplace_back(std::move(op));
+  tx.sign(keys_[0]);
+  Created c{0, 0, 0, tx.signatures, true, epoch, next};
+  created_.emplace(tx.id, std::move(c));
+  return tx;
 }
 
 ledger::Transaction Workload::make_transfer(Rng& rng, uint64_t valid_until_height) {
@@ -79,7 +100,7 @@ ledger::Transaction Workload::make_transfer(Rng& rng, uint64_t valid_until_heigh
   tx.valid_until_height = valid_until_height;
   tx.ops.emplace_back(ledger::TransferOp{ids_[to + 1], asset_, amount});
   tx.sign(keys_[from + 1]);
-  created_.emplace(tx.id, Created{from, to, amount, tx.signatures});
+  created_.emplace(tx.id, Created{from, to, amount, tx.signatures, false, 0, {}});
   return tx;
 }
 
@@ -108,6 +129,16 @@ Status Workload::model_block(uint64_t height, const std::vector<ledger::Transact
       code = ledger::ResultCode::tx_validity_too_long;
     } else if (consumed_.contains(tx.id)) {
       code = ledger::ResultCode::tx_duplicate;
+    } else if (c.governance) {
+      consumed_.insert(tx.id);
+      // The simulator only proposes a change for the epoch after the committed one, with a
+      // quorum of its validators; a second change for the same epoch fails.
+      if (c.epoch == epoch_ + 1) {
+        epoch_ = c.epoch;
+        validators_ = c.validators;
+      } else {
+        code = ledger::ResultCode::tx_failed;
+      }
     } else {
       consumed_.insert(tx.id);
       if (balances_[c.from] < c.amount) {
@@ -121,6 +152,8 @@ Status Workload::model_block(uint64_t height, const std::vector<ledger::Transact
     m.codes.push_back(code);
   }
   m.balances = balances_;
+  m.epoch = epoch_;
+  m.validators = validators_;
   heights_[height] = std::move(m);
   modeled_height_ = height;
   return Status();
@@ -147,6 +180,11 @@ Status Workload::check_node(uint64_t height, const std::vector<ledger::TxOutcome
                                  std::string(ledger::result_code_name(got)) + ", model expects " +
                                  std::string(ledger::result_code_name(want)));
   }
+  const auto& set = ledger.validator_set();
+  if (!set || set->epoch != m.epoch || set->validators != m.validators)
+    return failed_precondition(at + "validator set " +
+                               (set ? "of epoch " + std::to_string(set->epoch) : "missing") +
+                               ", model expects epoch " + std::to_string(m.epoch));
   for (uint32_t a = 0; a < config_.accounts; ++a) {
     const ledger::HoldingEntry* h = ledger.holding(ids_[a + 1], asset_);
     const Amount got = h ? h->balance : -1;

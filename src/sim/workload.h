@@ -32,14 +32,26 @@ struct WorkloadConfig {
 
 class Workload {
  public:
-  Workload(const Hash256& network_id, uint64_t seed, const WorkloadConfig& config);
+  // `validators` is the first validator set, installed by the genesis block.
+  Workload(const Hash256& network_id, uint64_t seed, const WorkloadConfig& config,
+           const std::vector<PublicKey>& validators);
 
-  // Ledger block 0: creates the issuer, the asset, every account and holding, and funds them.
+  // Ledger block 0: installs the validator set (epoch 0), creates the issuer, the asset, every
+  // account and holding, and funds them.
   // Every node applies it before consensus starts, so all begin from one state.
   const ledger::Block& genesis_block() const { return genesis_; }
 
   // A transfer between two random distinct accounts, signed by its source.
   ledger::Transaction make_transfer(Rng& rng, uint64_t valid_until_height);
+
+  // A governance transaction moving to `epoch` with the validator set `next`, approved by
+  // `approvers` (current validators' keys) and submitted by the issuer's account.
+  ledger::Transaction make_validator_change(uint64_t epoch, const std::vector<PublicKey>& next,
+                                            const std::vector<KeyPair>& approvers,
+                                            uint64_t valid_until_height);
+  // The epoch the committed transactions modeled so far have reached.
+  uint64_t modeled_epoch() const { return epoch_; }
+  const std::vector<PublicKey>& modeled_validators() const { return validators_; }
 
   // Extends the model by the block committed at `height` (called once per height, in order).
   // Fails when the block holds a transaction the workload never created (validity).
@@ -58,10 +70,16 @@ class Workload {
     uint32_t to;
     Amount amount;
     std::vector<ledger::TxSignature> signatures;
+    // Governance: the epoch the change moves to, and the keys of the new set.
+    bool governance = false;
+    uint64_t epoch = 0;
+    std::vector<PublicKey> validators;
   };
   struct Modeled {
     std::vector<ledger::ResultCode> codes;
     std::vector<Amount> balances;
+    uint64_t epoch = 0;
+    std::vector<PublicKey> validators;
   };
 
   Hash256 network_id_;
@@ -78,6 +96,8 @@ class Workload {
   std::map<uint64_t, Modeled> heights_;
   uint64_t modeled_height_ = 0;
   uint64_t applied_ok_ = 0;
+  uint64_t epoch_ = 0;
+  std::vector<PublicKey> validators_;
 };
 
 }  // namespace corridor::sim

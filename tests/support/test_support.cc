@@ -127,6 +127,11 @@ struct OpDescriber {
     return "clawback " + short_hex(o.from) + " " + std::string(o.code.str()) + " " +
            std::to_string(o.amount);
   }
+  std::string operator()(const ledger::SetValidatorsOp& o) const {
+    return "set_validators epoch " + std::to_string(o.epoch) + ", " +
+           std::to_string(o.validators.size()) + " validators, " +
+           std::to_string(o.approvals.size()) + " approvals";
+  }
 };
 
 }  // namespace

@@ -275,6 +275,41 @@ TEST_F(NodeApiTest, SubmitEnvelopeAndWaitForFinality) {
   EXPECT_EQ(bob.body["holdings"][0]["balance_minor"], 12'34);
 }
 
+// Governance goes through the API like any operation. The single-node sequencer's ledger has no
+// validator set (only a consensus network's genesis installs one), so a change is refused with
+// its own code, and the decoded transaction shows the operation as submitted.
+TEST_F(NodeApiTest, SetValidatorsRoundTripsAndIsRefusedWithoutAValidatorSet) {
+  set_up_bank();
+  std::vector<PublicKey> next = {test_key("v0").public_key(), test_key("v1").public_key()};
+  Bytes msg = ledger::validator_set_approval_message(node_->network_id(), 1, next);
+  json op = {{"type", "set_validators"},
+             {"epoch", 1},
+             {"validators", json::array({next[0].hex(), next[1].hex()})},
+             {"approvals", json::array({{{"public_key", next[0].hex()},
+                                         {"signature", test_key("v0").sign(msg).hex()}}})}};
+  const json tx = tx_json("alice", 5, 500, json::array({op}));
+  auto [signatures, id] = sign_json(tx, "alice");
+  Reply r = post("/v1/transactions",
+                 {{"transaction", tx}, {"signatures", signatures}, {"wait", "final"}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["result"]["failed_operation"]["code"], "op_wrong_epoch");
+  EXPECT_EQ(r.body["result"]["failed_operation"]["code_number"], 227);
+  Reply stored = get("/v1/transactions/" + id);
+  ASSERT_EQ(stored.status, 200) << stored.raw;
+  EXPECT_EQ(stored.body["transaction"]["operations"][0], op);
+
+  json empty = op;
+  empty["validators"] = json::array();
+  expect_error(post("/v1/transactions/encode",
+                    {{"transaction", tx_json("alice", 6, 500, json::array({empty}))}}),
+               400, "invalid_validators");
+  json bad_key = op;
+  bad_key["validators"][0] = "xyz";
+  expect_error(post("/v1/transactions/encode",
+                    {{"transaction", tx_json("alice", 7, 500, json::array({bad_key}))}}),
+               400, "invalid_hex");
+}
+
 TEST_F(NodeApiTest, FailedTransactionReportsTheFailingOperation) {
   const AssetId usd = set_up_bank();
   const Transaction tx =
@@ -555,8 +590,8 @@ TEST_F(NodeApiTest, ResultCodes) {
   ASSERT_EQ(r.status, 200) << r.raw;
   const json& codes = r.body["result_codes"];
   ASSERT_TRUE(codes.is_array());
-  // ok, not_applied, 100..111 and 200..224.
-  EXPECT_EQ(codes.size(), 2u + 12u + 25u);
+  // ok, not_applied, 100..111 and 200..230.
+  EXPECT_EQ(codes.size(), 2u + 12u + 31u);
   int last = -1;
   std::set<std::string> names;
   for (const auto& c : codes) {

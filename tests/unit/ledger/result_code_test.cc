@@ -49,6 +49,12 @@ TEST(ResultCodes, NumbersArePinned) {
       {ResultCode::op_too_many_holdings, 222},
       {ResultCode::op_create_account_not_first, 223},
       {ResultCode::op_authorization_not_required, 224},
+      {ResultCode::op_invalid_validators, 225},
+      {ResultCode::op_invalid_approval, 226},
+      {ResultCode::op_wrong_epoch, 227},
+      {ResultCode::op_unknown_approver, 228},
+      {ResultCode::op_insufficient_approvals, 229},
+      {ResultCode::op_governance_not_alone, 230},
   };
   for (const auto& [code, number] : pinned) {
     EXPECT_EQ(static_cast<int>(code), number) << result_code_name(code);
@@ -72,7 +78,7 @@ TEST(ResultCodes, NamesRoundTripForEveryKnownCode) {
     EXPECT_EQ(*back, code);
   }
   // Every code in result_code.h has a name, and nothing else does.
-  EXPECT_EQ(known, 2 + 12 + 25);
+  EXPECT_EQ(known, 2 + 12 + 31);
   EXPECT_FALSE(result_code_from_name("op_nonsense").has_value());
   EXPECT_FALSE(result_code_from_name("").has_value());
   EXPECT_EQ(result_code_name(ResultCode::op_frozen), "op_frozen");

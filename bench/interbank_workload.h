@@ -12,10 +12,11 @@
 
 namespace corridor::bench {
 
-// Bank i's share of the traffic is proportional to 1/(i+1): a few large banks, many small ones,
-// as in most large-value systems. A payment's payer and payee are both drawn by these weights,
-// so each bank's expected receipts equal its expected payments over a day; its position still
-// swings within the day, which is what creates the need for liquidity.
+// Bank i's share of the traffic is proportional to 1/(i+1): a few large banks, many small ones. A
+// payment's payer and payee are both drawn by these weights, so a bank's receipts over a day
+// roughly track its payments (the largest banks receive somewhat less than they pay, since a bank
+// never pays itself); its position still swings within the day, which is what creates the need for
+// liquidity.
 class BankPicker {
  public:
   explicit BankPicker(uint32_t banks) {
@@ -42,9 +43,9 @@ class BankPicker {
   std::vector<uint64_t> cumulative_;
 };
 
-// A payment amount in minor units: a decade from 10^5 (1,000.00) to 10^10 (100,000,000.00),
-// smaller decades more often, then uniform within the decade. Most payments are small and most
-// value is in the few large ones, the shape of real large-value traffic.
+// A payment amount in minor units: a decade starting at 10^5 (1,000.00) up to one starting at
+// 10^10 (100,000,000.00), smaller decades more often, then uniform within the decade. Most payments
+// are small and most value is in the few large ones.
 inline Amount payment_amount(std::mt19937_64& rng) {
   // Weights of the decades 10^5 .. 10^10, in percent.
   static constexpr uint32_t decade_weights[] = {35, 27, 18, 11, 6, 3};

@@ -23,4 +23,25 @@ inline constexpr uint32_t validators_max = 256;
 inline constexpr uint32_t block_txs_max = 100'000;
 inline constexpr size_t block_bytes_max = 64 << 20;
 
+// --- FX: offers, order books and path payments (docs/fx.md) -------------------------------
+// Offers crossed by one operation, over all the legs of a path payment and by an offer placed
+// across the opposite book. Crossing costs validators work linear in this number, so it bounds
+// the cost of any single operation (Stellar uses the same figure).
+inline constexpr uint32_t offers_crossed_max = 1'000;
+// A path payment names at most this many intermediate assets between its source and
+// destination assets, so it crosses at most path_hops_max books (one per hop).
+inline constexpr uint32_t path_intermediate_assets_max = 5;
+inline constexpr uint32_t path_hops_max = path_intermediate_assets_max + 1;
+// Resting offers in one order book. Bounds the memory one pair can take; the ledger is
+// expected to bound offers per account as well (as it bounds holdings per account).
+inline constexpr uint32_t book_offers_max = 1'000'000;
+// The most fractional digits a decimal price text may carry: 10^18 is the largest power of
+// ten in an int64, which is what a price component is.
+inline constexpr uint8_t price_fraction_digits_max = 18;
+// Path finding (quotes, not consensus): the most paths returned per query, and the most
+// partial paths the bounded search examines before it stops, so that a query costs at most
+// path_find_steps_max times one leg's crossing.
+inline constexpr uint32_t path_find_results_max = 10;
+inline constexpr uint32_t path_find_steps_max = 20'000;
+
 }  // namespace corridor::ledger

@@ -254,6 +254,67 @@ Transaction transaction_from_json(const json& j, const Hash256& network_id,
           }
         }
         tx.ops.push_back(std::move(op));
+      } else if (type == "queue_transfer") {
+        check_fields(o, where, {"type", "to", "asset", "amount", "band", "last_height"});
+        QueueTransferOp op;
+        op.to = account_id_field(o, "to");
+        op.asset = asset_id_field(o, "asset");
+        op.amount = amount_field(o, "amount", op.asset, scale_of(op.asset));
+        const std::string band = o.contains("band") ? string_field(o, "band") : "normal";
+        if (band == "urgent") {
+          op.band = queue_band_urgent;
+        } else if (band == "normal") {
+          op.band = queue_band_normal;
+        } else {
+          bad("invalid_band", "field 'band' is \"urgent\" or \"normal\"");
+        }
+        op.last_height = uint_field(o, "last_height", UINT64_MAX);
+        tx.ops.push_back(op);
+      } else if (type == "cancel_queued") {
+        check_fields(o, where, {"type", "seq"});
+        tx.ops.push_back(CancelQueuedOp{uint_field(o, "seq", UINT64_MAX)});
+      } else if (type == "create_escrow") {
+        check_fields(o, where,
+                     {"type", "beneficiary", "asset", "amount", "hash", "approver",
+                      "release_height", "cancel_height"});
+        CreateEscrowOp op;
+        op.beneficiary = account_id_field(o, "beneficiary");
+        op.asset = asset_id_field(o, "asset");
+        op.amount = amount_field(o, "amount", op.asset, scale_of(op.asset));
+        if (o.contains("hash")) {
+          op.conditions |= escrow_on_preimage;
+          op.hash = hex_field<Hash256>(o, "hash");
+        }
+        if (o.contains("approver")) {
+          op.conditions |= escrow_on_approver;
+          op.approver = account_id_field(o, "approver");
+        }
+        if (o.contains("release_height")) {
+          op.conditions |= escrow_after_height;
+          op.release_height = uint_field(o, "release_height", UINT64_MAX);
+        }
+        if (o.contains("cancel_height")) {
+          op.conditions |= escrow_cancel_after;
+          op.cancel_height = uint_field(o, "cancel_height", UINT64_MAX);
+        }
+        tx.ops.push_back(op);
+      } else if (type == "finish_escrow") {
+        check_fields(o, where, {"type", "id", "preimage"});
+        FinishEscrowOp op;
+        op.id = uint_field(o, "id", UINT64_MAX);
+        if (o.contains("preimage")) {
+          auto bytes = from_hex(string_field(o, "preimage"));
+          if (!bytes.ok())
+            bad("invalid_hex", "field 'preimage': " + std::string(bytes.status().message()));
+          if (bytes->size() > escrow_preimage_bytes_max)
+            bad("preimage_too_long",
+                "a preimage has at most " + std::to_string(escrow_preimage_bytes_max) + " bytes");
+          op.preimage = std::move(bytes).value();
+        }
+        tx.ops.push_back(std::move(op));
+      } else if (type == "cancel_escrow") {
+        check_fields(o, where, {"type", "id"});
+        tx.ops.push_back(CancelEscrowOp{uint_field(o, "id", UINT64_MAX)});
       } else {
         bad("unknown_operation", "unknown operation type '" + type + "'");
       }
@@ -348,6 +409,36 @@ struct OpToJson {
             {"epoch", op.epoch},
             {"validators", keys},
             {"approvals", approvals}};
+  }
+  json operator()(const QueueTransferOp& op) const {
+    return {{"type", "queue_transfer"},
+            {"to", op.to.hex()},
+            {"asset", op.asset.to_string()},
+            {"amount", amount_text(op.amount, scales(op.asset))},
+            {"band", op.band == queue_band_urgent ? "urgent" : "normal"},
+            {"last_height", op.last_height}};
+  }
+  json operator()(const CancelQueuedOp& op) const {
+    return {{"type", "cancel_queued"}, {"seq", op.seq}};
+  }
+  json operator()(const CreateEscrowOp& op) const {
+    json j = {{"type", "create_escrow"},
+              {"beneficiary", op.beneficiary.hex()},
+              {"asset", op.asset.to_string()},
+              {"amount", amount_text(op.amount, scales(op.asset))}};
+    if (op.conditions & escrow_on_preimage) j["hash"] = op.hash.hex();
+    if (op.conditions & escrow_on_approver) j["approver"] = op.approver.hex();
+    if (op.conditions & escrow_after_height) j["release_height"] = op.release_height;
+    if (op.conditions & escrow_cancel_after) j["cancel_height"] = op.cancel_height;
+    return j;
+  }
+  json operator()(const FinishEscrowOp& op) const {
+    json j = {{"type", "finish_escrow"}, {"id", op.id}};
+    if (!op.preimage.empty()) j["preimage"] = to_hex(op.preimage);
+    return j;
+  }
+  json operator()(const CancelEscrowOp& op) const {
+    return {{"type", "cancel_escrow"}, {"id", op.id}};
   }
 };
 

@@ -87,6 +87,13 @@ Bytes encode_block_result(const BlockResult& res) {
     w.u32(o.op_index);
     w.u16(static_cast<uint16_t>(o.op_code));
   }
+  w.u32(static_cast<uint32_t>(res.queue_events.size()));
+  for (const auto& e : res.queue_events) {
+    w.u8(static_cast<uint8_t>(e.kind));
+    w.u64(e.seq);
+    w.fixed(e.tx_id);
+    w.u32(e.op_index);
+  }
   return out;
 }
 
@@ -103,6 +110,18 @@ Result<BlockResult> decode_block_result(ByteView bytes) {
     r.u16(code) && r.u32(o.op_index) && r.u16(op_code);
     o.code = static_cast<ResultCode>(code);
     o.op_code = static_cast<ResultCode>(op_code);
+  }
+  uint32_t events = 0;
+  // Each event is 45 bytes; a count the bytes cannot hold is refused before allocating.
+  if (r.u32(events) && events > r.remaining() / 45) r.fail("queue event count exceeds the bytes");
+  if (!r.ok()) return r.status("block result");
+  res.queue_events.resize(events);
+  for (auto& e : res.queue_events) {
+    uint8_t kind = 0;
+    if (r.u8(kind) && kind > static_cast<uint8_t>(QueueEventKind::cancelled))
+      r.fail("unknown queue event kind " + std::to_string(kind));
+    e.kind = static_cast<QueueEventKind>(kind);
+    r.u64(e.seq) && r.fixed(e.tx_id) && r.u32(e.op_index);
   }
   CORRIDOR_RETURN_IF_ERROR(r.finish("block result"));
   return res;
@@ -148,6 +167,7 @@ ExecutedBlock execute_block(Ledger& ledger, const Block& block, const Hash256& n
   }
   out.delta = ledger.end_block();
   out.result.state_root = ledger.state_root();
+  out.result.queue_events = out.delta.queue_events;
   return out;
 }
 

@@ -50,6 +50,8 @@ Result<Block> decode_block(ByteView bytes);
 struct BlockResult {
   std::vector<TxOutcome> outcomes;
   Hash256 state_root;
+  // The liquidity queue's changes in this block: payments queued, settled, expired, cancelled.
+  std::vector<QueueEvent> queue_events;
 };
 Bytes encode_block_result(const BlockResult& r);
 Result<BlockResult> decode_block_result(ByteView bytes);

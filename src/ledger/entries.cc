@@ -63,6 +63,54 @@ void encode_validator_set_value(const ValidatorSetEntry& v, Bytes& out) {
   for (const auto& k : v.validators) w.fixed(k);
 }
 
+void encode_queued_payment_key(uint64_t seq, Bytes& out) {
+  out.push_back(static_cast<uint8_t>(EntryKind::queued_payment));
+  put_be64(out, seq);
+}
+
+void encode_queued_payment_value(const QueuedPaymentEntry& q, Bytes& out) {
+  Writer w(out);
+  w.fixed(q.payer);
+  w.fixed(q.payee);
+  w.fixed(q.asset.issuer);
+  w.short_string(q.asset.code.str());
+  w.i64(q.amount);
+  w.u8(q.band);
+  w.u64(q.last_height);
+  w.u64(q.queued_height);
+  w.fixed(q.tx_id);
+  w.u32(q.op_index);
+}
+
+void encode_escrow_key(uint64_t id, Bytes& out) {
+  out.push_back(static_cast<uint8_t>(EntryKind::escrow));
+  put_be64(out, id);
+}
+
+void encode_escrow_value(const EscrowEntry& e, Bytes& out) {
+  Writer w(out);
+  w.fixed(e.payer);
+  w.fixed(e.beneficiary);
+  w.fixed(e.asset.issuer);
+  w.short_string(e.asset.code.str());
+  w.i64(e.amount);
+  w.u8(e.conditions);
+  w.fixed(e.hash);
+  w.fixed(e.approver);
+  w.u64(e.release_height);
+  w.u64(e.cancel_height);
+}
+
+void encode_counters_key(Bytes& out) {
+  out.push_back(static_cast<uint8_t>(EntryKind::counters));
+}
+
+void encode_counters_value(const CountersEntry& c, Bytes& out) {
+  Writer w(out);
+  w.u64(c.next_queue_seq);
+  w.u64(c.next_escrow_id);
+}
+
 namespace {
 bool read_code(Reader& r, AssetCode& code) {
   std::string text;
@@ -91,6 +139,17 @@ Result<EntryKey> decode_entry_key(ByteView key) {
       r.fixed(k.account) && r.fixed(k.asset.issuer) && read_code(r, k.asset.code);
       break;
     case EntryKind::validator_set:
+    case EntryKind::counters:
+      break;
+    case EntryKind::queued_payment:
+    case EntryKind::escrow:
+      if (r.remaining() != 8) {
+        r.fail("sequence number must be 8 bytes");
+      } else {
+        k.number = get_be64(key.subspan(1));
+        ByteView skip;
+        r.raw(8, skip);
+      }
       break;
     default:
       r.fail("unknown entry kind " + std::to_string(kind));
@@ -149,6 +208,40 @@ Result<ValidatorSetEntry> decode_validator_set_value(ByteView value) {
   }
   CORRIDOR_RETURN_IF_ERROR(r.finish("validator set entry"));
   return v;
+}
+
+}  // namespace corridor::ledger
+
+namespace corridor::ledger {
+
+Result<QueuedPaymentEntry> decode_queued_payment_value(uint64_t seq, ByteView value) {
+  Reader r(value);
+  QueuedPaymentEntry q;
+  q.seq = seq;
+  r.fixed(q.payer) && r.fixed(q.payee) && r.fixed(q.asset.issuer) && read_code(r, q.asset.code) &&
+      r.i64(q.amount) && r.u8(q.band) && r.u64(q.last_height) && r.u64(q.queued_height) &&
+      r.fixed(q.tx_id) && r.u32(q.op_index);
+  CORRIDOR_RETURN_IF_ERROR(r.finish("queued payment entry"));
+  return q;
+}
+
+Result<EscrowEntry> decode_escrow_value(uint64_t id, ByteView value) {
+  Reader r(value);
+  EscrowEntry e;
+  e.id = id;
+  r.fixed(e.payer) && r.fixed(e.beneficiary) && r.fixed(e.asset.issuer) &&
+      read_code(r, e.asset.code) && r.i64(e.amount) && r.u8(e.conditions) && r.fixed(e.hash) &&
+      r.fixed(e.approver) && r.u64(e.release_height) && r.u64(e.cancel_height);
+  CORRIDOR_RETURN_IF_ERROR(r.finish("escrow entry"));
+  return e;
+}
+
+Result<CountersEntry> decode_counters_value(ByteView value) {
+  Reader r(value);
+  CountersEntry c;
+  r.u64(c.next_queue_seq) && r.u64(c.next_escrow_id);
+  CORRIDOR_RETURN_IF_ERROR(r.finish("counters entry"));
+  return c;
 }
 
 }  // namespace corridor::ledger

@@ -15,7 +15,16 @@
 
 namespace corridor::ledger {
 
-enum class EntryKind : uint8_t { account = 1, asset = 2, holding = 3, validator_set = 4 };
+enum class EntryKind : uint8_t {
+  account = 1,
+  asset = 2,
+  holding = 3,
+  validator_set = 4,
+  // 5: offers.
+  queued_payment = 6,
+  escrow = 7,
+  counters = 8,
+};
 
 inline constexpr uint8_t holding_flag_authorized = 1 << 0;
 inline constexpr uint8_t holding_flag_frozen = 1 << 1;
@@ -58,6 +67,44 @@ struct ValidatorSetEntry {
   friend bool operator==(const ValidatorSetEntry&, const ValidatorSetEntry&) = default;
 };
 
+// A payment waiting in the liquidity queue, keyed by its sequence number (arrival order).
+struct QueuedPaymentEntry {
+  uint64_t seq = 0;
+  AccountId payer;
+  AccountId payee;
+  AssetId asset;
+  Amount amount = 0;
+  uint8_t band = 0;
+  uint64_t last_height = 0;
+  uint64_t queued_height = 0;
+  // The transaction and operation that queued it, so an auditor can trace it back.
+  Hash256 tx_id;
+  uint32_t op_index = 0;
+  friend bool operator==(const QueuedPaymentEntry&, const QueuedPaymentEntry&) = default;
+};
+
+// Funds locked by a conditional payment; counted in the asset's supply until released.
+struct EscrowEntry {
+  uint64_t id = 0;
+  AccountId payer;
+  AccountId beneficiary;
+  AssetId asset;
+  Amount amount = 0;
+  uint8_t conditions = 0;
+  Hash256 hash;
+  AccountId approver;
+  uint64_t release_height = 0;
+  uint64_t cancel_height = 0;
+  friend bool operator==(const EscrowEntry&, const EscrowEntry&) = default;
+};
+
+// The ledger's sequence counters, one entry, so that numbers are never reused.
+struct CountersEntry {
+  uint64_t next_queue_seq = 1;
+  uint64_t next_escrow_id = 1;
+  friend bool operator==(const CountersEntry&, const CountersEntry&) = default;
+};
+
 void encode_account_key(const AccountId& id, Bytes& out);
 void encode_asset_key(const AssetId& id, Bytes& out);
 void encode_holding_key(const AccountId& holder, const AssetId& asset, Bytes& out);
@@ -66,18 +113,28 @@ void encode_account_value(const AccountEntry& a, Bytes& out);
 void encode_asset_value(const AssetEntry& a, Bytes& out);
 void encode_holding_value(const HoldingEntry& h, Bytes& out);
 void encode_validator_set_key(Bytes& out);
+void encode_queued_payment_key(uint64_t seq, Bytes& out);
+void encode_queued_payment_value(const QueuedPaymentEntry& q, Bytes& out);
+void encode_escrow_key(uint64_t id, Bytes& out);
+void encode_escrow_value(const EscrowEntry& e, Bytes& out);
+void encode_counters_key(Bytes& out);
+void encode_counters_value(const CountersEntry& c, Bytes& out);
 void encode_validator_set_value(const ValidatorSetEntry& v, Bytes& out);
 
 // A decoded entry key: which kind, and the ids it names.
 struct EntryKey {
   EntryKind kind;
-  AccountId account;  // The account, or the holder of a holding.
-  AssetId asset;      // For assets and holdings.
+  AccountId account;    // The account, or the holder of a holding.
+  AssetId asset;        // For assets and holdings.
+  uint64_t number = 0;  // A queued payment's sequence number or an escrow's id.
 };
 Result<EntryKey> decode_entry_key(ByteView key);
 Result<AccountEntry> decode_account_value(const AccountId& id, ByteView value);
 Result<AssetEntry> decode_asset_value(const AssetId& id, ByteView value);
 Result<HoldingEntry> decode_holding_value(ByteView value);
 Result<ValidatorSetEntry> decode_validator_set_value(ByteView value);
+Result<QueuedPaymentEntry> decode_queued_payment_value(uint64_t seq, ByteView value);
+Result<EscrowEntry> decode_escrow_value(uint64_t id, ByteView value);
+Result<CountersEntry> decode_counters_value(ByteView value);
 
 }  // namespace corridor::ledger

@@ -182,6 +182,18 @@ std::pair<uint32_t, ResultCode> Ledger::check_references(const Transaction& tx) 
         account = &std::get<ClawbackOp>(op).from;
         asset = AssetId{std::get<ClawbackOp>(op).code, tx.source};
         break;
+      case OpType::queue_transfer:
+        account = &std::get<QueueTransferOp>(op).to;
+        asset = std::get<QueueTransferOp>(op).asset;
+        break;
+      case OpType::create_escrow:
+        account = &std::get<CreateEscrowOp>(op).beneficiary;
+        asset = std::get<CreateEscrowOp>(op).asset;
+        break;
+      case OpType::cancel_queued:
+      case OpType::finish_escrow:
+      case OpType::cancel_escrow:
+        break;
     }
     if (account && !account_index_.contains(*account)) return {i, ResultCode::op_account_not_found};
     if (asset && !asset_known(*asset)) return {i, ResultCode::op_asset_not_found};
@@ -201,7 +213,9 @@ TxOutcome Ledger::apply(const Transaction& tx) {
     if (out.op_code != ResultCode::ok) out.code = ResultCode::tx_failed;
   } else {
     uint32_t source = *find_account(tx.source);
+    current_tx_id_ = tx.id;
     for (uint32_t i = 0; i < tx.ops.size(); ++i) {
+      current_op_index_ = i;
       ResultCode c = apply_op(tx.ops[i], source, journal_);
       if (c != ResultCode::ok) {
         rollback(journal_);
@@ -260,6 +274,16 @@ ResultCode Ledger::apply_op(const Operation& op, uint32_t source, Journal& j) {
       return op_clawback(std::get<ClawbackOp>(op), source, j);
     case OpType::set_validators:
       return op_set_validators(std::get<SetValidatorsOp>(op), j);
+    case OpType::queue_transfer:
+      return op_queue_transfer(std::get<QueueTransferOp>(op), source, j);
+    case OpType::cancel_queued:
+      return op_cancel_queued(std::get<CancelQueuedOp>(op), source, j);
+    case OpType::create_escrow:
+      return op_create_escrow(std::get<CreateEscrowOp>(op), source, j);
+    case OpType::finish_escrow:
+      return op_finish_escrow(std::get<FinishEscrowOp>(op), source, j);
+    case OpType::cancel_escrow:
+      return op_cancel_escrow(std::get<CancelEscrowOp>(op), source, j);
   }
   return ResultCode::tx_malformed;
 }
@@ -307,12 +331,23 @@ void Ledger::rollback(Journal& j) {
         validator_set_ = std::move(j.old_validator_set);
         if (!validator_set_) validator_set_dirty_ = false;
         break;
+      case Journal::Kind::queue_added:
+      case Journal::Kind::queue_removed:
+      case Journal::Kind::escrow_added:
+      case Journal::Kind::escrow_removed:
+      case Journal::Kind::counters_changed:
+      case Journal::Kind::queue_event_added:
+        roll_back_settlement(*it, j);
+        break;
     }
   }
   j.clear();
 }
 
 StateDelta Ledger::end_block() {
+  // The queue settles once per block, after every transaction of the block, so that payments
+  // queued in this block take part.
+  settle_queue();
   StateDelta d;
   const size_t dirty = dirty_accounts_.size() + dirty_assets_.size() + dirty_holdings_.size();
   d.changes.reserve(dirty);
@@ -356,6 +391,11 @@ StateDelta Ledger::end_block() {
     encode_holding_value(it->second, value);
     emit(std::move(key), std::move(value));
   }
+  emit_settlement_entries([&](Bytes key, Bytes value) { emit(std::move(key), std::move(value)); },
+                          [&](Bytes key) {
+                            tree_.erase(sha256(key));
+                            d.changes.push_back({std::move(key), {}, true});
+                          });
   if (validator_set_dirty_) {
     validator_set_dirty_ = false;
     CORRIDOR_ASSERT(validator_set_.has_value());
@@ -374,6 +414,8 @@ StateDelta Ledger::end_block() {
   d.ids_expired = std::move(ids_expired_);
   ids_added_.clear();
   ids_expired_.clear();
+  d.queue_events = std::move(queue_events_);
+  queue_events_.clear();
   return d;
 }
 
@@ -641,6 +683,11 @@ Status Ledger::load_entry(ByteView key, ByteView value) {
       validator_set_ = std::move(v);
       break;
     }
+    case EntryKind::queued_payment:
+    case EntryKind::escrow:
+    case EntryKind::counters:
+      CORRIDOR_RETURN_IF_ERROR(load_settlement_entry(k, value));
+      break;
   }
   tree_.put(sha256(key), sha256(value));
   return Status();
@@ -673,6 +720,10 @@ Status Ledger::check_invariants() const {
     if (acct == assets_[as].issuer_index) return corruption("issuer holds its own asset");
     sums[as] += h.balance;
   }
+  // Funds locked in escrows are part of the supply until released.
+  std::vector<Amount> locked(assets_.size(), 0);
+  CORRIDOR_RETURN_IF_ERROR(check_settlement_invariants(locked));
+  for (size_t i = 0; i < assets_.size(); ++i) sums[i] += locked[i];
   for (size_t i = 0; i < assets_.size(); ++i) {
     if (assets_[i].supply < 0) return corruption("negative supply of " + assets_[i].id.to_string());
     if (sums[i] != assets_[i].supply)

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -38,6 +40,16 @@ struct TxOutcome {
 struct StateChange {
   Bytes key;
   Bytes value;
+  bool erase = false;  // The entry was removed (a settled payment, a released escrow).
+};
+// What happened to a queued payment in a block, for the block's results and the audit trail.
+enum class QueueEventKind : uint8_t { queued = 0, settled = 1, expired = 2, cancelled = 3 };
+struct QueueEvent {
+  QueueEventKind kind = QueueEventKind::queued;
+  uint64_t seq = 0;
+  Hash256 tx_id;  // The transaction that queued the payment, and its operation.
+  uint32_t op_index = 0;
+  friend bool operator==(const QueueEvent&, const QueueEvent&) = default;
 };
 struct ReplayId {
   uint64_t valid_until_height;
@@ -47,6 +59,7 @@ struct StateDelta {
   std::vector<StateChange> changes;
   std::vector<ReplayId> ids_added;
   std::vector<ReplayId> ids_expired;
+  std::vector<QueueEvent> queue_events;
 };
 
 struct HoldingView {
@@ -100,6 +113,14 @@ class Ledger {
   size_t account_count() const { return accounts_.size(); }
   size_t asset_count() const { return assets_.size(); }
   size_t holding_count() const { return holdings_.size(); }
+  // The liquidity queue in arrival order, and open escrows by id.
+  const std::map<uint64_t, QueuedPaymentEntry>& queue() const { return queue_; }
+  const EscrowEntry* escrow(uint64_t id) const {
+    auto it = escrows_.find(id);
+    return it == escrows_.end() ? nullptr : &it->second;
+  }
+  const std::map<uint64_t, EscrowEntry>& escrows() const { return escrows_; }
+  const CountersEntry& counters() const { return counters_; }
   // The consensus validator set, once the genesis block has installed one.
   const std::optional<ValidatorSetEntry>& validator_set() const { return validator_set_; }
   // Proof of a holding against state_root(); nullopt if there is no such holding.
@@ -130,6 +151,12 @@ class Ledger {
       account_signers_changed,
       holding_listed,
       validator_set_changed,
+      queue_added,
+      queue_removed,
+      escrow_added,
+      escrow_removed,
+      counters_changed,
+      queue_event_added,
     };
     struct Entry {
       Entry(Kind k, uint32_t i = 0, HoldingKey hk = 0, const HoldingEntry& old = {},
@@ -144,10 +171,16 @@ class Ledger {
     std::vector<Entry> entries;
     std::vector<std::pair<std::vector<SignerEntry>, uint16_t>> old_signers;
     std::optional<ValidatorSetEntry> old_validator_set;
+    std::vector<QueuedPaymentEntry> old_queued;
+    std::vector<EscrowEntry> old_escrows;
+    std::vector<CountersEntry> old_counters;
     void clear() {
       entries.clear();
       old_signers.clear();
       old_validator_set.reset();
+      old_queued.clear();
+      old_escrows.clear();
+      old_counters.clear();
     }
   };
   static HoldingKey holding_key(uint32_t account, uint32_t asset) {
@@ -178,6 +211,26 @@ class Ledger {
   ResultCode op_clawback(const ClawbackOp& op, uint32_t source, Journal& j);
   ResultCode op_set_validators(const SetValidatorsOp& op, Journal& j);
 
+  // The liquidity queue and escrows (ledger_settlement.cc).
+  ResultCode op_queue_transfer(const QueueTransferOp& op, uint32_t source, Journal& j);
+  ResultCode op_cancel_queued(const CancelQueuedOp& op, uint32_t source, Journal& j);
+  ResultCode op_create_escrow(const CreateEscrowOp& op, uint32_t source, Journal& j);
+  ResultCode op_finish_escrow(const FinishEscrowOp& op, uint32_t source, Journal& j);
+  ResultCode op_cancel_escrow(const CancelEscrowOp& op, uint32_t source, Journal& j);
+  // Credits `amount` to a holding that must exist, be authorized, not frozen and have room.
+  ResultCode credit_holding(uint32_t account, uint32_t asset, Amount amount, Journal& j);
+  void bump_counters(Journal& j);
+  void add_queue_event(QueueEventKind kind, const QueuedPaymentEntry& q, Journal* j);
+  // End of block: runs the gridlock resolver over the queue and settles or expires payments.
+  void settle_queue();
+  void roll_back_settlement(const Journal::Entry& e, Journal& j);
+  // Puts or erases the changed queue, escrow and counter entries.
+  void emit_settlement_entries(const std::function<void(Bytes, Bytes)>& put,
+                               const std::function<void(Bytes)>& erase);
+  Status load_settlement_entry(const EntryKey& k, ByteView value);
+  // Adds each asset's escrowed amount to locked[asset]; checks queue and escrow entries.
+  Status check_settlement_invariants(std::vector<Amount>& locked) const;
+
   uint64_t height_ = 0;
   std::vector<AccountEntry> accounts_;
   std::unordered_map<AccountId, uint32_t, FixedBytesHasher> account_index_;
@@ -186,6 +239,18 @@ class Ledger {
   std::unordered_map<HoldingKey, HoldingEntry> holdings_;
   std::optional<ValidatorSetEntry> validator_set_;
   bool validator_set_dirty_ = false;
+
+  std::map<uint64_t, QueuedPaymentEntry> queue_;
+  std::map<uint64_t, EscrowEntry> escrows_;
+  CountersEntry counters_;
+  bool counters_dirty_ = false;
+  // Changed or removed since the last end_block.
+  std::set<uint64_t> dirty_queue_;
+  std::set<uint64_t> dirty_escrows_;
+  std::vector<QueueEvent> queue_events_;
+  // The transaction and operation being applied, which a queued payment records.
+  Hash256 current_tx_id_;
+  uint32_t current_op_index_ = 0;
 
   // Entries changed in the current block, folded into the tree and the delta by end_block.
   std::vector<uint32_t> dirty_accounts_;

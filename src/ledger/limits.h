@@ -44,4 +44,12 @@ inline constexpr uint8_t price_fraction_digits_max = 18;
 inline constexpr uint32_t path_find_results_max = 10;
 inline constexpr uint32_t path_find_steps_max = 20'000;
 
+// The liquidity queue: at most this many payments wait at once (the gridlock resolver takes
+// 13 ms for 100,000 on this machine, docs/benchmarks.md), each for at most this many blocks.
+inline constexpr uint32_t queue_payments_max = 100'000;
+inline constexpr uint64_t queue_validity_blocks_max = 100'000;
+// Escrows open at once, and the longest preimage a hash condition accepts.
+inline constexpr uint32_t escrows_max = 1'000'000;
+inline constexpr size_t escrow_preimage_bytes_max = 256;
+
 }  // namespace corridor::ledger

@@ -10,6 +10,8 @@
 
 #include "base/amount.h"
 #include "base/asset_code.h"
+#include "base/bytes.h"
+#include "base/hash.h"
 #include "base/keys.h"
 
 namespace corridor::ledger {
@@ -26,6 +28,12 @@ enum class OpType : uint8_t {
   transfer = 9,
   clawback = 10,
   set_validators = 11,
+  // 12-16: offers and path payments.
+  queue_transfer = 17,
+  cancel_queued = 18,
+  create_escrow = 19,
+  finish_escrow = 20,
+  cancel_escrow = 21,
 };
 
 // Asset flags, set when the asset is created.
@@ -137,10 +145,72 @@ struct SetValidatorsOp {
   friend bool operator==(const SetValidatorsOp&, const SetValidatorsOp&) = default;
 };
 
+// The liquidity queue's priority bands: a payer's urgent payments go before its normal ones.
+inline constexpr uint8_t queue_band_urgent = 0;
+inline constexpr uint8_t queue_band_normal = 1;
+
+// A transfer that waits in the liquidity queue instead of failing when the payer is short. It
+// joins the queue (and the block's queue events name its sequence number); at the end of every
+// block the gridlock resolver settles the largest set of queued payments whose net positions
+// every payer can cover, in FIFO order per payer, asset and band (docs/liquidity_queue.md).
+// Payments still queued after last_height expire.
+struct QueueTransferOp {
+  static constexpr OpType type = OpType::queue_transfer;
+  AccountId to;
+  AssetId asset;
+  Amount amount = 0;
+  uint8_t band = queue_band_normal;
+  uint64_t last_height = 0;
+  friend bool operator==(const QueueTransferOp&, const QueueTransferOp&) = default;
+};
+// The payer withdraws one of its queued payments.
+struct CancelQueuedOp {
+  static constexpr OpType type = OpType::cancel_queued;
+  uint64_t seq = 0;
+  friend bool operator==(const CancelQueuedOp&, const CancelQueuedOp&) = default;
+};
+
+// Escrow conditions (bits of CreateEscrowOp::conditions). Every condition set must hold for
+// the escrow to be released; at least one of the first three must be set.
+inline constexpr uint8_t escrow_on_preimage = 1 << 0;   // SHA-256(preimage) == hash.
+inline constexpr uint8_t escrow_on_approver = 1 << 1;   // Finished by the approver account.
+inline constexpr uint8_t escrow_after_height = 1 << 2;  // At or after release_height.
+inline constexpr uint8_t escrow_cancel_after = 1 << 3;  // Payer may cancel from cancel_height.
+inline constexpr uint8_t escrow_conditions_all = 0x0f;
+
+// Conditional payment: locks `amount` of the payer's holding for `beneficiary`. Fields of
+// conditions not set must be zero, so that every escrow has one encoding.
+struct CreateEscrowOp {
+  static constexpr OpType type = OpType::create_escrow;
+  AccountId beneficiary;
+  AssetId asset;
+  Amount amount = 0;
+  uint8_t conditions = 0;
+  Hash256 hash;
+  AccountId approver;
+  uint64_t release_height = 0;
+  uint64_t cancel_height = 0;
+  friend bool operator==(const CreateEscrowOp&, const CreateEscrowOp&) = default;
+};
+// Releases an escrow to its beneficiary when its conditions hold.
+struct FinishEscrowOp {
+  static constexpr OpType type = OpType::finish_escrow;
+  uint64_t id = 0;
+  Bytes preimage;
+  friend bool operator==(const FinishEscrowOp&, const FinishEscrowOp&) = default;
+};
+// Returns an escrow to its payer, from its cancel height on.
+struct CancelEscrowOp {
+  static constexpr OpType type = OpType::cancel_escrow;
+  uint64_t id = 0;
+  friend bool operator==(const CancelEscrowOp&, const CancelEscrowOp&) = default;
+};
+
 // Each alternative names its OpType (its wire tag), so the order of the variant is free.
 using Operation =
     std::variant<CreateAccountOp, SetSignersOp, CreateAssetOp, OpenHoldingOp, AuthorizeHoldingOp,
-                 FreezeHoldingOp, IssueOp, RedeemOp, TransferOp, ClawbackOp, SetValidatorsOp>;
+                 FreezeHoldingOp, IssueOp, RedeemOp, TransferOp, ClawbackOp, SetValidatorsOp,
+                 QueueTransferOp, CancelQueuedOp, CreateEscrowOp, FinishEscrowOp, CancelEscrowOp>;
 
 inline OpType op_type(const Operation& op) {
   return std::visit([](const auto& o) { return std::decay_t<decltype(o)>::type; }, op);

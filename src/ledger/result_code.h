@@ -64,6 +64,21 @@ enum class ResultCode : uint16_t {
   op_unknown_approver = 228,
   op_insufficient_approvals = 229,
   op_governance_not_alone = 230,
+  // 240-259: offers and path payments.
+  // 260-279: the liquidity queue and escrows.
+  op_invalid_band = 260,
+  op_invalid_expiry = 261,
+  op_queue_full = 262,
+  op_queued_payment_not_found = 263,
+  op_not_payer = 264,
+  op_invalid_escrow = 265,
+  op_escrow_not_found = 266,
+  op_wrong_preimage = 267,
+  op_not_approver = 268,
+  op_escrow_too_early = 269,
+  op_escrow_not_cancellable = 270,
+  op_escrow_expired = 271,
+  op_too_many_escrows = 272,
 };
 
 std::string_view result_code_name(ResultCode code);

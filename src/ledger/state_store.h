@@ -41,7 +41,11 @@ void put_state_delta(Batch& batch, const StateDelta& delta) {
   for (const StateChange* change : changes) {
     key.assign(1, store_prefix_state);
     key.insert(key.end(), change->key.begin(), change->key.end());
-    batch.put(key, change->value);
+    if (change->erase) {
+      batch.erase(key);
+    } else {
+      batch.put(key, change->value);
+    }
   }
   for (const auto& r : delta.ids_added) batch.put(replay_store_key(r), {});
   for (const auto& r : delta.ids_expired) batch.erase(replay_store_key(r));

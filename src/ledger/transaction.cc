@@ -34,6 +34,16 @@ std::string_view op_type_name(OpType type) {
       return "clawback";
     case OpType::set_validators:
       return "set_validators";
+    case OpType::queue_transfer:
+      return "queue_transfer";
+    case OpType::cancel_queued:
+      return "cancel_queued";
+    case OpType::create_escrow:
+      return "create_escrow";
+    case OpType::finish_escrow:
+      return "finish_escrow";
+    case OpType::cancel_escrow:
+      return "cancel_escrow";
   }
   return "unknown";
 }
@@ -118,6 +128,29 @@ struct OpEncoder {
       w.fixed(a.signature);
     }
   }
+  void operator()(const QueueTransferOp& op) const {
+    w.fixed(op.to);
+    put_asset(w, op.asset);
+    w.i64(op.amount);
+    w.u8(op.band);
+    w.u64(op.last_height);
+  }
+  void operator()(const CancelQueuedOp& op) const { w.u64(op.seq); }
+  void operator()(const CreateEscrowOp& op) const {
+    w.fixed(op.beneficiary);
+    put_asset(w, op.asset);
+    w.i64(op.amount);
+    w.u8(op.conditions);
+    w.fixed(op.hash);
+    w.fixed(op.approver);
+    w.u64(op.release_height);
+    w.u64(op.cancel_height);
+  }
+  void operator()(const FinishEscrowOp& op) const {
+    w.u64(op.id);
+    w.var_bytes(op.preimage);
+  }
+  void operator()(const CancelEscrowOp& op) const { w.u64(op.id); }
 };
 
 bool get_code(Reader& r, AssetCode& code) {
@@ -229,6 +262,43 @@ bool decode_op(Reader& r, Operation& out) {
       for (auto& a : op.approvals)
         if (!r.fixed(a.key) || !r.fixed(a.signature)) return false;
       out = std::move(op);
+      return true;
+    }
+    case OpType::queue_transfer: {
+      QueueTransferOp op;
+      if (!r.fixed(op.to) || !get_asset(r, op.asset) || !r.i64(op.amount) || !r.u8(op.band) ||
+          !r.u64(op.last_height))
+        return false;
+      out = op;
+      return true;
+    }
+    case OpType::cancel_queued: {
+      CancelQueuedOp op;
+      if (!r.u64(op.seq)) return false;
+      out = op;
+      return true;
+    }
+    case OpType::create_escrow: {
+      CreateEscrowOp op;
+      if (!r.fixed(op.beneficiary) || !get_asset(r, op.asset) || !r.i64(op.amount) ||
+          !r.u8(op.conditions) || !r.fixed(op.hash) || !r.fixed(op.approver) ||
+          !r.u64(op.release_height) || !r.u64(op.cancel_height))
+        return false;
+      out = op;
+      return true;
+    }
+    case OpType::finish_escrow: {
+      FinishEscrowOp op;
+      ByteView preimage;
+      if (!r.u64(op.id) || !r.var_bytes(preimage, escrow_preimage_bytes_max)) return false;
+      op.preimage.assign(preimage.begin(), preimage.end());
+      out = std::move(op);
+      return true;
+    }
+    case OpType::cancel_escrow: {
+      CancelEscrowOp op;
+      if (!r.u64(op.id)) return false;
+      out = op;
       return true;
     }
   }
@@ -375,6 +445,26 @@ struct OpCheck {
       return ResultCode::op_invalid_validators;
     return ResultCode::ok;
   }
+  ResultCode operator()(const QueueTransferOp& op) const {
+    if (op.band > queue_band_normal) return ResultCode::op_invalid_band;
+    return positive(op.amount);
+  }
+  ResultCode operator()(const CancelQueuedOp&) const { return ResultCode::ok; }
+  ResultCode operator()(const CreateEscrowOp& op) const {
+    if (op.amount <= 0) return ResultCode::op_invalid_amount;
+    const uint8_t c = op.conditions;
+    const bool valid = (c & ~escrow_conditions_all) == 0 &&
+                       (c & (escrow_on_preimage | escrow_on_approver | escrow_after_height)) != 0 &&
+                       ((c & escrow_on_preimage) != 0 || op.hash.is_zero()) &&
+                       ((c & escrow_on_approver) != 0 || op.approver.is_zero()) &&
+                       ((c & escrow_after_height) != 0 || op.release_height == 0) &&
+                       ((c & escrow_cancel_after) != 0 || op.cancel_height == 0) &&
+                       ((c & escrow_cancel_after) == 0 || (c & escrow_after_height) == 0 ||
+                        op.cancel_height > op.release_height);
+    return valid ? ResultCode::ok : ResultCode::op_invalid_escrow;
+  }
+  ResultCode operator()(const FinishEscrowOp&) const { return ResultCode::ok; }
+  ResultCode operator()(const CancelEscrowOp&) const { return ResultCode::ok; }
   template <typename T>
   static bool has_duplicate(const std::vector<T>& items) {
     // Sorting copies of the keys keeps the check O(n log n) for the 256 validators allowed.

@@ -127,6 +127,24 @@ struct OpDescriber {
     return "clawback " + short_hex(o.from) + " " + std::string(o.code.str()) + " " +
            std::to_string(o.amount);
   }
+  std::string operator()(const ledger::QueueTransferOp& o) const {
+    return "queue_transfer " + short_hex(o.to) + " " + std::string(o.asset.code.str()) + " " +
+           std::to_string(o.amount) + (o.band == ledger::queue_band_urgent ? " urgent" : "") +
+           " until " + std::to_string(o.last_height);
+  }
+  std::string operator()(const ledger::CancelQueuedOp& o) const {
+    return "cancel_queued " + std::to_string(o.seq);
+  }
+  std::string operator()(const ledger::CreateEscrowOp& o) const {
+    return "create_escrow " + short_hex(o.beneficiary) + " " + std::string(o.asset.code.str()) +
+           " " + std::to_string(o.amount) + " conditions " + std::to_string(o.conditions);
+  }
+  std::string operator()(const ledger::FinishEscrowOp& o) const {
+    return "finish_escrow " + std::to_string(o.id);
+  }
+  std::string operator()(const ledger::CancelEscrowOp& o) const {
+    return "cancel_escrow " + std::to_string(o.id);
+  }
   std::string operator()(const ledger::SetValidatorsOp& o) const {
     return "set_validators epoch " + std::to_string(o.epoch) + ", " +
            std::to_string(o.validators.size()) + " validators, " +
@@ -309,7 +327,13 @@ StateDelta TestLedger::end_block() {
   Status invariants = ledger_->check_invariants();
   if (!invariants.ok())
     fail("invariants broken at height " + std::to_string(height()) + ": " + invariants.to_string());
-  for (const auto& change : delta.changes) stored_entries_[change.key] = change.value;
+  for (const auto& change : delta.changes) {
+    if (change.erase) {
+      stored_entries_.erase(change.key);
+    } else {
+      stored_entries_[change.key] = change.value;
+    }
+  }
   for (const auto& id : delta.ids_added) stored_replay_ids_[id.id] = id.valid_until_height;
   for (const auto& id : delta.ids_expired) stored_replay_ids_.erase(id.id);
   return delta;

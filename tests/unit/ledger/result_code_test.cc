@@ -55,6 +55,19 @@ TEST(ResultCodes, NumbersArePinned) {
       {ResultCode::op_unknown_approver, 228},
       {ResultCode::op_insufficient_approvals, 229},
       {ResultCode::op_governance_not_alone, 230},
+      {ResultCode::op_invalid_band, 260},
+      {ResultCode::op_invalid_expiry, 261},
+      {ResultCode::op_queue_full, 262},
+      {ResultCode::op_queued_payment_not_found, 263},
+      {ResultCode::op_not_payer, 264},
+      {ResultCode::op_invalid_escrow, 265},
+      {ResultCode::op_escrow_not_found, 266},
+      {ResultCode::op_wrong_preimage, 267},
+      {ResultCode::op_not_approver, 268},
+      {ResultCode::op_escrow_too_early, 269},
+      {ResultCode::op_escrow_not_cancellable, 270},
+      {ResultCode::op_escrow_expired, 271},
+      {ResultCode::op_too_many_escrows, 272},
   };
   for (const auto& [code, number] : pinned) {
     EXPECT_EQ(static_cast<int>(code), number) << result_code_name(code);
@@ -78,7 +91,8 @@ TEST(ResultCodes, NamesRoundTripForEveryKnownCode) {
     EXPECT_EQ(*back, code);
   }
   // Every code in result_code.h has a name, and nothing else does.
-  EXPECT_EQ(known, 2 + 12 + 31);
+  // ok, not_applied, 100-111, 200-230 and 260-272.
+  EXPECT_EQ(known, 2 + 12 + 31 + 13);
   EXPECT_FALSE(result_code_from_name("op_nonsense").has_value());
   EXPECT_FALSE(result_code_from_name("").has_value());
   EXPECT_EQ(result_code_name(ResultCode::op_frozen), "op_frozen");

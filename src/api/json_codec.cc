@@ -499,4 +499,41 @@ json account_to_json(const AccountEntry& a) {
   return {{"id", a.id.hex()}, {"signers", signers}, {"threshold", a.threshold}};
 }
 
+json queued_payment_to_json(const QueuedPaymentEntry& q, uint8_t scale) {
+  return {{"seq", q.seq},
+          {"payer", q.payer.hex()},
+          {"payee", q.payee.hex()},
+          {"asset", q.asset.to_string()},
+          {"amount", format_amount(q.amount, scale)},
+          {"band", q.band == queue_band_urgent ? "urgent" : "normal"},
+          {"last_height", q.last_height},
+          {"queued_height", q.queued_height},
+          {"transaction", q.tx_id.hex()},
+          {"operation", q.op_index}};
+}
+
+json escrow_to_json(const EscrowEntry& e, uint8_t scale) {
+  json j = {{"id", e.id},
+            {"payer", e.payer.hex()},
+            {"beneficiary", e.beneficiary.hex()},
+            {"asset", e.asset.to_string()},
+            {"amount", format_amount(e.amount, scale)}};
+  if (e.conditions & escrow_on_preimage) j["hash"] = e.hash.hex();
+  if (e.conditions & escrow_on_approver) j["approver"] = e.approver.hex();
+  if (e.conditions & escrow_after_height) j["release_height"] = e.release_height;
+  if (e.conditions & escrow_cancel_after) j["cancel_height"] = e.cancel_height;
+  return j;
+}
+
+json queue_events_to_json(const std::vector<QueueEvent>& events) {
+  static constexpr const char* names[] = {"queued", "settled", "expired", "cancelled"};
+  json out = json::array();
+  for (const auto& e : events)
+    out.push_back({{"event", names[static_cast<size_t>(e.kind)]},
+                   {"seq", e.seq},
+                   {"transaction", e.tx_id.hex()},
+                   {"operation", e.op_index}});
+  return out;
+}
+
 }  // namespace corridor::api

@@ -30,6 +30,10 @@ nlohmann::json outcome_to_json(const ledger::TxOutcome& outcome, size_t op_count
 nlohmann::json asset_to_json(const ledger::AssetEntry& a);
 nlohmann::json holding_to_json(const AssetId& asset, const ledger::HoldingEntry& h, uint8_t scale);
 nlohmann::json account_to_json(const ledger::AccountEntry& a);
+// The liquidity queue and escrows, amounts in the asset's scale.
+nlohmann::json queued_payment_to_json(const ledger::QueuedPaymentEntry& q, uint8_t scale);
+nlohmann::json escrow_to_json(const ledger::EscrowEntry& e, uint8_t scale);
+nlohmann::json queue_events_to_json(const std::vector<ledger::QueueEvent>& events);
 
 // Field readers that throw ApiError with the field's name.
 AccountId account_id_field(const nlohmann::json& j, const char* name);

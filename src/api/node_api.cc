@@ -19,6 +19,8 @@ namespace {
 // How long a submission may wait for finality, by default and at most.
 constexpr uint64_t wait_timeout_ms_default = 30'000;
 constexpr uint64_t wait_timeout_ms_max = 120'000;
+// A page of the liquidity queue: the API lists at most this many payments per request.
+constexpr uint64_t queue_page_max = 1'000;
 
 HttpResponse json_response(int status, const json& body) {
   HttpResponse r;
@@ -169,6 +171,9 @@ HttpResponse NodeApi::route(const HttpRequest& req, Responder& respond, bool& de
     return get ? get_asset(parts[2]) : method_not_allowed();
   if (resource == "blocks" && parts.size() == 3)
     return get ? get_block(parts[2]) : method_not_allowed();
+  if (resource == "queue" && parts.size() == 2) return get ? get_queue(req) : method_not_allowed();
+  if (resource == "escrows" && parts.size() == 3)
+    return get ? get_escrow(parts[2]) : method_not_allowed();
   return json_error(404, "not_found", "no such endpoint: " + req.path);
 }
 
@@ -396,7 +401,57 @@ HttpResponse NodeApi::get_block(const std::string& height_text) {
                              {"tx_count", h.tx_count},
                              {"parent_state_root", h.parent_state_root.hex()},
                              {"state_root", info.result.state_root.hex()},
-                             {"transactions", txs}});
+                             {"transactions", txs},
+                             {"queue_events", queue_events_to_json(info.result.queue_events)}});
+}
+
+namespace {
+
+// A decimal u64 from a path segment or query value; nullopt unless it is all digits and fits.
+std::optional<uint64_t> parse_u64(const std::string& text) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+HttpResponse NodeApi::get_queue(const HttpRequest& req) {
+  for (const auto& [k, v] : req.query)
+    if (k != "account" && k != "from" && k != "limit")
+      throw ApiError(400, "unknown_parameter", "unknown query parameter '" + k + "'");
+  std::optional<AccountId> party;
+  if (auto it = req.query.find("account"); it != req.query.end()) party = parse_account(it->second);
+  uint64_t from = 0;
+  if (auto it = req.query.find("from"); it != req.query.end()) {
+    auto v = parse_u64(it->second);
+    if (!v) throw ApiError(400, "invalid_parameter", "'from' must be a sequence number");
+    from = *v;
+  }
+  uint64_t limit = queue_page_max;
+  if (auto it = req.query.find("limit"); it != req.query.end()) {
+    auto v = parse_u64(it->second);
+    if (!v || *v == 0 || *v > queue_page_max)
+      throw ApiError(400, "invalid_parameter",
+                     "'limit' must be 1 to " + std::to_string(queue_page_max));
+    limit = *v;
+  }
+  json list = json::array();
+  for (const auto& q : node_.queued_payments(party, from, limit)) {
+    auto scale = node_.asset(q.asset);
+    list.push_back(queued_payment_to_json(q, scale ? scale->scale : 0));
+  }
+  return json_response(200, {{"payments", list}});
+}
+
+HttpResponse NodeApi::get_escrow(const std::string& id_text) {
+  auto id = parse_u64(id_text);
+  if (!id) return json_error(400, "invalid_escrow_id", "an escrow id is a decimal number");
+  auto e = node_.escrow(*id);
+  if (!e) return json_error(404, "escrow_not_found", "no open escrow " + id_text);
+  auto asset = node_.asset(e->asset);
+  return json_response(200, escrow_to_json(*e, asset ? asset->scale : 0));
 }
 
 HttpResponse NodeApi::get_status() {

@@ -33,6 +33,8 @@ class NodeApi {
   HttpResponse get_proof(const std::string& id_hex, const std::string& asset_text);
   HttpResponse get_asset(const std::string& asset_text);
   HttpResponse get_block(const std::string& height_text);
+  HttpResponse get_queue(const HttpRequest& req);
+  HttpResponse get_escrow(const std::string& id_text);
   HttpResponse get_status();
   HttpResponse get_result_codes();
 

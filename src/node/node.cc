@@ -271,6 +271,25 @@ std::optional<ledger::AssetEntry> Node::asset(const AssetId& id) const {
   return *a;
 }
 
+std::vector<ledger::QueuedPaymentEntry> Node::queued_payments(const std::optional<AccountId>& party,
+                                                              uint64_t from_seq,
+                                                              size_t limit) const {
+  std::shared_lock lock(ledger_mu_);
+  std::vector<ledger::QueuedPaymentEntry> out;
+  const auto& queue = ledger_.queue();
+  for (auto it = queue.lower_bound(from_seq); it != queue.end() && out.size() < limit; ++it)
+    if (!party || it->second.payer == *party || it->second.payee == *party)
+      out.push_back(it->second);
+  return out;
+}
+
+std::optional<ledger::EscrowEntry> Node::escrow(uint64_t id) const {
+  std::shared_lock lock(ledger_mu_);
+  const auto* e = ledger_.escrow(id);
+  if (!e) return std::nullopt;
+  return *e;
+}
+
 std::optional<HoldingProofInfo> Node::prove_holding(const AccountId& holder, const AssetId& asset) {
   // Proof generation rehashes dirty tree nodes, which mutates the tree: exclusive lock.
   std::unique_lock lock(ledger_mu_);

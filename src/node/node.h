@@ -117,6 +117,11 @@ class Node {
   std::optional<AccountInfo> account(const AccountId& id) const;
   std::optional<ledger::AssetEntry> asset(const AssetId& id) const;
   std::optional<HoldingProofInfo> prove_holding(const AccountId& holder, const AssetId& asset);
+  // The liquidity queue in arrival order from sequence number `from_seq`, optionally only the
+  // payments `party` pays or receives, at most `limit` of them; and one open escrow.
+  std::vector<ledger::QueuedPaymentEntry> queued_payments(const std::optional<AccountId>& party,
+                                                          uint64_t from_seq, size_t limit) const;
+  std::optional<ledger::EscrowEntry> escrow(uint64_t id) const;
   Result<std::optional<BlockInfo>> block(uint64_t height) const;
   Result<std::optional<TxRecord>> transaction(const Hash256& id) const;
   // True while the transaction is admitted and not yet final.

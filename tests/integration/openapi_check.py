@@ -33,6 +33,8 @@ EXPECTED_ROUTES = [
     ("get", "/v1/assets/{asset}"),
     ("get", "/v1/blocks/{height}"),
     ("get", "/v1/result-codes"),
+    ("get", "/v1/queue"),
+    ("get", "/v1/escrows/{id}"),
 ]
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

@@ -310,6 +310,84 @@ TEST_F(NodeApiTest, SetValidatorsRoundTripsAndIsRefusedWithoutAValidatorSet) {
                400, "invalid_hex");
 }
 
+// The liquidity queue and escrows through the API: JSON forms of the operations, the queue and
+// escrow listings, and the queue's events in the block.
+TEST_F(NodeApiTest, QueuedPaymentsAndEscrowsThroughTheApi) {
+  const AssetId usd = set_up_bank();
+  uint64_t nonce = 100;
+  auto send = [&](std::string_view source, json op) {
+    const json tx = tx_json(source, nonce++, 500, json::array({op}));
+    auto [signatures, id] = sign_json(tx, source);
+    Reply r = post("/v1/transactions",
+                   {{"transaction", tx}, {"signatures", signatures}, {"wait", "final"}});
+    EXPECT_EQ(r.status, 200) << r.raw;
+    return r;
+  };
+  // bob has nothing yet: his payment waits in the queue.
+  Reply r = send("bob", {{"type", "queue_transfer"},
+                         {"to", test_id("alice").hex()},
+                         {"asset", usd.to_string()},
+                         {"amount", "20.00"},
+                         {"band", "urgent"},
+                         {"last_height", 400}});
+  EXPECT_EQ(r.body["result"]["code"], "ok");
+  Reply block = get("/v1/blocks/" + std::to_string(r.body["height"].get<uint64_t>()));
+  ASSERT_EQ(block.body["queue_events"].size(), 1u) << block.raw;
+  EXPECT_EQ(block.body["queue_events"][0]["event"], "queued");
+  EXPECT_EQ(block.body["queue_events"][0]["seq"], 1);
+  Reply queue = get("/v1/queue?account=" + test_id("bob").hex());
+  ASSERT_EQ(queue.status, 200) << queue.raw;
+  ASSERT_EQ(queue.body["payments"].size(), 1u);
+  EXPECT_EQ(queue.body["payments"][0]["amount"], "20.00");
+  EXPECT_EQ(queue.body["payments"][0]["band"], "urgent");
+  EXPECT_EQ(get("/v1/queue?account=" + test_id("issuer").hex()).body["payments"].size(), 0u);
+
+  // alice funds bob; the queue settles at the end of that block.
+  r = send("alice", json({{"type", "transfer"},
+                          {"to", test_id("bob").hex()},
+                          {"asset", usd.to_string()},
+                          {"amount", "50.00"}}));
+  block = get("/v1/blocks/" + std::to_string(r.body["height"].get<uint64_t>()));
+  ASSERT_EQ(block.body["queue_events"].size(), 1u) << block.raw;
+  EXPECT_EQ(block.body["queue_events"][0]["event"], "settled");
+  EXPECT_EQ(get("/v1/queue").body["payments"].size(), 0u);
+  EXPECT_EQ(get("/v1/accounts/" + test_id("bob").hex()).body["holdings"][0]["balance"], "30.00");
+
+  // An escrow released by the preimage of its hash.
+  const std::string preimage = "62696c6c";  // "bill"
+  r = send("alice", json({{"type", "create_escrow"},
+                          {"beneficiary", test_id("bob").hex()},
+                          {"asset", usd.to_string()},
+                          {"amount", "10.00"},
+                          {"hash", sha256(as_bytes("bill")).hex()},
+                          {"cancel_height", 450}}));
+  EXPECT_EQ(r.body["result"]["code"], "ok");
+  Reply escrow = get("/v1/escrows/1");
+  ASSERT_EQ(escrow.status, 200) << escrow.raw;
+  EXPECT_EQ(escrow.body["amount"], "10.00");
+  EXPECT_EQ(escrow.body["cancel_height"], 450);
+  r = send("bob", json({{"type", "finish_escrow"}, {"id", 1}, {"preimage", "00"}}));
+  EXPECT_EQ(r.body["result"]["failed_operation"]["code"], "op_wrong_preimage");
+  r = send("bob", json({{"type", "finish_escrow"}, {"id", 1}, {"preimage", preimage}}));
+  EXPECT_EQ(r.body["result"]["code"], "ok");
+  expect_error(get("/v1/escrows/1"), 404, "escrow_not_found");
+  EXPECT_EQ(get("/v1/accounts/" + test_id("bob").hex()).body["holdings"][0]["balance"], "40.00");
+
+  // Bad input.
+  expect_error(get("/v1/escrows/one"), 400, "invalid_escrow_id");
+  expect_error(get("/v1/queue?limit=0"), 400, "invalid_parameter");
+  expect_error(get("/v1/queue?from=x"), 400, "invalid_parameter");
+  expect_error(get("/v1/queue?sort=asc"), 400, "unknown_parameter");
+  expect_error(get("/v1/queue?account=zz"), 400, "invalid_account_id");
+  expect_error(post("/v1/queue", json::object()), 405, "method_not_allowed");
+  json bad_band = {{"type", "queue_transfer"}, {"to", test_id("alice").hex()},
+                   {"asset", usd.to_string()}, {"amount", "1.00"},
+                   {"band", "slow"},           {"last_height", 400}};
+  expect_error(post("/v1/transactions/encode",
+                    {{"transaction", tx_json("bob", 9, 500, json::array({bad_band}))}}),
+               400, "invalid_band");
+}
+
 TEST_F(NodeApiTest, FailedTransactionReportsTheFailingOperation) {
   const AssetId usd = set_up_bank();
   const Transaction tx =

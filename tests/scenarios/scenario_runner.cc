@@ -159,6 +159,8 @@ class Runner {
         {"snapshot", &Runner::do_snapshot},   {"unchanged", &Runner::do_unchanged},
         {"proof", &Runner::do_proof},         {"restart", &Runner::do_restart},
         {"replay_id", &Runner::do_replay_id}, {"invariants", &Runner::do_invariants},
+        {"queue", &Runner::do_queue},         {"escrow", &Runner::do_escrow},
+        {"events", &Runner::do_events},
     };
     return table;
   }
@@ -178,6 +180,11 @@ class Runner {
         {"redeem", &Runner::op_redeem},
         {"transfer", &Runner::op_transfer},
         {"clawback", &Runner::op_clawback},
+        {"queue_transfer", &Runner::op_queue_transfer},
+        {"cancel_queued", &Runner::op_cancel_queued},
+        {"create_escrow", &Runner::op_create_escrow},
+        {"finish_escrow", &Runner::op_finish_escrow},
+        {"cancel_escrow", &Runner::op_cancel_escrow},
     };
     return table;
   }
@@ -323,6 +330,75 @@ class Runner {
     std::string holder = name(w.next("holder"));
     std::string c = w.next("asset code");
     return op::clawback(holder, c, parse_amount_text(w.next("amount"), own_asset(source, c)));
+  }
+
+  // The height of the block a transaction goes into, and H or +N relative to it.
+  uint64_t apply_height() const { return t_.block_open() ? t_.height() : t_.height() + 1; }
+  uint64_t height_arg(const std::string& text, const char* what) const {
+    return !text.empty() && text[0] == '+' ? apply_height() + parse_u64(text.substr(1), what)
+                                           : parse_u64(text, what);
+  }
+  // queue_transfer DEST ASSET AMOUNT [band=urgent|normal|N] [until=H|+N]
+  Operation op_queue_transfer(const std::string&, Words& w) {
+    auto band = w.option("band");
+    auto until = w.option("until");
+    std::string to = name(w.next("destination"));
+    AssetId id = parse_asset(w.next("asset"));
+    Amount amount = parse_amount_text(w.next("amount"), id);
+    uint8_t b = ledger::queue_band_normal;
+    if (band == "urgent") {
+      b = ledger::queue_band_urgent;
+    } else if (band && band != "normal") {
+      b = static_cast<uint8_t>(parse_u64(*band, "band"));
+    }
+    return ledger::QueueTransferOp{test_id(to), id, amount, b,
+                                   until ? height_arg(*until, "until") : apply_height() + 100};
+  }
+  Operation op_cancel_queued(const std::string&, Words& w) {
+    return ledger::CancelQueuedOp{parse_u64(w.next("sequence number"), "sequence number")};
+  }
+  // create_escrow BENEFICIARY ASSET AMOUNT [preimage=TEXT] [approver=NAME] [release=H|+N]
+  //   [cancel=H|+N]: preimage=TEXT sets the hash condition to SHA-256(TEXT).
+  Operation op_create_escrow(const std::string&, Words& w) {
+    auto preimage = w.option("preimage");
+    auto approver = w.option("approver");
+    auto release = w.option("release");
+    auto cancel = w.option("cancel");
+    ledger::CreateEscrowOp op;
+    op.beneficiary = test_id(name(w.next("beneficiary")));
+    op.asset = parse_asset(w.next("asset"));
+    op.amount = parse_amount_text(w.next("amount"), op.asset);
+    if (preimage) {
+      op.conditions |= ledger::escrow_on_preimage;
+      op.hash = sha256(as_bytes(*preimage));
+    }
+    if (approver) {
+      op.conditions |= ledger::escrow_on_approver;
+      op.approver = test_id(name(*approver));
+    }
+    if (release) {
+      op.conditions |= ledger::escrow_after_height;
+      op.release_height = height_arg(*release, "release");
+    }
+    if (cancel) {
+      op.conditions |= ledger::escrow_cancel_after;
+      op.cancel_height = height_arg(*cancel, "cancel");
+    }
+    return op;
+  }
+  // finish_escrow ID [preimage=TEXT]
+  Operation op_finish_escrow(const std::string&, Words& w) {
+    auto preimage = w.option("preimage");
+    ledger::FinishEscrowOp op;
+    op.id = parse_u64(w.next("escrow id"), "escrow id");
+    if (preimage) {
+      ByteView b = as_bytes(*preimage);
+      op.preimage.assign(b.begin(), b.end());
+    }
+    return op;
+  }
+  Operation op_cancel_escrow(const std::string&, Words& w) {
+    return ledger::CancelEscrowOp{parse_u64(w.next("escrow id"), "escrow id")};
   }
 
   Operation parse_operation(const std::string& source, const std::vector<std::string>& words) {
@@ -493,14 +569,14 @@ class Runner {
   // --- Blocks -------------------------------------------------------------------------------
 
   void end_open_block() {
-    if (t_.block_open()) t_.end_block();
+    if (t_.block_open()) last_events_ = t_.end_block().queue_events;
   }
 
   // block: ends the current block; with nothing applied since the last one, an empty block.
   void do_block(Words& w) {
     w.expect_end();
     if (!t_.block_open()) t_.begin_block();
-    t_.end_block();
+    last_events_ = t_.end_block().queue_events;
   }
 
   // advance N: ends the current block, then N empty blocks.
@@ -710,10 +786,59 @@ class Runner {
     if (!s.ok()) error("invariants: " + s.to_string());
   }
 
+  // queue N [SEQ...]: the liquidity queue holds N payments (and these sequence numbers).
+  void do_queue(Words& w) {
+    uint64_t expected = parse_u64(w.next("count"), "count");
+    std::string want, got;
+    while (!w.empty()) want += (want.empty() ? "" : ",") + w.next("sequence number");
+    const auto& queue = t_.ledger().queue();
+    if (queue.size() != expected)
+      error("queue: expected " + std::to_string(expected) + " payments, found " +
+            std::to_string(queue.size()));
+    if (want.empty()) return;
+    for (const auto& [seq, q] : queue) got += (got.empty() ? "" : ",") + std::to_string(seq);
+    if (got != want) error("queue: expected payments " + want + ", found " + got);
+  }
+
+  // escrow ID none | amount=X: an open escrow and its amount, or none.
+  void do_escrow(Words& w) {
+    uint64_t id = parse_u64(w.next("escrow id"), "escrow id");
+    const ledger::EscrowEntry* e = t_.ledger().escrow(id);
+    if (w.peek() == "none") {
+      w.next("none");
+      w.expect_end();
+      if (e) error("escrow " + std::to_string(id) + ": expected none, found one");
+      return;
+    }
+    auto amount = w.option("amount");
+    w.expect_end();
+    if (!e) {
+      error("escrow " + std::to_string(id) + ": expected one, found none");
+      return;
+    }
+    if (amount &&
+        format(parse_amount_text(*amount, e->asset), e->asset) != format(e->amount, e->asset))
+      error("escrow " + std::to_string(id) + ": expected amount " + *amount + ", found " +
+            format(e->amount, e->asset));
+  }
+
+  // events [KIND:SEQ...]: the queue events of the block the last `block` directive ended, in
+  // order (KIND is queued, settled, expired or cancelled); none when nothing is listed.
+  void do_events(Words& w) {
+    static constexpr const char* names[] = {"queued", "settled", "expired", "cancelled"};
+    std::string want, got;
+    while (!w.empty()) want += (want.empty() ? "" : " ") + w.next("event");
+    for (const auto& e : last_events_)
+      got += (got.empty() ? "" : " ") + std::string(names[static_cast<size_t>(e.kind)]) + ":" +
+             std::to_string(e.seq);
+    if (got != want) error("events: expected [" + want + "], found [" + got + "]");
+  }
+
   std::string file_;
   int line_ = 0;
   int failures_ = 0;
   TestLedger t_;
+  std::vector<ledger::QueueEvent> last_events_;
   std::set<std::string> names_;
   std::set<AssetId> assets_;
   std::map<AssetId, uint8_t> declared_scales_;

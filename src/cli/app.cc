@@ -403,6 +403,119 @@ int run_cli(int argc, char** argv) {
                               {"asset", asset},
                               {"amount", amount}}}));
   });
+  // --- The liquidity queue and escrows ---------------------------------------------------
+  std::string band = "normal";
+  uint64_t wait_blocks = 1'000;
+  auto* queue_pay = app.add_subcommand(
+      "queue-pay", "Pay through the liquidity queue: wait for funds instead of failing");
+  add_tx_flags(queue_pay, tf);
+  add_common(queue_pay);
+  queue_pay->add_option("--to", to, "Recipient account id or key file")->required();
+  queue_pay->add_option("--asset", asset, "CODE:ISSUER")->required();
+  queue_pay->add_option("--amount", amount, "Amount in asset units")->required();
+  queue_pay->add_option("--band", band, "Priority: urgent or normal")
+      ->check(CLI::IsMember({"urgent", "normal"}));
+  queue_pay
+      ->add_option("--wait-blocks", wait_blocks, "Blocks the payment may wait before it expires")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{100'000}));
+  queue_pay->callback([&] {
+    json status = NodeClient(common.node).get_ok("/v1/status");
+    rc = submit(
+        common, tf,
+        json::array({{{"type", "queue_transfer"},
+                      {"to", resolve_account_hex(to)},
+                      {"asset", asset},
+                      {"amount", amount},
+                      {"band", band},
+                      {"last_height", status["height"].get<uint64_t>() + 1 + wait_blocks}}}));
+  });
+  uint64_t seq = 0;
+  auto* cancel_queued =
+      app.add_subcommand("cancel-queued", "Withdraw one of your payments from the queue");
+  add_tx_flags(cancel_queued, tf);
+  add_common(cancel_queued);
+  cancel_queued->add_option("seq", seq, "The payment's sequence number")->required();
+  cancel_queued->callback([&] {
+    rc = submit(common, tf, json::array({{{"type", "cancel_queued"}, {"seq", seq}}}));
+  });
+  std::string party;
+  auto* queue_cmd = app.add_subcommand("queue", "List the liquidity queue (oldest first)");
+  add_common(queue_cmd);
+  queue_cmd->add_option("--account", party, "Only payments this account pays or receives");
+  queue_cmd->callback([&] {
+    std::string path = "/v1/queue";
+    if (!party.empty()) path += "?account=" + resolve_account_hex(party);
+    json q = NodeClient(common.node).get_ok(path);
+    if (common.json) return print_json(q);
+    if (q["payments"].empty()) std::cout << "the queue is empty\n";
+    for (const auto& p : q["payments"])
+      std::cout << "#" << p["seq"] << "  " << p["payer"].get<std::string>() << " -> "
+                << p["payee"].get<std::string>() << "  " << p["amount"].get<std::string>() << " "
+                << p["asset"].get<std::string>() << "  " << p["band"].get<std::string>()
+                << "  until " << p["last_height"] << "\n";
+  });
+
+  auto* escrow = app.add_subcommand("escrow", "Conditional payments (trade finance)");
+  escrow->require_subcommand(1);
+  std::string preimage_text, hash_hex, approver;
+  std::optional<uint64_t> release_height, cancel_height;
+  uint64_t escrow_id = 0;
+  auto* escrow_create = escrow->add_subcommand(
+      "create", "Lock funds for a beneficiary until the conditions given hold");
+  add_tx_flags(escrow_create, tf);
+  add_common(escrow_create);
+  escrow_create->add_option("--to", to, "Beneficiary account id or key file")->required();
+  escrow_create->add_option("--asset", asset, "CODE:ISSUER")->required();
+  escrow_create->add_option("--amount", amount, "Amount in asset units")->required();
+  escrow_create->add_option("--hash", hash_hex, "Release on the preimage of this SHA-256 (hex)");
+  escrow_create->add_option("--approver", approver,
+                            "Release only by this account (id or key file)");
+  escrow_create->add_option("--release-height", release_height, "Release from this height on");
+  escrow_create->add_option("--cancel-height", cancel_height,
+                            "The payer may cancel from this height on");
+  escrow_create->callback([&] {
+    json op = {{"type", "create_escrow"},
+               {"beneficiary", resolve_account_hex(to)},
+               {"asset", asset},
+               {"amount", amount}};
+    if (!hash_hex.empty()) op["hash"] = hash_hex;
+    if (!approver.empty()) op["approver"] = resolve_account_hex(approver);
+    if (release_height) op["release_height"] = *release_height;
+    if (cancel_height) op["cancel_height"] = *cancel_height;
+    rc = submit(common, tf, json::array({op}));
+  });
+  auto* escrow_finish = escrow->add_subcommand("finish", "Release an escrow to its beneficiary");
+  add_tx_flags(escrow_finish, tf);
+  add_common(escrow_finish);
+  escrow_finish->add_option("id", escrow_id, "Escrow id")->required();
+  escrow_finish->add_option("--preimage", preimage_text,
+                            "The preimage, as text (its SHA-256 must be the escrow's hash)");
+  escrow_finish->callback([&] {
+    json op = {{"type", "finish_escrow"}, {"id", escrow_id}};
+    if (!preimage_text.empty()) op["preimage"] = to_hex(as_bytes(preimage_text));
+    rc = submit(common, tf, json::array({op}));
+  });
+  auto* escrow_cancel =
+      escrow->add_subcommand("cancel", "Return an escrow to its payer after its cancel height");
+  add_tx_flags(escrow_cancel, tf);
+  add_common(escrow_cancel);
+  escrow_cancel->add_option("id", escrow_id, "Escrow id")->required();
+  escrow_cancel->callback([&] {
+    rc = submit(common, tf, json::array({{{"type", "cancel_escrow"}, {"id", escrow_id}}}));
+  });
+  auto* escrow_show = escrow->add_subcommand("show", "Show an open escrow");
+  add_common(escrow_show);
+  escrow_show->add_option("id", escrow_id, "Escrow id")->required();
+  escrow_show->callback([&] {
+    json e = NodeClient(common.node).get_ok("/v1/escrows/" + std::to_string(escrow_id));
+    if (common.json) return print_json(e);
+    std::cout << "escrow " << e["id"] << "\n  " << e["payer"].get<std::string>() << " -> "
+              << e["beneficiary"].get<std::string>() << "  " << e["amount"].get<std::string>()
+              << " " << e["asset"].get<std::string>() << "\n";
+    for (const char* c : {"hash", "approver", "release_height", "cancel_height"})
+      if (e.contains(c)) std::cout << "  " << c << " " << e[c].dump() << "\n";
+  });
+
   auto* redeem =
       app.add_subcommand("redeem", "Return units to the asset's issuer (supply shrinks)");
   add_tx_flags(redeem, tf);

@@ -37,8 +37,11 @@ cat walkthrough.out
 
 # The outcome the README promises.
 fail() { echo "walkthrough check failed: $*"; exit 1; }
-grep -q "balance 1250.50" walkthrough.out || fail "bank B's balance is not 1250.50"
+# Bank B: 1,250.50 paid, then 1,000.00 more, and its queued 2,000.00 to bank A settled.
+grep -q "balance 250.50" walkthrough.out || fail "bank B's balance is not 250.50"
+grep -q "until " walkthrough.out || fail "the queue did not list bank B's waiting payment"
+grep -q "the queue is empty" walkthrough.out || fail "the queued payment did not settle"
 grep -q "supply  5000000.00" walkthrough.out || fail "USD supply is not 5000000.00"
 grep -q "VERIFIED" walkthrough.out || fail "the holding proof did not verify"
-[ "$(grep -c 'result: ok' walkthrough.out)" -eq 8 ] || fail "expected 8 transactions with result ok"
+[ "$(grep -c 'result: ok' walkthrough.out)" -eq 10 ] || fail "expected 10 transactions with result ok"
 echo "readme walkthrough: 1 passed, 0 failed"

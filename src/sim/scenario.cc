@@ -86,10 +86,13 @@ std::vector<std::string> Scenario::describe() const {
       line += " (mid-batch, after " + std::to_string(*nf.after_actions) + " actions)";
     out.push_back(line);
   }
-  for (const EpochChange& e : epoch_changes)
-    out.push_back(std::string(e.kind == EpochChange::Kind::rotate ? "rotate the key of n"
-                                                                  : "replace validator n") +
-                  std::to_string(e.node) + " at " + std::to_string(e.at_ms) + "ms");
+  for (const EpochChange& e : epoch_changes) {
+    static constexpr const char* kinds[] = {"rotate the key of n", "replace validator n",
+                                            "add a validator (after n", "remove validator n"};
+    out.push_back(std::string(kinds[static_cast<size_t>(e.kind)]) + std::to_string(e.node) +
+                  (e.kind == EpochChange::Kind::add ? ")" : "") + " at " + std::to_string(e.at_ms) +
+                  "ms");
+  }
   for (const PartitionFault& p : partitions)
     out.push_back(std::string(p.symmetric ? "partition " : "one-way partition ") +
                   mask_text(p.side_a, validators, true) + (p.symmetric ? " | " : " -/-> ") +
@@ -230,12 +233,12 @@ Scenario make_scenario(uint64_t seed, const ScenarioOptions& options) {
     const auto count = static_cast<uint32_t>(rng.range(1, epoch_changes_max));
     for (uint32_t c = 0; c < count && !candidates.empty(); ++c) {
       EpochChange e;
-      e.kind = rng.chance_permille(500) ? EpochChange::Kind::rotate : EpochChange::Kind::replace;
+      e.kind = static_cast<EpochChange::Kind>(rng.below(4));
       const size_t pick = rng.below(candidates.size());
       e.node = candidates[pick];
       candidates.erase(candidates.begin() + static_cast<std::ptrdiff_t>(pick));
       e.at_ms = first_ms + rng.below(span_ms);
-      if (e.kind == EpochChange::Kind::replace) ++s.spares;
+      if (e.kind == EpochChange::Kind::replace || e.kind == EpochChange::Kind::add) ++s.spares;
       s.epoch_changes.push_back(e);
     }
     std::sort(s.epoch_changes.begin(), s.epoch_changes.end(),

@@ -69,9 +69,11 @@ struct PartitionFault {
 
 // A governance change of the validator set, submitted at at_ms (or, if the previous change is
 // not committed yet, as soon as it is). rotate: validator `node` moves to a new key. replace:
-// validator `node` leaves the set and the next spare node (an observer until then) joins.
+// validator `node` leaves the set and the next spare node (an observer until then) joins. add:
+// the next spare joins. remove: validator `node` leaves, when the set keeps 3f + 1 members for
+// the scenario's f (otherwise its key is rotated instead).
 struct EpochChange {
-  enum class Kind : uint8_t { rotate, replace };
+  enum class Kind : uint8_t { rotate, replace, add, remove };
   Kind kind = Kind::rotate;
   uint32_t node = 0;
   uint64_t at_ms = 0;

@@ -921,7 +921,19 @@ void Simulation::change_validators(size_t k) {
                          [&](const PublicKey& key) { return slot.node->holds(key); });
   CORRIDOR_ASSERT_MSG(it != next.end(), "changes touch distinct validators still in the set");
   std::string what;
-  if (e.kind == EpochChange::Kind::rotate) {
+  EpochChange::Kind kind = e.kind;
+  // Removing must leave 3f + 1 validators for the scenario's f, or the faults it injects could
+  // exceed what the smaller set tolerates; such a removal rotates the key instead.
+  if (kind == EpochChange::Kind::remove && next.size() <= 3 * scenario_.f() + 1)
+    kind = EpochChange::Kind::rotate;
+  if (kind == EpochChange::Kind::add) {
+    Slot& spare = slots_[scenario_.validators + spares_joined_++];
+    next.push_back(spare.node->key().public_key());
+    what = "adds " + spare.name;
+  } else if (kind == EpochChange::Kind::remove) {
+    next.erase(it);
+    what = "removes " + slot.name;
+  } else if (kind == EpochChange::Kind::rotate) {
     KeyPair fresh = validator_key(seed_, keys_made_++);
     keys_by_public_.emplace(fresh.public_key(), fresh);
     slot.node->add_key(fresh);

@@ -86,7 +86,8 @@ TEST_F(HandshakeTest, WrongNetworkIsRefusedByEitherSide) {
   auto i2 = Handshake::initiator(a, net, b.public_key());
   auto r2 = Handshake::responder(b, network("net-2"), allow({a.public_key()}));
   Bytes hello = i2.hello();
-  std::copy(network("net-2").bytes.begin(), network("net-2").bytes.end(), hello.begin() + 6);
+  const Hash256 other = network("net-2");
+  std::copy(other.bytes.begin(), other.bytes.end(), hello.begin() + 6);
   auto s1 = r2.on_message(hello);
   ASSERT_EQ(s1.error, HandshakeError::none);
   EXPECT_EQ(i2.on_message(s1.reply).error, HandshakeError::wrong_network);

@@ -328,8 +328,10 @@ void PeerNetwork::Impl::established(const std::shared_ptr<Conn>& c) {
   }
   p->failures = 0;
   p->retry_timer.cancel();
-  count(*p, [](NetworkCounters&, PeerCounters& pc) {
+  const bool outbound = c->initiator;
+  count(*p, [outbound](NetworkCounters&, PeerCounters& pc) {
     pc.connected = true;
+    pc.outbound = outbound;
     ++pc.connections;
   });
   read_frame(c);

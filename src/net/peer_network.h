@@ -71,6 +71,7 @@ struct PeerNetworkOptions {
 // Per-peer counters and state, for operators.
 struct PeerCounters {
   bool connected = false;
+  bool outbound = false;  // The current channel was dialed by this node (else accepted).
   uint64_t frames_in = 0;
   uint64_t frames_out = 0;
   uint64_t bytes_in = 0;            // Payload bytes (plaintext), without prefix and tag.

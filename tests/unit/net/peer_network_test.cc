@@ -636,6 +636,61 @@ TEST(PeerNetwork, StopWithTrafficInFlightIsClean) {
   EXPECT_GT(ok_sends.load(), 0u);
 }
 
+TEST(PeerNetwork, DialingAnAddressThatAnswersWithAnotherKeyOrOurselvesIsRefused) {
+  Node a(1), b(2);
+  const KeyPair c = key(3);
+  b.start({accept_only(a.id)});
+  // a believes c lives at b's address, and d at a's own address.
+  const KeyPair d = key(4);
+  a.start({{c.public_key(), "127.0.0.1", b.net->port()}, accept_only(d)});
+  ASSERT_TRUE(a.net->connect(d.public_key(), "127.0.0.1", a.net->port()).ok());
+  ASSERT_TRUE(wait_until([&] {
+    const auto cnt = a.net->counters();
+    return cnt.handshake_failed(HandshakeError::unexpected_identity) >= 1 &&
+           cnt.handshake_failed(HandshakeError::self_connection) >= 1;
+  }));
+  EXPECT_FALSE(a.connected_to(c.public_key()));
+  EXPECT_FALSE(a.connected_to(d.public_key()));
+}
+
+TEST(PeerNetwork, FailedDialsBackOff) {
+  // A port with nothing listening: bind one, note it, close it.
+  uint16_t dead_port = 0;
+  {
+    Node tmp(9);
+    tmp.start({});
+    dead_port = tmp.net->port();
+  }
+  Node a(1);
+  const KeyPair b = key(2);
+  const auto start = Clock::now();
+  a.start({{b.public_key(), "127.0.0.1", dead_port}});  // Backoff 20 ms doubling to 200 ms.
+  ASSERT_TRUE(wait_until([&] { return a.net->counters().peers.at(b.public_key()).dials >= 7; }));
+  const auto elapsed = Clock::now() - start;
+  // Dials 2 to 7 wait at least 40 + 80 + 160 + 200 + 200 + 200 ms; a retry loop without
+  // backoff would make them within milliseconds. (A lower bound: slowness cannot break it.)
+  EXPECT_GE(elapsed, 880ms);
+  const auto pc = a.net->counters().peers.at(b.public_key());
+  EXPECT_GE(pc.dial_failures + pc.reconnects, 6u + 6u);
+  EXPECT_FALSE(pc.connected);
+}
+
+TEST_F(RawPeerTest, ConnectionFloodIsCappedAndCounted) {
+  Node n(1);
+  n.start({accept_only(raw_id), accept_only(good.id)}, 0,
+          [](PeerNetworkOptions& o) { o.pending_handshakes_max = 3; });
+  std::vector<std::unique_ptr<RawPeer>> flood;
+  for (int i = 0; i < 3; ++i) flood.push_back(std::make_unique<RawPeer>(n.net->port()));
+  ASSERT_TRUE(wait_until([&] { return n.net->counters().handshakes_pending == 3; }));
+  RawPeer extra(n.net->port());
+  EXPECT_TRUE(extra.closed_by_peer());
+  EXPECT_EQ(n.net->counters().connections_refused, 1u);
+  flood.clear();  // The flood goes away; its slots free up.
+  ASSERT_TRUE(wait_until([&] { return n.net->counters().handshakes_pending == 0; }));
+  good.start({at(n)});
+  ASSERT_TRUE(wait_until([&] { return n.connected_to(good.pk()); }));
+}
+
 TEST(PeerNetwork, InvalidOptionsAreRefused) {
   const KeyPair me = key(1);
   auto handler = [](const PublicKey&, Bytes) {};

@@ -11,6 +11,9 @@
 #include <thread>
 #include <utility>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -141,10 +144,31 @@ struct Conn {
   Bytes out;
 };
 
+// A peer whose host vanished without closing its sockets (power loss) is noticed by TCP
+// keep-alive after about kKeepAliveIdleS + kKeepAliveCount * kKeepAliveIntervalS seconds, or
+// when unacknowledged data has waited kTcpUserTimeoutMs; the channel then closes and the
+// restarted peer's new channel is no longer refused as a duplicate of the stale one.
+constexpr int kKeepAliveIdleS = 10;
+constexpr int kKeepAliveIntervalS = 5;
+constexpr int kKeepAliveCount = 3;
+constexpr unsigned kTcpUserTimeoutMs = 30'000;
+
 void set_socket_options(tcp::socket& s) {
   error_code ignored;
   s.set_option(tcp::no_delay(true), ignored);
   s.set_option(asio::socket_base::keep_alive(true), ignored);
+#if defined(__linux__)
+  s.set_option(asio::detail::socket_option::integer<IPPROTO_TCP, TCP_KEEPIDLE>(kKeepAliveIdleS),
+               ignored);
+  s.set_option(
+      asio::detail::socket_option::integer<IPPROTO_TCP, TCP_KEEPINTVL>(kKeepAliveIntervalS),
+      ignored);
+  s.set_option(asio::detail::socket_option::integer<IPPROTO_TCP, TCP_KEEPCNT>(kKeepAliveCount),
+               ignored);
+  s.set_option(asio::detail::socket_option::integer<IPPROTO_TCP, TCP_USER_TIMEOUT>(
+                   static_cast<int>(kTcpUserTimeoutMs)),
+               ignored);
+#endif
 }
 
 }  // namespace

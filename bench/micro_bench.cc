@@ -134,9 +134,9 @@ void BM_ApplyTransferBatch(benchmark::State& state) {
 BENCHMARK(BM_ApplyTransferBatch)->Unit(benchmark::kMillisecond);
 
 // The liquidity queue through the Ledger: one block in which 100 banks queue 1,000 payments
-// each (100,000 in all, amounts up to 2% of a bank's balance, so about half the value can
-// settle), then the block's end resolves the whole queue and applies the result. Measures
-// applying the queue operations, the gridlock resolution, and the state tree update.
+// each (100,000 in all, amounts up to 40% of a bank's balance, so that many positions go short and
+// trimming does real work), then the block's end resolves the whole queue and applies the result.
+// Measures applying the queue operations, the gridlock resolution, and the state tree update.
 void BM_LedgerQueueBlock(benchmark::State& state) {
   constexpr size_t banks = 100;
   constexpr size_t per_bank = 1'000;
@@ -153,7 +153,7 @@ void BM_LedgerQueueBlock(benchmark::State& state) {
         size_t to = 1 + rng() % banks;
         if (to == from) to = to % banks + 1;
         ops.push_back(QueueTransferOp{f.keys[to].account_id(), f.usd,
-                                      static_cast<Amount>(1 + rng() % 20'000'000),
+                                      static_cast<Amount>(1 + rng() % 400'000'000),
                                       queue_band_normal, f.height + 100});
       }
       b.txs.push_back(f.make(f.keys[from], std::move(ops)));

@@ -30,6 +30,8 @@ nlohmann::json outcome_to_json(const ledger::TxOutcome& outcome, size_t op_count
 nlohmann::json asset_to_json(const ledger::AssetEntry& a);
 nlohmann::json holding_to_json(const AssetId& asset, const ledger::HoldingEntry& h, uint8_t scale);
 nlohmann::json account_to_json(const ledger::AccountEntry& a);
+// FX: an offer, its amount in the selling asset's scale and its price exact as {n, d}.
+nlohmann::json offer_to_json(const ledger::OfferEntry& o, uint8_t selling_scale);
 
 // Field readers that throw ApiError with the field's name.
 AccountId account_id_field(const nlohmann::json& j, const char* name);

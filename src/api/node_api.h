@@ -35,6 +35,12 @@ class NodeApi {
   HttpResponse get_block(const std::string& height_text);
   HttpResponse get_status();
   HttpResponse get_result_codes();
+  // FX: offers, order books and path quotes (docs/api.md).
+  HttpResponse get_offer(const std::string& id_text);
+  HttpResponse get_account_offers(const std::string& id_hex);
+  HttpResponse get_book(const std::string& selling_text, const std::string& buying_text,
+                        const HttpRequest& request);
+  HttpResponse get_paths(const HttpRequest& request);
 
   node::Node& node_;
   std::unique_ptr<detail::TimeoutQueue> timeouts_;

@@ -12,10 +12,17 @@
 #include "base/keys.h"
 #include "base/status.h"
 #include "ledger/operation.h"
+#include "ledger/price.h"
 
 namespace corridor::ledger {
 
-enum class EntryKind : uint8_t { account = 1, asset = 2, holding = 3, validator_set = 4 };
+enum class EntryKind : uint8_t {
+  account = 1,
+  asset = 2,
+  holding = 3,
+  validator_set = 4,
+  offer = 5,
+};
 
 inline constexpr uint8_t holding_flag_authorized = 1 << 0;
 inline constexpr uint8_t holding_flag_frozen = 1 << 1;
@@ -58,6 +65,23 @@ struct ValidatorSetEntry {
   friend bool operator==(const ValidatorSetEntry&, const ValidatorSetEntry&) = default;
 };
 
+// A resting FX offer (docs/fx.md). Its remaining amount has left the owner's selling holding
+// and is locked here until it is filled or cancelled. Key 0x05 || be64(id); the id 0 is never
+// an offer's: its key holds the next offer id (offer_counter_id).
+struct OfferEntry {
+  uint64_t id = 0;
+  AccountId owner;
+  AssetId selling;
+  AssetId buying;
+  Amount amount = 0;  // Selling asset still offered, > 0.
+  Price price;        // Reduced: buying minor units wanted per selling minor units.
+  // Ledger indices of the owner and the two assets. Derived, not encoded.
+  uint32_t owner_index = 0;
+  uint32_t selling_index = 0;
+  uint32_t buying_index = 0;
+};
+inline constexpr uint64_t offer_counter_id = 0;
+
 void encode_account_key(const AccountId& id, Bytes& out);
 void encode_asset_key(const AssetId& id, Bytes& out);
 void encode_holding_key(const AccountId& holder, const AssetId& asset, Bytes& out);
@@ -67,17 +91,24 @@ void encode_asset_value(const AssetEntry& a, Bytes& out);
 void encode_holding_value(const HoldingEntry& h, Bytes& out);
 void encode_validator_set_key(Bytes& out);
 void encode_validator_set_value(const ValidatorSetEntry& v, Bytes& out);
+void encode_offer_key(uint64_t offer_id, Bytes& out);
+void encode_offer_value(const OfferEntry& o, Bytes& out);
+void encode_offer_counter_value(uint64_t next_offer_id, Bytes& out);
 
 // A decoded entry key: which kind, and the ids it names.
 struct EntryKey {
   EntryKind kind;
-  AccountId account;  // The account, or the holder of a holding.
-  AssetId asset;      // For assets and holdings.
+  AccountId account;      // The account, or the holder of a holding.
+  AssetId asset;          // For assets and holdings.
+  uint64_t offer_id = 0;  // For offers (offer_counter_id: the next-offer-id entry).
 };
 Result<EntryKey> decode_entry_key(ByteView key);
 Result<AccountEntry> decode_account_value(const AccountId& id, ByteView value);
 Result<AssetEntry> decode_asset_value(const AssetId& id, ByteView value);
 Result<HoldingEntry> decode_holding_value(ByteView value);
 Result<ValidatorSetEntry> decode_validator_set_value(ByteView value);
+// The encoded fields of an offer; the caller sets the id and the derived indices.
+Result<OfferEntry> decode_offer_value(uint64_t offer_id, ByteView value);
+Result<uint64_t> decode_offer_counter_value(ByteView value);
 
 }  // namespace corridor::ledger

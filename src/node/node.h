@@ -118,6 +118,16 @@ class Node {
   std::optional<ledger::AssetEntry> asset(const AssetId& id) const;
   std::optional<HoldingProofInfo> prove_holding(const AccountId& holder, const AssetId& asset);
   Result<std::optional<BlockInfo>> block(uint64_t height) const;
+  // --- FX queries (under the ledger's read lock) ---------------------------------------------
+  std::optional<ledger::OfferEntry> offer(uint64_t offer_id) const;
+  // The book's best `max` offers and its size.
+  std::pair<std::vector<ledger::OfferEntry>, size_t> book(const AssetId& selling,
+                                                          const AssetId& buying, size_t max) const;
+  std::vector<ledger::OfferEntry> offers_of(const AccountId& owner) const;
+  ledger::FxQuotes find_paths(const AssetId& source, const AssetId& destination, Amount amount,
+                              ledger::PathMode mode,
+                              const std::optional<AccountId>& payer = std::nullopt) const;
+  // --- end FX --------------------------------------------------------------------------------
   Result<std::optional<TxRecord>> transaction(const Hash256& id) const;
   // True while the transaction is admitted and not yet final.
   bool is_pending(const Hash256& id);

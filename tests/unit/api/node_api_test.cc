@@ -591,7 +591,7 @@ TEST_F(NodeApiTest, ResultCodes) {
   const json& codes = r.body["result_codes"];
   ASSERT_TRUE(codes.is_array());
   // ok, not_applied, 100..111 and 200..230.
-  EXPECT_EQ(codes.size(), 2u + 12u + 31u);
+  EXPECT_EQ(codes.size(), 2u + 12u + 31u + 15u);
   int last = -1;
   std::set<std::string> names;
   for (const auto& c : codes) {

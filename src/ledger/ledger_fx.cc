@@ -305,8 +305,9 @@ void Ledger::settle_fills(const std::vector<Fill>& fills, uint32_t buying, Journ
   for (const Fill& f : fills) {
     uint32_t owner = offers_.at(f.offer_id).owner_index;
     // The owner's part of the selling asset leaves the offer (it was locked there); the taker
-    // is credited by the caller.
-    offer_reduce(f.offer_id, f.owner_gave, j);
+    // is credited by the caller. An exact-send's last fill may give nothing (what was left was
+    // worth less than one unit) while the owner still receives that residue (docs/fx.md, rule 2).
+    if (f.owner_gave > 0) offer_reduce(f.offer_id, f.owner_gave, j);
     if (f.owner_received > 0) credit(holding_key(owner, buying), f.owner_received, j);
   }
 }

@@ -171,6 +171,19 @@ TEST_F(LedgerFx, ExactSendRoundsInTheOwnersFavour) {
   EXPECT_EQ(balance("bank1", usd), kFunds + 100);
 }
 
+TEST_F(LedgerFx, ExactSendResidueWorthLessThanAUnitGoesToTheOwner) {
+  expect_ok("bank1", {op::place_offer(eur, usd, 2, 1, 1)});
+  expect_ok("bank3", {op::place_offer(eur, usd, 100, 3, 2)});
+  // 3 USD: 2 buy bank1's 2 EUR; the last 1 USD buys floor(1 * 2 / 3) = 0 EUR of bank3's offer,
+  // and bank3 keeps that 1 USD. Its offer is untouched.
+  expect_ok("bank2", {op::path_send("bank2", usd, 3, eur, 2)});
+  EXPECT_EQ(balance("bank2", eur), kFunds + 2);
+  EXPECT_EQ(balance("bank2", usd), kFunds - 3);
+  EXPECT_EQ(balance("bank3", usd), kFunds + 1);
+  EXPECT_EQ(t.ledger().offer(2)->amount, 100);
+  EXPECT_EQ(t.ledger().offer(1), nullptr);
+}
+
 TEST_F(LedgerFx, ExactReceiveOneHopRoundsCostUp) {
   expect_ok("bank1", {op::place_offer(eur, usd, 1'000, 3, 2)});
   // 67 EUR cost ceil(67 * 3 / 2) = 101 USD.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 
 #include "api/http_server.h"
 #include "node/node.h"
@@ -41,6 +42,7 @@ class NodeApi {
   HttpResponse get_book(const std::string& selling_text, const std::string& buying_text,
                         const HttpRequest& request);
   HttpResponse get_paths(const HttpRequest& request);
+  void check_replaced_offer_assets(const nlohmann::json& transaction);
 
   node::Node& node_;
   std::unique_ptr<detail::TimeoutQueue> timeouts_;

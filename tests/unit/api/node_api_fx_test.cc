@@ -324,6 +324,12 @@ TEST_F(NodeApiFxTest, CancelAndReplaceInJson) {
   ASSERT_EQ(r.status, 200) << r.raw;
   ASSERT_EQ(r.body["result"]["code"], "ok") << r.raw;
   EXPECT_EQ(get("/v1/offers/1").body["amount"], "50.00");
+  // The assets must be the offer's: they give the scales of the amount and the price.
+  json wrong = {{"type", "replace_offer"},   {"offer_id", 1},     {"selling", usd.to_string()},
+                {"buying", eur.to_string()}, {"amount", "50.00"}, {"price", "1.10"}};
+  expect_error(post("/v1/transactions/encode",
+                    {{"transaction", tx_json("alice", 9, 100, json::array({wrong}))}}),
+               400, "offer_assets_mismatch");
   Reply c = submit_json("alice", json::array({{{"type", "cancel_offer"}, {"offer_id", 1}}}));
   ASSERT_EQ(c.body["result"]["code"], "ok") << c.raw;
   expect_error(get("/v1/offers/1"), 404, "offer_not_found");

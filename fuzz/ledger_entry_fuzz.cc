@@ -11,6 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteView value(data + split, size - split);
   (void)ledger::decode_entry_key(key);
   (void)ledger::decode_holding_value(value);
+  (void)ledger::decode_offer_value(1, value);
+  (void)ledger::decode_offer_counter_value(value);
   ledger::Ledger l;
   (void)l.load_entry(key, value);
   l.finish_load(0);

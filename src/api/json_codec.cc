@@ -108,6 +108,78 @@ std::string amount_text(Amount a, const std::optional<uint8_t>& scale) {
   return format_amount(a, scale.value_or(0));
 }
 
+// --- FX: prices and paths ----------------------------------------------------------------------
+
+// A price is either {"n": N, "d": D}, exact in minor units (buying per selling), or a decimal or
+// fraction string in major units ("1.0850", "217/200"), scaled with the assets' scales.
+Price price_field(const json& j, const char* name, const AssetId& selling, const AssetId& buying,
+                  const std::function<std::optional<uint8_t>(const AssetId&)>& scale_of) {
+  const json& v = field(j, name);
+  if (v.is_object()) {
+    check_fields(v, std::string("field '") + name + "'", {"n", "d"});
+    auto component = [&](const char* c) {
+      const json& x = field(v, c);
+      if (!x.is_number_integer())
+        bad("wrong_type", std::string("price component '") + c + "' must be an integer");
+      return x.get<int64_t>();
+    };
+    return Price{component("n"), component("d")};
+  }
+  if (!v.is_string())
+    bad("wrong_type", std::string("field '") + name +
+                          "' must be a decimal or fraction string, or an object {n, d}");
+  auto s_scale = scale_of(selling);
+  auto b_scale = scale_of(buying);
+  if (!s_scale) bad("unknown_asset", "asset " + selling.to_string() + " does not exist");
+  if (!b_scale) bad("unknown_asset", "asset " + buying.to_string() + " does not exist");
+  PriceParse p = parse_price(v.get<std::string>());
+  if (p.error == PriceError::ok) p = scale_price(p.price, *s_scale, *b_scale);
+  switch (p.error) {
+    case PriceError::ok:
+      return p.price;
+    case PriceError::overflow:
+      bad("price_overflow", std::string("field '") + name + "' does not fit int64 minor units");
+    case PriceError::over_precise:
+      bad("price_over_precise", std::string("field '") + name + "' has more than " +
+                                    std::to_string(price_fraction_digits_max) +
+                                    " fractional digits");
+    default:
+      bad("invalid_price", std::string("field '") + name +
+                               "': " + std::string(price_error_name(p.error)) +
+                               " (a positive decimal such as \"1.0850\" or a fraction such as "
+                               "\"217/200\")");
+  }
+  bad("invalid_price", std::string("field '") + name + "' is not a valid price");
+}
+
+std::vector<AssetId> path_field(const json& j, const char* name) {
+  if (!j.contains(name)) return {};
+  const json& v = j[name];
+  if (!v.is_array()) bad("wrong_type", std::string("field '") + name + "' must be an array");
+  if (v.size() > path_intermediate_assets_max)
+    bad("path_too_long", "a path names at most " + std::to_string(path_intermediate_assets_max) +
+                             " intermediate assets");
+  std::vector<AssetId> out;
+  for (const json& a : v) {
+    if (!a.is_string()) bad("wrong_type", "path assets are CODE:ISSUER strings");
+    auto id = AssetId::parse(a.get<std::string>());
+    if (!id.ok())
+      bad("invalid_asset", std::string("field '") + name + "': " + id.status().message());
+    out.push_back(*id);
+  }
+  return out;
+}
+
+json price_to_json(const Price& p) {
+  return {{"n", p.n}, {"d", p.d}};
+}
+
+json path_to_json(const std::vector<AssetId>& path) {
+  json out = json::array();
+  for (const auto& a : path) out.push_back(a.to_string());
+  return out;
+}
+
 }  // namespace
 
 AccountId account_id_field(const json& j, const char* name) {
@@ -315,6 +387,54 @@ Transaction transaction_from_json(const json& j, const Hash256& network_id,
       } else if (type == "cancel_escrow") {
         check_fields(o, where, {"type", "id"});
         tx.ops.push_back(CancelEscrowOp{uint_field(o, "id", UINT64_MAX)});
+        // --- FX operations -------------------------------------------------------------------
+      } else if (type == "place_offer") {
+        check_fields(o, where, {"type", "selling", "buying", "amount", "price"});
+        PlaceOfferOp op;
+        op.selling = asset_id_field(o, "selling");
+        op.buying = asset_id_field(o, "buying");
+        op.amount = amount_field(o, "amount", op.selling, scale_of(op.selling));
+        op.price = price_field(o, "price", op.selling, op.buying, scale_of);
+        tx.ops.push_back(op);
+      } else if (type == "cancel_offer") {
+        check_fields(o, where, {"type", "offer_id"});
+        tx.ops.push_back(CancelOfferOp{uint_field(o, "offer_id", UINT64_MAX)});
+      } else if (type == "replace_offer") {
+        // The offer's assets give the scales of the amount and the price; they are not part of
+        // the operation, whose offer keeps its assets.
+        check_fields(o, where, {"type", "offer_id", "selling", "buying", "amount", "price"});
+        ReplaceOfferOp op;
+        op.offer_id = uint_field(o, "offer_id", UINT64_MAX);
+        AssetId selling = asset_id_field(o, "selling");
+        AssetId buying = asset_id_field(o, "buying");
+        op.amount = amount_field(o, "amount", selling, scale_of(selling));
+        op.price = price_field(o, "price", selling, buying, scale_of);
+        tx.ops.push_back(op);
+      } else if (type == "path_payment_send") {
+        check_fields(
+            o, where,
+            {"type", "destination", "send_asset", "send_amount", "dest_asset", "dest_min", "path"});
+        PathPaymentSendOp op;
+        op.destination = account_id_field(o, "destination");
+        op.send_asset = asset_id_field(o, "send_asset");
+        op.send_amount = amount_field(o, "send_amount", op.send_asset, scale_of(op.send_asset));
+        op.dest_asset = asset_id_field(o, "dest_asset");
+        op.dest_min = amount_field(o, "dest_min", op.dest_asset, scale_of(op.dest_asset));
+        op.path = path_field(o, "path");
+        tx.ops.push_back(std::move(op));
+      } else if (type == "path_payment_receive") {
+        check_fields(
+            o, where,
+            {"type", "destination", "send_asset", "send_max", "dest_asset", "dest_amount", "path"});
+        PathPaymentReceiveOp op;
+        op.destination = account_id_field(o, "destination");
+        op.send_asset = asset_id_field(o, "send_asset");
+        op.send_max = amount_field(o, "send_max", op.send_asset, scale_of(op.send_asset));
+        op.dest_asset = asset_id_field(o, "dest_asset");
+        op.dest_amount = amount_field(o, "dest_amount", op.dest_asset, scale_of(op.dest_asset));
+        op.path = path_field(o, "path");
+        tx.ops.push_back(std::move(op));
+        // --- end FX --------------------------------------------------------------------------
       } else {
         bad("unknown_operation", "unknown operation type '" + type + "'");
       }
@@ -440,6 +560,42 @@ struct OpToJson {
   json operator()(const CancelEscrowOp& op) const {
     return {{"type", "cancel_escrow"}, {"id", op.id}};
   }
+  // --- FX operations: prices exact in minor units ({n, d}) -------------------------------------
+  json operator()(const PlaceOfferOp& op) const {
+    return {{"type", "place_offer"},
+            {"selling", op.selling.to_string()},
+            {"buying", op.buying.to_string()},
+            {"amount", amount_text(op.amount, scales(op.selling))},
+            {"price", price_to_json(op.price)}};
+  }
+  json operator()(const CancelOfferOp& op) const {
+    return {{"type", "cancel_offer"}, {"offer_id", op.offer_id}};
+  }
+  json operator()(const ReplaceOfferOp& op) const {
+    // The operation does not name the offer's assets, so the amount is in minor units.
+    return {{"type", "replace_offer"},
+            {"offer_id", op.offer_id},
+            {"amount_minor", op.amount},
+            {"price", price_to_json(op.price)}};
+  }
+  json operator()(const PathPaymentSendOp& op) const {
+    return {{"type", "path_payment_send"},
+            {"destination", op.destination.hex()},
+            {"send_asset", op.send_asset.to_string()},
+            {"send_amount", amount_text(op.send_amount, scales(op.send_asset))},
+            {"dest_asset", op.dest_asset.to_string()},
+            {"dest_min", amount_text(op.dest_min, scales(op.dest_asset))},
+            {"path", path_to_json(op.path)}};
+  }
+  json operator()(const PathPaymentReceiveOp& op) const {
+    return {{"type", "path_payment_receive"},
+            {"destination", op.destination.hex()},
+            {"send_asset", op.send_asset.to_string()},
+            {"send_max", amount_text(op.send_max, scales(op.send_asset))},
+            {"dest_asset", op.dest_asset.to_string()},
+            {"dest_amount", amount_text(op.dest_amount, scales(op.dest_asset))},
+            {"path", path_to_json(op.path)}};
+  }
 };
 
 }  // namespace
@@ -490,6 +646,16 @@ json holding_to_json(const AssetId& asset, const HoldingEntry& h, uint8_t scale)
   return {{"asset", asset.to_string()},   {"balance", format_amount(h.balance, scale)},
           {"balance_minor", h.balance},   {"limit", format_amount(h.limit, scale)},
           {"authorized", h.authorized()}, {"frozen", h.frozen()}};
+}
+
+json offer_to_json(const OfferEntry& o, uint8_t selling_scale) {
+  return {{"id", o.id},
+          {"owner", o.owner.hex()},
+          {"selling", o.selling.to_string()},
+          {"buying", o.buying.to_string()},
+          {"amount", format_amount(o.amount, selling_scale)},
+          {"amount_minor", o.amount},
+          {"price", price_to_json(o.price)}};
 }
 
 json account_to_json(const AccountEntry& a) {

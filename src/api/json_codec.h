@@ -34,6 +34,8 @@ nlohmann::json account_to_json(const ledger::AccountEntry& a);
 nlohmann::json queued_payment_to_json(const ledger::QueuedPaymentEntry& q, uint8_t scale);
 nlohmann::json escrow_to_json(const ledger::EscrowEntry& e, uint8_t scale);
 nlohmann::json queue_events_to_json(const std::vector<ledger::QueueEvent>& events);
+// FX: an offer, its amount in the selling asset's scale and its price exact as {n, d}.
+nlohmann::json offer_to_json(const ledger::OfferEntry& o, uint8_t selling_scale);
 
 // Field readers that throw ApiError with the field's name.
 AccountId account_id_field(const nlohmann::json& j, const char* name);

@@ -174,6 +174,14 @@ HttpResponse NodeApi::route(const HttpRequest& req, Responder& respond, bool& de
   if (resource == "queue" && parts.size() == 2) return get ? get_queue(req) : method_not_allowed();
   if (resource == "escrows" && parts.size() == 3)
     return get ? get_escrow(parts[2]) : method_not_allowed();
+  // FX.
+  if (resource == "offers" && parts.size() == 3)
+    return get ? get_offer(parts[2]) : method_not_allowed();
+  if (resource == "accounts" && parts.size() == 4 && parts[3] == "offers")
+    return get ? get_account_offers(parts[2]) : method_not_allowed();
+  if (resource == "books" && parts.size() == 4)
+    return get ? get_book(parts[2], parts[3], req) : method_not_allowed();
+  if (resource == "paths" && parts.size() == 2) return get ? get_paths(req) : method_not_allowed();
   return json_error(404, "not_found", "no such endpoint: " + req.path);
 }
 
@@ -228,6 +236,7 @@ HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& d
     if (!body.contains("signatures"))
       throw ApiError(400, "missing_field", "missing field 'signatures'");
     tx = transaction_from_json(body["transaction"], node_.network_id(), scale_lookup(node_));
+    check_replaced_offer_assets(body["transaction"]);
     tx.signatures = signatures_from_json(body["signatures"]);
     envelope = ledger::encode_transaction(tx);
   }
@@ -298,6 +307,7 @@ HttpResponse NodeApi::encode(const HttpRequest& req) {
   if (!body.contains("transaction"))
     throw ApiError(400, "missing_field", "missing field 'transaction'");
   auto tx = transaction_from_json(body["transaction"], node_.network_id(), scale_lookup(node_));
+  check_replaced_offer_assets(body["transaction"]);
   Bytes b;
   ledger::encode_tx_body(tx, b);
   return json_response(200, {{"id", tx.id.hex()},
@@ -479,6 +489,146 @@ HttpResponse NodeApi::get_result_codes() {
                      {"description", std::string(ledger::result_code_description(code))}});
   }
   return json_response(200, {{"result_codes", codes}});
+}
+
+// --- FX: offers, order books and path quotes -------------------------------------------------
+
+namespace {
+
+constexpr size_t book_limit_default = 100;
+constexpr size_t book_limit_max = 1'000;
+
+uint64_t parse_u64_text(const std::string& text, const char* code, const std::string& what) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size())
+    throw ApiError(400, code, what + " must be a non-negative integer");
+  return v;
+}
+
+void check_query(const HttpRequest& req, std::initializer_list<const char*> allowed) {
+  for (const auto& [k, v] : req.query) {
+    bool ok = false;
+    for (const char* a : allowed) ok = ok || k == a;
+    if (!ok) throw ApiError(400, "unknown_parameter", "unknown query parameter '" + k + "'");
+  }
+}
+
+const std::string& query_param(const HttpRequest& req, const char* name) {
+  auto it = req.query.find(name);
+  if (it == req.query.end())
+    throw ApiError(400, "missing_parameter", std::string("missing query parameter '") + name + "'");
+  return it->second;
+}
+
+}  // namespace
+
+// The JSON form of replace_offer names the offer's assets only to read its amount and price in
+// their scales; an offer that exists now with other assets would be mis-scaled, so it is refused.
+// (transaction_from_json has checked the form already.)
+void NodeApi::check_replaced_offer_assets(const json& tx) {
+  const json& ops = tx["operations"];
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].value("type", "") != "replace_offer") continue;
+    auto o = node_.offer(ops[i]["offer_id"].get<uint64_t>());
+    if (!o) continue;  // The ledger answers op_offer_not_found.
+    if (ops[i]["selling"].get<std::string>() != o->selling.to_string() ||
+        ops[i]["buying"].get<std::string>() != o->buying.to_string())
+      throw ApiError(400, "offer_assets_mismatch",
+                     "operations[" + std::to_string(i) + "]: offer " + std::to_string(o->id) +
+                         " sells " + o->selling.to_string() + " for " + o->buying.to_string());
+  }
+}
+
+HttpResponse NodeApi::get_offer(const std::string& id_text) {
+  uint64_t id = parse_u64_text(id_text, "invalid_offer_id", "the offer id");
+  auto o = node_.offer(id);
+  if (!o) return json_error(404, "offer_not_found", "no resting offer " + std::to_string(id));
+  auto as = node_.asset(o->selling);
+  return json_response(200, offer_to_json(*o, as ? as->scale : 0));
+}
+
+HttpResponse NodeApi::get_account_offers(const std::string& id_hex) {
+  AccountId id = parse_account(id_hex);
+  if (!node_.account(id)) return json_error(404, "account_not_found", "no account " + id.hex());
+  json list = json::array();
+  for (const auto& o : node_.offers_of(id)) {
+    auto as = node_.asset(o.selling);
+    list.push_back(offer_to_json(o, as ? as->scale : 0));
+  }
+  return json_response(200, {{"account", id.hex()}, {"offers", list}});
+}
+
+HttpResponse NodeApi::get_book(const std::string& selling_text, const std::string& buying_text,
+                               const HttpRequest& req) {
+  check_query(req, {"limit"});
+  AssetId selling = parse_asset(selling_text);
+  AssetId buying = parse_asset(buying_text);
+  if (selling == buying)
+    throw ApiError(400, "same_asset", "a book's selling and buying assets must differ");
+  size_t limit = book_limit_default;
+  if (auto it = req.query.find("limit"); it != req.query.end()) {
+    limit = parse_u64_text(it->second, "invalid_limit", "limit");
+    if (limit == 0 || limit > book_limit_max)
+      throw ApiError(400, "invalid_limit",
+                     "limit must be between 1 and " + std::to_string(book_limit_max));
+  }
+  auto s = node_.asset(selling);
+  if (!s) return json_error(404, "asset_not_found", "no asset " + selling.to_string());
+  if (!node_.asset(buying))
+    return json_error(404, "asset_not_found", "no asset " + buying.to_string());
+  auto [offers, total] = node_.book(selling, buying, limit);
+  json list = json::array();
+  for (const auto& o : offers) list.push_back(offer_to_json(o, s->scale));
+  return json_response(200, {{"selling", selling.to_string()},
+                             {"buying", buying.to_string()},
+                             {"total", total},
+                             {"offers", list}});
+}
+
+HttpResponse NodeApi::get_paths(const HttpRequest& req) {
+  check_query(req, {"source_asset", "destination_asset", "amount", "mode", "payer"});
+  AssetId source = parse_asset(query_param(req, "source_asset"));
+  AssetId destination = parse_asset(query_param(req, "destination_asset"));
+  const std::string& mode_text = query_param(req, "mode");
+  ledger::PathMode mode;
+  if (mode_text == "send")
+    mode = ledger::PathMode::exact_send;
+  else if (mode_text == "receive")
+    mode = ledger::PathMode::exact_receive;
+  else
+    throw ApiError(400, "invalid_mode", "mode must be 'send' or 'receive'");
+  if (source == destination)
+    throw ApiError(400, "same_asset", "source and destination assets must differ");
+  std::optional<AccountId> payer;
+  if (auto it = req.query.find("payer"); it != req.query.end()) payer = parse_account(it->second);
+  auto src = node_.asset(source);
+  if (!src) return json_error(404, "asset_not_found", "no asset " + source.to_string());
+  auto dst = node_.asset(destination);
+  if (!dst) return json_error(404, "asset_not_found", "no asset " + destination.to_string());
+  // The amount is in the source asset for send, in the destination asset for receive.
+  uint8_t scale = mode == ledger::PathMode::exact_send ? src->scale : dst->scale;
+  auto amount = parse_amount(query_param(req, "amount"), scale);
+  if (!amount.ok()) throw ApiError(400, "invalid_amount", "amount: " + amount.status().message());
+  if (*amount <= 0) throw ApiError(400, "invalid_amount", "amount must be positive");
+  ledger::FxQuotes q = node_.find_paths(source, destination, *amount, mode, payer);
+  json paths = json::array();
+  for (const auto& p : q.paths) {
+    json via = json::array();
+    for (const auto& a : p.path) via.push_back(a.to_string());
+    paths.push_back({{"path", via},
+                     {"send_amount", format_amount(p.send_amount, src->scale)},
+                     {"send_amount_minor", p.send_amount},
+                     {"receive_amount", format_amount(p.receive_amount, dst->scale)},
+                     {"receive_amount_minor", p.receive_amount},
+                     {"offers_crossed", p.offers_crossed}});
+  }
+  return json_response(200, {{"mode", mode_text},
+                             {"source_asset", source.to_string()},
+                             {"destination_asset", destination.to_string()},
+                             {"amount", format_amount(*amount, scale)},
+                             {"paths", paths},
+                             {"truncated", q.truncated}});
 }
 
 Result<std::unique_ptr<HttpServer>> start_node_api(node::Node& node, NodeApi& api) {

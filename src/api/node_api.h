@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 
 #include "api/http_server.h"
 #include "node/node.h"
@@ -37,6 +38,13 @@ class NodeApi {
   HttpResponse get_escrow(const std::string& id_text);
   HttpResponse get_status();
   HttpResponse get_result_codes();
+  // FX: offers, order books and path quotes (docs/api.md).
+  HttpResponse get_offer(const std::string& id_text);
+  HttpResponse get_account_offers(const std::string& id_hex);
+  HttpResponse get_book(const std::string& selling_text, const std::string& buying_text,
+                        const HttpRequest& request);
+  HttpResponse get_paths(const HttpRequest& request);
+  void check_replaced_offer_assets(const nlohmann::json& transaction);
 
   node::Node& node_;
   std::unique_ptr<detail::TimeoutQueue> timeouts_;

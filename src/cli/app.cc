@@ -11,6 +11,7 @@
 #include "api/json_codec.h"
 #include "base/amount.h"
 #include "cli/bench_apply.h"
+#include "cli/cmd_fx.h"
 #include "cli/cmd_sim.h"
 #include "cli/exit_codes.h"
 #include "cli/key_file.h"
@@ -609,6 +610,17 @@ int run_cli(int argc, char** argv) {
       throw CliError(ops_file + " is not a JSON array of operations", 2);
     rc = submit(common, tf, ops);
   });
+
+  // FX: offers, books, quotes and path payments (cli/cmd_fx.cc).
+  FxCliHooks fx_hooks;
+  fx_hooks.add_tx_flags = [&](CLI::App* cmd) { add_tx_flags(cmd, tf); };
+  fx_hooks.add_common = [&](CLI::App* cmd) { add_common(cmd); };
+  fx_hooks.submit = [&](json ops) { return submit(common, tf, std::move(ops)); };
+  fx_hooks.key_account_hex = [&] { return load_key(tf.key).account_id().hex(); };
+  fx_hooks.resolve_account_hex = [](const std::string& text) { return resolve_account_hex(text); };
+  fx_hooks.node_url = &common.node;
+  fx_hooks.json = &common.json;
+  add_fx_commands(app, fx_hooks, rc);
 
   // bench
   auto* bench = app.add_subcommand("bench", "Benchmarks");

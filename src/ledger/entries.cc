@@ -151,6 +151,11 @@ Result<EntryKey> decode_entry_key(ByteView key) {
         r.raw(8, skip);
       }
       break;
+    case EntryKind::offer: {
+      ByteView id;
+      if (r.raw(8, id)) k.offer_id = get_be64(id);
+      break;
+    }
     default:
       r.fail("unknown entry kind " + std::to_string(kind));
   }
@@ -242,6 +247,57 @@ Result<CountersEntry> decode_counters_value(ByteView value) {
   r.u64(c.next_queue_seq) && r.u64(c.next_escrow_id);
   CORRIDOR_RETURN_IF_ERROR(r.finish("counters entry"));
   return c;
+}
+
+}  // namespace corridor::ledger
+
+// --- Offers ----------------------------------------------------------------------------------
+
+namespace corridor::ledger {
+
+void encode_offer_key(uint64_t offer_id, Bytes& out) {
+  out.push_back(static_cast<uint8_t>(EntryKind::offer));
+  put_be64(out, offer_id);
+}
+
+void encode_offer_value(const OfferEntry& o, Bytes& out) {
+  Writer w(out);
+  w.fixed(o.owner);
+  w.fixed(o.selling.issuer);
+  w.short_string(o.selling.code.str());
+  w.fixed(o.buying.issuer);
+  w.short_string(o.buying.code.str());
+  w.i64(o.amount);
+  w.i64(o.price.n);
+  w.i64(o.price.d);
+}
+
+void encode_offer_counter_value(uint64_t next_offer_id, Bytes& out) {
+  Writer w(out);
+  w.u64(next_offer_id);
+}
+
+Result<OfferEntry> decode_offer_value(uint64_t offer_id, ByteView value) {
+  Reader r(value);
+  OfferEntry o;
+  o.id = offer_id;
+  r.fixed(o.owner) && r.fixed(o.selling.issuer) && read_code(r, o.selling.code) &&
+      r.fixed(o.buying.issuer) && read_code(r, o.buying.code) && r.i64(o.amount) &&
+      r.i64(o.price.n) && r.i64(o.price.d);
+  if (r.ok() && o.amount <= 0) r.fail("offer amount must be positive");
+  if (r.ok() && check_offer_terms(o.amount, o.price) != PriceError::ok)
+    r.fail("offer price or value is invalid");
+  if (r.ok() && !(reduce(o.price) == o.price)) r.fail("offer price is not reduced");
+  CORRIDOR_RETURN_IF_ERROR(r.finish("offer entry"));
+  return o;
+}
+
+Result<uint64_t> decode_offer_counter_value(ByteView value) {
+  Reader r(value);
+  uint64_t next = 0;
+  r.u64(next);
+  CORRIDOR_RETURN_IF_ERROR(r.finish("offer counter entry"));
+  return next;
 }
 
 }  // namespace corridor::ledger

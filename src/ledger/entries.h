@@ -12,6 +12,7 @@
 #include "base/keys.h"
 #include "base/status.h"
 #include "ledger/operation.h"
+#include "ledger/price.h"
 
 namespace corridor::ledger {
 
@@ -20,7 +21,7 @@ enum class EntryKind : uint8_t {
   asset = 2,
   holding = 3,
   validator_set = 4,
-  // 5: offers.
+  offer = 5,
   queued_payment = 6,
   escrow = 7,
   counters = 8,
@@ -104,6 +105,22 @@ struct CountersEntry {
   uint64_t next_escrow_id = 1;
   friend bool operator==(const CountersEntry&, const CountersEntry&) = default;
 };
+// A resting FX offer (docs/fx.md). Its remaining amount has left the owner's selling holding
+// and is locked here until it is filled or cancelled. Key 0x05 || be64(id); the id 0 is never
+// an offer's: its key holds the next offer id (offer_counter_id).
+struct OfferEntry {
+  uint64_t id = 0;
+  AccountId owner;
+  AssetId selling;
+  AssetId buying;
+  Amount amount = 0;  // Selling asset still offered, > 0.
+  Price price;        // Reduced: buying minor units wanted per selling minor units.
+  // Ledger indices of the owner and the two assets. Derived, not encoded.
+  uint32_t owner_index = 0;
+  uint32_t selling_index = 0;
+  uint32_t buying_index = 0;
+};
+inline constexpr uint64_t offer_counter_id = 0;
 
 void encode_account_key(const AccountId& id, Bytes& out);
 void encode_asset_key(const AssetId& id, Bytes& out);
@@ -120,13 +137,17 @@ void encode_escrow_value(const EscrowEntry& e, Bytes& out);
 void encode_counters_key(Bytes& out);
 void encode_counters_value(const CountersEntry& c, Bytes& out);
 void encode_validator_set_value(const ValidatorSetEntry& v, Bytes& out);
+void encode_offer_key(uint64_t offer_id, Bytes& out);
+void encode_offer_value(const OfferEntry& o, Bytes& out);
+void encode_offer_counter_value(uint64_t next_offer_id, Bytes& out);
 
 // A decoded entry key: which kind, and the ids it names.
 struct EntryKey {
   EntryKind kind;
-  AccountId account;    // The account, or the holder of a holding.
-  AssetId asset;        // For assets and holdings.
-  uint64_t number = 0;  // A queued payment's sequence number or an escrow's id.
+  AccountId account;      // The account, or the holder of a holding.
+  AssetId asset;          // For assets and holdings.
+  uint64_t number = 0;    // A queued payment's sequence number or an escrow's id.
+  uint64_t offer_id = 0;  // For offers (offer_counter_id: the next-offer-id entry).
 };
 Result<EntryKey> decode_entry_key(ByteView key);
 Result<AccountEntry> decode_account_value(const AccountId& id, ByteView value);
@@ -136,5 +157,8 @@ Result<ValidatorSetEntry> decode_validator_set_value(ByteView value);
 Result<QueuedPaymentEntry> decode_queued_payment_value(uint64_t seq, ByteView value);
 Result<EscrowEntry> decode_escrow_value(uint64_t id, ByteView value);
 Result<CountersEntry> decode_counters_value(ByteView value);
+// The encoded fields of an offer; the caller sets the id and the derived indices.
+Result<OfferEntry> decode_offer_value(uint64_t offer_id, ByteView value);
+Result<uint64_t> decode_offer_counter_value(ByteView value);
 
 }  // namespace corridor::ledger

@@ -182,6 +182,13 @@ std::pair<uint32_t, ResultCode> Ledger::check_references(const Transaction& tx) 
         account = &std::get<ClawbackOp>(op).from;
         asset = AssetId{std::get<ClawbackOp>(op).code, tx.source};
         break;
+      case OpType::place_offer:
+      case OpType::cancel_offer:
+      case OpType::replace_offer:
+      case OpType::path_payment_send:
+      case OpType::path_payment_receive:
+        if (ResultCode c = check_references_fx(op, asset_known); c != ResultCode::ok) return {i, c};
+        break;
       case OpType::queue_transfer:
         account = &std::get<QueueTransferOp>(op).to;
         asset = std::get<QueueTransferOp>(op).asset;
@@ -284,6 +291,23 @@ ResultCode Ledger::apply_op(const Operation& op, uint32_t source, Journal& j) {
       return op_finish_escrow(std::get<FinishEscrowOp>(op), source, j);
     case OpType::cancel_escrow:
       return op_cancel_escrow(std::get<CancelEscrowOp>(op), source, j);
+    // FX (ledger_fx.cc).
+    case OpType::place_offer:
+      return op_place_offer(std::get<PlaceOfferOp>(op), source, j);
+    case OpType::cancel_offer:
+      return op_cancel_offer(std::get<CancelOfferOp>(op), source, j);
+    case OpType::replace_offer:
+      return op_replace_offer(std::get<ReplaceOfferOp>(op), source, j);
+    case OpType::path_payment_send: {
+      const auto& o = std::get<PathPaymentSendOp>(op);
+      return op_path_payment(PathMode::exact_send, source, o.destination, o.send_asset,
+                             o.send_amount, o.dest_asset, o.dest_min, o.path, j);
+    }
+    case OpType::path_payment_receive: {
+      const auto& o = std::get<PathPaymentReceiveOp>(op);
+      return op_path_payment(PathMode::exact_receive, source, o.destination, o.send_asset,
+                             o.send_max, o.dest_asset, o.dest_amount, o.path, j);
+    }
   }
   return ResultCode::tx_malformed;
 }
@@ -338,6 +362,11 @@ void Ledger::rollback(Journal& j) {
       case Journal::Kind::counters_changed:
       case Journal::Kind::queue_event_added:
         roll_back_settlement(*it, j);
+        break;
+      case Journal::Kind::offer_created:
+      case Journal::Kind::offer_changed:
+      case Journal::Kind::next_offer_id_changed:
+        undo_fx(*it, j);
         break;
     }
   }
@@ -394,7 +423,7 @@ StateDelta Ledger::end_block() {
   emit_settlement_entries([&](Bytes key, Bytes value) { emit(std::move(key), std::move(value)); },
                           [&](Bytes key) {
                             tree_.erase(sha256(key));
-                            d.changes.push_back({std::move(key), {}, true});
+                            d.changes.push_back({std::move(key), {}});
                           });
   if (validator_set_dirty_) {
     validator_set_dirty_ = false;
@@ -404,6 +433,7 @@ StateDelta Ledger::end_block() {
     encode_validator_set_value(*validator_set_, value);
     emit(std::move(key), std::move(value));
   }
+  end_block_fx(d, leaves);
   std::stable_sort(leaves.begin(), leaves.end(),
                    [](const auto& x, const auto& y) { return x.first < y.first; });
   for (const auto& [key_hash, value_hash] : leaves) tree_.put(key_hash, value_hash);
@@ -471,7 +501,8 @@ ResultCode Ledger::op_open_holding(const OpenHoldingOp& op, uint32_t source, Jou
   if (as.issuer_index == source) return ResultCode::op_issuer_cannot_hold;
   HoldingKey key = holding_key(source, *asset_index);
   if (HoldingEntry* h = find_holding(source, *asset_index)) {
-    if (op.limit < h->balance) return ResultCode::op_limit_below_balance;
+    // Amounts locked in the account's offers of this asset return here when cancelled.
+    if (op.limit - fx_locked(key) < h->balance) return ResultCode::op_limit_below_balance;
     j.entries.push_back({Journal::Kind::holding_changed, 0, key, *h});
     h->limit = op.limit;
     mark_dirty(*h, key);
@@ -521,10 +552,10 @@ ResultCode Ledger::op_issue(uint32_t issuer, uint32_t asset_index, const Account
   if (!h) return ResultCode::op_holding_not_found;
   if (h->frozen()) return ResultCode::op_frozen;
   if (!h->authorized()) return ResultCode::op_not_authorized;
-  if (h->balance > h->limit - amount) return ResultCode::op_limit_exceeded;
+  HoldingKey key = holding_key(*to_index, asset_index);
+  if (h->balance > h->limit - fx_locked(key) - amount) return ResultCode::op_limit_exceeded;
   auto supply = checked_add(as.supply, amount);
   if (!supply) return ResultCode::op_supply_overflow;
-  HoldingKey key = holding_key(*to_index, asset_index);
   j.entries.push_back({Journal::Kind::holding_changed, 0, key, *h});
   j.entries.push_back({Journal::Kind::asset_supply_changed, asset_index, 0, {}, as.supply});
   h->balance += amount;
@@ -570,9 +601,9 @@ ResultCode Ledger::op_transfer(const TransferOp& op, uint32_t source, Journal& j
   if (from->frozen() || to->frozen()) return ResultCode::op_frozen;
   if (!from->authorized() || !to->authorized()) return ResultCode::op_not_authorized;
   if (from->balance < op.amount) return ResultCode::op_insufficient_balance;
-  if (to->balance > to->limit - op.amount) return ResultCode::op_limit_exceeded;
   HoldingKey from_key = holding_key(source, *asset_index);
   HoldingKey to_key = holding_key(*to_index, *asset_index);
+  if (to->balance > to->limit - fx_locked(to_key) - op.amount) return ResultCode::op_limit_exceeded;
   j.entries.push_back({Journal::Kind::holding_changed, 0, from_key, *from});
   j.entries.push_back({Journal::Kind::holding_changed, 0, to_key, *to});
   from->balance -= op.amount;
@@ -688,6 +719,9 @@ Status Ledger::load_entry(ByteView key, ByteView value) {
     case EntryKind::counters:
       CORRIDOR_RETURN_IF_ERROR(load_settlement_entry(k, value));
       break;
+    case EntryKind::offer:
+      CORRIDOR_RETURN_IF_ERROR(load_offer(k, value));
+      break;
   }
   tree_.put(sha256(key), sha256(value));
   return Status();
@@ -704,7 +738,6 @@ void Ledger::finish_load(uint64_t height) {
 
 Status Ledger::check_invariants() const {
   // Sums of int64 balances can exceed int64 before the check catches a broken invariant.
-  __extension__ using Int128 = __int128;
   std::vector<Int128> sums(assets_.size(), 0);
   for (const auto& [key, h] : holdings_) {
     uint32_t acct = static_cast<uint32_t>(key >> 32);
@@ -714,7 +747,7 @@ Status Ledger::check_invariants() const {
     if (h.balance < 0)
       return corruption("negative balance in holding of " + assets_[as].id.to_string() + " by " +
                         accounts_[acct].id.hex());
-    if (h.balance > h.limit)
+    if (h.balance > h.limit - fx_locked(key))
       return corruption("balance above limit in holding of " + assets_[as].id.to_string() + " by " +
                         accounts_[acct].id.hex());
     if (acct == assets_[as].issuer_index) return corruption("issuer holds its own asset");
@@ -724,6 +757,8 @@ Status Ledger::check_invariants() const {
   std::vector<Amount> locked(assets_.size(), 0);
   CORRIDOR_RETURN_IF_ERROR(check_settlement_invariants(locked));
   for (size_t i = 0; i < assets_.size(); ++i) sums[i] += locked[i];
+  // FX: amounts locked in resting offers count towards their selling asset's supply.
+  CORRIDOR_RETURN_IF_ERROR(check_invariants_fx(sums));
   for (size_t i = 0; i < assets_.size(); ++i) {
     if (assets_[i].supply < 0) return corruption("negative supply of " + assets_[i].id.to_string());
     if (sums[i] != assets_[i].supply)

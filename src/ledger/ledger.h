@@ -16,6 +16,8 @@
 #include "base/hash.h"
 #include "base/status.h"
 #include "ledger/entries.h"
+#include "ledger/order_book.h"
+#include "ledger/path_payment.h"
 #include "ledger/result_code.h"
 #include "ledger/state_tree.h"
 #include "ledger/transaction.h"
@@ -37,10 +39,13 @@ struct TxOutcome {
 
 // Everything a block changed, in canonical encodings, for the storage layer to persist in
 // the same atomic write as the block itself.
+// An empty value deletes the entry (no entry encodes to zero bytes); offers leave the state
+// when they are filled or cancelled.
+// An empty value means the entry was removed (a filled offer, a settled payment, a released
+// escrow); no entry encodes to zero bytes.
 struct StateChange {
   Bytes key;
   Bytes value;
-  bool erase = false;  // The entry was removed (a settled payment, a released escrow).
 };
 // What happened to a queued payment in a block, for the block's results and the audit trail.
 enum class QueueEventKind : uint8_t { queued = 0, settled = 1, expired = 2, cancelled = 3 };
@@ -60,6 +65,18 @@ struct StateDelta {
   std::vector<ReplayId> ids_added;
   std::vector<ReplayId> ids_expired;
   std::vector<QueueEvent> queue_events;
+};
+
+// A path quote in asset ids (see find_paths in path_finder.h).
+struct FxQuote {
+  std::vector<AssetId> path;  // Intermediate assets, as a path payment names them.
+  Amount send_amount = 0;
+  Amount receive_amount = 0;
+  uint32_t offers_crossed = 0;
+};
+struct FxQuotes {
+  std::vector<FxQuote> paths;
+  bool truncated = false;
 };
 
 struct HoldingView {
@@ -126,6 +143,23 @@ class Ledger {
   // Proof of a holding against state_root(); nullopt if there is no such holding.
   std::optional<HoldingProof> prove_holding(const AccountId& holder, const AssetId& asset);
 
+  // --- FX queries (ledger_fx.cc) -----------------------------------------------------------
+  const OfferEntry* offer(uint64_t offer_id) const;
+  // The resting offers of the book selling `selling` for `buying`, best first, at most `max`;
+  // *total (when given) receives the book's size.
+  std::vector<OfferEntry> book_offers(const AssetId& selling, const AssetId& buying, size_t max,
+                                      size_t* total = nullptr) const;
+  // An account's resting offers, by id.
+  std::vector<OfferEntry> offers_of(const AccountId& owner) const;
+  size_t offer_count() const { return offers_.size(); }
+  uint64_t next_offer_id() const { return next_offer_id_; }
+  // Amount of an asset locked in an account's resting offers (0 if none).
+  Amount locked_in_offers(const AccountId& owner, const AssetId& asset) const;
+  // Best paths from the current books (path_finder.h); an unknown asset finds nothing. With a
+  // payer, paths through its own offers are left out.
+  FxQuotes find_paths(const AssetId& source, const AssetId& destination, Amount amount,
+                      PathMode mode, const std::optional<AccountId>& payer = std::nullopt) const;
+
   // --- Loading from storage -------------------------------------------------------------
   Status load_entry(ByteView key, ByteView value);
   void load_replay_id(const ReplayId& id);
@@ -157,6 +191,10 @@ class Ledger {
       escrow_removed,
       counters_changed,
       queue_event_added,
+      // FX (ledger_fx.cc): `key` holds the offer id, or the old next offer id.
+      offer_created,
+      offer_changed,
+      next_offer_id_changed,
     };
     struct Entry {
       Entry(Kind k, uint32_t i = 0, HoldingKey hk = 0, const HoldingEntry& old = {},
@@ -174,6 +212,8 @@ class Ledger {
     std::vector<QueuedPaymentEntry> old_queued;
     std::vector<EscrowEntry> old_escrows;
     std::vector<CountersEntry> old_counters;
+    // FX: the offers as they were before offer_changed entries, in journal order.
+    std::vector<OfferEntry> old_offers;
     void clear() {
       entries.clear();
       old_signers.clear();
@@ -181,6 +221,7 @@ class Ledger {
       old_queued.clear();
       old_escrows.clear();
       old_counters.clear();
+      old_offers.clear();
     }
   };
   static HoldingKey holding_key(uint32_t account, uint32_t asset) {
@@ -230,6 +271,56 @@ class Ledger {
   Status load_settlement_entry(const EntryKey& k, ByteView value);
   // Adds each asset's escrowed amount to locked[asset]; checks queue and escrow entries.
   Status check_settlement_invariants(std::vector<Amount>& locked) const;
+  // --- FX: offers, order books and path payments (ledger_fx.cc, docs/fx.md) ----------------
+  // Resting offers hold their remaining amount outside the owner's holding (funds locked at
+  // placement); offer_locked_ sums them per holding so that credits keep
+  // balance + locked <= limit, which makes every cancel's refund fit.
+  ResultCode op_place_offer(const PlaceOfferOp& op, uint32_t source, Journal& j);
+  ResultCode op_cancel_offer(const CancelOfferOp& op, uint32_t source, Journal& j);
+  ResultCode op_replace_offer(const ReplaceOfferOp& op, uint32_t source, Journal& j);
+  ResultCode op_path_payment(PathMode mode, uint32_t payer, const AccountId& destination,
+                             const AssetId& send_asset, Amount send_amount,
+                             const AssetId& dest_asset, Amount receive_amount,
+                             const std::vector<AssetId>& path, Journal& j);
+  ResultCode check_offer_holdings(uint32_t owner, uint32_t selling, uint32_t buying) const;
+  ResultCode place_offer_for(uint32_t owner, uint32_t selling, uint32_t buying, Amount amount,
+                             Price price, Journal& j);
+  // Whether a resting offer's owner may trade it now (both holdings authorized, not frozen).
+  bool offer_usable(const OfferEntry& o) const;
+  // Checks that every fill's owner can take its proceeds; returns the id of the first offer
+  // that cannot (0 if all can), adding each credit to `pending`.
+  uint64_t first_unusable_fill(const std::vector<Fill>& fills, uint32_t buying,
+                               std::map<HoldingKey, Amount>& pending) const;
+  bool has_room(HoldingKey key, const HoldingEntry& h, Amount amount, Amount pending = 0) const;
+  void settle_fills(const std::vector<Fill>& fills, uint32_t buying, Journal& j);
+  // Journaled changes to offers (books, offer_locked_ and counts follow).
+  void offer_insert(const OfferEntry& o, Journal& j);
+  void offer_reduce(uint64_t offer_id, Amount by, Journal& j);
+  void offer_cancel(uint64_t offer_id, Journal& j);
+  void credit(HoldingKey key, Amount amount, Journal& j);
+  void debit(HoldingKey key, Amount amount, Journal& j);
+  // Unjournaled primitives, also used by undo and load.
+  void add_offer(const OfferEntry& o);
+  void remove_offer(uint64_t offer_id);
+  void set_offer_amount(uint64_t offer_id, Amount amount);
+  Amount fx_locked(HoldingKey key) const;
+  void undo_fx(const Journal::Entry& e, Journal& j);
+  ResultCode check_references_fx(const Operation& op,
+                                 const std::function<bool(const AssetId&)>& asset_known) const;
+  void end_block_fx(StateDelta& d, std::vector<std::pair<Hash256, Hash256>>& leaves);
+  Status load_offer(const EntryKey& k, ByteView value);
+  __extension__ typedef __int128 Int128;
+  Status check_invariants_fx(std::vector<Int128>& sums) const;
+
+  std::map<uint64_t, OfferEntry> offers_;
+  OrderBooks books_;
+  std::unordered_map<HoldingKey, Amount> offer_locked_;
+  std::unordered_map<uint32_t, uint32_t> offers_per_account_;
+  std::set<uint64_t> dirty_offers_;
+  uint64_t next_offer_id_ = 1;
+  uint64_t stored_next_offer_id_ = 1;
+  PathPlan path_plan_;
+  // --- end FX ------------------------------------------------------------------------------
 
   uint64_t height_ = 0;
   std::vector<AccountEntry> accounts_;

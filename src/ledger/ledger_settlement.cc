@@ -18,8 +18,10 @@ ResultCode Ledger::credit_holding(uint32_t account, uint32_t asset, Amount amoun
   if (!h) return ResultCode::op_holding_not_found;
   if (h->frozen()) return ResultCode::op_frozen;
   if (!h->authorized()) return ResultCode::op_not_authorized;
-  if (h->balance > h->limit - amount) return ResultCode::op_limit_exceeded;
   HoldingKey key = holding_key(account, asset);
+  // Funds locked in the holder's offers count against the limit too, so that cancelling them
+  // always fits (docs/fx.md).
+  if (!has_room(key, *h, amount)) return ResultCode::op_limit_exceeded;
   j.entries.push_back({Journal::Kind::holding_changed, 0, key, *h});
   h->balance += amount;
   mark_dirty(*h, key);
@@ -206,7 +208,7 @@ void Ledger::settle_queue() {
     for (const PositionChange& c : result.changes) {
       if (c.delta <= 0) continue;
       const HoldingEntry* h = find_holding(c.participant, c.asset);
-      if (h->balance <= h->limit - c.delta) continue;
+      if (has_room(holding_key(c.participant, c.asset), *h, c.delta)) continue;
       over = true;
       for (size_t i = payments.size(); i-- > 0;) {
         const QueuedPayment& p = payments[i];
@@ -224,7 +226,8 @@ void Ledger::settle_queue() {
   for (const PositionChange& c : result.changes) {
     HoldingEntry* h = find_holding(c.participant, c.asset);
     h->balance += c.delta;
-    CORRIDOR_ASSERT(h->balance >= 0 && h->balance <= h->limit);
+    CORRIDOR_ASSERT(h->balance >= 0 &&
+                    h->balance <= h->limit - fx_locked(holding_key(c.participant, c.asset)));
     mark_dirty(*h, holding_key(c.participant, c.asset));
   }
   for (size_t i = 0; i < payments.size(); ++i)

@@ -35,6 +35,9 @@ inline constexpr uint32_t path_hops_max = path_intermediate_assets_max + 1;
 // Resting offers in one order book. Bounds the memory one pair can take; the ledger is
 // expected to bound offers per account as well (as it bounds holdings per account).
 inline constexpr uint32_t book_offers_max = 1'000'000;
+// Resting offers per account, as account_holdings_max bounds holdings: it bounds what one
+// account can put in the books and the API's listing of its offers.
+inline constexpr uint32_t account_offers_max = 1'000;
 // The most fractional digits a decimal price text may carry: 10^18 is the largest power of
 // ten in an int64, which is what a price component is.
 inline constexpr uint8_t price_fraction_digits_max = 18;

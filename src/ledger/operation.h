@@ -13,6 +13,7 @@
 #include "base/bytes.h"
 #include "base/hash.h"
 #include "base/keys.h"
+#include "ledger/price.h"
 
 namespace corridor::ledger {
 
@@ -28,7 +29,12 @@ enum class OpType : uint8_t {
   transfer = 9,
   clawback = 10,
   set_validators = 11,
-  // 12-16: offers and path payments.
+  // FX (docs/fx.md): offers and path payments.
+  place_offer = 12,
+  cancel_offer = 13,
+  replace_offer = 14,
+  path_payment_send = 15,
+  path_payment_receive = 16,
   queue_transfer = 17,
   cancel_queued = 18,
   create_escrow = 19,
@@ -206,11 +212,66 @@ struct CancelEscrowOp {
   friend bool operator==(const CancelEscrowOp&, const CancelEscrowOp&) = default;
 };
 
+// --- FX: offers and path payments (docs/fx.md, docs/protocol.md) ---------------------------
+// Prices are ledger::Price {n, d} (price.h): the offer's owner wants n minor units of the
+// buying asset for every d minor units of the selling asset; the ledger stores them reduced.
+// Sells `amount` of `selling` for `buying` at `price`. The offer first crosses the opposite
+// book; what remains rests, funded: its amount leaves the owner's selling holding.
+struct PlaceOfferOp {
+  static constexpr OpType type = OpType::place_offer;
+  AssetId selling;
+  AssetId buying;
+  Amount amount = 0;
+  Price price;
+  friend bool operator==(const PlaceOfferOp&, const PlaceOfferOp&) = default;
+};
+// Removes one of the source's resting offers; its remaining amount returns to the holding.
+struct CancelOfferOp {
+  static constexpr OpType type = OpType::cancel_offer;
+  uint64_t offer_id = 0;
+  friend bool operator==(const CancelOfferOp&, const CancelOfferOp&) = default;
+};
+// Sets a resting offer's remaining amount and price. Shrinking at the same price keeps the
+// offer's id and time priority; anything else is a cancel and a place (a new id, crossing).
+struct ReplaceOfferOp {
+  static constexpr OpType type = OpType::replace_offer;
+  uint64_t offer_id = 0;
+  Amount amount = 0;
+  Price price;
+  friend bool operator==(const ReplaceOfferOp&, const ReplaceOfferOp&) = default;
+};
+// Exact-send path payment: spends exactly send_amount of send_asset and delivers at least
+// dest_min of dest_asset to destination, through the intermediate assets of `path`.
+struct PathPaymentSendOp {
+  static constexpr OpType type = OpType::path_payment_send;
+  AccountId destination;
+  AssetId send_asset;
+  Amount send_amount = 0;
+  AssetId dest_asset;
+  Amount dest_min = 0;
+  std::vector<AssetId> path;
+  friend bool operator==(const PathPaymentSendOp&, const PathPaymentSendOp&) = default;
+};
+// Exact-receive path payment: delivers exactly dest_amount of dest_asset to destination and
+// spends at most send_max of send_asset.
+struct PathPaymentReceiveOp {
+  static constexpr OpType type = OpType::path_payment_receive;
+  AccountId destination;
+  AssetId send_asset;
+  Amount send_max = 0;
+  AssetId dest_asset;
+  Amount dest_amount = 0;
+  std::vector<AssetId> path;
+  friend bool operator==(const PathPaymentReceiveOp&, const PathPaymentReceiveOp&) = default;
+};
+
 // Each alternative names its OpType (its wire tag), so the order of the variant is free.
 using Operation =
     std::variant<CreateAccountOp, SetSignersOp, CreateAssetOp, OpenHoldingOp, AuthorizeHoldingOp,
                  FreezeHoldingOp, IssueOp, RedeemOp, TransferOp, ClawbackOp, SetValidatorsOp,
-                 QueueTransferOp, CancelQueuedOp, CreateEscrowOp, FinishEscrowOp, CancelEscrowOp>;
+                 PlaceOfferOp, CancelOfferOp, ReplaceOfferOp, PathPaymentSendOp,
+                 PathPaymentReceiveOp, QueueTransferOp, CancelQueuedOp, CreateEscrowOp,
+                 FinishEscrowOp, CancelEscrowOp>;
 
 inline OpType op_type(const Operation& op) {
   return std::visit([](const auto& o) { return std::decay_t<decltype(o)>::type; }, op);

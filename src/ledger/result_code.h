@@ -64,7 +64,23 @@ enum class ResultCode : uint16_t {
   op_unknown_approver = 228,
   op_insufficient_approvals = 229,
   op_governance_not_alone = 230,
-  // 240-259: offers and path payments.
+
+  // FX: offers and path payments (240-259, docs/fx.md).
+  op_invalid_price = 240,
+  op_price_overflow = 241,
+  op_offer_same_asset = 242,
+  op_offer_not_found = 243,
+  op_offer_not_owner = 244,
+  op_offer_cross_self = 245,
+  op_book_full = 246,
+  op_too_many_offers = 247,
+  op_too_many_offers_crossed = 248,
+  op_path_too_long = 249,
+  op_path_loop = 250,
+  op_insufficient_liquidity = 251,
+  op_send_max_exceeded = 252,
+  op_receive_min_not_met = 253,
+  op_amount_overflow = 254,
   // 260-279: the liquidity queue and escrows.
   op_invalid_band = 260,
   op_invalid_expiry = 261,

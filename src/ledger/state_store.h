@@ -41,11 +41,10 @@ void put_state_delta(Batch& batch, const StateDelta& delta) {
   for (const StateChange* change : changes) {
     key.assign(1, store_prefix_state);
     key.insert(key.end(), change->key.begin(), change->key.end());
-    if (change->erase) {
-      batch.erase(key);
-    } else {
+    if (change->value.empty())
+      batch.erase(key);  // A deleted entry (an FX offer filled or cancelled).
+    else
       batch.put(key, change->value);
-    }
   }
   for (const auto& r : delta.ids_added) batch.put(replay_store_key(r), {});
   for (const auto& r : delta.ids_expired) batch.erase(replay_store_key(r));

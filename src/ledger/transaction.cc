@@ -44,6 +44,16 @@ std::string_view op_type_name(OpType type) {
       return "finish_escrow";
     case OpType::cancel_escrow:
       return "cancel_escrow";
+    case OpType::place_offer:
+      return "place_offer";
+    case OpType::cancel_offer:
+      return "cancel_offer";
+    case OpType::replace_offer:
+      return "replace_offer";
+    case OpType::path_payment_send:
+      return "path_payment_send";
+    case OpType::path_payment_receive:
+      return "path_payment_receive";
   }
   return "unknown";
 }
@@ -151,6 +161,44 @@ struct OpEncoder {
     w.var_bytes(op.preimage);
   }
   void operator()(const CancelEscrowOp& op) const { w.u64(op.id); }
+  // FX.
+  void price(const Price& p) const {
+    w.i64(p.n);
+    w.i64(p.d);
+  }
+  void path(const std::vector<AssetId>& assets) const {
+    CORRIDOR_ASSERT(assets.size() <= 255);
+    w.u8(static_cast<uint8_t>(assets.size()));
+    for (const auto& a : assets) put_asset(w, a);
+  }
+  void operator()(const PlaceOfferOp& op) const {
+    put_asset(w, op.selling);
+    put_asset(w, op.buying);
+    w.i64(op.amount);
+    price(op.price);
+  }
+  void operator()(const CancelOfferOp& op) const { w.u64(op.offer_id); }
+  void operator()(const ReplaceOfferOp& op) const {
+    w.u64(op.offer_id);
+    w.i64(op.amount);
+    price(op.price);
+  }
+  void operator()(const PathPaymentSendOp& op) const {
+    w.fixed(op.destination);
+    put_asset(w, op.send_asset);
+    w.i64(op.send_amount);
+    put_asset(w, op.dest_asset);
+    w.i64(op.dest_min);
+    path(op.path);
+  }
+  void operator()(const PathPaymentReceiveOp& op) const {
+    w.fixed(op.destination);
+    put_asset(w, op.send_asset);
+    w.i64(op.send_max);
+    put_asset(w, op.dest_asset);
+    w.i64(op.dest_amount);
+    path(op.path);
+  }
 };
 
 bool get_code(Reader& r, AssetCode& code) {
@@ -169,6 +217,20 @@ bool get_bool(Reader& r, bool& v) {
   if (!r.u8(b)) return false;
   if (b > 1) return r.fail("boolean byte must be 0 or 1, got " + std::to_string(b));
   v = b == 1;
+  return true;
+}
+
+// FX: a price is two i64; a path is a u8 count then that many assets. The count is bounded
+// by the byte; check_stateless rejects more than path_intermediate_assets_max.
+bool get_price(Reader& r, Price& p) {
+  return r.i64(p.n) && r.i64(p.d);
+}
+bool get_path(Reader& r, std::vector<AssetId>& path) {
+  uint8_t count = 0;
+  if (!r.u8(count)) return false;
+  path.resize(count);
+  for (auto& a : path)
+    if (!get_asset(r, a)) return false;
   return true;
 }
 
@@ -261,6 +323,42 @@ bool decode_op(Reader& r, Operation& out) {
       op.approvals.resize(count);
       for (auto& a : op.approvals)
         if (!r.fixed(a.key) || !r.fixed(a.signature)) return false;
+      out = std::move(op);
+      return true;
+    }
+    case OpType::place_offer: {
+      PlaceOfferOp op;
+      if (!get_asset(r, op.selling) || !get_asset(r, op.buying) || !r.i64(op.amount) ||
+          !get_price(r, op.price))
+        return false;
+      out = op;
+      return true;
+    }
+    case OpType::cancel_offer: {
+      CancelOfferOp op;
+      if (!r.u64(op.offer_id)) return false;
+      out = op;
+      return true;
+    }
+    case OpType::replace_offer: {
+      ReplaceOfferOp op;
+      if (!r.u64(op.offer_id) || !r.i64(op.amount) || !get_price(r, op.price)) return false;
+      out = op;
+      return true;
+    }
+    case OpType::path_payment_send: {
+      PathPaymentSendOp op;
+      if (!r.fixed(op.destination) || !get_asset(r, op.send_asset) || !r.i64(op.send_amount) ||
+          !get_asset(r, op.dest_asset) || !r.i64(op.dest_min) || !get_path(r, op.path))
+        return false;
+      out = std::move(op);
+      return true;
+    }
+    case OpType::path_payment_receive: {
+      PathPaymentReceiveOp op;
+      if (!r.fixed(op.destination) || !get_asset(r, op.send_asset) || !r.i64(op.send_max) ||
+          !get_asset(r, op.dest_asset) || !r.i64(op.dest_amount) || !get_path(r, op.path))
+        return false;
       out = std::move(op);
       return true;
     }
@@ -465,6 +563,41 @@ struct OpCheck {
   }
   ResultCode operator()(const FinishEscrowOp&) const { return ResultCode::ok; }
   ResultCode operator()(const CancelEscrowOp&) const { return ResultCode::ok; }
+  // FX: everything about prices, amounts and path shapes that needs no state.
+  static ResultCode offer_terms(Amount amount, Price price) {
+    if (amount <= 0) return ResultCode::op_invalid_amount;
+    switch (check_offer_terms(amount, price)) {
+      case PriceError::ok:
+        return ResultCode::ok;
+      case PriceError::overflow:
+        return ResultCode::op_price_overflow;
+      default:
+        return ResultCode::op_invalid_price;
+    }
+  }
+  static ResultCode path_shape(const AssetId& source, const AssetId& dest,
+                               const std::vector<AssetId>& path) {
+    if (path.size() > path_intermediate_assets_max) return ResultCode::op_path_too_long;
+    std::vector<AssetId> all{source, dest};
+    all.insert(all.end(), path.begin(), path.end());
+    std::sort(all.begin(), all.end());
+    if (std::adjacent_find(all.begin(), all.end()) != all.end()) return ResultCode::op_path_loop;
+    return ResultCode::ok;
+  }
+  ResultCode operator()(const PlaceOfferOp& op) const {
+    if (op.selling == op.buying) return ResultCode::op_offer_same_asset;
+    return offer_terms(op.amount, op.price);
+  }
+  ResultCode operator()(const CancelOfferOp&) const { return ResultCode::ok; }
+  ResultCode operator()(const ReplaceOfferOp& op) const { return offer_terms(op.amount, op.price); }
+  ResultCode operator()(const PathPaymentSendOp& op) const {
+    if (op.send_amount <= 0 || op.dest_min <= 0) return ResultCode::op_invalid_amount;
+    return path_shape(op.send_asset, op.dest_asset, op.path);
+  }
+  ResultCode operator()(const PathPaymentReceiveOp& op) const {
+    if (op.send_max <= 0 || op.dest_amount <= 0) return ResultCode::op_invalid_amount;
+    return path_shape(op.send_asset, op.dest_asset, op.path);
+  }
   template <typename T>
   static bool has_duplicate(const std::vector<T>& items) {
     // Sorting copies of the keys keeps the check O(n log n) for the 256 validators allowed.

@@ -298,6 +298,36 @@ std::optional<HoldingProofInfo> Node::prove_holding(const AccountId& holder, con
   return HoldingProofInfo{std::move(*p), head_.state_root, head_.height};
 }
 
+// --- FX queries ------------------------------------------------------------------------------
+
+std::optional<ledger::OfferEntry> Node::offer(uint64_t offer_id) const {
+  std::shared_lock lock(ledger_mu_);
+  const auto* o = ledger_.offer(offer_id);
+  if (!o) return std::nullopt;
+  return *o;
+}
+
+std::pair<std::vector<ledger::OfferEntry>, size_t> Node::book(const AssetId& selling,
+                                                              const AssetId& buying,
+                                                              size_t max) const {
+  std::shared_lock lock(ledger_mu_);
+  size_t total = 0;
+  auto offers = ledger_.book_offers(selling, buying, max, &total);
+  return {std::move(offers), total};
+}
+
+std::vector<ledger::OfferEntry> Node::offers_of(const AccountId& owner) const {
+  std::shared_lock lock(ledger_mu_);
+  return ledger_.offers_of(owner);
+}
+
+ledger::FxQuotes Node::find_paths(const AssetId& source, const AssetId& destination, Amount amount,
+                                  ledger::PathMode mode,
+                                  const std::optional<AccountId>& payer) const {
+  std::shared_lock lock(ledger_mu_);
+  return ledger_.find_paths(source, destination, amount, mode, payer);
+}
+
 Result<std::optional<BlockInfo>> Node::block(uint64_t height) const {
   CORRIDOR_ASSIGN_OR_RETURN(auto bytes, chain_.block_bytes(height));
   if (!bytes) return std::optional<BlockInfo>();

@@ -123,6 +123,16 @@ class Node {
                                                           uint64_t from_seq, size_t limit) const;
   std::optional<ledger::EscrowEntry> escrow(uint64_t id) const;
   Result<std::optional<BlockInfo>> block(uint64_t height) const;
+  // --- FX queries (under the ledger's read lock) ---------------------------------------------
+  std::optional<ledger::OfferEntry> offer(uint64_t offer_id) const;
+  // The book's best `max` offers and its size.
+  std::pair<std::vector<ledger::OfferEntry>, size_t> book(const AssetId& selling,
+                                                          const AssetId& buying, size_t max) const;
+  std::vector<ledger::OfferEntry> offers_of(const AccountId& owner) const;
+  ledger::FxQuotes find_paths(const AssetId& source, const AssetId& destination, Amount amount,
+                              ledger::PathMode mode,
+                              const std::optional<AccountId>& payer = std::nullopt) const;
+  // --- end FX --------------------------------------------------------------------------------
   Result<std::optional<TxRecord>> transaction(const Hash256& id) const;
   // True while the transaction is admitted and not yet final.
   bool is_pending(const Hash256& id);

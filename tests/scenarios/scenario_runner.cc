@@ -149,17 +149,34 @@ class Runner {
   // The directives. New verbs (offers, queues) are added here and nowhere else.
   static const std::map<std::string, Handler, std::less<>>& directives() {
     static const std::map<std::string, Handler, std::less<>> table = {
-        {"account", &Runner::do_account},     {"tx", &Runner::do_tx},
-        {"resubmit", &Runner::do_resubmit},   {"batch", &Runner::do_batch},
-        {"repeat", &Runner::do_repeat},       {"expect", &Runner::do_expect},
-        {"block", &Runner::do_block},         {"advance", &Runner::do_advance},
-        {"height", &Runner::do_height},       {"balance", &Runner::do_balance},
-        {"supply", &Runner::do_supply},       {"holding", &Runner::do_holding},
-        {"signers", &Runner::do_signers},     {"count", &Runner::do_count},
-        {"snapshot", &Runner::do_snapshot},   {"unchanged", &Runner::do_unchanged},
-        {"proof", &Runner::do_proof},         {"restart", &Runner::do_restart},
-        {"replay_id", &Runner::do_replay_id}, {"invariants", &Runner::do_invariants},
-        {"queue", &Runner::do_queue},         {"escrow", &Runner::do_escrow},
+        {"account", &Runner::do_account},
+        {"tx", &Runner::do_tx},
+        {"resubmit", &Runner::do_resubmit},
+        {"batch", &Runner::do_batch},
+        {"repeat", &Runner::do_repeat},
+        {"expect", &Runner::do_expect},
+        {"block", &Runner::do_block},
+        {"advance", &Runner::do_advance},
+        {"height", &Runner::do_height},
+        {"balance", &Runner::do_balance},
+        {"supply", &Runner::do_supply},
+        {"holding", &Runner::do_holding},
+        {"signers", &Runner::do_signers},
+        {"count", &Runner::do_count},
+        {"snapshot", &Runner::do_snapshot},
+        {"unchanged", &Runner::do_unchanged},
+        {"proof", &Runner::do_proof},
+        {"restart", &Runner::do_restart},
+        {"replay_id", &Runner::do_replay_id},
+        {"invariants", &Runner::do_invariants},
+        // FX.
+        {"offer", &Runner::do_offer},
+        {"book", &Runner::do_book},
+        {"locked", &Runner::do_locked},
+        {"quote", &Runner::do_quote},
+        // The liquidity queue and escrows.
+        {"queue", &Runner::do_queue},
+        {"escrow", &Runner::do_escrow},
         {"events", &Runner::do_events},
     };
     return table;
@@ -180,6 +197,12 @@ class Runner {
         {"redeem", &Runner::op_redeem},
         {"transfer", &Runner::op_transfer},
         {"clawback", &Runner::op_clawback},
+        // FX.
+        {"place_offer", &Runner::op_place_offer},
+        {"cancel_offer", &Runner::op_cancel_offer},
+        {"replace_offer", &Runner::op_replace_offer},
+        {"path_send", &Runner::op_path_send},
+        {"path_receive", &Runner::op_path_receive},
         {"queue_transfer", &Runner::op_queue_transfer},
         {"cancel_queued", &Runner::op_cancel_queued},
         {"create_escrow", &Runner::op_create_escrow},
@@ -401,6 +424,67 @@ class Runner {
     return ledger::CancelEscrowOp{parse_u64(w.next("escrow id"), "escrow id")};
   }
 
+  // --- FX operations ------------------------------------------------------------------------
+
+  // N/D: a price exact in minor units (buying per selling); components may be 0 or negative so
+  // that invalid prices can be written.
+  ledger::Price parse_price_text(const std::string& text) {
+    auto parts = split(text, '/');
+    if (parts.size() != 2) error("price '" + text + "' is not N/D");
+    auto component = [&](const std::string& c) -> int64_t {
+      if (c == "max") return std::numeric_limits<int64_t>::max();
+      size_t used = 0;
+      int64_t v = std::stoll(c, &used);
+      if (used != c.size()) error("price component '" + c + "' is not an integer");
+      return v;
+    };
+    return {component(parts[0]), component(parts[1])};
+  }
+  std::vector<AssetId> parse_via(Words& w) {
+    std::vector<AssetId> path;
+    if (auto via = w.option("via"))
+      for (const auto& a : split(*via, ',')) path.push_back(parse_asset(a));
+    return path;
+  }
+  // place_offer SELLING BUYING AMOUNT N/D
+  Operation op_place_offer(const std::string&, Words& w) {
+    AssetId selling = parse_asset(w.next("selling asset"));
+    AssetId buying = parse_asset(w.next("buying asset"));
+    Amount amount = parse_amount_text(w.next("amount"), selling);
+    return ledger::PlaceOfferOp{selling, buying, amount, parse_price_text(w.next("price"))};
+  }
+  // cancel_offer ID
+  Operation op_cancel_offer(const std::string&, Words& w) {
+    return ledger::CancelOfferOp{parse_u64(w.next("offer id"), "offer id")};
+  }
+  // replace_offer ID AMOUNT N/D (the amount in the offer's selling asset, if it exists)
+  Operation op_replace_offer(const std::string&, Words& w) {
+    uint64_t id = parse_u64(w.next("offer id"), "offer id");
+    const ledger::OfferEntry* o = t_.ledger().offer(id);
+    std::string amount_text = w.next("amount");
+    Amount amount =
+        o ? parse_amount_text(amount_text, o->selling) : parse_amount_text(amount_text, AssetId{});
+    return ledger::ReplaceOfferOp{id, amount, parse_price_text(w.next("price"))};
+  }
+  // path_send DEST SEND_ASSET AMOUNT DEST_ASSET DEST_MIN [via=A,B]
+  Operation op_path_send(const std::string&, Words& w) {
+    std::string to = name(w.next("destination"));
+    AssetId send = parse_asset(w.next("send asset"));
+    Amount amount = parse_amount_text(w.next("send amount"), send);
+    AssetId dest = parse_asset(w.next("destination asset"));
+    Amount min = parse_amount_text(w.next("destination minimum"), dest);
+    return ledger::PathPaymentSendOp{test_id(to), send, amount, dest, min, parse_via(w)};
+  }
+  // path_receive DEST SEND_ASSET SEND_MAX DEST_ASSET AMOUNT [via=A,B]
+  Operation op_path_receive(const std::string&, Words& w) {
+    std::string to = name(w.next("destination"));
+    AssetId send = parse_asset(w.next("send asset"));
+    Amount max = parse_amount_text(w.next("send maximum"), send);
+    AssetId dest = parse_asset(w.next("destination asset"));
+    Amount amount = parse_amount_text(w.next("destination amount"), dest);
+    return ledger::PathPaymentReceiveOp{test_id(to), send, max, dest, amount, parse_via(w)};
+  }
+
   Operation parse_operation(const std::string& source, const std::vector<std::string>& words) {
     Words w(words);
     std::string verb = w.next("operation");
@@ -592,6 +676,93 @@ class Runner {
     w.expect_end();
     if (t_.height() != expected)
       error("expected height " + std::to_string(expected) + ", got " + std::to_string(t_.height()));
+  }
+
+  // --- FX checks ----------------------------------------------------------------------------
+
+  // offer ID none | [owner=NAME] [amount=X] [price=N/D]
+  void do_offer(Words& w) {
+    uint64_t id = parse_u64(w.next("offer id"), "offer id");
+    const ledger::OfferEntry* o = t_.ledger().offer(id);
+    std::string what = "offer " + std::to_string(id);
+    if (w.peek() == "none") {
+      w.next("none");
+      w.expect_end();
+      if (o) error(what + ": expected none, found one");
+      return;
+    }
+    auto owner = w.option("owner");
+    auto amount = w.option("amount");
+    auto price = w.option("price");
+    w.expect_end();
+    if (!o) error(what + ": expected an offer, found none");
+    if (owner && o->owner != test_id(name(*owner))) error(what + ": another owner");
+    if (amount && o->amount != parse_amount_text(*amount, o->selling))
+      error(what + ": expected amount " + *amount + ", got " + format(o->amount, o->selling));
+    if (price && !(o->price == parse_price_text(*price)))
+      error(what + ": expected price " + *price + ", got " + std::to_string(o->price.n) + "/" +
+            std::to_string(o->price.d));
+  }
+
+  // book SELLING BUYING ID... | empty: the book's offer ids in priority order.
+  void do_book(Words& w) {
+    AssetId selling = parse_asset(w.next("selling asset"));
+    AssetId buying = parse_asset(w.next("buying asset"));
+    std::vector<uint64_t> want;
+    if (w.peek() == "empty") {
+      w.next("empty");
+    } else {
+      while (!w.empty()) want.push_back(parse_u64(w.next("offer id"), "offer id"));
+    }
+    w.expect_end();
+    std::vector<uint64_t> got;
+    for (const auto& o : t_.ledger().book_offers(selling, buying, 1'000'000)) got.push_back(o.id);
+    auto text = [](const std::vector<uint64_t>& ids) {
+      std::string s;
+      for (uint64_t i : ids) s += " " + std::to_string(i);
+      return ids.empty() ? std::string(" empty") : s;
+    };
+    if (got != want) error("book: expected" + text(want) + ", got" + text(got));
+  }
+
+  // locked NAME ASSET AMOUNT: the amount of ASSET locked in NAME's resting offers.
+  void do_locked(Words& w) {
+    std::string holder = name(w.next("holder"));
+    AssetId id = parse_asset(w.next("asset"));
+    Amount want = parse_amount_text(w.next("amount"), id);
+    w.expect_end();
+    Amount got = t_.ledger().locked_in_offers(test_id(holder), id);
+    if (got != want)
+      error("locked " + holder + ": expected " + format(want, id) + ", got " + format(got, id));
+  }
+
+  // quote send|receive FROM TO AMOUNT -> SEND RECEIVE [via=A,B] | none: the best quote.
+  void do_quote(Words& w) {
+    std::string mode = w.next("mode");
+    if (mode != "send" && mode != "receive") error("quote mode is send or receive");
+    AssetId from = parse_asset(w.next("source asset"));
+    AssetId to = parse_asset(w.next("destination asset"));
+    bool send = mode == "send";
+    Amount amount = parse_amount_text(w.next("amount"), send ? from : to);
+    auto q = t_.ledger().find_paths(
+        from, to, amount, send ? ledger::PathMode::exact_send : ledger::PathMode::exact_receive);
+    if (w.peek() == "none") {
+      w.next("none");
+      w.expect_end();
+      if (!q.paths.empty()) error("quote: expected none, found a path");
+      return;
+    }
+    if (w.next("'->'") != "->") error("quote needs '-> SEND RECEIVE'");
+    Amount want_send = parse_amount_text(w.next("send amount"), from);
+    Amount want_receive = parse_amount_text(w.next("receive amount"), to);
+    std::vector<AssetId> via = parse_via(w);
+    w.expect_end();
+    if (q.paths.empty()) error("quote: expected a path, found none");
+    const auto& best = q.paths.front();
+    if (best.send_amount != want_send || best.receive_amount != want_receive || best.path != via)
+      error("quote: expected " + format(want_send, from) + " -> " + format(want_receive, to) +
+            ", got " + format(best.send_amount, from) + " -> " + format(best.receive_amount, to) +
+            " through " + std::to_string(best.path.size()) + " intermediate assets");
   }
 
   // --- State checks -------------------------------------------------------------------------

@@ -150,6 +150,36 @@ struct OpDescriber {
            std::to_string(o.validators.size()) + " validators, " +
            std::to_string(o.approvals.size()) + " approvals";
   }
+  // FX.
+  static std::string price_text(const ledger::Price& p) {
+    return std::to_string(p.n) + "/" + std::to_string(p.d);
+  }
+  static std::string path_text(const std::vector<AssetId>& path) {
+    std::string s;
+    for (const auto& a : path) s += " via " + asset_text(a);
+    return s;
+  }
+  std::string operator()(const ledger::PlaceOfferOp& o) const {
+    return "place_offer " + asset_text(o.selling) + " for " + asset_text(o.buying) + " " +
+           std::to_string(o.amount) + " @" + price_text(o.price);
+  }
+  std::string operator()(const ledger::CancelOfferOp& o) const {
+    return "cancel_offer " + std::to_string(o.offer_id);
+  }
+  std::string operator()(const ledger::ReplaceOfferOp& o) const {
+    return "replace_offer " + std::to_string(o.offer_id) + " " + std::to_string(o.amount) + " @" +
+           price_text(o.price);
+  }
+  std::string operator()(const ledger::PathPaymentSendOp& o) const {
+    return "path_payment_send " + short_hex(o.destination) + " " + asset_text(o.send_asset) + " " +
+           std::to_string(o.send_amount) + " -> " + asset_text(o.dest_asset) + " min " +
+           std::to_string(o.dest_min) + path_text(o.path);
+  }
+  std::string operator()(const ledger::PathPaymentReceiveOp& o) const {
+    return "path_payment_receive " + short_hex(o.destination) + " " + asset_text(o.send_asset) +
+           " max " + std::to_string(o.send_max) + " -> " + asset_text(o.dest_asset) + " " +
+           std::to_string(o.dest_amount) + path_text(o.path);
+  }
 };
 
 }  // namespace
@@ -200,6 +230,27 @@ ledger::RedeemOp redeem(const AssetId& asset_id, Amount amount) {
 
 ledger::TransferOp transfer(std::string_view to, const AssetId& asset_id, Amount amount) {
   return {test_id(to), asset_id, amount};
+}
+
+ledger::PlaceOfferOp place_offer(const AssetId& selling, const AssetId& buying, Amount amount,
+                                 int64_t n, int64_t d) {
+  return {selling, buying, amount, {n, d}};
+}
+ledger::CancelOfferOp cancel_offer(uint64_t offer_id) {
+  return {offer_id};
+}
+ledger::ReplaceOfferOp replace_offer(uint64_t offer_id, Amount amount, int64_t n, int64_t d) {
+  return {offer_id, amount, {n, d}};
+}
+ledger::PathPaymentSendOp path_send(std::string_view to, const AssetId& send, Amount amount,
+                                    const AssetId& dest, Amount dest_min,
+                                    std::vector<AssetId> path) {
+  return {test_id(to), send, amount, dest, dest_min, std::move(path)};
+}
+ledger::PathPaymentReceiveOp path_receive(std::string_view to, const AssetId& send, Amount send_max,
+                                          const AssetId& dest, Amount amount,
+                                          std::vector<AssetId> path) {
+  return {test_id(to), send, send_max, dest, amount, std::move(path)};
 }
 
 ledger::ClawbackOp clawback(std::string_view from, std::string_view code_text, Amount amount) {
@@ -256,6 +307,23 @@ StateView view_state(const Ledger& l, const std::vector<std::string>& names,
                       " flags=" + std::to_string(entry->flags) +
                       " supply=" + std::to_string(entry->supply));
   }
+  // FX: every resting offer of the named accounts, the books between the listed assets, and the
+  // next offer id, so that "nothing changed" covers offers and books too.
+  for (const auto& n : names)
+    for (const auto& o : l.offers_of(test_id(n)))
+      v.lines.push_back("offer " + std::to_string(o.id) + " " + n + " " + asset_text(o.selling) +
+                        "->" + asset_text(o.buying) + " amount=" + std::to_string(o.amount) +
+                        " price=" + std::to_string(o.price.n) + "/" + std::to_string(o.price.d));
+  for (const auto& s : assets)
+    for (const auto& b : assets) {
+      if (s == b) continue;
+      size_t total = 0;
+      std::string line = "book " + asset_text(s) + "->" + asset_text(b) + ":";
+      for (const auto& o : l.book_offers(s, b, 1'000'000, &total))
+        line += " " + std::to_string(o.id) + "/" + std::to_string(o.amount);
+      if (total > 0) v.lines.push_back(line);
+    }
+  v.lines.push_back("next_offer_id " + std::to_string(l.next_offer_id()));
   return v;
 }
 
@@ -328,11 +396,11 @@ StateDelta TestLedger::end_block() {
   if (!invariants.ok())
     fail("invariants broken at height " + std::to_string(height()) + ": " + invariants.to_string());
   for (const auto& change : delta.changes) {
-    if (change.erase) {
+    // An empty value deletes the entry.
+    if (change.value.empty())
       stored_entries_.erase(change.key);
-    } else {
+    else
       stored_entries_[change.key] = change.value;
-    }
   }
   for (const auto& id : delta.ids_added) stored_replay_ids_[id.id] = id.valid_until_height;
   for (const auto& id : delta.ids_expired) stored_replay_ids_.erase(id.id);

@@ -100,6 +100,17 @@ ledger::IssueOp issue(std::string_view to, std::string_view code_text, Amount am
 ledger::RedeemOp redeem(const AssetId& asset_id, Amount amount);
 ledger::TransferOp transfer(std::string_view to, const AssetId& asset_id, Amount amount);
 ledger::ClawbackOp clawback(std::string_view from, std::string_view code_text, Amount amount);
+// FX: prices are {n, d} in minor units (buying per selling).
+ledger::PlaceOfferOp place_offer(const AssetId& selling, const AssetId& buying, Amount amount,
+                                 int64_t n, int64_t d);
+ledger::CancelOfferOp cancel_offer(uint64_t offer_id);
+ledger::ReplaceOfferOp replace_offer(uint64_t offer_id, Amount amount, int64_t n, int64_t d);
+ledger::PathPaymentSendOp path_send(std::string_view to, const AssetId& send, Amount amount,
+                                    const AssetId& dest, Amount dest_min,
+                                    std::vector<AssetId> path = {});
+ledger::PathPaymentReceiveOp path_receive(std::string_view to, const AssetId& send, Amount send_max,
+                                          const AssetId& dest, Amount amount,
+                                          std::vector<AssetId> path = {});
 }  // namespace op
 
 // Everything the ledger answers about a fixed set of accounts and assets, one readable line per

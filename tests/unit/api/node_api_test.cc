@@ -668,8 +668,8 @@ TEST_F(NodeApiTest, ResultCodes) {
   ASSERT_EQ(r.status, 200) << r.raw;
   const json& codes = r.body["result_codes"];
   ASSERT_TRUE(codes.is_array());
-  // ok, not_applied, 100..111, 200..230 and 260..272.
-  EXPECT_EQ(codes.size(), 2u + 12u + 31u + 13u);
+  // ok, not_applied, 100..111, 200..230, 240..254 and 260..272.
+  EXPECT_EQ(codes.size(), 2u + 12u + 31u + 15u + 13u);
   int last = -1;
   std::set<std::string> names;
   for (const auto& c : codes) {

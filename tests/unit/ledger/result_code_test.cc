@@ -55,6 +55,22 @@ TEST(ResultCodes, NumbersArePinned) {
       {ResultCode::op_unknown_approver, 228},
       {ResultCode::op_insufficient_approvals, 229},
       {ResultCode::op_governance_not_alone, 230},
+      // FX.
+      {ResultCode::op_invalid_price, 240},
+      {ResultCode::op_price_overflow, 241},
+      {ResultCode::op_offer_same_asset, 242},
+      {ResultCode::op_offer_not_found, 243},
+      {ResultCode::op_offer_not_owner, 244},
+      {ResultCode::op_offer_cross_self, 245},
+      {ResultCode::op_book_full, 246},
+      {ResultCode::op_too_many_offers, 247},
+      {ResultCode::op_too_many_offers_crossed, 248},
+      {ResultCode::op_path_too_long, 249},
+      {ResultCode::op_path_loop, 250},
+      {ResultCode::op_insufficient_liquidity, 251},
+      {ResultCode::op_send_max_exceeded, 252},
+      {ResultCode::op_receive_min_not_met, 253},
+      {ResultCode::op_amount_overflow, 254},
       {ResultCode::op_invalid_band, 260},
       {ResultCode::op_invalid_expiry, 261},
       {ResultCode::op_queue_full, 262},
@@ -91,8 +107,8 @@ TEST(ResultCodes, NamesRoundTripForEveryKnownCode) {
     EXPECT_EQ(*back, code);
   }
   // Every code in result_code.h has a name, and nothing else does.
-  // ok, not_applied, 100-111, 200-230 and 260-272.
-  EXPECT_EQ(known, 2 + 12 + 31 + 13);
+  // ok, not_applied, 100-111, 200-230, 240-254 and 260-272.
+  EXPECT_EQ(known, 2 + 12 + 31 + 15 + 13);
   EXPECT_FALSE(result_code_from_name("op_nonsense").has_value());
   EXPECT_FALSE(result_code_from_name("").has_value());
   EXPECT_EQ(result_code_name(ResultCode::op_frozen), "op_frozen");

@@ -20,6 +20,9 @@ constexpr uint8_t key_block = 'C';
 constexpr uint8_t key_block_id = 'I';
 constexpr uint8_t key_epoch_start = 'E';
 constexpr uint8_t key_epoch_proof = 'P';
+constexpr uint8_t key_recent = 'U';
+constexpr uint8_t recent_proposal = 0;
+constexpr uint8_t recent_timeout = 1;
 
 // Room for the block header next to the envelopes in a ledger block.
 constexpr size_t block_header_bytes_reserved = 1'024;
@@ -65,6 +68,18 @@ consensus::EpochProof make_epoch_proof(const consensus::CommitAction& a, size_t 
   proof.qc = j + 1 < chain.size() ? chain[j + 1]->qc : a.child_qc;
   for (size_t k = j + 1; k-- > 0;) proof.blocks.push_back(*chain[k]);
   return proof;
+}
+
+Bytes recent_proposal_key(uint64_t height, consensus::Round round) {
+  Bytes k{key_recent, recent_proposal};
+  put_be64(k, height);
+  put_be64(k, round);
+  return k;
+}
+Bytes recent_timeout_key(consensus::ValidatorIndex author) {
+  Bytes k{key_recent, recent_timeout};
+  put_be64(k, author);
+  return k;
 }
 
 bool payload_is_empty(const Bytes& payload) {
@@ -222,6 +237,7 @@ void BftOrderer::post(std::function<void()> task) {
 
 void BftOrderer::run() {
   execute(core_->start(now_ms()));
+  replay_recent();
   uint64_t next_tick = now_ms();
   while (true) {
     std::deque<std::function<void()>> tasks;
@@ -282,6 +298,7 @@ void BftOrderer::on_consensus(const PublicKey& peer, ByteView bytes) {
   }
   const consensus::Message& m = *decoded;
   if (const auto* p = std::get_if<consensus::Proposal>(&m)) note_proposal(p->block);
+  remember(m, /*sync=*/false);
   bridge_epochs(peer, m);
   if (const auto* request = std::get_if<consensus::BlockRequest>(&m)) {
     // Served by whoever holds the blocks, to whoever asks, member or not.
@@ -335,6 +352,81 @@ std::optional<consensus::EpochProof> BftOrderer::load_epoch_proof(consensus::Epo
   return std::move(*proof);
 }
 
+void BftOrderer::remember(const consensus::Message& m, bool sync) {
+  const auto& set = core_->validators();
+  storage::WriteBatch batch;
+  if (const auto* p = std::get_if<consensus::Proposal>(&m)) {
+    const consensus::Block& b = p->block;
+    // Only a proposal its author really signed, of this epoch and above the committed head:
+    // at most one a round from an honest leader, pruned as the chain commits.
+    if (b.epoch != set.epoch() || b.author >= set.size() || b.height <= head_height_ ||
+        b.compute_id() != p->block_id ||
+        !verify_signature(set.key(b.author),
+                          consensus::proposal_signing_message(b.epoch, p->block_id), p->signature))
+      return;
+    batch.put(recent_proposal_key(b.height, b.round), consensus::encode_message(m));
+  } else if (const auto* t = std::get_if<consensus::Timeout>(&m)) {
+    if (t->epoch != set.epoch() || t->author >= set.size() ||
+        !verify_signature(set.key(t->author),
+                          consensus::timeout_signing_message(t->epoch, t->round, t->high_qc.round),
+                          t->signature))
+      return;
+    batch.put(recent_timeout_key(t->author), consensus::encode_message(m));
+  } else {
+    return;
+  }
+  // Unsynced for what peers send: the synced safety write that precedes any vote or timeout
+  // of ours makes it durable first (the store's log is written in order).
+  Status st = node_.kv().write(batch, sync);
+  if (!st.ok()) spdlog::warn("cannot store a recent consensus message: {}", st.to_string());
+}
+
+void BftOrderer::replay_recent() {
+  // After a restart the Core knows only the committed head; the proposals and timeouts seen
+  // before it carry the highest QC and TC, without which a network that restarted as a whole
+  // could not time out of the rounds its members already voted in.
+  std::vector<std::pair<consensus::Round, consensus::Message>> recent;
+  Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView, ByteView v) {
+    auto m = consensus::decode_message(v);
+    if (!m.ok()) return true;
+    if (const auto* p = std::get_if<consensus::Proposal>(&*m))
+      recent.emplace_back(p->block.round, std::move(*m));
+    else if (const auto* t = std::get_if<consensus::Timeout>(&*m))
+      recent.emplace_back(t->round, std::move(*m));
+    return true;
+  });
+  if (!st.ok()) spdlog::warn("cannot read recent consensus messages: {}", st.to_string());
+  std::stable_sort(recent.begin(), recent.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [round, m] : recent) {
+    consensus::ValidatorIndex author = 0;
+    if (const auto* p = std::get_if<consensus::Proposal>(&m)) {
+      if (p->block.epoch != core_->validators().epoch() || p->block.height <= head_height_)
+        continue;
+      author = p->block.author;
+      note_proposal(p->block);
+    } else {
+      const auto& t = std::get<consensus::Timeout>(m);
+      if (t.epoch != core_->validators().epoch()) continue;
+      author = t.author;
+    }
+    if (author >= core_->validators().size()) continue;
+    execute(core_->on_message(author, m, now_ms()));
+  }
+}
+
+// Deletes the recent proposals at or below `height` (committed or void) into `batch`.
+void BftOrderer::prune_recent(uint64_t height, storage::WriteBatch& batch, bool all) {
+  Bytes prefix{key_recent};
+  if (!all) prefix.push_back(recent_proposal);
+  Status st = node_.kv().scan_prefix(prefix, [&](ByteView k, ByteView) {
+    if (!all && (k.size() != 18 || get_be64(k.subspan(2, 8)) > height)) return false;
+    batch.erase(Bytes(k.begin(), k.end()));
+    return true;
+  });
+  if (!st.ok()) spdlog::warn("cannot prune recent consensus messages: {}", st.to_string());
+}
+
 // --- Actions -------------------------------------------------------------------------------
 
 void BftOrderer::execute(std::vector<consensus::Action> actions) {
@@ -365,6 +457,7 @@ void BftOrderer::execute_now(std::vector<consensus::Action> actions, bool allow_
         return;
       }
       if (p) note_proposal(p->block);
+      remember(b->message, /*sync=*/true);
       Bytes body = consensus::encode_message(b->message);
       for (const auto& peer : options_.peers) send_frame(peer.key, peer_channel_consensus, body);
     } else if (auto* s = std::get_if<consensus::SendAction>(&action)) {
@@ -451,6 +544,7 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
     batch.add_records = [&](const ExecutedBatch& e, storage::WriteBatch& wb) {
       done = e;
       put_block(wb, block, id);
+      prune_recent(block.height, wb, /*all=*/e.validators_changed);
       if (e.validators_changed) {
         // The block starts the next epoch: a restart resumes from it with the new set, and
         // peers left in the old epoch are given the proof of how it ended.

@@ -24,6 +24,9 @@
 //   'I' block id       be64(height) of that block
 //   'E'                the current epoch's first block: height u64, block id
 //   'P' be64(epoch)    how that epoch ended, as encode_message(EpochProof)
+//   'U' 0 be64(height) be64(round)   a signed proposal above the committed head (pruned as
+//                                    the chain commits), as encode_message
+//   'U' 1 be64(author)               each validator's latest signed timeout, as encode_message
 #pragma once
 
 #include <atomic>
@@ -127,6 +130,9 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   void switch_epoch(consensus::Epoch ended);
   void persist_safety(const consensus::SafetyData& data);
   void note_proposal(const consensus::Block& block);
+  void remember(const consensus::Message& m, bool sync);
+  void replay_recent();
+  void prune_recent(uint64_t height, storage::WriteBatch& batch, bool all);
   void drain_mempool();
   void prune_pending();
   void publish_status();

@@ -166,8 +166,8 @@ int localnet(InitOptions o) {
       ::_exit(127);
     }
     children.push_back({name, pid, config->api_port});
-    std::cout << name << "  api http://" << config->api_address << ":" << config->api_port
-              << "  log " << log_path << "\n";
+    std::cout << name << "  pid " << pid << "  api http://" << config->api_address << ":"
+              << config->api_port << "  log " << log_path << "\n";
   }
   std::cout << "localnet running (" << genesis->validators.size() << " validators, "
             << genesis->observers.size() << " observers); Ctrl-C stops it" << std::endl;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,6 +65,8 @@ int network_init(const InitOptions& o) {
     const std::string name = is_validator ? "validator" + std::to_string(i)
                                           : "observer" + std::to_string(i - o.validators);
     const fs::path dir = root / name;
+    // A replaced network starts from empty stores: the old data belongs to the old genesis.
+    if (o.force) fs::remove_all(dir / "data", ec);
     fs::create_directories(dir, ec);
     if (ec) {
       std::cerr << "corridor network init: cannot create " << dir.string() << ": " << ec.message()
@@ -155,6 +158,8 @@ int localnet(InitOptions o) {
     const std::string log_path = (dir / "node.log").string();
     pid_t pid = ::fork();
     if (pid == 0) {
+      // A localnet that dies without stopping its children (SIGKILL) still takes them along.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
       pthread_sigmask(SIG_SETMASK, &old, nullptr);
       int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       if (fd >= 0) {
@@ -225,7 +230,8 @@ void add_network_commands(CLI::App& app, int& rc) {
   init_cmd
       ->add_option("--base-port", init.base_port, "First API port; peer ports start 100 above it")
       ->default_val(base_port_default);
-  init_cmd->add_flag("--force", init.force, "Replace an existing network in the directory");
+  init_cmd->add_flag("--force", init.force,
+                     "Replace an existing network in the directory (its nodes' data is deleted)");
   init_cmd->callback([&rc] { rc = network_init(init); });
 
   static InitOptions net;

@@ -99,6 +99,9 @@ int run_node(const RunNodeOptions& options) {
         }
         bft.peers.push_back({p.key, p.host, p.port});
       }
+    if (role == "observer")
+      spdlog::warn("the key {} is not listed in the genesis file: peers will refuse it",
+                   key->public_key().hex().substr(0, 16));
     auto orderer = node::BftOrderer::create(**node, *key, bft);
     if (!orderer.ok()) {
       spdlog::critical("cannot start consensus: {}", orderer.status().to_string());

@@ -188,5 +188,45 @@ TEST_F(BftOrdererTest, StoppedValidatorCatchesUpAfterRestart) {
   expect_agreement();
 }
 
+TEST_F(BftOrdererTest, GovernanceChangeSwitchesEveryNodeToTheNewEpoch) {
+  // Validator 3 leaves and the observer joins: approved by a quorum of the current set.
+  std::vector<PublicKey> next;
+  for (size_t i = 0; i < 3; ++i) next.push_back(members_[i].key.public_key());
+  next.push_back(members_[kValidators].key.public_key());
+  const Hash256 network_id = members_[0].node->network_id();
+  ledger::SetValidatorsOp op{1, next, {}};
+  Bytes message = ledger::validator_set_approval_message(network_id, 1, next);
+  for (size_t i = 0; i < 3; ++i)
+    op.approvals.push_back({members_[i].key.public_key(), members_[i].key.sign(message)});
+  KeyPair operator_key = test::test_key("bft-operator");
+  ledger::Transaction tx;
+  tx.network_id = network_id;
+  tx.source = operator_key.account_id();
+  tx.nonce = 2;
+  tx.valid_until_height = members_[1].node->status().height + 1'000;
+  tx.ops.push_back(op);
+  tx.sign(operator_key);
+  auto r = members_[1].node->submit(tx, ledger::encode_transaction(tx),
+                                    [this](const Status& s, const Finality& f) {
+                                      if (s.ok() && f.outcome.code == ledger::ResultCode::ok)
+                                        ++finals_;
+                                    });
+  ASSERT_EQ(r.kind, SubmitResult::Kind::accepted);
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == 1; }));
+  ASSERT_TRUE(wait_for([&] {
+    for (auto& m : members_)
+      if (m.orderer->status().epoch != 1) return false;
+    return true;
+  }));
+  EXPECT_FALSE(members_[kValidators].orderer->status().observer);
+  EXPECT_TRUE(members_[3].orderer->status().observer);
+  // The new set commits, and the old validator follows it as an observer.
+  constexpr int kTxs = 8;
+  for (int t = 0; t < kTxs; ++t)
+    submit(static_cast<size_t>(t) % members_.size(), "e" + std::to_string(t));
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == 1 + kTxs; })) << finals_.load() << " final";
+  expect_agreement();
+}
+
 }  // namespace
 }  // namespace corridor::node

@@ -383,8 +383,9 @@ void BftOrderer::remember(const consensus::Message& m, bool sync) {
 
 void BftOrderer::replay_recent() {
   // After a restart the Core knows only the committed head; the proposals and timeouts seen
-  // before it carry the highest QC and TC, without which a network that restarted as a whole
-  // could not time out of the rounds its members already voted in.
+  // before it carry the highest QC and TC. Without them a network that restarted as a whole
+  // may hold no QC as high as its safety data demands for a timeout, and at best waits out
+  // backed-off timeouts (WholeNetworkRestartResumes: about 4 s with the replay, 29 s without).
   std::vector<std::pair<consensus::Round, consensus::Message>> recent;
   Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView, ByteView v) {
     auto m = consensus::decode_message(v);

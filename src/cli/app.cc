@@ -12,6 +12,7 @@
 #include "base/amount.h"
 #include "cli/bench_apply.h"
 #include "cli/cmd_fx.h"
+#include "cli/cmd_network.h"
 #include "cli/cmd_sim.h"
 #include "cli/exit_codes.h"
 #include "cli/key_file.h"
@@ -213,7 +214,7 @@ int run_cli(int argc, char** argv) {
   // node
   RunNodeOptions node_opts;
   auto* node_cmd =
-      app.add_subcommand("node", "Run a node (single-node sequencer) with its HTTP API");
+      app.add_subcommand("node", "Run a node (solo sequencer or BFT member) with its HTTP API");
   node_cmd->add_option("--config", node_opts.config_path, "TOML configuration file")
       ->check(CLI::ExistingFile);
   node_cmd->add_option("--data-dir", node_opts.data_dir, "Override node.data_dir");
@@ -642,6 +643,7 @@ int run_cli(int argc, char** argv) {
   bench_apply->add_flag("--json", bo.json, "Print JSON");
   bench_apply->callback([&] { rc = run_bench_apply(bo, std::cout); });
   add_sim_command(app, rc);
+  add_network_commands(app, rc);
 
   try {
     app.parse(argc, argv);

@@ -7,6 +7,9 @@
 
 #include "api/node_api.h"
 #include "cli/exit_codes.h"
+#include "cli/key_file.h"
+#include "node/bft_orderer.h"
+#include "node/genesis.h"
 #include "node/node.h"
 
 namespace corridor::cli {
@@ -39,7 +42,31 @@ int run_node(const RunNodeOptions& options) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto node = node::Node::open(config);
+  // A BFT node starts from the network's genesis file and its own key.
+  std::optional<node::Genesis> genesis;
+  std::optional<ledger::Block> genesis_block;
+  std::optional<KeyPair> key;
+  if (config.mode == node::NodeConfig::Mode::bft) {
+    auto g = node::load_genesis(config.genesis_file);
+    if (!g.ok()) {
+      spdlog::critical("{}", g.status().message());
+      return exit_failed;
+    }
+    if (g->network_name != config.network_name) {
+      spdlog::critical("the genesis file is for network '{}', the config names '{}'",
+                       g->network_name, config.network_name);
+      return exit_failed;
+    }
+    genesis = std::move(g).value();
+    genesis_block = node::genesis_ledger_block(*genesis).value();
+    auto k = read_key_file(config.key_file);
+    if (!k.ok()) {
+      spdlog::critical("{}", k.status().message());
+      return exit_failed;
+    }
+    key = *k;
+  }
+  auto node = node::Node::open(config, nullptr, genesis_block ? &*genesis_block : nullptr);
   if (!node.ok()) {
     spdlog::critical("cannot open the node: {}", node.status().to_string());
     return exit_failed;
@@ -56,7 +83,38 @@ int run_node(const RunNodeOptions& options) {
                      server.status().message());
     return exit_failed;
   }
-  (*node)->start();
+  if (config.mode == node::NodeConfig::Mode::bft) {
+    node::BftOptions bft;
+    bft.listen_address = config.peer_address;
+    bft.listen_port = config.peer_port;
+    bft.empty_block_delay_ms = config.empty_block_delay_ms;
+    bft.block_txs_max = config.block_txs_max;
+    bft.core.round_timeout_ms_base = config.round_timeout_ms;
+    std::string role = "observer";
+    for (const auto* list : {&genesis->validators, &genesis->observers})
+      for (const auto& p : *list) {
+        if (p.key == key->public_key()) {
+          role = list == &genesis->validators ? "validator " + p.name : "observer " + p.name;
+          continue;
+        }
+        bft.peers.push_back({p.key, p.host, p.port});
+      }
+    if (role == "observer")
+      spdlog::warn("the key {} is not listed in the genesis file: peers will refuse it",
+                   key->public_key().hex().substr(0, 16));
+    auto orderer = node::BftOrderer::create(**node, *key, bft);
+    if (!orderer.ok()) {
+      spdlog::critical("cannot start consensus: {}", orderer.status().to_string());
+      (*server)->stop();
+      return exit_failed;
+    }
+    spdlog::info("consensus: {} ({}), peers on {}:{}, {} validators", role,
+                 key->public_key().hex().substr(0, 16), config.peer_address, (*orderer)->port(),
+                 genesis->validators.size());
+    (*node)->start(std::move(orderer).value());
+  } else {
+    (*node)->start();
+  }
   spdlog::info("API listening on http://{}:{}", config.api_address, (*server)->port());
   std::cout.flush();
 

@@ -162,6 +162,35 @@ Bytes proposal_signing_message(Epoch epoch, const Hash256& block_id) {
   return b;
 }
 
+Bytes encode_qc(const QuorumCert& qc) {
+  Bytes out;
+  Writer w(out);
+  w.u64(qc.epoch);
+  w.u64(qc.round);
+  w.u64(qc.height);
+  w.fixed(qc.block_id);
+  w.u32(static_cast<uint32_t>(qc.votes.size()));
+  for (const auto& [index, signature] : qc.votes) {
+    w.u32(index);
+    w.fixed(signature);
+  }
+  return out;
+}
+
+Result<QuorumCert> decode_qc(ByteView bytes) {
+  Reader r(bytes);
+  QuorumCert qc;
+  uint32_t count = 0;
+  r.u64(qc.epoch) && r.u64(qc.round) && r.u64(qc.height) && r.fixed(qc.block_id) && r.u32(count);
+  if (r.ok() && count > validators_max) r.fail("too many votes");
+  for (uint32_t i = 0; r.ok() && i < count; ++i) {
+    std::pair<ValidatorIndex, Signature> vote;
+    if (r.u32(vote.first) && r.fixed(vote.second)) qc.votes.push_back(vote);
+  }
+  CORRIDOR_RETURN_IF_ERROR(r.finish("quorum certificate"));
+  return qc;
+}
+
 Bytes encode_message(const Message& m) {
   Bytes out;
   Writer w(out);

@@ -163,6 +163,10 @@ Bytes timeout_signing_message(Epoch epoch, Round round, Round high_qc_round);
 Bytes proposal_signing_message(Epoch epoch, const Hash256& block_id);
 
 Bytes encode_message(const Message& m);
+// A QC on its own, as hosts store it: epoch, round, height, block id, u32 count, then
+// (u32 index, signature) per vote.
+Bytes encode_qc(const QuorumCert& qc);
+Result<QuorumCert> decode_qc(ByteView bytes);
 Result<Message> decode_message(ByteView bytes);
 
 // Signature and structure checks against a validator set.

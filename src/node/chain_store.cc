@@ -69,7 +69,8 @@ Result<ChainHead> ChainStore::head() const {
 }
 
 Status ChainStore::commit(const ledger::Block& block, const std::vector<Bytes>& envelopes,
-                          const ledger::BlockResult& result, const ledger::StateDelta& delta) {
+                          const ledger::BlockResult& result, const ledger::StateDelta& delta,
+                          const std::function<void(storage::WriteBatch&)>& extra) {
   const ledger::BlockHeader& header = block.header;
   CORRIDOR_ASSERT(envelopes.size() == result.outcomes.size());
   CORRIDOR_ASSERT(envelopes.size() == block.txs.size());
@@ -112,6 +113,7 @@ Status ChainStore::commit(const ledger::Block& block, const std::vector<Bytes>& 
   hw.fixed(header.hash());
   hw.fixed(result.state_root);
   batch.put(Bytes{key_head}, head);
+  if (extra) extra(batch);
   return kv_.write(batch, true);
 }
 

@@ -13,6 +13,7 @@
 //   'R' be64(valid_until) tx_id  live replay id (empty value)
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,8 +62,10 @@ class ChainStore {
 
   // Persists a block with its results and state changes in one synced batch.
   // `envelopes[i]` is the canonical encoding of block.txs[i].
+  // `extra`, when set, adds the orderer's records to the same batch.
   [[nodiscard]] Status commit(const ledger::Block& block, const std::vector<Bytes>& envelopes,
-                              const ledger::BlockResult& result, const ledger::StateDelta& delta);
+                              const ledger::BlockResult& result, const ledger::StateDelta& delta,
+                              const std::function<void(storage::WriteBatch&)>& extra = nullptr);
 
   [[nodiscard]] Result<std::optional<Bytes>> block_bytes(uint64_t height) const;
   [[nodiscard]] Result<std::optional<ledger::BlockResult>> block_result(uint64_t height) const;

@@ -98,7 +98,7 @@ Result<NodeConfig> parse_node_config(const std::string& toml_text) {
   }
   NodeConfig c;
   CORRIDOR_RETURN_IF_ERROR(
-      check_keys(root, "", {"node", "storage", "sequencer", "mempool", "api"}));
+      check_keys(root, "", {"node", "storage", "sequencer", "mempool", "api", "consensus"}));
   for (const auto& [k, v] : root)
     if (!v.is_table())
       return invalid_argument("config: [" + std::string(k.str()) + "] must be a table");
@@ -147,6 +147,31 @@ Result<NodeConfig> parse_node_config(const std::string& toml_text) {
     CORRIDOR_RETURN_IF_ERROR(read_int(*t, "api", "port", c.api_port, 0, 65'535));
     CORRIDOR_RETURN_IF_ERROR(read_int(*t, "api", "threads", c.api_threads, 1, 64));
   }
+  if (const auto* t = section(root, "consensus")) {
+    CORRIDOR_RETURN_IF_ERROR(check_keys(*t, "consensus",
+                                        {"mode", "key_file", "genesis_file", "address", "port",
+                                         "empty_block_delay_ms", "round_timeout_ms"}));
+    std::string mode = "solo";
+    CORRIDOR_RETURN_IF_ERROR(read_string(*t, "consensus", "mode", mode));
+    if (mode == "solo")
+      c.mode = NodeConfig::Mode::solo;
+    else if (mode == "bft")
+      c.mode = NodeConfig::Mode::bft;
+    else
+      return invalid_argument("consensus.mode must be \"solo\" or \"bft\"");
+    CORRIDOR_RETURN_IF_ERROR(read_string(*t, "consensus", "key_file", c.key_file));
+    CORRIDOR_RETURN_IF_ERROR(read_string(*t, "consensus", "genesis_file", c.genesis_file));
+    CORRIDOR_RETURN_IF_ERROR(read_string(*t, "consensus", "address", c.peer_address));
+    CORRIDOR_RETURN_IF_ERROR(read_int(*t, "consensus", "port", c.peer_port, 0, 65'535));
+    CORRIDOR_RETURN_IF_ERROR(
+        read_int(*t, "consensus", "empty_block_delay_ms", c.empty_block_delay_ms, 0, 60'000));
+    CORRIDOR_RETURN_IF_ERROR(
+        read_int(*t, "consensus", "round_timeout_ms", c.round_timeout_ms, 50, 600'000));
+    if (c.mode == NodeConfig::Mode::bft && (c.key_file.empty() || c.genesis_file.empty()))
+      return invalid_argument(
+          "consensus.mode = \"bft\" needs consensus.key_file and "
+          "consensus.genesis_file");
+  }
   return c;
 }
 
@@ -180,7 +205,15 @@ std::string node_config_to_toml(const NodeConfig& c) {
     << "[api]\n"
     << "address = " << toml_string(c.api_address) << "\n"
     << "port = " << c.api_port << "\n"
-    << "threads = " << c.api_threads << "\n";
+    << "threads = " << c.api_threads << "\n\n"
+    << "[consensus]\n"
+    << "mode = \"" << (c.mode == NodeConfig::Mode::bft ? "bft" : "solo") << "\"\n"
+    << "key_file = " << toml_string(c.key_file) << "\n"
+    << "genesis_file = " << toml_string(c.genesis_file) << "\n"
+    << "address = " << toml_string(c.peer_address) << "\n"
+    << "port = " << c.peer_port << "\n"
+    << "empty_block_delay_ms = " << c.empty_block_delay_ms << "\n"
+    << "round_timeout_ms = " << c.round_timeout_ms << "\n";
   return o.str();
 }
 

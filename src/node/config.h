@@ -36,6 +36,19 @@ struct NodeConfig {
   uint32_t api_threads = 2;
 
   std::string log_level = "info";
+
+  // Block production: "solo" runs the single-node sequencer; "bft" joins the network that
+  // genesis_file describes, as a validator or observer depending on key_file's key.
+  enum class Mode { solo, bft };
+  Mode mode = Mode::solo;
+  std::string key_file;
+  std::string genesis_file;
+  std::string peer_address = "127.0.0.1";
+  uint16_t peer_port = 0;
+  // A leader with nothing to propose holds its empty block this long (see BftOptions).
+  uint32_t empty_block_delay_ms = 100;
+  // The pacemaker's base round timeout; it doubles while rounds fail.
+  uint32_t round_timeout_ms = 1'000;
 };
 
 // Parses TOML text; unknown keys and wrong types are errors, so a typo is not silently ignored.

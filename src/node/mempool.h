@@ -18,6 +18,9 @@ namespace corridor::node {
 struct PendingTx {
   ledger::Transaction tx;
   Bytes envelope;
+  // Forwarded by another validator's mempool rather than submitted to this node's API; the
+  // BFT orderer does not forward it again.
+  bool from_peer = false;
 };
 
 class Mempool {

@@ -27,7 +27,8 @@ Node::~Node() {
 }
 
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
-                                         std::shared_ptr<storage::KvStore> kv) {
+                                         std::shared_ptr<storage::KvStore> kv,
+                                         const ledger::Block* genesis) {
   crypto_init();
   if (!kv) {
     if (config.storage == StorageEngine::memory) {
@@ -43,13 +44,24 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
     }
   }
   std::unique_ptr<Node> node(new Node(config, std::move(kv)));
-  CORRIDOR_RETURN_IF_ERROR(node->init());
+  CORRIDOR_RETURN_IF_ERROR(node->init(genesis));
   return node;
 }
 
-Status Node::init() {
+Status Node::init(const ledger::Block* genesis) {
   CORRIDOR_RETURN_IF_ERROR(chain_.init_genesis(config_.network_name));
   CORRIDOR_ASSIGN_OR_RETURN(head_, chain_.head());
+  if (genesis) {
+    CORRIDOR_ASSIGN_OR_RETURN(auto block0, chain_.block_bytes(0));
+    if (!block0) {
+      if (head_.height != 0)
+        return failed_precondition("the data directory holds a chain without a genesis block");
+      return commit_genesis(*genesis);
+    }
+    CORRIDOR_ASSIGN_OR_RETURN(auto stored, ledger::decode_block(*block0));
+    if (stored.header.hash() != genesis->header.hash())
+      return failed_precondition("the data directory was created from another genesis block");
+  }
   CORRIDOR_RETURN_IF_ERROR(chain_.load_ledger(ledger_));
   if (head_.height > 0) {
     CORRIDOR_ASSIGN_OR_RETURN(auto bytes, chain_.block_bytes(head_.height));
@@ -62,6 +74,23 @@ Status Node::init() {
     CORRIDOR_RETURN_IF_ERROR(r.status("head block header"));
   }
   if (config_.check_invariants) CORRIDOR_RETURN_IF_ERROR(ledger_.check_invariants());
+  return Status();
+}
+
+Status Node::commit_genesis(const ledger::Block& genesis) {
+  if (genesis.header.height != 0) return invalid_argument("the genesis block must have height 0");
+  std::vector<Bytes> envelopes;
+  for (const auto& tx : genesis.txs) envelopes.push_back(ledger::encode_transaction(tx));
+  auto executed = ledger::execute_block(ledger_, genesis, network_id_, config_.verify_threads,
+                                        /*verify_signatures=*/true);
+  for (size_t i = 0; i < executed.result.outcomes.size(); ++i)
+    if (executed.result.outcomes[i].code != ResultCode::ok)
+      return invalid_argument(
+          "genesis transaction " + std::to_string(i) +
+          " failed: " + std::string(ledger::result_code_name(executed.result.outcomes[i].code)));
+  CORRIDOR_RETURN_IF_ERROR(chain_.commit(genesis, envelopes, executed.result, executed.delta));
+  head_ = ChainHead{0, genesis.header.hash(), executed.result.state_root};
+  head_time_ms_ = genesis.header.time_ms;
   return Status();
 }
 
@@ -89,6 +118,20 @@ void Node::stop() {
 }
 
 SubmitResult Node::submit(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final) {
+  return submit_impl(std::move(tx), std::move(envelope), std::move(on_final), false);
+}
+
+SubmitResult Node::submit_forwarded(ledger::Transaction tx, Bytes envelope) {
+  return submit_impl(std::move(tx), std::move(envelope), nullptr, true);
+}
+
+void Node::abandon(const Hash256& id) {
+  notify(id, Status(StatusCode::unavailable, "the transaction expired before it was ordered"),
+         Finality{id, 0, 0, 0, {}});
+}
+
+SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final,
+                               bool from_peer) {
   SubmitResult out;
   if (stopping_.load()) {
     out.kind = SubmitResult::Kind::unavailable;
@@ -146,7 +189,7 @@ SubmitResult Node::submit(ledger::Transaction tx, Bytes envelope, FinalityCallba
   auto& callbacks = inflight_[tx.id];
   if (on_final) callbacks.push_back(on_final);
   Hash256 id = tx.id;
-  switch (mempool_.add(PendingTx{std::move(tx), std::move(envelope)})) {
+  switch (mempool_.add(PendingTx{std::move(tx), std::move(envelope), from_peer})) {
     case Mempool::AddResult::added:
     case Mempool::AddResult::already_pending:
       out.kind = SubmitResult::Kind::accepted;
@@ -181,6 +224,8 @@ void Node::commit_batch(OrderedBatch&& batch) {
     std::unique_lock lock(ledger_mu_);
     ledger::BlockHeader& h = block.header;
     h.height = head_.height + 1;
+    CORRIDOR_ASSERT_MSG(!batch.height || *batch.height == h.height,
+                        "an ordered batch does not follow the last committed block");
     h.parent_hash = head_.block_hash;
     h.time_ms = std::max(batch.time_ms, head_time_ms_);
     h.tx_count = static_cast<uint32_t>(block.txs.size());
@@ -188,8 +233,9 @@ void Node::commit_batch(OrderedBatch&& batch) {
     h.parent_state_root = head_.state_root;
     // Admission verified every signature already, and only admitted transactions reach
     // the single-node orderer.
+    const auto set_before = ledger_.validator_set();
     executed = ledger::execute_block(ledger_, block, network_id_, config_.verify_threads,
-                                     /*verify_signatures=*/false);
+                                     batch.verify_signatures);
     if (config_.check_invariants) {
       Status inv = ledger_.check_invariants();
       if (!inv.ok()) {
@@ -197,7 +243,13 @@ void Node::commit_batch(OrderedBatch&& batch) {
         std::abort();
       }
     }
-    Status st = chain_.commit(block, envelopes, executed.result, executed.delta);
+    std::function<void(storage::WriteBatch&)> extra;
+    if (batch.add_records) {
+      ExecutedBatch done{h.height, h.hash(), executed.result.state_root, ledger_.validator_set(),
+                         ledger_.validator_set() != set_before};
+      extra = [&](storage::WriteBatch& wb) { batch.add_records(done, wb); };
+    }
+    Status st = chain_.commit(block, envelopes, executed.result, executed.delta, extra);
     if (!st.ok()) {
       // The ledger in memory is now ahead of the disk. Continuing would report blocks final
       // that a restart would not have, so the node stops here and restarts from disk.
@@ -248,6 +300,16 @@ NodeStatus Node::status() const {
   s.txs_committed = txs_committed_.load();
   s.ops_committed = ops_committed_.load();
   return s;
+}
+
+ChainHead Node::head() const {
+  std::shared_lock lock(ledger_mu_);
+  return head_;
+}
+
+std::optional<ledger::ValidatorSetEntry> Node::validator_set() const {
+  std::shared_lock lock(ledger_mu_);
+  return ledger_.validator_set();
 }
 
 std::optional<AccountInfo> Node::account(const AccountId& id) const {

@@ -91,8 +91,11 @@ class Node {
   // Opens the node's store (RocksDB under data_dir, or memory), checks the genesis record,
   // and loads the ledger at the last committed block. With `kv` given, uses that store
   // instead (tests and the simulator pass a MemKvStore).
+  // With `genesis` given (a BFT network's ledger block 0), a fresh store executes and commits
+  // it at height 0, and an existing store must hold the same block 0.
   static Result<std::unique_ptr<Node>> open(const NodeConfig& config,
-                                            std::shared_ptr<storage::KvStore> kv = nullptr);
+                                            std::shared_ptr<storage::KvStore> kv = nullptr,
+                                            const ledger::Block* genesis = nullptr);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -106,12 +109,24 @@ class Node {
   // is called when the transaction is final (or the node stops first); it is not called
   // for rejected or unavailable answers.
   SubmitResult submit(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final = nullptr);
+  // Admits a transaction another validator forwarded: the same checks as submit(), marked so
+  // that it is not forwarded again.
+  SubmitResult submit_forwarded(ledger::Transaction tx, Bytes envelope);
+  // Fails the waiters of an admitted transaction that can no longer be ordered (it expired
+  // while pending).
+  void abandon(const Hash256& id);
 
   // Executes and commits one ordered batch as the next block. The orderer calls this; tests
   // and benchmarks may call it directly on a node that was not started.
   void commit_batch(OrderedBatch&& batch);
 
   NodeStatus status() const;
+  ChainHead head() const;
+  std::optional<ledger::ValidatorSetEntry> validator_set() const;
+  // For the orderer: the mempool it takes transactions from and the store it keeps its own
+  // records in (with key prefixes of its own; docs/protocol.md, "Storage layout").
+  Mempool& mempool() { return mempool_; }
+  storage::KvStore& kv() { return *kv_; }
   const Hash256& network_id() const { return network_id_; }
   const NodeConfig& config() const { return config_; }
   std::optional<AccountInfo> account(const AccountId& id) const;
@@ -141,7 +156,10 @@ class Node {
 
  private:
   Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv);
-  Status init();
+  Status init(const ledger::Block* genesis);
+  Status commit_genesis(const ledger::Block& genesis);
+  SubmitResult submit_impl(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final,
+                           bool from_peer);
   void notify(const Hash256& id, const Status& s, const Finality& f);
 
   NodeConfig config_;

@@ -36,7 +36,10 @@ void Sequencer::run() {
                                              .count());
     // Block times never go backwards, even if the wall clock does.
     last_time_ms_ = std::max(last_time_ms_, now);
-    sink_(OrderedBatch{std::move(txs), last_time_ms_});
+    OrderedBatch batch;
+    batch.txs = std::move(txs);
+    batch.time_ms = last_time_ms_;
+    sink_(std::move(batch));
   }
 }
 

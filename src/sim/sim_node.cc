@@ -75,58 +75,6 @@ void put_block(storage::WriteBatch& batch, const consensus::Block& block, const 
 
 }  // namespace
 
-Bytes encode_qc(const consensus::QuorumCert& qc) {
-  Bytes out;
-  Writer w(out);
-  w.u64(qc.epoch);
-  w.u64(qc.round);
-  w.u64(qc.height);
-  w.fixed(qc.block_id);
-  w.u32(static_cast<uint32_t>(qc.votes.size()));
-  for (const auto& [index, signature] : qc.votes) {
-    w.u32(index);
-    w.fixed(signature);
-  }
-  return out;
-}
-
-Result<consensus::QuorumCert> decode_qc(ByteView bytes) {
-  Reader r(bytes);
-  consensus::QuorumCert qc;
-  uint32_t count = 0;
-  r.u64(qc.epoch) && r.u64(qc.round) && r.u64(qc.height) && r.fixed(qc.block_id) && r.u32(count);
-  if (r.ok() && count > consensus::validators_max) r.fail("too many votes");
-  for (uint32_t i = 0; r.ok() && i < count; ++i) {
-    std::pair<consensus::ValidatorIndex, Signature> vote;
-    if (r.u32(vote.first) && r.fixed(vote.second)) qc.votes.push_back(vote);
-  }
-  CORRIDOR_RETURN_IF_ERROR(r.finish("quorum certificate"));
-  return qc;
-}
-
-Bytes encode_payload(const std::vector<Bytes>& envelopes) {
-  Bytes out;
-  Writer w(out);
-  w.u32(static_cast<uint32_t>(envelopes.size()));
-  for (const Bytes& e : envelopes) w.var_bytes(e);
-  return out;
-}
-
-std::optional<std::vector<ledger::Transaction>> decode_payload(ByteView payload) {
-  Reader r(payload);
-  uint32_t count = 0;
-  if (!r.u32(count) || count > ledger::block_txs_max) return std::nullopt;
-  std::vector<ledger::Transaction> txs;
-  for (uint32_t i = 0; i < count; ++i) {
-    ByteView envelope;
-    if (!r.var_bytes(envelope, ledger::tx_bytes_max)) return std::nullopt;
-    auto tx = ledger::decode_transaction(envelope);
-    if (tx.ok()) txs.push_back(std::move(tx).value());
-  }
-  if (!r.finish("payload").ok()) return std::nullopt;
-  return txs;
-}
-
 SimNode::SimNode(const NodeContext& context, consensus::ValidatorIndex index, const KeyPair& key)
     : context_(context),
       index_(index),

@@ -29,6 +29,7 @@
 #include "consensus/types.h"
 #include "ledger/block.h"
 #include "ledger/ledger.h"
+#include "ledger/payload.h"
 #include "ledger/transaction.h"
 #include "storage/mem_kv_store.h"
 
@@ -42,15 +43,13 @@ inline constexpr size_t mempool_txs_max = 10'000;
 // they extend the block that carries it; after this many heights it assumes it was lost.
 inline constexpr uint64_t repropose_after_heights = 4;
 
-// The block payload: u32 count, then each transaction's canonical envelope as var_bytes.
-Bytes encode_payload(const std::vector<Bytes>& envelopes);
-// nullopt when the payload is not well formed; envelopes that do not decode are skipped, so a
-// Byzantine proposer's garbage is executed the same way by every honest node.
-std::optional<std::vector<ledger::Transaction>> decode_payload(ByteView payload);
+// The block payload (ledger/payload.h), shared with the node.
+using ledger::decode_payload;
+using ledger::encode_payload;
 
-// The QC codec of the disk: epoch, round, height, block id, u32 count, (u32 index, signature).
-Bytes encode_qc(const consensus::QuorumCert& qc);
-Result<consensus::QuorumCert> decode_qc(ByteView bytes);
+// The QC codec of the disk (consensus/types.h).
+using consensus::decode_qc;
+using consensus::encode_qc;
 
 // What every node of one network shares.
 struct NodeContext {

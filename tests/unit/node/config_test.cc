@@ -33,6 +33,13 @@ NodeConfig all_fields_changed() {
   c.api_port = 18'080;
   c.api_threads = 3;
   c.log_level = "debug";
+  c.mode = NodeConfig::Mode::bft;
+  c.key_file = "/etc/corridor/node.key";
+  c.genesis_file = "/etc/corridor/genesis.toml";
+  c.peer_address = "0.0.0.0";
+  c.peer_port = 26'100;
+  c.empty_block_delay_ms = 25;
+  c.round_timeout_ms = 700;
   return c;
 }
 
@@ -51,6 +58,13 @@ void expect_same(const NodeConfig& a, const NodeConfig& b) {
   EXPECT_EQ(a.api_port, b.api_port);
   EXPECT_EQ(a.api_threads, b.api_threads);
   EXPECT_EQ(a.log_level, b.log_level);
+  EXPECT_EQ(a.mode, b.mode);
+  EXPECT_EQ(a.key_file, b.key_file);
+  EXPECT_EQ(a.genesis_file, b.genesis_file);
+  EXPECT_EQ(a.peer_address, b.peer_address);
+  EXPECT_EQ(a.peer_port, b.peer_port);
+  EXPECT_EQ(a.empty_block_delay_ms, b.empty_block_delay_ms);
+  EXPECT_EQ(a.round_timeout_ms, b.round_timeout_ms);
 }
 
 // Parses text that must be refused and returns the message.
@@ -145,9 +159,20 @@ TEST(NodeConfig, PartialFileKeepsOtherDefaults) {
 
 TEST(NodeConfig, RejectsUnknownSections) {
   EXPECT_THAT(refusal("[nodes]\ndata_dir = \"x\"\n"), HasSubstr("'nodes'"));
-  EXPECT_THAT(refusal("[consensus]\n"), HasSubstr("'consensus'"));
+  EXPECT_THAT(refusal("[validator]\n"), HasSubstr("'validator'"));
   // A top-level key outside any section is unknown too.
   EXPECT_THAT(refusal("port = 8080\n"), HasSubstr("'port'"));
+}
+
+TEST(NodeConfig, ConsensusModeIsSoloByDefaultAndBftNeedsKeyAndGenesis) {
+  auto solo = parse_node_config("");
+  ASSERT_TRUE(solo.ok());
+  EXPECT_EQ(solo->mode, NodeConfig::Mode::solo);
+  EXPECT_THAT(refusal("[consensus]\nmode = \"raft\"\n"), HasSubstr("consensus.mode"));
+  EXPECT_THAT(refusal("[consensus]\nmode = \"bft\"\n"), HasSubstr("consensus.key_file"));
+  EXPECT_THAT(refusal("[consensus]\nround_timeout_ms = 1\n"),
+              HasSubstr("consensus.round_timeout_ms"));
+  EXPECT_THAT(refusal("[consensus]\nkey = \"x\"\n"), HasSubstr("unknown key 'key' in [consensus]"));
 }
 
 TEST(NodeConfig, RejectsUnknownKeysInEverySection) {

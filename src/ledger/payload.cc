@@ -1,0 +1,41 @@
+#include "ledger/payload.h"
+
+#include "base/encoding.h"
+#include "ledger/limits.h"
+
+namespace corridor::ledger {
+
+Bytes encode_payload(const std::vector<Bytes>& envelopes) {
+  Bytes out;
+  Writer w(out);
+  w.u32(static_cast<uint32_t>(envelopes.size()));
+  for (const Bytes& e : envelopes) w.var_bytes(e);
+  return out;
+}
+
+std::optional<std::vector<PayloadTx>> decode_payload_txs(ByteView payload) {
+  Reader r(payload);
+  uint32_t count = 0;
+  if (!r.u32(count) || count > block_txs_max) return std::nullopt;
+  std::vector<PayloadTx> txs;
+  for (uint32_t i = 0; i < count; ++i) {
+    ByteView envelope;
+    if (!r.var_bytes(envelope, tx_bytes_max)) return std::nullopt;
+    auto tx = decode_transaction(envelope);
+    if (tx.ok())
+      txs.push_back(PayloadTx{std::move(tx).value(), Bytes(envelope.begin(), envelope.end())});
+  }
+  if (!r.finish("payload").ok()) return std::nullopt;
+  return txs;
+}
+
+std::optional<std::vector<Transaction>> decode_payload(ByteView payload) {
+  auto txs = decode_payload_txs(payload);
+  if (!txs) return std::nullopt;
+  std::vector<Transaction> out;
+  out.reserve(txs->size());
+  for (auto& p : *txs) out.push_back(std::move(p.tx));
+  return out;
+}
+
+}  // namespace corridor::ledger

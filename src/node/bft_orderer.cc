@@ -1,0 +1,686 @@
+#include "node/bft_orderer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <utility>
+
+#include "base/encoding.h"
+#include "ledger/limits.h"
+#include "ledger/payload.h"
+
+namespace corridor::node {
+namespace {
+
+constexpr uint8_t key_safety = 'F';
+constexpr uint8_t key_head_qc = 'Q';
+constexpr uint8_t key_block = 'C';
+constexpr uint8_t key_block_id = 'I';
+constexpr uint8_t key_epoch_start = 'E';
+constexpr uint8_t key_epoch_proof = 'P';
+constexpr uint8_t key_recent = 'U';
+constexpr uint8_t recent_proposal = 0;
+constexpr uint8_t recent_timeout = 1;
+
+// Room for the block header next to the envelopes in a ledger block.
+constexpr size_t block_header_bytes_reserved = 1'024;
+
+Bytes height_key(uint64_t height) {
+  Bytes k{key_block};
+  put_be64(k, height);
+  return k;
+}
+Bytes id_key(const Hash256& id) {
+  Bytes k{key_block_id};
+  k.insert(k.end(), id.bytes.begin(), id.bytes.end());
+  return k;
+}
+Bytes epoch_proof_key(consensus::Epoch epoch) {
+  Bytes k{key_epoch_proof};
+  put_be64(k, epoch);
+  return k;
+}
+Bytes epoch_start_value(uint64_t height, const Hash256& id) {
+  Bytes v;
+  Writer w(v);
+  w.u64(height);
+  w.fixed(id);
+  return v;
+}
+void put_block(storage::WriteBatch& batch, const consensus::Block& block, const Hash256& id) {
+  batch.put(height_key(block.height), consensus::encode_message(consensus::BlockResponse{{block}}));
+  Bytes height;
+  put_be64(height, block.height);
+  batch.put(id_key(id), height);
+}
+
+// The shortest proof, within one commit, that the block at `end` (the epoch's last) is
+// committed; the same construction as the simulator's (docs/consensus.md, "Epochs").
+consensus::EpochProof make_epoch_proof(const consensus::CommitAction& a, size_t end) {
+  std::vector<const consensus::Block*> chain;
+  for (size_t i = end; i < a.blocks.size(); ++i) chain.push_back(&a.blocks[i]);
+  chain.push_back(&a.certified_child);
+  size_t j = 1;
+  while (chain[j]->round != chain[j - 1]->round + 1) ++j;
+  consensus::EpochProof proof;
+  proof.qc = j + 1 < chain.size() ? chain[j + 1]->qc : a.child_qc;
+  for (size_t k = j + 1; k-- > 0;) proof.blocks.push_back(*chain[k]);
+  return proof;
+}
+
+Bytes recent_proposal_key(uint64_t height, consensus::Round round) {
+  Bytes k{key_recent, recent_proposal};
+  put_be64(k, height);
+  put_be64(k, round);
+  return k;
+}
+Bytes recent_timeout_key(consensus::ValidatorIndex author) {
+  Bytes k{key_recent, recent_timeout};
+  put_be64(k, author);
+  return k;
+}
+
+bool payload_is_empty(const Bytes& payload) {
+  static const Bytes empty = ledger::encode_payload({});
+  return payload == empty;
+}
+
+}  // namespace
+
+BftOrderer::BftOrderer(Node& node, const KeyPair& key, BftOptions options)
+    : node_(node), key_(key), options_(std::move(options)), network_id_(node.network_id()) {}
+
+BftOrderer::~BftOrderer() {
+  stop();
+}
+
+Result<std::unique_ptr<BftOrderer>> BftOrderer::create(Node& node, const KeyPair& key,
+                                                       BftOptions options) {
+  std::unique_ptr<BftOrderer> o(new BftOrderer(node, key, std::move(options)));
+  CORRIDOR_RETURN_IF_ERROR(o->boot());
+  net::PeerNetworkOptions net_options;
+  net_options.network_id = o->network_id_;
+  net_options.listen_address = o->options_.listen_address;
+  net_options.listen_port = o->options_.listen_port;
+  net_options.peers = o->options_.peers;
+  // A frame is one channel byte and a consensus message.
+  net_options.frame_bytes_max = consensus::message_bytes_max + 1;
+  BftOrderer* self = o.get();
+  CORRIDOR_ASSIGN_OR_RETURN(
+      o->net_, net::PeerNetwork::start(
+                   o->key_, std::move(net_options),
+                   [self](const PublicKey& peer, Bytes b) { self->on_frame(peer, std::move(b)); }));
+  return o;
+}
+
+Result<consensus::Block> BftOrderer::load_block_at(uint64_t height) const {
+  CORRIDOR_ASSIGN_OR_RETURN(auto bytes, node_.kv().get(height_key(height)));
+  if (!bytes) return not_found("no committed consensus block at height " + std::to_string(height));
+  CORRIDOR_ASSIGN_OR_RETURN(consensus::Message m, consensus::decode_message(*bytes));
+  auto* response = std::get_if<consensus::BlockResponse>(&m);
+  if (!response || response->blocks.size() != 1)
+    return corruption("stored consensus block at height " + std::to_string(height) +
+                      " is malformed");
+  return std::move(response->blocks.front());
+}
+
+Status BftOrderer::boot() {
+  storage::KvStore& kv = node_.kv();
+  const ChainHead head = node_.head();
+  const auto set = node_.validator_set();
+  if (!set) return failed_precondition("the ledger has no validator set (no BFT genesis block)");
+  CORRIDOR_ASSIGN_OR_RETURN(auto start, kv.get(Bytes{key_epoch_start}));
+  if (!start) {
+    if (head.height != 0)
+      return failed_precondition("the store has ledger blocks but no consensus records");
+    // A fresh store: the consensus chain starts from the genesis block every node computes
+    // from the validator set that ledger block 0 installed.
+    consensus::ValidatorSet validators(set->epoch, set->validators);
+    consensus::Block genesis = consensus::genesis_block(validators, network_id_);
+    const Hash256 id = genesis.compute_id();
+    storage::WriteBatch batch;
+    put_block(batch, genesis, id);
+    batch.put(Bytes{key_head_qc}, consensus::encode_qc(consensus::genesis_qc(id)));
+    batch.put(Bytes{key_epoch_start}, epoch_start_value(0, id));
+    CORRIDOR_RETURN_IF_ERROR(kv.write(batch, true));
+    CORRIDOR_ASSIGN_OR_RETURN(start, kv.get(Bytes{key_epoch_start}));
+  }
+  Reader r(*start);
+  r.u64(epoch_start_height_) && r.fixed(epoch_start_id_);
+  CORRIDOR_RETURN_IF_ERROR(r.finish("epoch start"));
+
+  CORRIDOR_ASSIGN_OR_RETURN(auto stored_safety, kv.get(Bytes{key_safety}));
+  if (stored_safety) {
+    CORRIDOR_ASSIGN_OR_RETURN(safety_, consensus::decode_safety_data(*stored_safety));
+  }
+  if (safety_.epoch > set->epoch) return corruption("safety data from a later epoch");
+  CORRIDOR_ASSIGN_OR_RETURN(consensus::Block head_block, load_block_at(head.height));
+  head_height_ = head.height;
+  head_id_ = head_block.compute_id();
+  head_root_ = head.state_root;
+  CORRIDOR_ASSIGN_OR_RETURN(auto qc_bytes, kv.get(Bytes{key_head_qc}));
+  if (!qc_bytes) return corruption("the head's QC is missing");
+  CORRIDOR_ASSIGN_OR_RETURN(consensus::QuorumCert head_qc, consensus::decode_qc(*qc_bytes));
+  if (head_qc.block_id != head_id_)
+    return corruption("the stored QC does not certify the head consensus block");
+  last_nonempty_height_ = head_height_;
+
+  consensus::ValidatorSet validators(set->epoch, set->validators);
+  std::optional<consensus::ValidatorIndex> me = validators.index_of(key_.public_key());
+  consensus::RecoveryState recovery;
+  recovery.safety = safety_;
+  recovery.last_committed = std::move(head_block);
+  recovery.last_committed_id = head_id_;
+  recovery.last_committed_qc = head_qc;
+  recovery.genesis_id = epoch_start_id_;
+  recovery.genesis_height = epoch_start_height_;
+  core_ = std::make_unique<consensus::Core>(std::move(validators), me, key_, recovery,
+                                            options_.core, *this);
+  // The Core learns the state root of its last committed block as it would after executing
+  // it, so that its proposals carry the right execution claim.
+  core_->on_executed(head_height_, head_root_);
+  publish_status();
+  return Status();
+}
+
+void BftOrderer::start(OrderedBatchSink sink) {
+  {
+    std::lock_guard lock(mu_);
+    if (running_ || thread_.joinable()) return;
+    running_ = true;
+  }
+  sink_ = std::move(sink);
+  thread_ = std::thread([this] { run(); });
+}
+
+void BftOrderer::stop() {
+  // The network first, so that no frame is posted to a loop that is going away.
+  if (net_) net_->stop();
+  {
+    std::lock_guard lock(mu_);
+    running_ = false;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+BftStatus BftOrderer::status() const {
+  std::lock_guard lock(status_mu_);
+  return published_;
+}
+
+void BftOrderer::publish_status() {
+  std::lock_guard lock(status_mu_);
+  published_.committed_height = head_height_;
+  published_.round = core_->current_round();
+  published_.epoch = core_->validators().epoch();
+  published_.observer = core_->is_observer();
+  published_.pending_txs = pending_.size();
+  published_.core = core_->stats();
+}
+
+uint64_t BftOrderer::now_ms() const {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+void BftOrderer::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mu_);
+    tasks_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+}
+
+void BftOrderer::run() {
+  execute(core_->start(now_ms()));
+  replay_recent();
+  uint64_t next_tick = now_ms();
+  while (true) {
+    std::deque<std::function<void()>> tasks;
+    {
+      std::unique_lock lock(mu_);
+      uint64_t now = now_ms();
+      uint64_t wake = next_tick;
+      if (timer_deadline_ms_ != 0) wake = std::min(wake, timer_deadline_ms_);
+      if (held_until_ms_ != 0) wake = std::min(wake, held_until_ms_);
+      if (tasks_.empty() && running_ && wake > now)
+        cv_.wait_for(lock, std::chrono::milliseconds(wake - now));
+      if (!running_) break;
+      tasks.swap(tasks_);
+    }
+    for (auto& t : tasks) t();
+    const uint64_t now = now_ms();
+    if (timer_deadline_ms_ != 0 && now >= timer_deadline_ms_) {
+      timer_deadline_ms_ = 0;
+      execute(core_->on_timer(now));
+    }
+    if (held_until_ms_ != 0 && now >= held_until_ms_) {
+      held_until_ms_ = 0;
+      execute_now(std::exchange(held_, {}), /*allow_hold=*/false);
+    }
+    if (now >= next_tick) {
+      drain_mempool();
+      next_tick = now + bft_tick_ms;
+    }
+    publish_status();
+  }
+}
+
+// --- Incoming frames -----------------------------------------------------------------------
+
+void BftOrderer::on_frame(const PublicKey& peer, Bytes payload) {
+  if (payload.empty()) return;
+  const uint8_t channel = payload[0];
+  if (channel == peer_channel_txs) {
+    // Admitted here, on the network thread: the node checks signatures and replay like any
+    // submission, and duplicates of what it holds already are answered without effect.
+    auto txs = ledger::decode_payload_txs(ByteView(payload).subspan(1));
+    if (!txs) return;
+    for (auto& p : *txs) node_.submit_forwarded(std::move(p.tx), std::move(p.envelope));
+    return;
+  }
+  if (channel != peer_channel_consensus) return;
+  post([this, peer, payload = std::move(payload)] {
+    on_consensus(peer, ByteView(payload).subspan(1));
+  });
+}
+
+void BftOrderer::on_consensus(const PublicKey& peer, ByteView bytes) {
+  auto decoded = consensus::decode_message(bytes);
+  if (!decoded.ok()) {
+    spdlog::debug("undecodable consensus message from {}: {}", peer.hex().substr(0, 12),
+                  decoded.status().message());
+    return;
+  }
+  const consensus::Message& m = *decoded;
+  if (const auto* p = std::get_if<consensus::Proposal>(&m)) note_proposal(p->block);
+  remember(m, /*sync=*/false);
+  bridge_epochs(peer, m);
+  if (const auto* request = std::get_if<consensus::BlockRequest>(&m)) {
+    // Served by whoever holds the blocks, to whoever asks, member or not.
+    consensus::BlockResponse response = core_->serve(*request);
+    if (!response.blocks.empty()) send_to(peer, response);
+    return;
+  }
+  if (std::holds_alternative<consensus::EpochRequest>(m)) return;
+  std::optional<consensus::ValidatorIndex> from = core_->validators().index_of(peer);
+  if (!from) {
+    // Sync answers from a node outside our set are checked on their own certificates.
+    if (!std::holds_alternative<consensus::BlockResponse>(m) &&
+        !std::holds_alternative<consensus::EpochProof>(m))
+      return;
+    from = core_->validators().leader(core_->current_round());
+  }
+  execute(core_->on_message(*from, m, now_ms()));
+}
+
+void BftOrderer::bridge_epochs(const PublicKey& peer, const consensus::Message& m) {
+  const consensus::Epoch mine = core_->validators().epoch();
+  if (const auto* request = std::get_if<consensus::EpochRequest>(&m)) {
+    if (auto proof = load_epoch_proof(request->epoch)) send_to(peer, *proof);
+    return;
+  }
+  const auto theirs = consensus::message_epoch(m);
+  if (!theirs || *theirs == mine) return;
+  const uint64_t now = now_ms();
+  if (*theirs > mine) {
+    // We missed the end of our epoch: ask the sender how it ended.
+    uint64_t& last = epoch_request_ms_[peer];
+    if (last != 0 && now < last + bft_epoch_bridge_interval_ms) return;
+    last = now;
+    send_to(peer, consensus::EpochRequest{mine});
+  } else {
+    // The sender is behind: give it the proof of how its epoch ended.
+    uint64_t& last = proof_sent_ms_[peer];
+    if (last != 0 && now < last + bft_epoch_bridge_interval_ms) return;
+    last = now;
+    if (auto proof = load_epoch_proof(*theirs)) send_to(peer, *proof);
+  }
+}
+
+std::optional<consensus::EpochProof> BftOrderer::load_epoch_proof(consensus::Epoch epoch) const {
+  auto bytes = node_.kv().get(epoch_proof_key(epoch));
+  if (!bytes.ok() || !*bytes) return std::nullopt;
+  auto m = consensus::decode_message(**bytes);
+  if (!m.ok()) return std::nullopt;
+  auto* proof = std::get_if<consensus::EpochProof>(&*m);
+  if (!proof) return std::nullopt;
+  return std::move(*proof);
+}
+
+void BftOrderer::remember(const consensus::Message& m, bool sync) {
+  const auto& set = core_->validators();
+  storage::WriteBatch batch;
+  if (const auto* p = std::get_if<consensus::Proposal>(&m)) {
+    const consensus::Block& b = p->block;
+    // Only a proposal its author really signed, of this epoch and above the committed head:
+    // at most one a round from an honest leader, pruned as the chain commits.
+    if (b.epoch != set.epoch() || b.author >= set.size() || b.height <= head_height_ ||
+        b.compute_id() != p->block_id ||
+        !verify_signature(set.key(b.author),
+                          consensus::proposal_signing_message(b.epoch, p->block_id), p->signature))
+      return;
+    batch.put(recent_proposal_key(b.height, b.round), consensus::encode_message(m));
+  } else if (const auto* t = std::get_if<consensus::Timeout>(&m)) {
+    if (t->epoch != set.epoch() || t->author >= set.size() ||
+        !verify_signature(set.key(t->author),
+                          consensus::timeout_signing_message(t->epoch, t->round, t->high_qc.round),
+                          t->signature))
+      return;
+    batch.put(recent_timeout_key(t->author), consensus::encode_message(m));
+  } else {
+    return;
+  }
+  // Unsynced for what peers send: the synced safety write that precedes any vote or timeout
+  // of ours makes it durable first (the store's log is written in order).
+  Status st = node_.kv().write(batch, sync);
+  if (!st.ok()) spdlog::warn("cannot store a recent consensus message: {}", st.to_string());
+}
+
+void BftOrderer::replay_recent() {
+  // After a restart the Core knows only the committed head; the proposals and timeouts seen
+  // before it carry the highest QC and TC. Without them a network that restarted as a whole
+  // may hold no QC as high as its safety data demands for a timeout, and at best waits out
+  // backed-off timeouts (WholeNetworkRestartResumes: about 4 s with the replay, 29 s without).
+  std::vector<std::pair<consensus::Round, consensus::Message>> recent;
+  Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView, ByteView v) {
+    auto m = consensus::decode_message(v);
+    if (!m.ok()) return true;
+    if (const auto* p = std::get_if<consensus::Proposal>(&*m))
+      recent.emplace_back(p->block.round, std::move(*m));
+    else if (const auto* t = std::get_if<consensus::Timeout>(&*m))
+      recent.emplace_back(t->round, std::move(*m));
+    return true;
+  });
+  if (!st.ok()) spdlog::warn("cannot read recent consensus messages: {}", st.to_string());
+  std::stable_sort(recent.begin(), recent.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [round, m] : recent) {
+    consensus::ValidatorIndex author = 0;
+    if (const auto* p = std::get_if<consensus::Proposal>(&m)) {
+      if (p->block.epoch != core_->validators().epoch() || p->block.height <= head_height_)
+        continue;
+      author = p->block.author;
+      note_proposal(p->block);
+    } else {
+      const auto& t = std::get<consensus::Timeout>(m);
+      if (t.epoch != core_->validators().epoch()) continue;
+      author = t.author;
+    }
+    if (author >= core_->validators().size()) continue;
+    execute(core_->on_message(author, m, now_ms()));
+  }
+}
+
+// Deletes the recent proposals at or below `height` (committed or void) into `batch`.
+void BftOrderer::prune_recent(uint64_t height, storage::WriteBatch& batch, bool all) {
+  Bytes prefix{key_recent};
+  if (!all) prefix.push_back(recent_proposal);
+  Status st = node_.kv().scan_prefix(prefix, [&](ByteView k, ByteView) {
+    if (!all && (k.size() != 18 || get_be64(k.subspan(2, 8)) > height)) return false;
+    batch.erase(Bytes(k.begin(), k.end()));
+    return true;
+  });
+  if (!st.ok()) spdlog::warn("cannot prune recent consensus messages: {}", st.to_string());
+}
+
+// --- Actions -------------------------------------------------------------------------------
+
+void BftOrderer::execute(std::vector<consensus::Action> actions) {
+  if (held_until_ms_ != 0) {
+    // Behind a held proposal: everything keeps its order.
+    for (auto& a : actions) held_.push_back(std::move(a));
+    return;
+  }
+  execute_now(std::move(actions), /*allow_hold=*/true);
+}
+
+void BftOrderer::execute_now(std::vector<consensus::Action> actions, bool allow_hold) {
+  const consensus::Core* core = core_.get();
+  for (size_t i = 0; i < actions.size(); ++i) {
+    // A commit that ended the epoch replaced the Core; the old one's remaining actions are void.
+    if (core_.get() != core) return;
+    auto& action = actions[i];
+    if (auto* b = std::get_if<consensus::BroadcastAction>(&action)) {
+      const auto* p = std::get_if<consensus::Proposal>(&b->message);
+      // Hold an empty proposal while nothing is in flight: an idle network then makes a few
+      // blocks a second. A block with transactions, and the two that commit it, go at once.
+      if (allow_hold && p && options_.empty_block_delay_ms > 0 &&
+          payload_is_empty(p->block.payload) && pending_.empty() &&
+          p->block.height > last_nonempty_height_ + 2) {
+        held_until_ms_ = now_ms() + options_.empty_block_delay_ms;
+        held_.assign(std::make_move_iterator(actions.begin() + static_cast<std::ptrdiff_t>(i)),
+                     std::make_move_iterator(actions.end()));
+        return;
+      }
+      if (p) note_proposal(p->block);
+      remember(b->message, /*sync=*/true);
+      Bytes body = consensus::encode_message(b->message);
+      for (const auto& peer : options_.peers) send_frame(peer.key, peer_channel_consensus, body);
+    } else if (auto* s = std::get_if<consensus::SendAction>(&action)) {
+      const auto& set = core_->validators();
+      if (s->to >= set.size()) continue;
+      send_to(set.key(s->to), s->message);
+    } else if (auto* ps = std::get_if<consensus::PersistSafetyAction>(&action)) {
+      persist_safety(ps->data);
+    } else if (auto* t = std::get_if<consensus::SetTimerAction>(&action)) {
+      timer_deadline_ms_ = t->deadline_ms;
+    } else if (auto* c = std::get_if<consensus::CommitAction>(&action)) {
+      commit(*c);
+    }
+  }
+  if (core_->stats().conflicting_commits > 0) {
+    // Only more than f faulty validators can certify a conflicting chain: halting is the
+    // only safe answer.
+    spdlog::critical("consensus: a certified chain conflicts with the committed block; halting");
+    std::abort();
+  }
+}
+
+void BftOrderer::send_to(const PublicKey& peer, const consensus::Message& m) {
+  if (peer == key_.public_key()) {
+    // To ourselves (we lead the next round): no network in between, but after this batch.
+    post([this, m] {
+      // The epoch may have changed since; a message of the old one is then dropped.
+      if (auto me = core_->validators().index_of(key_.public_key()))
+        execute(core_->on_message(*me, m, now_ms()));
+    });
+    return;
+  }
+  send_frame(peer, peer_channel_consensus, consensus::encode_message(m));
+}
+
+void BftOrderer::send_frame(const PublicKey& peer, uint8_t channel, const Bytes& body) {
+  Bytes frame;
+  frame.reserve(body.size() + 1);
+  frame.push_back(channel);
+  frame.insert(frame.end(), body.begin(), body.end());
+  Status st = net_->send(peer, std::move(frame));
+  // A full queue or a peer that is down loses this frame; consensus retransmits or syncs.
+  if (!st.ok()) spdlog::debug("send to {}: {}", peer.hex().substr(0, 12), st.message());
+}
+
+void BftOrderer::persist_safety(const consensus::SafetyData& data) {
+  storage::WriteBatch batch;
+  batch.put(Bytes{key_safety}, consensus::encode_safety_data(data));
+  Status st = node_.kv().write(batch, true);
+  if (!st.ok()) {
+    // Going on would let a vote leave without its safety data on disk: a restart could then
+    // sign twice in one round. Stop instead.
+    spdlog::critical("cannot persist consensus safety data: {}; stopping", st.to_string());
+    std::abort();
+  }
+  safety_ = data;
+}
+
+void BftOrderer::commit(const consensus::CommitAction& a) {
+  for (size_t i = 0; i < a.blocks.size() && i < a.ids.size(); ++i) {
+    const consensus::Block& block = a.blocks[i];
+    const Hash256& id = a.ids[i];
+    if (block.height <= head_height_) continue;
+    if (block.height != head_height_ + 1 || block.parent_id != head_id_) {
+      spdlog::error("consensus committed height {} (parent {}) but the head is {} ({}); skipped",
+                    block.height, block.parent_id.hex().substr(0, 12), head_height_,
+                    head_id_.hex().substr(0, 12));
+      return;
+    }
+    // Each block is certified by the next one's QC, the last by the action's commit QC.
+    const consensus::QuorumCert& qc = i + 1 < a.blocks.size() ? a.blocks[i + 1].qc : a.commit_qc;
+    const consensus::Epoch epoch_before = core_->validators().epoch();
+    OrderedBatch batch;
+    if (auto txs = ledger::decode_payload_txs(block.payload)) {
+      batch.txs.reserve(txs->size());
+      for (auto& p : *txs) batch.txs.push_back(PendingTx{std::move(p.tx), std::move(p.envelope)});
+    }
+    std::vector<Hash256> ids;
+    for (const auto& p : batch.txs) ids.push_back(p.tx.id);
+    batch.time_ms = block.time_ms;
+    batch.height = block.height;
+    batch.verify_signatures = true;
+    ExecutedBatch done;
+    batch.add_records = [&](const ExecutedBatch& e, storage::WriteBatch& wb) {
+      done = e;
+      put_block(wb, block, id);
+      prune_recent(block.height, wb, /*all=*/e.validators_changed);
+      if (e.validators_changed) {
+        // The block starts the next epoch: a restart resumes from it with the new set, and
+        // peers left in the old epoch are given the proof of how it ended.
+        wb.put(Bytes{key_head_qc}, consensus::encode_qc(consensus::genesis_qc(id, block.height)));
+        wb.put(Bytes{key_epoch_start}, epoch_start_value(block.height, id));
+        wb.put(epoch_proof_key(epoch_before), consensus::encode_message(make_epoch_proof(a, i)));
+      } else {
+        wb.put(Bytes{key_head_qc}, consensus::encode_qc(qc));
+      }
+    };
+    sink_(std::move(batch));
+    head_height_ = block.height;
+    head_id_ = id;
+    head_root_ = done.state_root;
+    for (const Hash256& tx : ids) pending_ids_.erase(tx);
+    std::erase_if(pending_, [&](const Pending& p) { return !pending_ids_.contains(p.id); });
+    core_->on_executed(head_height_, head_root_);
+    if (done.validators_changed) {
+      epoch_start_height_ = head_height_;
+      epoch_start_id_ = id;
+      switch_epoch(epoch_before);
+      return;
+    }
+  }
+  prune_pending();
+}
+
+void BftOrderer::switch_epoch(consensus::Epoch ended) {
+  auto head_block = load_block_at(head_height_);
+  CORRIDOR_ASSERT_MSG(head_block.ok(), "the epoch's last block was just stored");
+  const auto set = node_.validator_set();
+  CORRIDOR_ASSERT(set.has_value());
+  consensus::ValidatorSet validators(set->epoch, set->validators);
+  std::optional<consensus::ValidatorIndex> me = validators.index_of(key_.public_key());
+  consensus::RecoveryState recovery;
+  recovery.safety = consensus::SafetyData{};
+  recovery.last_committed = std::move(head_block).value();
+  recovery.last_committed_id = head_id_;
+  recovery.last_committed_qc = consensus::genesis_qc(head_id_, head_height_);
+  recovery.genesis_id = head_id_;
+  recovery.genesis_height = head_height_;
+  safety_ = {};
+  held_.clear();
+  held_until_ms_ = 0;
+  timer_deadline_ms_ = 0;
+  core_ = std::make_unique<consensus::Core>(std::move(validators), me, key_, recovery,
+                                            options_.core, *this);
+  core_->on_executed(head_height_, head_root_);
+  spdlog::info("consensus: epoch {} starts at height {}{}", set->epoch, head_height_,
+               me ? "" : " (observer)");
+  // Peers still in the old epoch would otherwise learn of its end only when a round times out.
+  if (auto proof = load_epoch_proof(ended)) {
+    Bytes body = consensus::encode_message(*proof);
+    for (const auto& peer : options_.peers) send_frame(peer.key, peer_channel_consensus, body);
+  }
+  execute(core_->start(now_ms()));
+}
+
+// --- Transactions --------------------------------------------------------------------------
+
+void BftOrderer::note_proposal(const consensus::Block& block) {
+  if (payload_is_empty(block.payload)) return;
+  last_nonempty_height_ = std::max(last_nonempty_height_, block.height);
+  auto txs = ledger::decode_payload_txs(block.payload);
+  if (!txs) return;
+  std::unordered_set<Hash256, FixedBytesHasher> in_block;
+  for (const auto& p : *txs) in_block.insert(p.tx.id);
+  // Another leader proposed these: they are not offered again while that block may commit.
+  for (Pending& p : pending_)
+    if (in_block.contains(p.id)) p.proposed_height = std::max(p.proposed_height, block.height);
+}
+
+void BftOrderer::drain_mempool() {
+  std::vector<Bytes> forward;
+  while (pending_.size() < bft_pending_txs_max) {
+    auto txs = node_.mempool().take(options_.block_txs_max, node_.config().block_ops_max,
+                                    ledger::block_bytes_max, std::chrono::milliseconds(0),
+                                    std::chrono::milliseconds(0));
+    if (txs.empty()) break;
+    for (PendingTx& p : txs) {
+      // Committed while it waited in the mempool (another validator proposed it).
+      if (!node_.is_pending(p.tx.id) || pending_ids_.contains(p.tx.id)) continue;
+      if (!p.from_peer) forward.push_back(p.envelope);
+      pending_ids_.insert(p.tx.id);
+      pending_.push_back(Pending{p.tx.id, p.tx.valid_until_height, std::move(p.envelope)});
+    }
+  }
+  if (forward.empty()) return;
+  // Every validator gets what this node admitted, so that any leader can propose it.
+  Bytes body = ledger::encode_payload(forward);
+  const auto& set = core_->validators();
+  for (const PublicKey& key : set.keys())
+    if (key != key_.public_key()) send_frame(key, peer_channel_txs, body);
+}
+
+void BftOrderer::prune_pending() {
+  const uint64_t next = head_height_ + 1;
+  std::erase_if(pending_, [&](const Pending& p) {
+    if (p.valid_until_height >= next) return false;
+    pending_ids_.erase(p.id);
+    node_.abandon(p.id);
+    return true;
+  });
+}
+
+Bytes BftOrderer::make_payload(consensus::Round, uint64_t height) {
+  drain_mempool();
+  std::vector<Bytes> envelopes;
+  const size_t txs_max = std::min<size_t>(options_.block_txs_max, ledger::block_txs_max);
+  const size_t bytes_max = std::min(ledger::block_bytes_max, consensus::block_payload_bytes_max) -
+                           block_header_bytes_reserved;
+  size_t bytes = 0;
+  for (Pending& p : pending_) {
+    if (envelopes.size() >= txs_max) break;
+    if (p.valid_until_height < height) continue;
+    // Proposed at a lower height: the block being extended (or an ancestor) may carry it
+    // already. Proposed at this height: that block lost its round, so offer it again.
+    if (p.proposed_height != 0 && p.proposed_height < height &&
+        height - p.proposed_height < bft_repropose_after_heights)
+      continue;
+    if (bytes + p.envelope.size() + 4 > bytes_max) break;
+    bytes += p.envelope.size() + 4;
+    p.proposed_height = height;
+    envelopes.push_back(p.envelope);
+  }
+  if (!envelopes.empty()) last_nonempty_height_ = std::max(last_nonempty_height_, height);
+  return ledger::encode_payload(envelopes);
+}
+
+std::optional<consensus::Block> BftOrderer::load_committed_block(const Hash256& id) {
+  auto height = node_.kv().get(id_key(id));
+  if (!height.ok() || !*height || (*height)->size() != 8) return std::nullopt;
+  auto block = load_block_at(get_be64(**height));
+  if (!block.ok()) return std::nullopt;
+  return std::move(block).value();
+}
+
+}  // namespace corridor::node

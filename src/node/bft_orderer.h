@@ -1,0 +1,180 @@
+// The BFT orderer: the node's Orderer when it is one of a network's validators (or observers).
+// It hosts consensus::Core, the sans-IO 2-chain HotStuff core, exactly as the simulator's
+// SimNode does, over real peer channels (net::PeerNetwork) and the node's own store:
+//
+//   - It is the Core's Adaptor: payloads are the node's pending transactions in the block
+//     payload encoding (ledger/payload.h); committed blocks are read back from the store.
+//   - It carries out the Core's actions in order: sends and broadcasts over the network,
+//     safety data written with a synced write before any later action, one timer, and commits.
+//   - A committed block is decoded and handed to the node as an OrderedBatch at the block's
+//     height; the node executes it and writes it together with this orderer's records (the
+//     consensus block, the QC certifying it, epoch records) in one synced batch, then notifies
+//     clients. Only then does the Core learn the state root.
+//   - Transactions submitted to this node are forwarded to every validator, so whoever leads
+//     the next round can propose them.
+//
+// Threading: every Core call happens on one event-loop thread owned by the orderer. The
+// network's receive handler posts consensus frames to it; forwarded transactions are admitted
+// on the network thread (Node::submit_forwarded is thread-safe).
+//
+// Store keys (one prefix byte each; none collides with ChainStore's G H B O T S R):
+//   'F'                safety data (consensus::encode_safety_data)
+//   'Q'                the QC certifying the committed head block
+//   'C' be64(height)   committed consensus block, as encode_message(BlockResponse{{block}})
+//   'I' block id       be64(height) of that block
+//   'E'                the current epoch's first block: height u64, block id
+//   'P' be64(epoch)    how that epoch ended, as encode_message(EpochProof)
+//   'U' 0 be64(height) be64(round)   a signed proposal above the committed head (pruned as
+//                                    the chain commits), as encode_message
+//   'U' 1 be64(author)               each validator's latest signed timeout, as encode_message
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "base/keys.h"
+#include "base/status.h"
+#include "consensus/core.h"
+#include "net/peer_network.h"
+#include "node/node.h"
+#include "node/orderer.h"
+
+namespace corridor::node {
+
+// The first byte of every peer frame says what follows.
+inline constexpr uint8_t peer_channel_consensus = 0;  // consensus::encode_message
+inline constexpr uint8_t peer_channel_txs = 1;        // forwarded transactions, payload encoding
+// Transactions kept by the orderer between the mempool and a committed block.
+inline constexpr size_t bft_pending_txs_max = 100'000;
+// A transaction proposed at height h is not offered again at heights h + 1 .. h + 3 (those
+// blocks extend the one carrying it); later it is assumed lost and offered again.
+inline constexpr uint64_t bft_repropose_after_heights = 4;
+// How often the loop moves admitted transactions from the mempool and forwards them.
+inline constexpr uint32_t bft_tick_ms = 5;
+// Epoch bridge messages to one peer are sent at most this often (docs/consensus.md).
+inline constexpr uint64_t bft_epoch_bridge_interval_ms = 500;
+
+struct BftOptions {
+  std::string listen_address = "127.0.0.1";
+  uint16_t listen_port = 0;
+  // Every other validator and observer of the network (genesis), with where to dial it.
+  std::vector<net::PeerAddress> peers;
+  consensus::CoreConfig core;
+  // A leader with nothing to propose holds its (empty) proposal this long, so that an idle
+  // network makes a few blocks a second rather than one per round trip.
+  uint32_t empty_block_delay_ms = 100;
+  uint32_t block_txs_max = 10'000;
+};
+
+struct BftStatus {
+  uint64_t committed_height = 0;
+  uint64_t round = 0;
+  uint64_t epoch = 0;
+  bool observer = false;
+  size_t pending_txs = 0;
+  consensus::CoreStats core;
+};
+
+class BftOrderer final : public Orderer, public consensus::Adaptor {
+ public:
+  // Loads (or on a fresh store, writes) the consensus records, rebuilds the Core from them and
+  // starts the peer network. The node must be open, with its genesis block committed.
+  static Result<std::unique_ptr<BftOrderer>> create(Node& node, const KeyPair& key,
+                                                    BftOptions options);
+  ~BftOrderer() override;
+
+  void start(OrderedBatchSink sink) override;
+  void stop() override;
+
+  uint16_t port() const { return net_->port(); }
+  // Sets where a peer is dialed (tests that listen on ephemeral ports).
+  Status connect(const PublicKey& peer, const std::string& host, uint16_t port) {
+    return net_->connect(peer, host, port);
+  }
+  BftStatus status() const;
+
+ private:
+  struct Pending {
+    Hash256 id;
+    uint64_t valid_until_height = 0;
+    Bytes envelope;
+    uint64_t proposed_height = 0;  // 0: never proposed.
+  };
+
+  BftOrderer(Node& node, const KeyPair& key, BftOptions options);
+  Status boot();
+  void build_core();
+  void post(std::function<void()> task);
+  void run();
+  uint64_t now_ms() const;
+
+  void on_frame(const PublicKey& peer, Bytes payload);
+  void on_consensus(const PublicKey& peer, ByteView bytes);
+  void bridge_epochs(const PublicKey& peer, const consensus::Message& m);
+  void execute(std::vector<consensus::Action> actions);
+  void execute_now(std::vector<consensus::Action> actions, bool allow_hold);
+  void send_to(const PublicKey& peer, const consensus::Message& m);
+  void send_frame(const PublicKey& peer, uint8_t channel, const Bytes& body);
+  void commit(const consensus::CommitAction& a);
+  void switch_epoch(consensus::Epoch ended);
+  void persist_safety(const consensus::SafetyData& data);
+  void note_proposal(const consensus::Block& block);
+  void remember(const consensus::Message& m, bool sync);
+  void replay_recent();
+  void prune_recent(uint64_t height, storage::WriteBatch& batch, bool all);
+  void drain_mempool();
+  void prune_pending();
+  void publish_status();
+  std::optional<consensus::EpochProof> load_epoch_proof(consensus::Epoch epoch) const;
+  Result<consensus::Block> load_block_at(uint64_t height) const;
+
+  Bytes make_payload(consensus::Round round, uint64_t height) override;
+  std::optional<consensus::Block> load_committed_block(const Hash256& id) override;
+
+  Node& node_;
+  KeyPair key_;
+  BftOptions options_;
+  Hash256 network_id_;
+  std::unique_ptr<net::PeerNetwork> net_;
+  OrderedBatchSink sink_;
+
+  // Loop-thread state.
+  std::unique_ptr<consensus::Core> core_;
+  consensus::SafetyData safety_;
+  uint64_t head_height_ = 0;
+  Hash256 head_id_;
+  Hash256 head_root_;
+  uint64_t epoch_start_height_ = 0;
+  Hash256 epoch_start_id_;
+  uint64_t timer_deadline_ms_ = 0;
+  std::vector<consensus::Action> held_;
+  uint64_t held_until_ms_ = 0;
+  uint64_t last_nonempty_height_ = 0;
+  std::vector<Pending> pending_;
+  std::unordered_set<Hash256, FixedBytesHasher> pending_ids_;
+  std::map<PublicKey, uint64_t> epoch_request_ms_;
+  std::map<PublicKey, uint64_t> proof_sent_ms_;
+
+  // The loop's queue.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool running_ = false;
+  std::thread thread_;
+
+  mutable std::mutex status_mu_;
+  BftStatus published_;
+};
+
+}  // namespace corridor::node

@@ -1,0 +1,238 @@
+// `corridor localnet` with four validators and an observer, each a real process on loopback:
+// payments submitted through two different nodes become final, every node (the observer too)
+// reaches the same blocks and state roots, a validator killed with SIGKILL does not stop the
+// others, and restarted from its data directory it catches up.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/http_client.h"
+#include "ledger/transaction.h"
+#include "node/chain_store.h"
+
+namespace corridor::test {
+namespace {
+
+using nlohmann::json;
+using namespace ledger;
+using namespace std::chrono_literals;
+
+constexpr const char* network_name = "corridor-localnet";
+constexpr int validators = 4;
+constexpr int nodes = validators + 1;
+// Bounded: every wait below ends well within the test's budget.
+constexpr auto wait_max = 40s;
+
+std::pair<int, json> http(uint16_t port, const std::string& method, const std::string& target,
+                          const std::string& body = "") {
+  auto r = api::http_request("127.0.0.1", port, method, target, body, "application/json", 20'000);
+  if (!r.ok()) return {0, nullptr};
+  return {r->status, json::parse(r->body, nullptr, false)};
+}
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& out_path) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::close(fd);
+    }
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+class Localnet : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    crypto_init();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("corridor-localnet-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    // API ports base .. base + 4, peer ports 100 above; chosen per process to avoid clashes,
+    // and below Linux's ephemeral range (32768 and up) so no outgoing connection holds one.
+    base_port_ = static_cast<uint16_t>(20'000 + (::getpid() % 400) * 25);
+    network_id_ = node::network_id_for_name(network_name);
+    for (int i = 0; i < nodes; ++i) ports_.push_back(static_cast<uint16_t>(base_port_ + i));
+  }
+
+  void TearDown() override {
+    if (restarted_ > 0) {
+      ::kill(restarted_, SIGTERM);
+      ::waitpid(restarted_, nullptr, 0);
+    }
+    if (localnet_ > 0) {
+      ::kill(localnet_, SIGINT);
+      int status = 0;
+      ::waitpid(localnet_, &status, 0);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "localnet did not stop cleanly";
+    }
+    if (!HasFailure()) {
+      std::filesystem::remove_all(dir_);
+    } else {
+      std::cerr << "kept " << dir_ << " for inspection\n";
+    }
+  }
+
+  template <typename Pred>
+  bool wait_for(Pred pred) {
+    auto deadline = std::chrono::steady_clock::now() + wait_max;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return pred();
+  }
+
+  uint64_t height(int node) {
+    auto [status, body] = http(ports_[node], "GET", "/v1/status");
+    return status == 200 ? body["height"].get<uint64_t>() : 0;
+  }
+
+  Transaction make_tx(const KeyPair& key, std::vector<Operation> ops) {
+    Transaction tx;
+    tx.network_id = network_id_;
+    tx.source = key.account_id();
+    tx.nonce = ++nonce_;
+    tx.valid_until_height = height(0) + 10'000;
+    tx.ops = std::move(ops);
+    tx.sign(key);
+    return tx;
+  }
+
+  // Submits through `node` and waits for finality; returns the result code ("" if none).
+  std::string submit_final(int node, const Transaction& tx) {
+    json body = {{"envelope", to_hex(encode_transaction(tx))}, {"wait", "final"}};
+    auto [status, reply] = http(ports_[node], "POST", "/v1/transactions", body.dump());
+    if (status != 200) return "";
+    ids_.push_back(tx.id);
+    return reply["result"]["code"].get<std::string>();
+  }
+
+  // The highest height any of the listed nodes reports: at or above every block final so far.
+  uint64_t max_height(const std::vector<int>& which) {
+    uint64_t h = 0;
+    for (int n : which) h = std::max(h, height(n));
+    return h;
+  }
+
+  // Every listed node holds the same block and state root at `h`.
+  void expect_same_block(const std::vector<int>& which, uint64_t h) {
+    ASSERT_TRUE(wait_for([&] {
+      for (int n : which)
+        if (height(n) < h) return false;
+      return true;
+    })) << "not every node reached height "
+        << h;
+    json first;
+    for (int n : which) {
+      auto [status, b] = http(ports_[n], "GET", "/v1/blocks/" + std::to_string(h));
+      ASSERT_EQ(status, 200) << "node " << n << " block " << h;
+      if (first.is_null()) {
+        first = b;
+        continue;
+      }
+      EXPECT_EQ(b["hash"], first["hash"]) << "node " << n << " at height " << h;
+      EXPECT_EQ(b["state_root"], first["state_root"]) << "node " << n << " at height " << h;
+    }
+  }
+
+  std::filesystem::path dir_;
+  uint16_t base_port_ = 0;
+  std::vector<uint16_t> ports_;
+  Hash256 network_id_;
+  pid_t localnet_ = -1;
+  pid_t restarted_ = -1;
+  uint64_t nonce_ = 0;
+  std::vector<Hash256> ids_;
+};
+
+TEST_F(Localnet, ValidatorsAgreeObserverFollowsAndAKilledValidatorCatchesUp) {
+  const std::string out = (dir_ / "localnet.out").string();
+  localnet_ = spawn({CORRIDOR_BINARY, "localnet", "--dir", (dir_ / "net").string(), "--base-port",
+                     std::to_string(base_port_)},
+                    out);
+  ASSERT_TRUE(wait_for([&] {
+    for (int n = 0; n < nodes; ++n)
+      if (height(n) == 0) return false;
+    return true;
+  })) << "the localnet did not start making blocks";
+
+  // The pids localnet printed, by node name.
+  std::map<std::string, pid_t> pids;
+  {
+    std::ifstream in(out);
+    std::string line;
+    std::regex re(R"((\S+)  pid (\d+)  api)");
+    std::smatch m;
+    while (std::getline(in, line))
+      if (std::regex_search(line, m, re)) pids[m[1]] = std::stoi(m[2]);
+  }
+  ASSERT_EQ(pids.size(), static_cast<size_t>(nodes));
+
+  KeyPair issuer = KeyPair::generate();
+  KeyPair a = KeyPair::generate();
+  KeyPair b = KeyPair::generate();
+  AssetId usd{*AssetCode::parse("USD"), issuer.account_id()};
+  // Through two different nodes: validator 0 and validator 2.
+  ASSERT_EQ(submit_final(0, make_tx(issuer, {CreateAccountOp{issuer.public_key()}})), "ok");
+  ASSERT_EQ(submit_final(2, make_tx(a, {CreateAccountOp{a.public_key()}})), "ok");
+  ASSERT_EQ(submit_final(0, make_tx(b, {CreateAccountOp{b.public_key()}})), "ok");
+  ASSERT_EQ(submit_final(2, make_tx(issuer, {CreateAssetOp{usd.code, 2, 0}})), "ok");
+  ASSERT_EQ(submit_final(0, make_tx(a, {OpenHoldingOp{usd, 1'000'000'00}})), "ok");
+  ASSERT_EQ(submit_final(2, make_tx(b, {OpenHoldingOp{usd, 1'000'000'00}})), "ok");
+  ASSERT_EQ(submit_final(0, make_tx(issuer, {IssueOp{a.account_id(), usd.code, 10'000'00}})), "ok");
+  for (int i = 0; i < 6; ++i)
+    ASSERT_EQ(submit_final(i % 2 == 0 ? 0 : 2, make_tx(a, {TransferOp{b.account_id(), usd, 1'00}})),
+              "ok");
+
+  std::vector<int> all{0, 1, 2, 3, 4};
+  expect_same_block(all, max_height(all));
+  // The observer serves every transaction.
+  for (const Hash256& id : ids_)
+    EXPECT_EQ(http(ports_[4], "GET", "/v1/transactions/" + id.hex()).first, 200) << id.hex();
+
+  // Validator 3 dies without any shutdown path; three of four are a quorum.
+  ASSERT_EQ(::kill(pids.at("validator3"), SIGKILL), 0);
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(submit_final(i % 2 == 0 ? 0 : 1, make_tx(a, {TransferOp{b.account_id(), usd, 1'00}})),
+              "ok");
+  const std::vector<int> alive{0, 1, 2, 4};
+  const uint64_t reached = max_height(alive);
+  expect_same_block(alive, reached);
+
+  // Restarted from its data directory, it catches up with the others.
+  restarted_ = spawn(
+      {CORRIDOR_BINARY, "node", "--config", (dir_ / "net" / "validator3" / "node.toml").string()},
+      (dir_ / "net" / "validator3" / "node.log").string());
+  expect_same_block(all, reached);
+  ASSERT_EQ(submit_final(3, make_tx(a, {TransferOp{b.account_id(), usd, 1'00}})), "ok");
+  expect_same_block(all, max_height(all));
+  auto [status, account] = http(ports_[4], "GET", "/v1/accounts/" + b.account_id().hex());
+  ASSERT_EQ(status, 200);
+}
+
+}  // namespace
+}  // namespace corridor::test

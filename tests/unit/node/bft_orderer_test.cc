@@ -1,0 +1,251 @@
+// BftOrderer: four validator nodes and an observer in one process, each with its own store
+// and a real PeerNetwork on loopback. Transactions submitted to different nodes become final
+// everywhere with identical blocks and state roots; the network keeps committing with one
+// validator stopped, and the validator catches up from its store and its peers on restart.
+#include "node/bft_orderer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ledger/operation.h"
+#include "node/genesis.h"
+#include "storage/mem_kv_store.h"
+#include "support/test_support.h"
+
+namespace corridor::node {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr size_t kValidators = 4;
+// Generous for a shared two-core machine.
+constexpr auto kWait = 60s;
+
+struct Member {
+  std::string name;
+  KeyPair key;
+  std::shared_ptr<storage::MemKvStore> kv = std::make_shared<storage::MemKvStore>();
+  std::unique_ptr<Node> node = nullptr;
+  BftOrderer* orderer = nullptr;
+  uint16_t port = 0;
+};
+
+class BftOrdererTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    crypto_init();
+    std::vector<GenesisPeer> validators;
+    std::vector<GenesisPeer> observers;
+    for (size_t i = 0; i <= kValidators; ++i) {
+      std::string name = i < kValidators ? "v" + std::to_string(i) : "o0";
+      members_.push_back(Member{name, test::test_key("bft-" + name)});
+      GenesisPeer p{name, members_.back().key.public_key(), "127.0.0.1", 1};
+      (i < kValidators ? validators : observers).push_back(p);
+    }
+    genesis_ = make_genesis("bft-test", validators, observers, test::test_key("bft-operator"));
+    auto block = genesis_ledger_block(genesis_);
+    ASSERT_TRUE(block.ok()) << block.status().to_string();
+    block_ = *block;
+    for (size_t i = 0; i < members_.size(); ++i) boot(i);
+    for (size_t i = 0; i < members_.size(); ++i) wire(i);
+  }
+
+  void TearDown() override {
+    for (auto& m : members_)
+      if (m.node) m.node->stop();
+  }
+
+  void boot(size_t i) {
+    Member& m = members_[i];
+    NodeConfig config;
+    config.network_name = "bft-test";
+    config.storage = StorageEngine::memory;
+    auto node = Node::open(config, m.kv, &block_);
+    ASSERT_TRUE(node.ok()) << node.status().to_string();
+    m.node = std::move(node).value();
+    BftOptions options;
+    options.empty_block_delay_ms = 50;
+    options.core.round_timeout_ms_base = 300;
+    for (const auto& other : members_)
+      if (other.name != m.name) options.peers.push_back({other.key.public_key(), "", 0});
+    auto orderer = BftOrderer::create(*m.node, m.key, options);
+    ASSERT_TRUE(orderer.ok()) << orderer.status().to_string();
+    m.orderer = orderer->get();
+    m.port = m.orderer->port();
+    m.node->start(std::move(orderer).value());
+  }
+
+  // Tells member i where every other member listens, and every other member where i does.
+  void wire(size_t i) {
+    for (size_t j = 0; j < members_.size(); ++j) {
+      if (j == i || !members_[j].node) continue;
+      ASSERT_TRUE(members_[i]
+                      .orderer->connect(members_[j].key.public_key(), "127.0.0.1", members_[j].port)
+                      .ok());
+      ASSERT_TRUE(members_[j]
+                      .orderer->connect(members_[i].key.public_key(), "127.0.0.1", members_[i].port)
+                      .ok());
+    }
+  }
+
+  // Submits a transaction creating a fresh account to member i; counts it final when it is.
+  void submit(size_t i, const std::string& account) {
+    KeyPair key = test::test_key(account);
+    ledger::Transaction tx;
+    tx.network_id = members_[i].node->network_id();
+    tx.source = key.account_id();
+    tx.valid_until_height = members_[i].node->status().height + 1'000;
+    tx.ops.push_back(ledger::CreateAccountOp{key.public_key()});
+    tx.sign(key);
+    Bytes envelope = ledger::encode_transaction(tx);
+    auto r = members_[i].node->submit(tx, envelope, [this](const Status& s, const Finality& f) {
+      if (s.ok() && f.outcome.code == ledger::ResultCode::ok) ++finals_;
+    });
+    ASSERT_EQ(r.kind, SubmitResult::Kind::accepted) << account;
+  }
+
+  template <typename Pred>
+  bool wait_for(Pred pred) {
+    auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return pred();
+  }
+
+  // Every running member holds the same block and state root at the lowest head among them.
+  void expect_agreement() {
+    uint64_t h = UINT64_MAX;
+    for (auto& m : members_)
+      if (m.node) h = std::min(h, m.node->status().height);
+    ASSERT_GT(h, 0u);
+    std::optional<BlockInfo> first;
+    for (auto& m : members_) {
+      if (!m.node) continue;
+      auto b = m.node->block(h);
+      ASSERT_TRUE(b.ok() && b->has_value()) << m.name << " has no block " << h;
+      if (!first) {
+        first = **b;
+        continue;
+      }
+      EXPECT_EQ((*b)->hash, first->hash) << m.name << " at height " << h;
+      EXPECT_EQ((*b)->result.state_root, first->result.state_root) << m.name << " at height " << h;
+    }
+  }
+
+  std::vector<Member> members_;
+  Genesis genesis_;
+  ledger::Block block_;
+  std::atomic<int> finals_{0};
+};
+
+TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
+  constexpr int kTxs = 20;
+  // The observer (member 4) takes submissions too: it forwards them to the validators.
+  for (int t = 0; t < kTxs; ++t)
+    submit(static_cast<size_t>(t) % members_.size(), "a" + std::to_string(t));
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs; })) << finals_.load() << " final";
+  for (auto& m : members_) EXPECT_FALSE(m.orderer->status().core.conflicting_commits);
+  EXPECT_TRUE(members_[kValidators].orderer->status().observer);
+  // Every node, the observer included, holds every account.
+  ASSERT_TRUE(wait_for([&] {
+    for (auto& m : members_)
+      if (m.node->status().accounts < static_cast<size_t>(kTxs) + 1) return false;
+    return true;
+  }));
+  expect_agreement();
+}
+
+TEST_F(BftOrdererTest, StoppedValidatorCatchesUpAfterRestart) {
+  submit(0, "before");
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == 1; }));
+  // Validator 3 stops; the other three are a quorum and keep committing.
+  members_[3].node->stop();
+  members_[3].node.reset();
+  constexpr int kTxs = 10;
+  for (int t = 0; t < kTxs; ++t) submit(static_cast<size_t>(t) % 3, "during" + std::to_string(t));
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == 1 + kTxs; })) << finals_.load() << " final";
+  const uint64_t reached = members_[0].node->status().height;
+
+  // It restarts from its store (safety data, consensus records, ledger) and syncs the rest.
+  boot(3);
+  wire(3);
+  ASSERT_TRUE(wait_for([&] { return members_[3].node->status().height >= reached; }))
+      << "stuck at " << members_[3].node->status().height << " of " << reached;
+  submit(3, "after");
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == 2 + kTxs; }));
+  ASSERT_TRUE(wait_for([&] {
+    for (auto& m : members_)
+      if (m.node->status().accounts < static_cast<size_t>(kTxs) + 3) return false;
+    return true;
+  }));
+  expect_agreement();
+}
+
+TEST_F(BftOrdererTest, WholeNetworkRestartResumes) {
+  for (int round = 0; round < 3; ++round) {
+    submit(static_cast<size_t>(round) % kValidators, "r" + std::to_string(round));
+    ASSERT_TRUE(wait_for([&] { return finals_.load() == round + 1; }));
+    // Every node stops at once, in the middle of whatever rounds they are in, and restarts
+    // from its store: the replayed proposals and timeouts let them leave those rounds.
+    for (auto& m : members_) {
+      m.node->stop();
+      m.node.reset();
+    }
+    for (size_t i = 0; i < members_.size(); ++i) boot(i);
+    for (size_t i = 0; i < members_.size(); ++i) wire(i);
+  }
+  submit(1, "after");
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == 4; }));
+  expect_agreement();
+}
+
+TEST_F(BftOrdererTest, GovernanceChangeSwitchesEveryNodeToTheNewEpoch) {
+  // Validator 3 leaves and the observer joins: approved by a quorum of the current set.
+  std::vector<PublicKey> next;
+  for (size_t i = 0; i < 3; ++i) next.push_back(members_[i].key.public_key());
+  next.push_back(members_[kValidators].key.public_key());
+  const Hash256 network_id = members_[0].node->network_id();
+  ledger::SetValidatorsOp op{1, next, {}};
+  Bytes message = ledger::validator_set_approval_message(network_id, 1, next);
+  for (size_t i = 0; i < 3; ++i)
+    op.approvals.push_back({members_[i].key.public_key(), members_[i].key.sign(message)});
+  KeyPair operator_key = test::test_key("bft-operator");
+  ledger::Transaction tx;
+  tx.network_id = network_id;
+  tx.source = operator_key.account_id();
+  tx.nonce = 2;
+  tx.valid_until_height = members_[1].node->status().height + 1'000;
+  tx.ops.push_back(op);
+  tx.sign(operator_key);
+  auto r = members_[1].node->submit(tx, ledger::encode_transaction(tx),
+                                    [this](const Status& s, const Finality& f) {
+                                      if (s.ok() && f.outcome.code == ledger::ResultCode::ok)
+                                        ++finals_;
+                                    });
+  ASSERT_EQ(r.kind, SubmitResult::Kind::accepted);
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == 1; }));
+  ASSERT_TRUE(wait_for([&] {
+    for (auto& m : members_)
+      if (m.orderer->status().epoch != 1) return false;
+    return true;
+  }));
+  EXPECT_FALSE(members_[kValidators].orderer->status().observer);
+  EXPECT_TRUE(members_[3].orderer->status().observer);
+  // The new set commits, and the old validator follows it as an observer.
+  constexpr int kTxs = 8;
+  for (int t = 0; t < kTxs; ++t)
+    submit(static_cast<size_t>(t) % members_.size(), "e" + std::to_string(t));
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == 1 + kTxs; })) << finals_.load() << " final";
+  expect_agreement();
+}
+
+}  // namespace
+}  // namespace corridor::node

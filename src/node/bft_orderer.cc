@@ -5,70 +5,23 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <tuple>
 #include <utility>
 
 #include "base/encoding.h"
+#include "consensus/store_layout.h"
 #include "ledger/limits.h"
 #include "ledger/payload.h"
 
 namespace corridor::node {
 namespace {
 
-constexpr uint8_t key_safety = 'F';
-constexpr uint8_t key_head_qc = 'Q';
-constexpr uint8_t key_block = 'C';
-constexpr uint8_t key_block_id = 'I';
-constexpr uint8_t key_epoch_start = 'E';
-constexpr uint8_t key_epoch_proof = 'P';
 constexpr uint8_t key_recent = 'U';
 constexpr uint8_t recent_proposal = 0;
 constexpr uint8_t recent_timeout = 1;
 
 // Room for the block header next to the envelopes in a ledger block.
 constexpr size_t block_header_bytes_reserved = 1'024;
-
-Bytes height_key(uint64_t height) {
-  Bytes k{key_block};
-  put_be64(k, height);
-  return k;
-}
-Bytes id_key(const Hash256& id) {
-  Bytes k{key_block_id};
-  k.insert(k.end(), id.bytes.begin(), id.bytes.end());
-  return k;
-}
-Bytes epoch_proof_key(consensus::Epoch epoch) {
-  Bytes k{key_epoch_proof};
-  put_be64(k, epoch);
-  return k;
-}
-Bytes epoch_start_value(uint64_t height, const Hash256& id) {
-  Bytes v;
-  Writer w(v);
-  w.u64(height);
-  w.fixed(id);
-  return v;
-}
-void put_block(storage::WriteBatch& batch, const consensus::Block& block, const Hash256& id) {
-  batch.put(height_key(block.height), consensus::encode_message(consensus::BlockResponse{{block}}));
-  Bytes height;
-  put_be64(height, block.height);
-  batch.put(id_key(id), height);
-}
-
-// The shortest proof, within one commit, that the block at `end` (the epoch's last) is
-// committed; the same construction as the simulator's (docs/consensus.md, "Epochs").
-consensus::EpochProof make_epoch_proof(const consensus::CommitAction& a, size_t end) {
-  std::vector<const consensus::Block*> chain;
-  for (size_t i = end; i < a.blocks.size(); ++i) chain.push_back(&a.blocks[i]);
-  chain.push_back(&a.certified_child);
-  size_t j = 1;
-  while (chain[j]->round != chain[j - 1]->round + 1) ++j;
-  consensus::EpochProof proof;
-  proof.qc = j + 1 < chain.size() ? chain[j + 1]->qc : a.child_qc;
-  for (size_t k = j + 1; k-- > 0;) proof.blocks.push_back(*chain[k]);
-  return proof;
-}
 
 Bytes recent_proposal_key(uint64_t height, consensus::Round round) {
   Bytes k{key_recent, recent_proposal};
@@ -116,7 +69,7 @@ Result<std::unique_ptr<BftOrderer>> BftOrderer::create(Node& node, const KeyPair
 }
 
 Result<consensus::Block> BftOrderer::load_block_at(uint64_t height) const {
-  CORRIDOR_ASSIGN_OR_RETURN(auto bytes, node_.kv().get(height_key(height)));
+  CORRIDOR_ASSIGN_OR_RETURN(auto bytes, node_.kv().get(consensus::block_height_key(height)));
   if (!bytes) return not_found("no committed consensus block at height " + std::to_string(height));
   CORRIDOR_ASSIGN_OR_RETURN(consensus::Message m, consensus::decode_message(*bytes));
   auto* response = std::get_if<consensus::BlockResponse>(&m);
@@ -131,7 +84,7 @@ Status BftOrderer::boot() {
   const ChainHead head = node_.head();
   const auto set = node_.validator_set();
   if (!set) return failed_precondition("the ledger has no validator set (no BFT genesis block)");
-  CORRIDOR_ASSIGN_OR_RETURN(auto start, kv.get(Bytes{key_epoch_start}));
+  CORRIDOR_ASSIGN_OR_RETURN(auto start, kv.get(Bytes{consensus::store_key_epoch_start}));
   if (!start) {
     if (head.height != 0)
       return failed_precondition("the store has ledger blocks but no consensus records");
@@ -141,17 +94,16 @@ Status BftOrderer::boot() {
     consensus::Block genesis = consensus::genesis_block(validators, network_id_);
     const Hash256 id = genesis.compute_id();
     storage::WriteBatch batch;
-    put_block(batch, genesis, id);
-    batch.put(Bytes{key_head_qc}, consensus::encode_qc(consensus::genesis_qc(id)));
-    batch.put(Bytes{key_epoch_start}, epoch_start_value(0, id));
+    consensus::put_committed_block(batch, genesis, id);
+    batch.put(Bytes{consensus::store_key_head_qc}, consensus::encode_qc(consensus::genesis_qc(id)));
+    batch.put(Bytes{consensus::store_key_epoch_start}, consensus::epoch_start_value(0, id));
     CORRIDOR_RETURN_IF_ERROR(kv.write(batch, true));
-    CORRIDOR_ASSIGN_OR_RETURN(start, kv.get(Bytes{key_epoch_start}));
+    CORRIDOR_ASSIGN_OR_RETURN(start, kv.get(Bytes{consensus::store_key_epoch_start}));
   }
-  Reader r(*start);
-  r.u64(epoch_start_height_) && r.fixed(epoch_start_id_);
-  CORRIDOR_RETURN_IF_ERROR(r.finish("epoch start"));
+  CORRIDOR_ASSIGN_OR_RETURN(auto epoch_start, consensus::decode_epoch_start(*start));
+  std::tie(epoch_start_height_, epoch_start_id_) = epoch_start;
 
-  CORRIDOR_ASSIGN_OR_RETURN(auto stored_safety, kv.get(Bytes{key_safety}));
+  CORRIDOR_ASSIGN_OR_RETURN(auto stored_safety, kv.get(Bytes{consensus::store_key_safety}));
   if (stored_safety) {
     CORRIDOR_ASSIGN_OR_RETURN(safety_, consensus::decode_safety_data(*stored_safety));
   }
@@ -160,7 +112,7 @@ Status BftOrderer::boot() {
   head_height_ = head.height;
   head_id_ = head_block.compute_id();
   head_root_ = head.state_root;
-  CORRIDOR_ASSIGN_OR_RETURN(auto qc_bytes, kv.get(Bytes{key_head_qc}));
+  CORRIDOR_ASSIGN_OR_RETURN(auto qc_bytes, kv.get(Bytes{consensus::store_key_head_qc}));
   if (!qc_bytes) return corruption("the head's QC is missing");
   CORRIDOR_ASSIGN_OR_RETURN(consensus::QuorumCert head_qc, consensus::decode_qc(*qc_bytes));
   if (head_qc.block_id != head_id_)
@@ -343,7 +295,7 @@ void BftOrderer::bridge_epochs(const PublicKey& peer, const consensus::Message& 
 }
 
 std::optional<consensus::EpochProof> BftOrderer::load_epoch_proof(consensus::Epoch epoch) const {
-  auto bytes = node_.kv().get(epoch_proof_key(epoch));
+  auto bytes = node_.kv().get(consensus::epoch_proof_key(epoch));
   if (!bytes.ok() || !*bytes) return std::nullopt;
   auto m = consensus::decode_message(**bytes);
   if (!m.ok()) return std::nullopt;
@@ -506,7 +458,7 @@ void BftOrderer::send_frame(const PublicKey& peer, uint8_t channel, const Bytes&
 
 void BftOrderer::persist_safety(const consensus::SafetyData& data) {
   storage::WriteBatch batch;
-  batch.put(Bytes{key_safety}, consensus::encode_safety_data(data));
+  batch.put(Bytes{consensus::store_key_safety}, consensus::encode_safety_data(data));
   Status st = node_.kv().write(batch, true);
   if (!st.ok()) {
     // Going on would let a vote leave without its safety data on disk: a restart could then
@@ -544,16 +496,19 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
     ExecutedBatch done;
     batch.add_records = [&](const ExecutedBatch& e, storage::WriteBatch& wb) {
       done = e;
-      put_block(wb, block, id);
+      consensus::put_committed_block(wb, block, id);
       prune_recent(block.height, wb, /*all=*/e.validators_changed);
       if (e.validators_changed) {
         // The block starts the next epoch: a restart resumes from it with the new set, and
         // peers left in the old epoch are given the proof of how it ended.
-        wb.put(Bytes{key_head_qc}, consensus::encode_qc(consensus::genesis_qc(id, block.height)));
-        wb.put(Bytes{key_epoch_start}, epoch_start_value(block.height, id));
-        wb.put(epoch_proof_key(epoch_before), consensus::encode_message(make_epoch_proof(a, i)));
+        wb.put(Bytes{consensus::store_key_head_qc},
+               consensus::encode_qc(consensus::genesis_qc(id, block.height)));
+        wb.put(Bytes{consensus::store_key_epoch_start},
+               consensus::epoch_start_value(block.height, id));
+        wb.put(consensus::epoch_proof_key(epoch_before),
+               consensus::encode_message(consensus::make_epoch_proof(a, i)));
       } else {
-        wb.put(Bytes{key_head_qc}, consensus::encode_qc(qc));
+        wb.put(Bytes{consensus::store_key_head_qc}, consensus::encode_qc(qc));
       }
     };
     sink_(std::move(batch));
@@ -676,7 +631,7 @@ Bytes BftOrderer::make_payload(consensus::Round, uint64_t height) {
 }
 
 std::optional<consensus::Block> BftOrderer::load_committed_block(const Hash256& id) {
-  auto height = node_.kv().get(id_key(id));
+  auto height = node_.kv().get(consensus::block_id_key(id));
   if (!height.ok() || !*height || (*height)->size() != 8) return std::nullopt;
   auto block = load_block_at(get_be64(**height));
   if (!block.ok()) return std::nullopt;

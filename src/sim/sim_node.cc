@@ -2,62 +2,19 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "base/encoding.h"
+#include "consensus/store_layout.h"
 #include "ledger/limits.h"
 #include "ledger/state_store.h"
 
 namespace corridor::sim {
 namespace {
 
-constexpr uint8_t key_safety = 'F';
 constexpr uint8_t key_head = 'H';
-constexpr uint8_t key_head_qc = 'Q';
-constexpr uint8_t key_block = 'C';
-constexpr uint8_t key_block_id = 'I';
-constexpr uint8_t key_epoch_start = 'E';
-constexpr uint8_t key_epoch_proof = 'P';
 
-Bytes epoch_proof_key(consensus::Epoch epoch) {
-  Bytes k{key_epoch_proof};
-  put_be64(k, epoch);
-  return k;
-}
-Bytes epoch_start_value(uint64_t height, const Hash256& id) {
-  Bytes v;
-  Writer w(v);
-  w.u64(height);
-  w.fixed(id);
-  return v;
-}
-
-// The shortest proof, within one commit, that the block at `end` (the epoch's last) is
-// committed: walk up from it to the first block whose child has the very next round, and
-// take that child with its certificate. The commit's own evidence (its last block's child)
-// always qualifies, so a proof exists.
-consensus::EpochProof make_epoch_proof(const consensus::CommitAction& a, size_t end) {
-  std::vector<const consensus::Block*> chain;
-  for (size_t i = end; i < a.blocks.size(); ++i) chain.push_back(&a.blocks[i]);
-  chain.push_back(&a.certified_child);
-  size_t j = 1;
-  while (chain[j]->round != chain[j - 1]->round + 1) ++j;
-  consensus::EpochProof proof;
-  proof.qc = j + 1 < chain.size() ? chain[j + 1]->qc : a.child_qc;
-  for (size_t k = j + 1; k-- > 0;) proof.blocks.push_back(*chain[k]);
-  return proof;
-}
-
-Bytes height_key(uint64_t height) {
-  Bytes k{key_block};
-  put_be64(k, height);
-  return k;
-}
-Bytes id_key(const Hash256& id) {
-  Bytes k{key_block_id};
-  k.insert(k.end(), id.bytes.begin(), id.bytes.end());
-  return k;
-}
 Bytes head_value(uint64_t height, const Hash256& id, const Hash256& root) {
   Bytes v;
   Writer w(v);
@@ -65,12 +22,6 @@ Bytes head_value(uint64_t height, const Hash256& id, const Hash256& root) {
   w.fixed(id);
   w.fixed(root);
   return v;
-}
-void put_block(storage::WriteBatch& batch, const consensus::Block& block, const Hash256& id) {
-  batch.put(height_key(block.height), consensus::encode_message(consensus::BlockResponse{{block}}));
-  Bytes height;
-  put_be64(height, block.height);
-  batch.put(id_key(id), height);
 }
 
 }  // namespace
@@ -89,10 +40,12 @@ bool SimNode::holds(const PublicKey& key) const {
 Status SimNode::init_fresh_disk() {
   storage::WriteBatch batch;
   ledger::put_state_delta(batch, context_.genesis_delta);
-  put_block(batch, context_.genesis, context_.genesis_id);
+  consensus::put_committed_block(batch, context_.genesis, context_.genesis_id);
   batch.put(Bytes{key_head}, head_value(0, context_.genesis_id, context_.genesis_state_root));
-  batch.put(Bytes{key_head_qc}, encode_qc(consensus::genesis_qc(context_.genesis_id)));
-  batch.put(Bytes{key_epoch_start}, epoch_start_value(0, context_.genesis_id));
+  batch.put(Bytes{consensus::store_key_head_qc},
+            encode_qc(consensus::genesis_qc(context_.genesis_id)));
+  batch.put(Bytes{consensus::store_key_epoch_start},
+            consensus::epoch_start_value(0, context_.genesis_id));
   return disk_->write(batch, true);
 }
 
@@ -112,7 +65,7 @@ Status SimNode::load_ledger() {
 }
 
 Result<consensus::Block> SimNode::load_block_at(uint64_t height) const {
-  CORRIDOR_ASSIGN_OR_RETURN(auto bytes, disk_->get(height_key(height)));
+  CORRIDOR_ASSIGN_OR_RETURN(auto bytes, disk_->get(consensus::block_height_key(height)));
   if (!bytes) return not_found("no committed block at height " + std::to_string(height));
   CORRIDOR_ASSIGN_OR_RETURN(consensus::Message m, consensus::decode_message(*bytes));
   auto* response = std::get_if<consensus::BlockResponse>(&m);
@@ -124,17 +77,16 @@ Result<consensus::Block> SimNode::load_block_at(uint64_t height) const {
 Result<std::vector<consensus::Action>> SimNode::boot(uint64_t now_ms) {
   CORRIDOR_RETURN_IF_ERROR(load_ledger());
   consensus::SafetyData safety;
-  CORRIDOR_ASSIGN_OR_RETURN(auto stored_safety, disk_->get(Bytes{key_safety}));
+  CORRIDOR_ASSIGN_OR_RETURN(auto stored_safety, disk_->get(Bytes{consensus::store_key_safety}));
   if (stored_safety) {
     CORRIDOR_ASSIGN_OR_RETURN(safety, consensus::decode_safety_data(*stored_safety));
   }
-  CORRIDOR_ASSIGN_OR_RETURN(auto start, disk_->get(Bytes{key_epoch_start}));
+  CORRIDOR_ASSIGN_OR_RETURN(auto start, disk_->get(Bytes{consensus::store_key_epoch_start}));
   if (!start) return corruption("the epoch start record is missing");
-  Reader r(*start);
-  r.u64(epoch_start_height_) && r.fixed(epoch_start_id_);
-  CORRIDOR_RETURN_IF_ERROR(r.finish("epoch start"));
+  CORRIDOR_ASSIGN_OR_RETURN(auto epoch_start, consensus::decode_epoch_start(*start));
+  std::tie(epoch_start_height_, epoch_start_id_) = epoch_start;
   CORRIDOR_ASSIGN_OR_RETURN(consensus::Block head_block, load_block_at(head_height_));
-  CORRIDOR_ASSIGN_OR_RETURN(auto qc_bytes, disk_->get(Bytes{key_head_qc}));
+  CORRIDOR_ASSIGN_OR_RETURN(auto qc_bytes, disk_->get(Bytes{consensus::store_key_head_qc}));
   if (!qc_bytes) return corruption("the head's QC is missing");
   CORRIDOR_ASSIGN_OR_RETURN(consensus::QuorumCert head_qc, decode_qc(*qc_bytes));
   if (head_qc.block_id != head_id_)
@@ -180,7 +132,7 @@ std::vector<consensus::Action> SimNode::switch_epoch(uint64_t now_ms) {
 }
 
 std::optional<consensus::EpochProof> SimNode::load_epoch_proof(consensus::Epoch epoch) const {
-  auto bytes = disk_->get(epoch_proof_key(epoch));
+  auto bytes = disk_->get(consensus::epoch_proof_key(epoch));
   if (!bytes.ok() || !*bytes) return std::nullopt;
   auto m = consensus::decode_message(**bytes);
   if (!m.ok()) return std::nullopt;
@@ -207,7 +159,7 @@ void SimNode::wipe() {
 
 Status SimNode::persist_safety(const consensus::SafetyData& data) {
   storage::WriteBatch batch;
-  batch.put(Bytes{key_safety}, consensus::encode_safety_data(data));
+  batch.put(Bytes{consensus::store_key_safety}, consensus::encode_safety_data(data));
   return disk_->write(batch, true);
 }
 
@@ -243,18 +195,20 @@ Result<ExecutedCommit> SimNode::commit(const consensus::CommitAction& action, si
   c.epoch_ended = ledger_->validator_set()->epoch != epoch_before;
 
   storage::WriteBatch batch;
-  put_block(batch, block, id);
+  consensus::put_committed_block(batch, block, id);
   ledger::put_state_delta(batch, executed.delta);
   batch.put(Bytes{key_head}, head_value(block.height, id, executed.result.state_root));
   if (c.epoch_ended) {
     // The block starts the next epoch: a restart resumes from it with the new set, and peers
     // left in the old epoch are given the proof of how it ended.
-    batch.put(Bytes{key_head_qc}, encode_qc(consensus::genesis_qc(id, block.height)));
-    batch.put(Bytes{key_epoch_start}, epoch_start_value(block.height, id));
-    batch.put(epoch_proof_key(epoch_before),
-              consensus::encode_message(make_epoch_proof(action, i)));
+    batch.put(Bytes{consensus::store_key_head_qc},
+              encode_qc(consensus::genesis_qc(id, block.height)));
+    batch.put(Bytes{consensus::store_key_epoch_start},
+              consensus::epoch_start_value(block.height, id));
+    batch.put(consensus::epoch_proof_key(epoch_before),
+              consensus::encode_message(consensus::make_epoch_proof(action, i)));
   } else {
-    batch.put(Bytes{key_head_qc}, encode_qc(qc));
+    batch.put(Bytes{consensus::store_key_head_qc}, encode_qc(qc));
   }
   CORRIDOR_RETURN_IF_ERROR(disk_->write(batch, true));
   if (c.epoch_ended) {
@@ -307,7 +261,7 @@ Bytes SimNode::make_payload(consensus::Round, uint64_t height) {
 }
 
 std::optional<consensus::Block> SimNode::load_committed_block(const Hash256& id) {
-  auto height = disk_->get(id_key(id));
+  auto height = disk_->get(consensus::block_id_key(id));
   if (!height.ok() || !*height || (*height)->size() != 8) return std::nullopt;
   auto block = load_block_at(get_be64(**height));
   if (!block.ok()) return std::nullopt;

@@ -3,14 +3,9 @@
 // disk) and carries out what the simulator cannot see from outside: persisting safety data,
 // executing and storing committed blocks, and rebuilding itself from disk after a crash.
 //
-// Disk layout (keys are one prefix byte, then the rest):
-//   'F'                safety data (consensus::encode_safety_data)
+// Disk layout: the consensus records of consensus/store_layout.h ('F', 'Q', 'C', 'I', 'E', 'P',
+// shared with the node), and
 //   'H'                head: height u64, block id, state root
-//   'Q'                the QC certifying the head block (written with it)
-//   'C' be64(height)   committed block, as encode_message(BlockResponse{{block}})
-//   'I' block id       be64(height) of that committed block
-//   'E'                the current epoch's first block: height u64, block id
-//   'P' be64(epoch)    how that epoch ended, as encode_message(EpochProof)
 //   'S' entry key      ledger entry value
 //   'R' be64(valid_until) tx id    live replay id (empty value)
 #pragma once

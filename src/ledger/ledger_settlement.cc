@@ -3,6 +3,7 @@
 // class; kept apart from ledger.cc so that each file stays about one subject.
 #include <algorithm>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "ledger/gridlock.h"
@@ -334,34 +335,36 @@ ResultCode Ledger::op_cancel_escrow(const CancelEscrowOp& op, uint32_t source, J
 
 // --- State: tree entries, loading, invariants -------------------------------------------------
 
+namespace {
+
+// Writes each dirty entry of `entries` (numbered by the keys of an ordered map) as it is now,
+// or erases it when it is gone: removed, or added and removed within the block, where an erase
+// of an absent key is a no-op for the tree and the store.
+template <typename Map, typename EncodeKey, typename EncodeValue>
+void emit_dirty(const std::set<uint64_t>& dirty, const Map& entries, EncodeKey encode_key,
+                EncodeValue encode_value, const std::function<void(Bytes, Bytes)>& put,
+                const std::function<void(Bytes)>& erase) {
+  for (uint64_t number : dirty) {
+    Bytes key;
+    encode_key(number, key);
+    auto it = entries.find(number);
+    if (it == entries.end()) {
+      erase(std::move(key));
+      continue;
+    }
+    Bytes value;
+    encode_value(it->second, value);
+    put(std::move(key), std::move(value));
+  }
+}
+
+}  // namespace
+
 void Ledger::emit_settlement_entries(const std::function<void(Bytes, Bytes)>& put,
                                      const std::function<void(Bytes)>& erase) {
-  for (uint64_t seq : dirty_queue_) {
-    Bytes key;
-    encode_queued_payment_key(seq, key);
-    auto it = queue_.find(seq);
-    if (it == queue_.end()) {
-      // Removed, or added and removed within the block: an erase of an absent key is a no-op
-      // for the tree and the store.
-      erase(std::move(key));
-      continue;
-    }
-    Bytes value;
-    encode_queued_payment_value(it->second, value);
-    put(std::move(key), std::move(value));
-  }
-  for (uint64_t id : dirty_escrows_) {
-    Bytes key;
-    encode_escrow_key(id, key);
-    auto it = escrows_.find(id);
-    if (it == escrows_.end()) {
-      erase(std::move(key));
-      continue;
-    }
-    Bytes value;
-    encode_escrow_value(it->second, value);
-    put(std::move(key), std::move(value));
-  }
+  emit_dirty(dirty_queue_, queue_, encode_queued_payment_key, encode_queued_payment_value, put,
+             erase);
+  emit_dirty(dirty_escrows_, escrows_, encode_escrow_key, encode_escrow_value, put, erase);
   if (counters_dirty_) {
     Bytes key, value;
     encode_counters_key(key);

@@ -1,30 +1,43 @@
 #include "consensus/store_layout.h"
 
+#include <algorithm>
+
 namespace corridor::consensus {
 
-Bytes block_height_key(uint64_t height) {
-  Bytes k{store_key_block};
-  put_be64(k, height);
+// Keys and values are built into vectors sized up front: GCC 12 at -O2 reports (falsely, GCC
+// bug 107852) that appending to a small fresh vector overflows it.
+namespace {
+
+Bytes prefixed_be64(uint8_t prefix, uint64_t v) {
+  Bytes k(1 + sizeof(uint64_t));
+  k[0] = prefix;
+  for (size_t i = 0; i < sizeof(uint64_t); ++i)
+    k[1 + i] = static_cast<uint8_t>(v >> (8 * (sizeof(uint64_t) - 1 - i)));
   return k;
 }
 
+}  // namespace
+
+Bytes block_height_key(uint64_t height) {
+  return prefixed_be64(store_key_block, height);
+}
+
 Bytes block_id_key(const Hash256& id) {
-  Bytes k{store_key_block_id};
-  k.insert(k.end(), id.bytes.begin(), id.bytes.end());
+  Bytes k(1 + Hash256::size());
+  k[0] = store_key_block_id;
+  std::copy(id.bytes.begin(), id.bytes.end(), k.begin() + 1);
   return k;
 }
 
 Bytes epoch_proof_key(Epoch epoch) {
-  Bytes k{store_key_epoch_proof};
-  put_be64(k, epoch);
-  return k;
+  return prefixed_be64(store_key_epoch_proof, epoch);
 }
 
 Bytes epoch_start_value(uint64_t height, const Hash256& id) {
-  Bytes v;
-  Writer w(v);
-  w.u64(height);
-  w.fixed(id);
+  // u64 little-endian height, then the id (as Writer would write them).
+  Bytes v(sizeof(uint64_t) + Hash256::size());
+  for (size_t i = 0; i < sizeof(uint64_t); ++i) v[i] = static_cast<uint8_t>(height >> (8 * i));
+  std::copy(id.bytes.begin(), id.bytes.end(), v.begin() + sizeof(uint64_t));
   return v;
 }
 

@@ -16,11 +16,10 @@ namespace {
 constexpr uint8_t key_head = 'H';
 
 Bytes head_value(uint64_t height, const Hash256& id, const Hash256& root) {
-  Bytes v;
-  Writer w(v);
-  w.u64(height);
-  w.fixed(id);
-  w.fixed(root);
+  // The epoch start record (height, id) followed by the root. Built on a vector that is not
+  // empty: GCC 12 at -O2 falsely reports appending to a fresh one as an overflow (bug 107852).
+  Bytes v = consensus::epoch_start_value(height, id);
+  v.insert(v.end(), root.bytes.begin(), root.bytes.end());
   return v;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "base/encoding.h"
 #include "ledger/limits.h"
@@ -243,11 +244,14 @@ void Node::commit_batch(OrderedBatch&& batch) {
         std::abort();
       }
     }
+    // The orderer's own records join the block's synced batch. `done` outlives the write that
+    // calls back into it.
     std::function<void(storage::WriteBatch&)> extra;
+    std::optional<ExecutedBatch> done;
     if (batch.add_records) {
-      ExecutedBatch done{h.height, h.hash(), executed.result.state_root, ledger_.validator_set(),
-                         ledger_.validator_set() != set_before};
-      extra = [&](storage::WriteBatch& wb) { batch.add_records(done, wb); };
+      done.emplace(ExecutedBatch{h.height, h.hash(), executed.result.state_root,
+                                 ledger_.validator_set(), ledger_.validator_set() != set_before});
+      extra = [&](storage::WriteBatch& wb) { batch.add_records(*done, wb); };
     }
     Status st = chain_.commit(block, envelopes, executed.result, executed.delta, extra);
     if (!st.ok()) {

@@ -132,24 +132,6 @@ void Ledger::settle_queue() {
   std::vector<QueuedPayment> payments;
   std::vector<Party> parties;
   std::vector<uint64_t> expired;
-  for (const auto& [seq, q] : queue_) {
-    const uint32_t payer = *find_account(q.payer);
-    const uint32_t payee = *find_account(q.payee);
-    const uint32_t asset = *find_asset(q.asset);
-    const HoldingEntry* from = find_holding(payer, asset);
-    const HoldingEntry* to = find_holding(payee, asset);
-    // A payment whose payer or payee is frozen or deauthorized waits (or expires); it takes no
-    // part in netting, so the payments behind it wait too.
-    const bool eligible =
-        from && to && !from->frozen() && !to->frozen() && from->authorized() && to->authorized();
-    if (!eligible) {
-      if (q.last_height < height_) expired.push_back(seq);
-      continue;
-    }
-    payments.push_back(
-        {seq, payer, payee, asset, q.amount, static_cast<QueueBand>(q.band), q.last_height});
-    parties.push_back({payer, payee, asset});
-  }
   // An ineligible payment holds back the later payments of its payer and asset (its band's
   // and lower bands'), which would otherwise overtake it. Ranks compare (band, seq).
   using Rank = std::pair<uint8_t, uint64_t>;
@@ -174,14 +156,26 @@ void Ledger::settle_queue() {
     parties.resize(kept);
   };
   for (const auto& [seq, q] : queue_) {
-    if (q.last_height < height_) continue;
     const uint32_t payer = *find_account(q.payer);
+    const uint32_t payee = *find_account(q.payee);
     const uint32_t asset = *find_asset(q.asset);
     const HoldingEntry* from = find_holding(payer, asset);
-    const HoldingEntry* to = find_holding(*find_account(q.payee), asset);
+    const HoldingEntry* to = find_holding(payee, asset);
+    // A payment whose payer or payee is frozen or deauthorized waits (or expires); it takes no
+    // part in netting, so the payments behind it wait too.
     const bool eligible =
         from && to && !from->frozen() && !to->frozen() && from->authorized() && to->authorized();
-    if (!eligible) block_from(payer, asset, Rank{q.band, seq});
+    if (!eligible) {
+      if (q.last_height < height_) {
+        expired.push_back(seq);
+      } else {
+        block_from(payer, asset, Rank{q.band, seq});
+      }
+      continue;
+    }
+    payments.push_back(
+        {seq, payer, payee, asset, q.amount, static_cast<QueueBand>(q.band), q.last_height});
+    parties.push_back({payer, payee, asset});
   }
   drop_blocked();
 

@@ -466,16 +466,18 @@ HttpResponse NodeApi::get_escrow(const std::string& id_text) {
 
 HttpResponse NodeApi::get_status() {
   node::NodeStatus s = node_.status();
+  json consensus = {{"mode", s.bft ? "bft" : "solo"}, {"validators", s.validators}};
+  if (s.epoch) consensus["epoch"] = *s.epoch;
   return json_response(
-      200,
-      {{"network", {{"name", s.network_name}, {"id", s.network_id.hex()}}},
-       {"height", s.height},
-       {"block_hash", s.block_hash.hex()},
-       {"state_root", s.state_root.hex()},
-       {"block_time_ms", s.block_time_ms},
-       {"mempool", {{"txs", s.mempool_txs}, {"ops", s.mempool_ops}}},
-       {"committed", {{"txs", s.txs_committed}, {"ops", s.ops_committed}}},
-       {"ledger", {{"accounts", s.accounts}, {"assets", s.assets}, {"holdings", s.holdings}}}});
+      200, {{"network", {{"name", s.network_name}, {"id", s.network_id.hex()}}},
+            {"height", s.height},
+            {"block_hash", s.block_hash.hex()},
+            {"state_root", s.state_root.hex()},
+            {"block_time_ms", s.block_time_ms},
+            {"mempool", {{"txs", s.mempool_txs}, {"ops", s.mempool_ops}}},
+            {"committed", {{"txs", s.txs_committed}, {"ops", s.ops_committed}}},
+            {"ledger", {{"accounts", s.accounts}, {"assets", s.assets}, {"holdings", s.holdings}}},
+            {"consensus", consensus}});
 }
 
 HttpResponse NodeApi::get_result_codes() {

@@ -243,6 +243,11 @@ int run_cli(int argc, char** argv) {
               << " ops since start\n"
               << "ledger      " << s["ledger"]["accounts"] << " accounts, " << s["ledger"]["assets"]
               << " assets, " << s["ledger"]["holdings"] << " holdings\n";
+    const json& c = s["consensus"];
+    std::cout << "consensus   " << c["mode"].get<std::string>();
+    if (c.contains("epoch"))
+      std::cout << ", epoch " << c["epoch"] << ", " << c["validators"] << " validators";
+    std::cout << "\n";
   });
   std::string account_arg;
   auto* account_cmd = app.add_subcommand("account", "Show an account's signers and holdings");

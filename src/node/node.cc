@@ -298,7 +298,12 @@ NodeStatus Node::status() const {
     s.accounts = ledger_.account_count();
     s.assets = ledger_.asset_count();
     s.holdings = ledger_.holding_count();
+    if (const auto& set = ledger_.validator_set()) {
+      s.epoch = set->epoch;
+      s.validators = set->validators.size();
+    }
   }
+  s.bft = config_.mode == NodeConfig::Mode::bft;
   s.mempool_txs = mempool_.size();
   s.mempool_ops = mempool_.ops();
   s.txs_committed = txs_committed_.load();

@@ -65,6 +65,11 @@ struct NodeStatus {
   size_t accounts = 0;
   size_t assets = 0;
   size_t holdings = 0;
+  // How blocks are ordered, and the validator set the ledger holds (a BFT network's; a solo
+  // node has none).
+  bool bft = false;
+  std::optional<uint64_t> epoch;
+  size_t validators = 0;
 };
 
 struct AccountInfo {

@@ -30,6 +30,8 @@ TEST_F(NodeApiTest, Status) {
   EXPECT_EQ(r.body["network"]["id"], node_->network_id().hex());
   EXPECT_EQ(r.body["height"], 0);
   EXPECT_EQ(r.body["ledger"]["accounts"], 0);
+  // A solo node orders blocks itself and its ledger holds no validator set.
+  EXPECT_EQ(r.body["consensus"], json({{"mode", "solo"}, {"validators", 0}}));
 
   const AssetId usd = set_up_bank();
   (void)usd;

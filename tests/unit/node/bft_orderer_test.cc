@@ -239,6 +239,11 @@ TEST_F(BftOrdererTest, GovernanceChangeSwitchesEveryNodeToTheNewEpoch) {
   }));
   EXPECT_FALSE(members_[kValidators].orderer->status().observer);
   EXPECT_TRUE(members_[3].orderer->status().observer);
+  // Every node's status reports the ledger's new set.
+  for (auto& m : members_) {
+    EXPECT_EQ(m.node->status().epoch, std::optional<uint64_t>(1));
+    EXPECT_EQ(m.node->status().validators, kValidators);
+  }
   // The new set commits, and the old validator follows it as an observer.
   constexpr int kTxs = 8;
   for (int t = 0; t < kTxs; ++t)

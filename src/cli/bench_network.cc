@@ -285,7 +285,9 @@ Outcome classify(const Result<api::HttpResponse>& r) {
     o.code = "pending";
     return o;
   }
-  o.kind = r->status == 503 ? Outcome::Kind::unavailable : Outcome::Kind::rejected;
+  // A full mempool (503) and an account over its rate (429) both mean: offer it again later.
+  o.kind =
+      r->status == 503 || r->status == 429 ? Outcome::Kind::unavailable : Outcome::Kind::rejected;
   o.code = body.is_object() && body.contains("error") ? body["error"].value("code", "error")
                                                       : "http_" + std::to_string(r->status);
   return o;

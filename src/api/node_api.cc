@@ -478,6 +478,40 @@ HttpResponse NodeApi::get_status() {
   node::NodeStatus s = node_.status();
   json consensus = {{"mode", s.bft ? "bft" : "solo"}, {"validators", s.validators}};
   if (s.epoch) consensus["epoch"] = *s.epoch;
+  if (s.consensus) {
+    const node::ConsensusStatus& c = *s.consensus;
+    consensus["role"] = c.observer ? "observer" : c.leader ? "leader" : "validator";
+    consensus["round"] = c.round;
+    consensus["consensus_epoch"] = c.epoch;
+    consensus["committed_height"] = c.committed_height;
+    consensus["leader_index"] = c.leader_index;
+    consensus["pending_txs"] = c.pending_txs;
+    consensus["counters"] = {{"proposals_sent", c.proposals_sent},
+                             {"votes_sent", c.votes_sent},
+                             {"timeouts_sent", c.timeouts_sent},
+                             {"qcs_formed", c.qcs_formed},
+                             {"tcs_formed", c.tcs_formed},
+                             {"sync_requests", c.sync_requests},
+                             {"invalid_messages", c.invalid_messages},
+                             {"equivocations_seen", c.equivocations_seen},
+                             {"exec_root_mismatches", c.exec_root_mismatches}};
+    json peers = json::array();
+    for (const node::PeerStatus& p : c.peers)
+      peers.push_back({{"public_key", p.key.hex()},
+                       {"connected", p.connected},
+                       {"frames_in", p.frames_in},
+                       {"frames_out", p.frames_out},
+                       {"bytes_in", p.bytes_in},
+                       {"bytes_out", p.bytes_out},
+                       {"queued_bytes", p.queued_bytes},
+                       {"send_rejected", p.send_rejected},
+                       {"reconnects", p.reconnects},
+                       {"frames_refused", p.frames_refused}});
+    consensus["peers"] = peers;
+    consensus["transport"] = {{"handshake_failures", c.handshake_failures},
+                              {"connections_refused", c.connections_refused},
+                              {"frames_malformed", c.frames_malformed}};
+  }
   return json_response(
       200, {{"network", {{"name", s.network_name}, {"id", s.network_id.hex()}}},
             {"height", s.height},

@@ -249,6 +249,24 @@ int run_cli(int argc, char** argv) {
     if (c.contains("epoch"))
       std::cout << ", epoch " << c["epoch"] << ", " << c["validators"] << " validators";
     std::cout << "\n";
+    if (c.contains("round")) {
+      std::cout << "role        " << c["role"].get<std::string>() << ", round " << c["round"]
+                << " (leader: validator " << c["leader_index"] << "), " << c["pending_txs"]
+                << " txs pending in consensus\n";
+      const json& k = c["counters"];
+      std::cout << "sent        " << k["proposals_sent"] << " proposals, " << k["votes_sent"]
+                << " votes, " << k["timeouts_sent"] << " timeouts; formed " << k["qcs_formed"]
+                << " QCs, " << k["tcs_formed"] << " TCs\n"
+                << "refused     " << k["invalid_messages"] << " invalid messages, "
+                << k["equivocations_seen"] << " equivocations, "
+                << c["transport"]["handshake_failures"] << " bad handshakes, "
+                << c["transport"]["frames_malformed"] << " malformed frames\n";
+      for (const json& p : c["peers"])
+        std::cout << "peer        " << p["public_key"].get<std::string>().substr(0, 16) << "  "
+                  << (p["connected"].get<bool>() ? "connected" : "down     ") << "  in "
+                  << p["frames_in"] << " frames, out " << p["frames_out"] << " frames, "
+                  << p["queued_bytes"] << " bytes queued, " << p["reconnects"] << " reconnects\n";
+    }
   });
   std::string account_arg;
   auto* account_cmd = app.add_subcommand("account", "Show an account's signers and holdings");

@@ -163,12 +163,46 @@ BftStatus BftOrderer::status() const {
   return published_;
 }
 
+std::optional<ConsensusStatus> BftOrderer::consensus_status() const {
+  const BftStatus b = status();
+  ConsensusStatus s;
+  s.epoch = b.epoch;
+  s.round = b.round;
+  s.committed_height = b.committed_height;
+  s.observer = b.observer;
+  s.leader = b.leader;
+  s.leader_index = b.leader_index;
+  s.pending_txs = b.pending_txs;
+  s.proposals_sent = b.core.proposals_sent;
+  s.votes_sent = b.core.votes_sent;
+  s.timeouts_sent = b.core.timeouts_sent;
+  s.qcs_formed = b.core.qcs_formed;
+  s.tcs_formed = b.core.tcs_formed;
+  s.sync_requests = b.core.sync_requests;
+  s.invalid_messages = b.core.invalid_messages;
+  s.equivocations_seen = b.core.equivocations_seen;
+  s.exec_root_mismatches = b.core.exec_root_mismatches;
+  const net::NetworkCounters c = net_->counters();
+  s.handshake_failures = c.handshake_failures_total();
+  s.connections_refused = c.connections_refused;
+  s.frames_malformed = c.frames_malformed;
+  for (const auto& [key, p] : c.peers)
+    s.peers.push_back({key, p.connected, p.frames_in, p.frames_out, p.bytes_in, p.bytes_out,
+                       p.queued_bytes, p.send_rejected, p.reconnects,
+                       p.frames_auth_failed + p.frames_oversize + p.frames_truncated});
+  return s;
+}
+
 void BftOrderer::publish_status() {
   std::lock_guard lock(status_mu_);
   published_.committed_height = head_height_;
   published_.round = core_->current_round();
   published_.epoch = core_->validators().epoch();
   published_.observer = core_->is_observer();
+  published_.leader_index = core_->validators().leader(core_->current_round());
+  published_.leader =
+      !published_.observer && core_->validators().index_of(key_.public_key()) ==
+                                  std::optional<consensus::ValidatorIndex>(published_.leader_index);
   published_.pending_txs = pending_.size();
   published_.core = core_->stats();
 }

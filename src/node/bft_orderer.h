@@ -82,6 +82,8 @@ struct BftStatus {
   uint64_t round = 0;
   uint64_t epoch = 0;
   bool observer = false;
+  bool leader = false;
+  uint32_t leader_index = 0;
   size_t pending_txs = 0;
   consensus::CoreStats core;
 };
@@ -103,6 +105,7 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
     return net_->connect(peer, host, port);
   }
   BftStatus status() const;
+  std::optional<ConsensusStatus> consensus_status() const override;
 
  private:
   struct Pending {

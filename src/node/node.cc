@@ -102,6 +102,7 @@ void Node::start(std::unique_ptr<Orderer> orderer) {
   if (orderer_) return;
   orderer_ = orderer ? std::move(orderer) : std::make_unique<Sequencer>(config_, mempool_);
   orderer_->start([this](OrderedBatch&& batch) { commit_batch(std::move(batch)); });
+  orderer_view_.store(orderer_.get());
 }
 
 void Node::stop() {
@@ -330,6 +331,7 @@ NodeStatus Node::status() const {
   s.mempool_ops = mempool_.ops();
   s.txs_committed = txs_committed_.load();
   s.ops_committed = ops_committed_.load();
+  if (const Orderer* o = orderer_view_.load()) s.consensus = o->consensus_status();
   return s;
 }
 

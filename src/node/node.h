@@ -74,6 +74,8 @@ struct NodeStatus {
   bool bft = false;
   std::optional<uint64_t> epoch;
   size_t validators = 0;
+  // The consensus orderer's live state, once it runs.
+  std::optional<ConsensusStatus> consensus;
 };
 
 struct AccountInfo {
@@ -178,6 +180,9 @@ class Node {
   Mempool mempool_;
   AccountRateLimiter rate_limiter_;
   std::unique_ptr<Orderer> orderer_;
+  // The started orderer, for status readers on other threads (orderer_ itself is set once, in
+  // start(), and lives as long as the node).
+  std::atomic<const Orderer*> orderer_view_{nullptr};
 
   // Exclusive while a block executes and commits; shared for reads.
   mutable std::shared_mutex ledger_mu_;

@@ -210,6 +210,20 @@ TEST_F(Localnet, ValidatorsAgreeObserverFollowsAndAKilledValidatorCatchesUp) {
 
   std::vector<int> all{0, 1, 2, 3, 4};
   expect_same_block(all, max_height(all));
+  // Live consensus state through the API: the observer's role, every peer's channel.
+  for (int n : all) {
+    auto [status, s] = http(ports_[n], "GET", "/v1/status");
+    ASSERT_EQ(status, 200);
+    const json& c = s["consensus"];
+    if (n == 4) {
+      EXPECT_EQ(c.value("role", ""), "observer") << c.dump();
+    } else {
+      EXPECT_NE(c.value("role", ""), "observer") << c.dump();
+    }
+    EXPECT_GT(c.value("round", uint64_t{0}), 0u) << c.dump();
+    ASSERT_TRUE(c.contains("peers")) << c.dump();
+    EXPECT_EQ(c["peers"].size(), static_cast<size_t>(nodes - 1)) << c.dump();
+  }
   // The observer serves every transaction.
   for (const Hash256& id : ids_)
     EXPECT_EQ(http(ports_[4], "GET", "/v1/transactions/" + id.hex()).first, 200) << id.hex();

@@ -296,6 +296,16 @@ HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& d
     }
     case node::SubmitResult::Kind::unavailable:
       return json_error(503, "unavailable", r.message);
+    case node::SubmitResult::Kind::rate_limited: {
+      HttpResponse limited = json_response(429, {{"error",
+                                                  {{"code", "rate_limited"},
+                                                   {"message", r.message},
+                                                   {"id", id_hex},
+                                                   {"retry_after_ms", r.retry_after_ms}}}});
+      // Retry-After counts whole seconds; the body's figure is exact.
+      limited.headers.emplace_back("Retry-After", std::to_string((r.retry_after_ms + 999) / 1'000));
+      return limited;
+    }
   }
   return json_error(500, "internal", "unhandled submission result");
 }

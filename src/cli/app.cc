@@ -11,6 +11,7 @@
 #include "api/json_codec.h"
 #include "base/amount.h"
 #include "cli/bench_apply.h"
+#include "cli/bench_network.h"
 #include "cli/cmd_fx.h"
 #include "cli/cmd_network.h"
 #include "cli/cmd_sim.h"
@@ -647,6 +648,30 @@ int run_cli(int argc, char** argv) {
   bench_apply->add_option("--seed", bo.seed, "PRNG seed")->capture_default_str();
   bench_apply->add_flag("--json", bo.json, "Print JSON");
   bench_apply->callback([&] { rc = run_bench_apply(bo, std::cout); });
+  BenchNetworkOptions bn;
+  auto* bench_net = bench->add_subcommand(
+      "network", "Transfers through a BFT network of real processes, as clients see them");
+  bench_net->add_option("--node", bn.nodes,
+                        "API of a running network's node (repeat); default: start a temporary "
+                        "localnet");
+  bench_net->add_option("--validators", bn.validators, "Validators of the temporary localnet")
+      ->capture_default_str();
+  bench_net->add_option("--mode", bn.mode, "closed (fixed clients) or open (fixed rate)")
+      ->capture_default_str();
+  bench_net->add_option("--rate", bn.rate_per_s, "Open loop: transfers offered per second");
+  bench_net->add_option("--signing", bn.signing, "batch or individual")->capture_default_str();
+  bench_net->add_option("--batch-ops", bn.batch_ops, "Transfers per batch-signed transaction")
+      ->capture_default_str();
+  bench_net->add_option("--clients", bn.clients, "Closed loop: concurrent clients (0: default)")
+      ->capture_default_str();
+  bench_net->add_option("--accounts", bn.accounts, "Funded accounts")->capture_default_str();
+  bench_net->add_option("--duration-s", bn.duration_s, "Measured seconds")->capture_default_str();
+  bench_net->add_option("--warmup-s", bn.warmup_s, "Unmeasured seconds of load first")
+      ->capture_default_str();
+  bench_net->add_option("--seed", bn.seed, "PRNG seed")->capture_default_str();
+  bench_net->add_flag("--keep", bn.keep, "Keep the temporary localnet's directory and logs");
+  bench_net->add_flag("--json", bn.json, "Print one JSON object");
+  bench_net->callback([&] { rc = run_bench_network(bn, std::cout, std::cerr); });
   add_sim_command(app, rc);
   add_network_commands(app, rc);
 

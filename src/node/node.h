@@ -15,6 +15,7 @@
 #include "base/status.h"
 #include "ledger/block.h"
 #include "ledger/ledger.h"
+#include "node/account_rate_limiter.h"
 #include "node/chain_store.h"
 #include "node/config.h"
 #include "node/mempool.h"
@@ -42,6 +43,8 @@ struct SubmitResult {
     already_final,    // Applied earlier; `final` holds its original result.
     rejected,         // Failed a check; `code` (and op_index/op_code) say why. Nothing queued.
     unavailable,      // Mempool full or node stopping: retry later. Nothing queued.
+    rate_limited,     // The source account is over its admission rate: retry after
+                      // `retry_after_ms`. Nothing queued.
   };
   Kind kind = Kind::rejected;
   ledger::ResultCode code = ledger::ResultCode::ok;
@@ -49,6 +52,7 @@ struct SubmitResult {
   ledger::ResultCode op_code = ledger::ResultCode::ok;
   std::string message;
   Finality final;
+  uint64_t retry_after_ms = 0;
 };
 
 struct NodeStatus {
@@ -172,6 +176,7 @@ class Node {
   ChainStore chain_;
   Hash256 network_id_;
   Mempool mempool_;
+  AccountRateLimiter rate_limiter_;
   std::unique_ptr<Orderer> orderer_;
 
   // Exclusive while a block executes and commits; shared for reads.

@@ -352,6 +352,54 @@ TEST_F(NodeApiUnstartedTest, StoppingTheNodeAnswersAWaitingClientWith503) {
   expect_error(r, 503, "unavailable");
 }
 
+TEST_F(NodeApiUnstartedTest, AccountOverItsRateAnswers429AndQueuesNothing) {
+  TearDown();
+  server_.reset();
+  api_.reset();
+  node_.reset();
+  // Three operations at once, then one per second. The node is not started, so admitted
+  // transactions stay in the mempool and the test is not racing any block.
+  configure_ = [](node::NodeConfig& c) {
+    c.mempool_account_ops_per_s = 1;
+    c.mempool_account_burst_ops = 3;
+  };
+  open(/*start=*/false);
+  const AssetId usd = test::asset("USD", "issuer");
+  const Transaction two = make("alice", {op::open_holding(usd, 1), op::open_holding(usd, 2)});
+  const Transaction one = make("alice", {op::open_holding(usd, 3)});
+  const Transaction over = make("alice", {op::open_holding(usd, 4)});
+  const Transaction other = make("bob", {op::create_account("bob")});
+  // References are checked at admission: create the accounts and the asset first, directly.
+  for (const char* name : {"issuer", "alice"}) {
+    node::OrderedBatch batch;
+    const Transaction t = make(name, {op::create_account(name)});
+    batch.txs.push_back({t, ledger::encode_transaction(t)});
+    batch.time_ms = 1;
+    node_->commit_batch(std::move(batch));
+  }
+  {
+    node::OrderedBatch batch;
+    const Transaction t = make("issuer", {op::create_asset("USD", 2)});
+    batch.txs.push_back({t, ledger::encode_transaction(t)});
+    batch.time_ms = 2;
+    node_->commit_batch(std::move(batch));
+  }
+  EXPECT_EQ(submit(two, "none").status, 202);
+  EXPECT_EQ(submit(one, "none").status, 202);
+  Reply r = submit(over, "none");
+  EXPECT_EQ(r.status, 429) << r.raw;
+  ASSERT_TRUE(r.body.is_object()) << r.raw;
+  const json& e = r.body["error"];
+  EXPECT_EQ(e.value("code", ""), "rate_limited") << r.raw;
+  EXPECT_EQ(e.value("id", ""), over.id.hex()) << r.raw;
+  // One operation at one per second: admitted again within about a second.
+  EXPECT_GT(e.value("retry_after_ms", uint64_t{0}), 0u) << r.raw;
+  EXPECT_LE(e.value("retry_after_ms", uint64_t{0}), 1'000u) << r.raw;
+  EXPECT_FALSE(node_->is_pending(over.id));
+  // Another account has an allowance of its own.
+  EXPECT_EQ(submit(other, "none").status, 202);
+}
+
 TEST_F(NodeApiUnstartedTest, FullMempoolAnswers503) {
   TearDown();
   server_.reset();

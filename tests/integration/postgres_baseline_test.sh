@@ -53,7 +53,7 @@ grep -q "running 4 clients" "$logs/int.err" || { kill -TERM "$pid"; fail "pgbenc
 cluster=$(sed -n 's/.*data in \(.*\)$/\1/p' "$logs/int.err")
 [ -d "$cluster/data" ] || fail "no cluster directory named on stderr"
 ps -eo args | grep -F -- "-D $cluster/data" | grep -qv grep || fail "no server running"
-sleep 1
+sleep 0.5
 kill -INT "$pid"
 rc=0
 wait "$pid" || rc=$?

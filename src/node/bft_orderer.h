@@ -38,6 +38,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -166,6 +167,9 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   uint64_t last_nonempty_height_ = 0;
   std::vector<Pending> pending_;
   std::unordered_set<Hash256, FixedBytesHasher> pending_ids_;
+  // The recent-proposal keys ('U' 0 ...) in the store, in key order (height, then round), so
+  // that pruning deletes them without scanning the store.
+  std::set<Bytes> recent_proposal_keys_;
   std::map<PublicKey, uint64_t> epoch_request_ms_;
   std::map<PublicKey, uint64_t> proof_sent_ms_;
 

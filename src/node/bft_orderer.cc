@@ -112,6 +112,7 @@ Status BftOrderer::boot() {
   head_height_ = head.height;
   head_id_ = head_block.compute_id();
   head_root_ = head.state_root;
+  executed_height_ = head.height;
   CORRIDOR_ASSIGN_OR_RETURN(auto qc_bytes, kv.get(Bytes{consensus::store_key_head_qc}));
   if (!qc_bytes) return corruption("the head's QC is missing");
   CORRIDOR_ASSIGN_OR_RETURN(consensus::QuorumCert head_qc, consensus::decode_qc(*qc_bytes));
@@ -144,6 +145,7 @@ void BftOrderer::start(OrderedBatchSink sink) {
     running_ = true;
   }
   sink_ = std::move(sink);
+  exec_thread_ = std::thread([this] { run_executor(); });
   thread_ = std::thread([this] { run(); });
 }
 
@@ -156,6 +158,13 @@ void BftOrderer::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // Then the executor, which first finishes the blocks consensus committed.
+  {
+    std::lock_guard lock(exec_mu_);
+    exec_stopping_ = true;
+  }
+  exec_cv_.notify_all();
+  if (exec_thread_.joinable()) exec_thread_.join();
 }
 
 BftStatus BftOrderer::status() const {
@@ -407,26 +416,28 @@ void BftOrderer::replay_recent() {
   }
 }
 
-// Deletes the recent proposals at or below `height` (committed or void) into `batch`.
-void BftOrderer::prune_recent(uint64_t height, storage::WriteBatch& batch, bool all) {
-  if (all) {
-    // An epoch ended: every recent message is void. Rare, so a scan is fine here.
-    Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView k, ByteView) {
-      batch.erase(Bytes(k.begin(), k.end()));
-      return true;
-    });
-    if (!st.ok()) spdlog::warn("cannot prune recent consensus messages: {}", st.to_string());
-    recent_proposal_keys_.clear();
-    return;
-  }
+// Deletes every recent proposal and timeout into `batch` (an epoch ended).
+void BftOrderer::prune_recent_all(storage::WriteBatch& batch) {
+  // An epoch ended: every recent message is void. Rare, so a scan is fine here.
+  Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView k, ByteView) {
+    batch.erase(Bytes(k.begin(), k.end()));
+    return true;
+  });
+  if (!st.ok()) spdlog::warn("cannot prune recent consensus messages: {}", st.to_string());
+  recent_proposal_keys_.clear();
+}
+
+std::vector<Bytes> BftOrderer::take_recent_keys(uint64_t height) {
   // The keys in memory, not a scan of the store: a scan from the prefix would step over the
   // deletion markers of every proposal pruned since the store last compacted, a cost that grows
   // with the height (it made blocks at height 2,000 five times slower than at 200).
+  std::vector<Bytes> out;
   const auto end = recent_proposal_keys_.upper_bound(recent_proposal_key(height, UINT64_MAX));
   for (auto it = recent_proposal_keys_.begin(); it != end;) {
-    batch.erase(*it);
+    out.push_back(*it);
     it = recent_proposal_keys_.erase(it);
   }
+  return out;
 }
 
 // --- Actions -------------------------------------------------------------------------------
@@ -518,6 +529,18 @@ void BftOrderer::persist_safety(const consensus::SafetyData& data) {
   safety_ = data;
 }
 
+namespace {
+
+// Whether a block's transactions may change the validator set (and so end the epoch).
+bool has_governance(const std::vector<PendingTx>& txs) {
+  for (const PendingTx& p : txs)
+    for (const ledger::Operation& op : p.tx.ops)
+      if (std::holds_alternative<ledger::SetValidatorsOp>(op)) return true;
+  return false;
+}
+
+}  // namespace
+
 void BftOrderer::commit(const consensus::CommitAction& a) {
   for (size_t i = 0; i < a.blocks.size() && i < a.ids.size(); ++i) {
     const consensus::Block& block = a.blocks[i];
@@ -531,7 +554,6 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
     }
     // Each block is certified by the next one's QC, the last by the action's commit QC.
     const consensus::QuorumCert& qc = i + 1 < a.blocks.size() ? a.blocks[i + 1].qc : a.commit_qc;
-    const consensus::Epoch epoch_before = core_->validators().epoch();
     OrderedBatch batch;
     if (auto txs = ledger::decode_payload_txs(block.payload)) {
       batch.txs.reserve(txs->size());
@@ -542,12 +564,37 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
     batch.time_ms = block.time_ms;
     batch.height = block.height;
     batch.verify_signatures = true;
+    for (const Hash256& tx : ids) pending_ids_.erase(tx);
+    std::erase_if(pending_, [&](const Pending& p) { return !pending_ids_.contains(p.id); });
+
+    if (!has_governance(batch.txs)) {
+      // The common case runs in the pipeline: the executor thread executes and persists the
+      // block while this loop goes on voting and proposing. The recent proposals the block
+      // makes void are picked here, on the loop thread that owns their index.
+      auto void_keys = std::make_shared<std::vector<Bytes>>(take_recent_keys(block.height));
+      batch.add_records = [block, id, qc, void_keys](const ExecutedBatch&,
+                                                     storage::WriteBatch& wb) {
+        consensus::put_committed_block(wb, block, id);
+        for (const Bytes& k : *void_keys) wb.erase(k);
+        wb.put(Bytes{consensus::store_key_head_qc}, consensus::encode_qc(qc));
+      };
+      for (const Hash256& tx : ids) in_execution_.insert(tx);
+      enqueue_execution(ExecJob{std::move(batch), block.height, std::move(ids)});
+      head_height_ = block.height;
+      head_id_ = id;
+      continue;
+    }
+
+    // A block that may end the epoch executes here, after everything before it: whether the
+    // blocks after it still belong to this epoch depends on its result.
+    wait_executor_idle();
+    const consensus::Epoch epoch_before = core_->validators().epoch();
     ExecutedBatch done;
     batch.add_records = [&](const ExecutedBatch& e, storage::WriteBatch& wb) {
       done = e;
       consensus::put_committed_block(wb, block, id);
-      prune_recent(block.height, wb, /*all=*/e.validators_changed);
       if (e.validators_changed) {
+        prune_recent_all(wb);
         // The block starts the next epoch: a restart resumes from it with the new set, and
         // peers left in the old epoch are given the proof of how it ended.
         wb.put(Bytes{consensus::store_key_head_qc},
@@ -557,15 +604,15 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
         wb.put(consensus::epoch_proof_key(epoch_before),
                consensus::encode_message(consensus::make_epoch_proof(a, i)));
       } else {
+        for (const Bytes& k : take_recent_keys(block.height)) wb.erase(k);
         wb.put(Bytes{consensus::store_key_head_qc}, consensus::encode_qc(qc));
       }
     };
     sink_(std::move(batch));
     head_height_ = block.height;
     head_id_ = id;
+    executed_height_ = block.height;
     head_root_ = done.state_root;
-    for (const Hash256& tx : ids) pending_ids_.erase(tx);
-    std::erase_if(pending_, [&](const Pending& p) { return !pending_ids_.contains(p.id); });
     core_->on_executed(head_height_, head_root_);
     if (done.validators_changed) {
       epoch_start_height_ = head_height_;
@@ -575,6 +622,62 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
     }
   }
   prune_pending();
+}
+
+// --- The execution pipeline ------------------------------------------------------------------
+
+void BftOrderer::enqueue_execution(ExecJob job) {
+  std::unique_lock lock(exec_mu_);
+  // Backpressure: consensus may run at most this many blocks ahead of execution.
+  exec_cv_.wait(lock, [&] { return exec_queue_.size() < bft_execution_queue_blocks_max; });
+  exec_queue_.push_back(std::move(job));
+  exec_cv_.notify_all();
+}
+
+void BftOrderer::wait_executor_idle() {
+  std::unique_lock lock(exec_mu_);
+  exec_cv_.wait(lock, [&] { return exec_queue_.empty() && !exec_busy_; });
+}
+
+void BftOrderer::run_executor() {
+  while (true) {
+    ExecJob job;
+    {
+      std::unique_lock lock(exec_mu_);
+      exec_cv_.wait(lock, [&] { return !exec_queue_.empty() || exec_stopping_; });
+      // Stopping still executes what consensus committed: those blocks are final already.
+      if (exec_queue_.empty()) return;
+      job = std::move(exec_queue_.front());
+      exec_queue_.pop_front();
+      exec_busy_ = true;
+    }
+    auto done = std::make_shared<ExecutedBatch>();
+    auto records = std::move(job.batch.add_records);
+    job.batch.add_records = [done, records](const ExecutedBatch& e, storage::WriteBatch& wb) {
+      *done = e;
+      records(e, wb);
+    };
+    sink_(std::move(job.batch));
+    {
+      std::lock_guard lock(exec_mu_);
+      exec_busy_ = false;
+    }
+    exec_cv_.notify_all();
+    post([this, height = job.height, root = done->state_root, ids = std::move(job.tx_ids)] {
+      on_block_executed(height, root, ids);
+    });
+  }
+}
+
+void BftOrderer::on_block_executed(uint64_t height, const Hash256& root,
+                                   const std::vector<Hash256>& ids) {
+  for (const Hash256& id : ids) in_execution_.erase(id);
+  // A result from before an epoch switch belongs to the old core; the new one started from the
+  // epoch's first block, which was executed already.
+  if (height <= executed_height_) return;
+  executed_height_ = height;
+  head_root_ = root;
+  core_->on_executed(height, root);
 }
 
 void BftOrderer::switch_epoch(consensus::Epoch ended) {
@@ -631,7 +734,10 @@ void BftOrderer::drain_mempool() {
     if (txs.empty()) break;
     for (PendingTx& p : txs) {
       // Committed while it waited in the mempool (another validator proposed it).
-      if (!node_.is_pending(p.tx.id) || pending_ids_.contains(p.tx.id)) continue;
+      // Or in a committed block that is still executing.
+      if (!node_.is_pending(p.tx.id) || pending_ids_.contains(p.tx.id) ||
+          in_execution_.contains(p.tx.id))
+        continue;
       if (!p.from_peer) forward.push_back(p.envelope);
       pending_ids_.insert(p.tx.id);
       pending_.push_back(Pending{p.tx.id, p.tx.valid_until_height, std::move(p.envelope)});

@@ -191,6 +191,9 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
     out.op_code = refs.second;
     return out;
   }
+  // A block that carries it later need not verify its signatures again (only consensus
+  // blocks verify at all: the single-node sequencer orders admitted transactions only).
+  if (config_.mode == NodeConfig::Mode::bft) verified_.add(tx);
   // The rate limit applies where a transaction enters the network: a validator forwarding it
   // admitted it under its own limit already. It is charged only after the signature checked
   // out, so nobody can spend another account's allowance.
@@ -258,8 +261,17 @@ void Node::commit_batch(OrderedBatch&& batch) {
     // Admission verified every signature already, and only admitted transactions reach
     // the single-node orderer.
     const auto set_before = ledger_.validator_set();
+    // Transactions this node admitted itself were verified then, with the same signatures.
+    std::vector<uint8_t> preverified;
+    if (batch.verify_signatures) {
+      preverified.resize(block.txs.size());
+      for (size_t i = 0; i < block.txs.size(); ++i)
+        preverified[i] = verified_.take(block.txs[i]) ? 1 : 0;
+    }
     executed = ledger::execute_block(ledger_, block, network_id_, config_.verify_threads,
-                                     batch.verify_signatures);
+                                     batch.verify_signatures,
+                                     batch.verify_signatures ? &preverified : nullptr);
+    verified_.expire(h.height + 1);
     if (config_.check_invariants) {
       Status inv = ledger_.check_invariants();
       if (!inv.ok()) {

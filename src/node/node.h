@@ -20,6 +20,7 @@
 #include "node/config.h"
 #include "node/mempool.h"
 #include "node/orderer.h"
+#include "node/verified_signatures.h"
 #include "storage/kv_store.h"
 
 namespace corridor::node {
@@ -179,6 +180,7 @@ class Node {
   Hash256 network_id_;
   Mempool mempool_;
   AccountRateLimiter rate_limiter_;
+  VerifiedSignatures verified_;
   std::unique_ptr<Orderer> orderer_;
   // The started orderer, for status readers on other threads (orderer_ itself is set once, in
   // start(), and lives as long as the node).

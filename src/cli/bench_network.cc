@@ -267,7 +267,7 @@ struct Outcome {
   std::string code;  // Result or error code, for the failure tally.
 };
 
-Outcome classify(const Result<api::HttpResponse>& r) {
+Outcome classify(const Result<api::HttpResponse>& r, uint64_t* final_height = nullptr) {
   Outcome o;
   if (!r.ok()) {
     o.kind = Outcome::Kind::unreachable;
@@ -278,6 +278,7 @@ Outcome classify(const Result<api::HttpResponse>& r) {
   if (r->status == 200 && body.is_object() && body.contains("result")) {
     o.code = body["result"].value("code", "");
     o.kind = o.code == "ok" ? Outcome::Kind::ok : Outcome::Kind::failed;
+    if (final_height) *final_height = body.value("height", uint64_t{0});
     return o;
   }
   if (r->status == 202) {
@@ -326,9 +327,31 @@ class Bench {
 
  private:
   // --- Setup: an issuer, its currency, funded holders ----------------------------------------
-  Outcome submit_one(api::HttpConnection& conn, const ledger::Transaction& tx) {
+  Outcome submit_one(api::HttpConnection& conn, const ledger::Transaction& tx,
+                     uint64_t* final_height) {
     return classify(
-        conn.request("POST", "/v1/transactions", submit_body(ledger::encode_transaction(tx))));
+        conn.request("POST", "/v1/transactions", submit_body(ledger::encode_transaction(tx))),
+        final_height);
+  }
+
+  // Every node executes committed blocks at its own pace, and admission checks references
+  // against the node's own ledger: before the next setup step spreads transactions that
+  // depend on this one's over all nodes, each must hold everything final so far.
+  void wait_all_reach(uint64_t height) {
+    const auto deadline = Clock::now() + localnet_start_timeout;
+    for (const Endpoint& e : endpoints_) {
+      while (true) {
+        auto r =
+            api::http_request(e.host, e.port, "GET", "/v1/status", "", "application/json", 5'000);
+        if (r.ok() && r->status == 200) {
+          json body = json::parse(r->body, nullptr, false);
+          if (body.is_object() && body.value("height", uint64_t{0}) >= height) break;
+        }
+        if (Clock::now() > deadline)
+          throw CliError(e.url() + " did not reach height " + std::to_string(height));
+        std::this_thread::sleep_for(10ms);
+      }
+    }
   }
 
   ledger::Transaction make_tx(const KeyPair& key, std::vector<ledger::Operation> ops,
@@ -346,6 +369,7 @@ class Bench {
   // Submits every transaction (in parallel, each waiting for finality) and requires ok.
   void submit_all_ok(const std::vector<ledger::Transaction>& txs, const std::string& what) {
     std::atomic<size_t> next{0};
+    std::atomic<uint64_t> highest{0};
     std::mutex mu;
     std::string failure;
     std::vector<std::thread> threads;
@@ -360,10 +384,14 @@ class Bench {
           return;
         }
         for (size_t i; (i = next.fetch_add(1)) < txs.size();) {
-          Outcome out = submit_one(*conn, txs[i]);
+          uint64_t height = 0;
+          Outcome out = submit_one(*conn, txs[i], &height);
           while (out.kind == Outcome::Kind::unavailable) {
             std::this_thread::sleep_for(unavailable_backoff);
-            out = submit_one(*conn, txs[i]);
+            out = submit_one(*conn, txs[i], &height);
+          }
+          uint64_t seen = highest.load();
+          while (height > seen && !highest.compare_exchange_weak(seen, height)) {
           }
           if (out.kind != Outcome::Kind::ok) {
             std::lock_guard l(mu);
@@ -374,6 +402,7 @@ class Bench {
       });
     for (auto& t : threads) t.join();
     if (!failure.empty()) throw CliError("setup failed: " + failure);
+    wait_all_reach(highest.load());
   }
 
   void setup() {

@@ -54,9 +54,13 @@ constexpr uint32_t clients_max = 2'048;
 constexpr double rate_per_s_max = 10'000'000;
 // Default concurrency in the closed loop. Batch-signed transactions carry many transfers
 // each, so a few clients per validator keep every block full; individually signed ones need
-// many transactions in flight to fill a block, as many banks' gateways would have.
+// many transactions in flight to fill a block: 32 clients of 100 transactions each.
 constexpr uint32_t clients_default_batch = 8;
-constexpr uint32_t clients_default_individual = 512;
+constexpr uint32_t clients_default_individual = 32;
+// Individually signed transactions go this many to a request (POST /v1/transactions/batch),
+// as a bank's gateway forwarding its payments would send them; 1 sends each on its own.
+constexpr uint32_t per_request_default = 100;
+constexpr uint32_t per_request_max = 5'000;
 // Open loop: one sending thread per this many transactions in flight at the expected latency,
 // within these bounds.
 constexpr uint32_t open_threads_min = 8;
@@ -317,6 +321,7 @@ class Bench {
     setup();
     const bool individual = o_.signing == "individual";
     ops_per_tx_ = individual ? 1 : o_.batch_ops;
+    per_request_ = individual ? (o_.per_request != 0 ? o_.per_request : per_request_default) : 1;
     if (individual) presign();
     const VerifyLimit verify =
         individual ? measure_verify_limit(std::thread::hardware_concurrency(), 1'000)
@@ -456,12 +461,13 @@ class Bench {
     return make_tx(accounts_[source], std::move(transfers), sim::splitmix64(state));
   }
 
-  // Individually signed transactions, signed on every core before the window.
+  // Individually signed transactions, signed on every core before the window: the pool holds
+  // their envelopes in hex.
   void presign() {
     uint64_t count = 0;
     const double total_s = o_.warmup_s + o_.duration_s;
     if (o_.mode == "open")
-      count = static_cast<uint64_t>(std::ceil(o_.rate_per_s * total_s * 1.02)) + 1;
+      count = static_cast<uint64_t>(std::ceil(o_.rate_per_s * total_s * 1.02)) + per_request_;
     else
       count = static_cast<uint64_t>(individual_pool_per_s * total_s);
     count = std::min(count, individual_pool_max);
@@ -473,26 +479,84 @@ class Bench {
       workers.emplace_back([&, t] {
         uint64_t state = o_.seed * 1'000'003 + t;
         for (uint64_t i = t; i < count; i += threads)
-          pool_[i] = submit_body(ledger::encode_transaction(workload_tx(state, 1)));
+          pool_[i] = to_hex(ledger::encode_transaction(workload_tx(state, 1)));
       });
     for (auto& w : workers) w.join();
   }
 
-  // The body of the next transaction to send: from the pool, or built now (batches).
-  std::optional<std::string> next_body(uint64_t& state) {
-    if (!pool_.empty()) {
-      uint64_t i = pool_next_.fetch_add(1);
-      if (i >= pool_.size()) {
-        pool_exhausted_.store(true);
-        return std::nullopt;
-      }
-      return std::move(pool_[i]);
+  // One HTTP request: `txs` transactions of ops_per_tx_ transfers each.
+  struct Request {
+    std::string target;
+    std::string body;
+    uint32_t txs = 0;
+  };
+
+  // The next request to send: envelopes from the pool (individually signed), or a batch-signed
+  // transaction built now (one signature, so building it is cheap next to the network's work).
+  std::optional<Request> next_request(uint64_t& state) {
+    if (pool_.empty()) {
+      const Bytes envelope = ledger::encode_transaction(workload_tx(state, ops_per_tx_));
+      return Request{"/v1/transactions", submit_body(envelope), 1};
     }
-    return submit_body(ledger::encode_transaction(workload_tx(state, ops_per_tx_)));
+    const uint64_t first = pool_next_.fetch_add(per_request_);
+    if (first + per_request_ > pool_.size()) {
+      pool_exhausted_.store(true);
+      return std::nullopt;
+    }
+    if (per_request_ == 1) {
+      json body = {{"envelope", std::move(pool_[first])},
+                   {"wait", "final"},
+                   {"timeout_ms", submit_timeout_ms}};
+      return Request{"/v1/transactions", body.dump(), 1};
+    }
+    json envelopes = json::array();
+    for (uint64_t i = first; i < first + per_request_; ++i)
+      envelopes.push_back(std::move(pool_[i]));
+    json body = {
+        {"envelopes", std::move(envelopes)}, {"wait", "final"}, {"timeout_ms", submit_timeout_ms}};
+    return Request{"/v1/transactions/batch", body.dump(), per_request_};
   }
 
   double since_start_ms(Clock::time_point t) const {
     return std::chrono::duration<double, std::milli>(t - start_).count();
+  }
+
+  // Sends one request (again after a full mempool or a rate limit refused it as a whole) and
+  // records what became final with result ok, each transaction's latency measured from `from`.
+  void send(api::HttpConnection& conn, const Request& request, Clock::time_point from,
+            std::vector<Sample>& samples) {
+    while (true) {
+      auto r = conn.request("POST", request.target, request.body);
+      const auto done = Clock::now();
+      json body = r.ok() && request.txs > 1 ? json::parse(r->body, nullptr, false) : json();
+      if (request.txs == 1 || !r.ok() || r->status != 200 || !body.is_object() ||
+          !body.contains("results")) {
+        Outcome out = classify(r);
+        if (out.kind == Outcome::Kind::unavailable && !stop_.load()) {
+          unavailable_.fetch_add(1, std::memory_order_relaxed);
+          std::this_thread::sleep_for(unavailable_backoff);
+          continue;
+        }
+        for (uint32_t i = 0; i < request.txs; ++i) record(samples, from, done, out);
+        return;
+      }
+      // A batch answers one result per envelope.
+      for (const json& item : body["results"]) {
+        Outcome out;
+        if (item.contains("result")) {
+          out.code = item["result"].value("code", "");
+          out.kind = out.code == "ok" ? Outcome::Kind::ok : Outcome::Kind::failed;
+        } else if (item.contains("error")) {
+          out.code = item["error"].value("code", "error");
+          out.kind = Outcome::Kind::rejected;
+        } else {
+          out.code = "pending";
+          out.kind = Outcome::Kind::pending;
+        }
+        record(samples, from, done, out);
+      }
+      return;
+    }
   }
 
   void record(std::vector<Sample>& samples, Clock::time_point sent, Clock::time_point done,
@@ -518,26 +582,14 @@ class Bench {
     }
     uint64_t state = o_.seed * 7'919 + index;
     while (!stop_.load(std::memory_order_relaxed)) {
-      auto body = next_body(state);
-      if (!body) return;
-      while (true) {
-        const auto sent = Clock::now();
-        auto r = conn->request("POST", "/v1/transactions", *body);
-        const auto done = Clock::now();
-        Outcome out = classify(r);
-        if (out.kind == Outcome::Kind::unavailable && !stop_.load()) {
-          unavailable_.fetch_add(1, std::memory_order_relaxed);
-          std::this_thread::sleep_for(unavailable_backoff);
-          continue;
-        }
-        record(samples, sent, done, out);
-        break;
-      }
+      auto request = next_request(state);
+      if (!request) return;
+      send(*conn, *request, Clock::now(), samples);
     }
   }
 
-  // Sends slots index, index + threads, ... of a schedule of `tx_rate` transactions per second.
-  void open_sender(uint32_t index, uint32_t threads, double tx_rate, uint64_t slots,
+  // Sends slots index, index + threads, ... of a schedule of `request_rate` requests a second.
+  void open_sender(uint32_t index, uint32_t threads, double request_rate, uint64_t slots,
                    std::vector<Sample>& samples) {
     const Endpoint& e = endpoints_[index % endpoints_.size()];
     auto conn = api::HttpConnection::connect(e.host, e.port, http_timeout_ms);
@@ -549,18 +601,11 @@ class Bench {
     uint64_t state = o_.seed * 7'919 + index;
     for (uint64_t slot = index; slot < slots && !stop_.load(); slot += threads) {
       const auto due = start_ + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(slot / tx_rate));
-      auto body = next_body(state);
-      if (!body) return;
+                                    std::chrono::duration<double>(slot / request_rate));
+      auto request = next_request(state);
+      if (!request) return;
       std::this_thread::sleep_until(due);
-      Outcome out;
-      while (true) {
-        out = classify(conn->request("POST", "/v1/transactions", *body));
-        if (out.kind != Outcome::Kind::unavailable || stop_.load()) break;
-        unavailable_.fetch_add(1, std::memory_order_relaxed);
-        std::this_thread::sleep_for(unavailable_backoff);
-      }
-      record(samples, due, Clock::now(), out);
+      send(*conn, *request, due, samples);
     }
   }
 
@@ -590,7 +635,7 @@ class Bench {
     double tx_rate = 0;
     uint64_t slots = 0;
     if (open) {
-      tx_rate = o_.rate_per_s / ops_per_tx_;
+      tx_rate = o_.rate_per_s / (ops_per_tx_ * per_request_);
       slots = static_cast<uint64_t>(tx_rate * total_s);
       threads = std::clamp(static_cast<uint32_t>(std::ceil(tx_rate * open_expected_latency_s)),
                            open_threads_min, open_threads_max);
@@ -665,6 +710,7 @@ class Bench {
         {"mode", o_.mode},
         {"signing", o_.signing},
         {"transfers_per_tx", ops_per_tx_},
+        {"txs_per_request", per_request_},
         {"clients", threads_},
         {"accounts", o_.accounts},
         {"duration_s", window_s},
@@ -708,6 +754,7 @@ class Bench {
   AssetId usd_;
   std::vector<KeyPair> accounts_;
   uint32_t ops_per_tx_ = 1;
+  uint32_t per_request_ = 1;
   uint32_t threads_ = 0;
 
   std::vector<std::string> pool_;
@@ -741,6 +788,10 @@ std::string check_options(const BenchNetworkOptions& o) {
   if (o.batch_ops < 1 || o.batch_ops > ledger::tx_ops_max)
     return "--batch-ops must be 1.." + std::to_string(ledger::tx_ops_max);
   if (o.clients > clients_max) return "--clients may be at most " + std::to_string(clients_max);
+  if (o.per_request > per_request_max)
+    return "--per-request may be at most " + std::to_string(per_request_max);
+  if (o.per_request > 1 && o.signing != "individual")
+    return "--per-request applies to --signing individual";
   if (o.accounts < accounts_min || o.accounts > accounts_max)
     return "--accounts must be " + std::to_string(accounts_min) + ".." +
            std::to_string(accounts_max);

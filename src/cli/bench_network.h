@@ -31,9 +31,12 @@ struct BenchNetworkOptions {
   std::string signing = "batch";  // batch | individual
   uint32_t batch_ops = 1'000;     // Transfers per batch-signed transaction.
   uint32_t clients = 0;           // Closed loop: concurrent clients; 0 picks a default.
-  uint32_t accounts = 1'000;      // Funded holders of the benchmark's currency.
-  uint32_t duration_s = 10;       // Measured window.
-  uint32_t warmup_s = 2;          // Load before the window that is not measured.
+  // Individually signed: transactions per request (POST /v1/transactions/batch when above 1);
+  // 0 picks a default.
+  uint32_t per_request = 0;
+  uint32_t accounts = 1'000;  // Funded holders of the benchmark's currency.
+  uint32_t duration_s = 10;   // Measured window.
+  uint32_t warmup_s = 2;      // Load before the window that is not measured.
   uint64_t seed = 1;
   bool keep = false;  // Keep the temporary localnet's directory (logs) afterwards.
   bool json = false;  // One JSON object on `out`; progress still goes to `progress`.

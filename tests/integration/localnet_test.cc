@@ -96,12 +96,17 @@ class Localnet : public ::testing::Test {
     return tx;
   }
 
-  // Submits through `node` and waits for finality; returns the result code ("" if none).
+  // Submits through `node` and waits for finality; returns the result code, or the answer when
+  // there is none. A node may be a block or two behind the one that answered "final" for the
+  // previous transaction, and it checks references (an asset, an account) against its own
+  // state, so it is first given time to reach that height.
   std::string submit_final(int node, const Transaction& tx) {
+    wait_for([&] { return height(node) >= last_final_height_; });
     json body = {{"envelope", to_hex(encode_transaction(tx))}, {"wait", "final"}};
     auto [status, reply] = http_json(ports_[node], "POST", "/v1/transactions", body.dump());
-    if (status != 200) return "";
+    if (status != 200) return "answer " + std::to_string(status) + ": " + reply.dump();
     ids_.push_back(tx.id);
+    last_final_height_ = std::max(last_final_height_, reply["height"].get<uint64_t>());
     return reply["result"]["code"].get<std::string>();
   }
 
@@ -140,6 +145,7 @@ class Localnet : public ::testing::Test {
   pid_t localnet_ = -1;
   pid_t restarted_ = -1;
   uint64_t nonce_ = 0;
+  uint64_t last_final_height_ = 0;
   std::vector<Hash256> ids_;
 };
 

@@ -13,6 +13,9 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -151,6 +154,23 @@ bool port_free(uint16_t port) {
   return ok;
 }
 
+// CPU seconds (user and system) a process has used so far, from /proc; 0 if it is gone.
+double process_cpu_s(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The command name (field 2) may hold spaces; the fields after it are plain numbers.
+  const size_t close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 // A `corridor localnet` child process in a temporary directory, stopped with SIGINT (as Ctrl-C
 // stops it) when this object goes away.
 class TempLocalnet {
@@ -216,6 +236,16 @@ class TempLocalnet {
   TempLocalnet& operator=(const TempLocalnet&) = delete;
 
   const std::vector<Endpoint>& endpoints() const { return endpoints_; }
+
+  // CPU seconds the localnet's node processes have used so far, together.
+  double nodes_cpu_s() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/task/" + std::to_string(pid_) +
+                     "/children");
+    double total = 0;
+    pid_t child = 0;
+    while (in >> child) total += process_cpu_s(child);
+    return total;
+  }
 
  private:
   static uint16_t pick_base_port(uint32_t validators) {
@@ -314,8 +344,12 @@ struct Sample {
 
 class Bench {
  public:
-  Bench(const BenchNetworkOptions& o, std::vector<Endpoint> endpoints, std::ostream& progress)
-      : o_(o), endpoints_(std::move(endpoints)), progress_(progress) {}
+  Bench(const BenchNetworkOptions& o, std::vector<Endpoint> endpoints, std::ostream& progress,
+        std::function<double()> nodes_cpu_s)
+      : o_(o),
+        endpoints_(std::move(endpoints)),
+        progress_(progress),
+        nodes_cpu_s_(std::move(nodes_cpu_s)) {}
 
   json run() {
     setup();
@@ -668,6 +702,7 @@ class Bench {
         in_window = true;
         chain_ops_start_ = ops_committed(endpoints_.front());
         height_start_ = height_last_;
+        if (nodes_cpu_s_) cpu_start_s_ = nodes_cpu_s_();
       }
       if (now >= window_end || pool_exhausted_.load()) break;
       std::this_thread::sleep_for(progress_interval);
@@ -682,6 +717,7 @@ class Bench {
     window_end_ = Clock::now();
     chain_ops_end_ = ops_committed(endpoints_.front());
     height_end_ = height_last_;
+    if (nodes_cpu_s_) cpu_end_s_ = nodes_cpu_s_();
     if (!in_window) chain_ops_start_ = chain_ops_end_;
     progress_ << "\n";
     stop_.store(true);
@@ -730,6 +766,14 @@ class Bench {
         {"pool_exhausted", pool_exhausted_.load()},
     };
     if (o_.mode == "open") j["offered_transfers_per_s"] = o_.rate_per_s;
+    // What bounds the network on one machine: the nodes' CPU time per committed transfer, and
+    // how many of the machine's cores they kept busy.
+    if (nodes_cpu_s_ && chain_ops_end_ > chain_ops_start_ && window_s > 0) {
+      const double cpu_s = cpu_end_s_ - cpu_start_s_;
+      j["nodes_cpu"] = {
+          {"us_per_transfer", cpu_s * 1e6 / static_cast<double>(chain_ops_end_ - chain_ops_start_)},
+          {"cores_busy", cpu_s / window_s}};
+    }
     if (!latencies.empty())
       j["latency_ms"] = {{"p50", percentile(latencies, 0.50)},
                          {"p90", percentile(latencies, 0.90)},
@@ -748,6 +792,9 @@ class Bench {
   const BenchNetworkOptions& o_;
   std::vector<Endpoint> endpoints_;
   std::ostream& progress_;
+  std::function<double()> nodes_cpu_s_;
+  double cpu_start_s_ = 0;
+  double cpu_end_s_ = 0;
   Hash256 network_id_;
   uint64_t valid_until_ = 0;
   std::optional<KeyPair> issuer_;
@@ -822,6 +869,10 @@ void print_human(const json& j, std::ostream& out) {
         << fixed(l["p90"].get<double>(), 1) << ", p99 " << fixed(l["p99"].get<double>(), 1)
         << ", max " << fixed(l["max"].get<double>(), 1) << "\n";
   }
+  if (j.contains("nodes_cpu"))
+    out << "nodes' CPU: " << fixed(j["nodes_cpu"]["us_per_transfer"].get<double>(), 2)
+        << " us per committed transfer, " << fixed(j["nodes_cpu"]["cores_busy"].get<double>(), 2)
+        << " cores busy\n";
   if (j.contains("ed25519_verify_per_s")) {
     const json& v = j["ed25519_verify_per_s"];
     out << "ed25519 verifications/s on this machine: " << grouped(v["one_thread"].get<uint64_t>())
@@ -899,7 +950,9 @@ int run_bench_network(const BenchNetworkOptions& options, std::ostream& out,
     } else {
       for (const std::string& url : options.nodes) endpoints.push_back(parse_endpoint(url));
     }
-    Bench bench(options, endpoints, progress);
+    std::function<double()> nodes_cpu_s;
+    if (localnet) nodes_cpu_s = [&localnet] { return localnet->nodes_cpu_s(); };
+    Bench bench(options, endpoints, progress, nodes_cpu_s);
     json result = bench.run();
     if (options.json)
       out << result.dump() << "\n";

@@ -15,6 +15,7 @@ constexpr uint8_t key_head = 'H';
 constexpr uint8_t key_block = 'B';
 constexpr uint8_t key_result = 'O';
 constexpr uint8_t key_tx = 'T';
+constexpr uint8_t key_checkpoint = 'K';
 
 Bytes height_key(uint8_t prefix, uint64_t height) {
   Bytes k{prefix};
@@ -22,8 +23,10 @@ Bytes height_key(uint8_t prefix, uint64_t height) {
   return k;
 }
 Bytes tx_key(const Hash256& id) {
-  Bytes k{key_tx};
-  k.insert(k.end(), id.bytes.begin(), id.bytes.end());
+  // Sized first, then filled: GCC 12 misreports appending to a one-byte vector (bug 107852).
+  Bytes k(1 + id.bytes.size());
+  k[0] = key_tx;
+  std::copy(id.bytes.begin(), id.bytes.end(), k.begin() + 1);
   return k;
 }
 
@@ -68,8 +71,22 @@ Result<ChainHead> ChainStore::head() const {
   return h;
 }
 
+namespace {
+
+Bytes encode_head(const ChainHead& h) {
+  Bytes out;
+  Writer w(out);
+  w.u64(h.height);
+  w.fixed(h.block_hash);
+  w.fixed(h.state_root);
+  return out;
+}
+
+}  // namespace
+
 Status ChainStore::commit(const ledger::Block& block, const std::vector<Bytes>& envelopes,
-                          const ledger::BlockResult& result, const ledger::StateDelta& delta,
+                          const ledger::BlockResult& result,
+                          const ledger::StateDeltaAccumulator* state,
                           const std::function<void(storage::WriteBatch&)>& extra) {
   const ledger::BlockHeader& header = block.header;
   CORRIDOR_ASSERT(envelopes.size() == result.outcomes.size());
@@ -101,18 +118,14 @@ Status ChainStore::commit(const ledger::Block& block, const std::vector<Bytes>& 
     w.u32(locations[i].length);
     batch.put(tx_key(block.txs[i].id), loc);
   }
-  // In ascending key order: RocksDB's memtable inserts a key found next to the previous one
-  // without a fresh skip-list search, which cut its insert time by about a third for the
-  // ~10,000 holdings a busy block changes (docs/benchmarks.md, "Apply benchmark"). Stable, so
-  // that a key changed twice would keep its last value.
-  ledger::put_state_delta(batch, delta);
-
-  Bytes head;
-  Writer hw(head);
-  hw.u64(header.height);
-  hw.fixed(header.hash());
-  hw.fixed(result.state_root);
-  batch.put(Bytes{key_head}, head);
+  const ChainHead head{header.height, header.hash(), result.state_root};
+  if (state) {
+    // In ascending key order: RocksDB's memtable inserts a key found next to the previous one
+    // without a fresh skip-list search (docs/benchmarks.md, "Apply benchmark").
+    state->put(batch);
+    batch.put(Bytes{key_checkpoint}, encode_head(head));
+  }
+  batch.put(Bytes{key_head}, encode_head(head));
   if (extra) extra(batch);
   return kv_.write(batch, true);
 }
@@ -160,9 +173,33 @@ Result<std::optional<TxRecord>> ChainStore::tx_record(const Hash256& id) const {
   return std::optional<TxRecord>(std::move(rec));
 }
 
-Status ChainStore::load_ledger(ledger::Ledger& ledger) const {
-  CORRIDOR_ASSIGN_OR_RETURN(ChainHead h, head());
-  return ledger::load_ledger_state(kv_, ledger, h.height, h.state_root);
+Status ChainStore::write_checkpoint(const ledger::StateDeltaAccumulator& state,
+                                    const ChainHead& at) {
+  storage::WriteBatch batch;
+  state.put(batch);
+  batch.put(Bytes{key_checkpoint}, encode_head(at));
+  return kv_.write(batch, true);
+}
+
+Result<bool> ChainStore::has_checkpoint() const {
+  CORRIDOR_ASSIGN_OR_RETURN(auto v, kv_.get(Bytes{key_checkpoint}));
+  return v.has_value();
+}
+
+Result<ChainHead> ChainStore::checkpoint() const {
+  CORRIDOR_ASSIGN_OR_RETURN(auto v, kv_.get(Bytes{key_checkpoint}));
+  if (!v) return head();
+  ChainHead h;
+  Reader r(*v);
+  r.u64(h.height) && r.fixed(h.block_hash) && r.fixed(h.state_root);
+  CORRIDOR_RETURN_IF_ERROR(r.finish("checkpoint"));
+  return h;
+}
+
+Result<ChainHead> ChainStore::load_ledger(ledger::Ledger& ledger) const {
+  CORRIDOR_ASSIGN_OR_RETURN(ChainHead c, checkpoint());
+  CORRIDOR_RETURN_IF_ERROR(ledger::load_ledger_state(kv_, ledger, c.height, c.state_root));
+  return c;
 }
 
 }  // namespace corridor::node

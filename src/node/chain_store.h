@@ -9,8 +9,14 @@
 //   'B' be64(height)             block bytes (header, then length-prefixed envelopes)
 //   'O' be64(height)             block result (state root, outcomes)
 //   'T' tx_id                    height u64, index u32, offset u32, length u32
-//   'S' entry_key                ledger entry value
-//   'R' be64(valid_until) tx_id  live replay id (empty value)
+//   'S' entry_key                ledger entry value, as of the checkpoint
+//   'R' be64(valid_until) tx_id  live replay id (empty value), as of the checkpoint
+//   'K'                          checkpoint: the height, block hash and state root that 'S'
+//                                and 'R' hold; blocks above it are replayed on open
+//
+// The state is written every few blocks (a checkpoint), not with every block: each block is
+// durable with its results before clients hear of it, and a node that restarts loads the
+// checkpoint and re-executes the blocks after it, checking each one's stored state root.
 #pragma once
 
 #include <functional>
@@ -23,6 +29,7 @@
 #include "base/status.h"
 #include "ledger/block.h"
 #include "ledger/ledger.h"
+#include "ledger/state_store.h"
 #include "storage/kv_store.h"
 
 namespace corridor::node {
@@ -60,20 +67,30 @@ class ChainStore {
 
   [[nodiscard]] Result<ChainHead> head() const;
 
-  // Persists a block with its results and state changes in one synced batch.
-  // `envelopes[i]` is the canonical encoding of block.txs[i].
+  // Persists a block with its results in one synced batch. With `state` (the changes since the
+  // last checkpoint, this block's included) the batch also writes them and makes this block the
+  // checkpoint. `envelopes[i]` is the canonical encoding of block.txs[i].
   // `extra`, when set, adds the orderer's records to the same batch.
   [[nodiscard]] Status commit(const ledger::Block& block, const std::vector<Bytes>& envelopes,
-                              const ledger::BlockResult& result, const ledger::StateDelta& delta,
+                              const ledger::BlockResult& result,
+                              const ledger::StateDeltaAccumulator* state,
                               const std::function<void(storage::WriteBatch&)>& extra = nullptr);
+  // Writes `state` and makes `at` (the head) the checkpoint, synced: a clean stop leaves
+  // nothing to replay.
+  [[nodiscard]] Status write_checkpoint(const ledger::StateDeltaAccumulator& state,
+                                        const ChainHead& at);
+  // The checkpoint; a store written before checkpoints existed has the state at its head.
+  [[nodiscard]] Result<ChainHead> checkpoint() const;
+  [[nodiscard]] Result<bool> has_checkpoint() const;
 
   [[nodiscard]] Result<std::optional<Bytes>> block_bytes(uint64_t height) const;
   [[nodiscard]] Result<std::optional<ledger::BlockResult>> block_result(uint64_t height) const;
   [[nodiscard]] Result<std::optional<TxLocation>> tx_location(const Hash256& id) const;
   [[nodiscard]] Result<std::optional<TxRecord>> tx_record(const Hash256& id) const;
 
-  // Loads the ledger state and replay ids, and checks the state root against the head.
-  [[nodiscard]] Status load_ledger(ledger::Ledger& ledger) const;
+  // Loads the ledger state and replay ids as of the checkpoint, checks the state root against
+  // it, and returns the checkpoint (the caller replays the blocks above it).
+  [[nodiscard]] Result<ChainHead> load_ledger(ledger::Ledger& ledger) const;
 
  private:
   storage::KvStore& kv_;

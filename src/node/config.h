@@ -16,6 +16,10 @@ struct NodeConfig {
   // The network's name; its hash is the network id that every transaction signs over.
   std::string network_name = "corridor-local";
   StorageEngine storage = StorageEngine::rocksdb;
+  // The ledger state is written to the store every this many blocks (a checkpoint); blocks
+  // are durable with every commit, and a restart re-executes those above the checkpoint.
+  // 1 writes the state with every block.
+  uint32_t checkpoint_blocks = 64;
 
   // Block production by the single-node sequencer.
   uint32_t block_interval_ms = 20;

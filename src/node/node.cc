@@ -66,7 +66,17 @@ Status Node::init(const ledger::Block* genesis) {
     if (stored.header.hash() != genesis->header.hash())
       return failed_precondition("the data directory was created from another genesis block");
   }
-  CORRIDOR_RETURN_IF_ERROR(chain_.load_ledger(ledger_));
+  CORRIDOR_ASSIGN_OR_RETURN(bool has_checkpoint, chain_.has_checkpoint());
+  if (!has_checkpoint && head_.height == 0) {
+    // A fresh store: its empty state is the first checkpoint. (A store from before checkpoints
+    // existed holds the state of its head, which is what checkpoint() then answers.)
+    CORRIDOR_RETURN_IF_ERROR(chain_.write_checkpoint(ledger::StateDeltaAccumulator{}, head_));
+  }
+  CORRIDOR_ASSIGN_OR_RETURN(ChainHead checkpoint, chain_.load_ledger(ledger_));
+  checkpoint_height_ = checkpoint.height;
+  if (checkpoint.height > head_.height)
+    return corruption("the state checkpoint is above the chain's head");
+  CORRIDOR_RETURN_IF_ERROR(replay_blocks(checkpoint.height + 1, head_.height));
   if (head_.height > 0) {
     CORRIDOR_ASSIGN_OR_RETURN(auto bytes, chain_.block_bytes(head_.height));
     if (!bytes) return corruption("head block " + std::to_string(head_.height) + " is missing");
@@ -81,6 +91,32 @@ Status Node::init(const ledger::Block* genesis) {
   return Status();
 }
 
+Status Node::replay_blocks(uint64_t from_height, uint64_t to_height) {
+  for (uint64_t height = from_height; height <= to_height; ++height) {
+    CORRIDOR_ASSIGN_OR_RETURN(auto bytes, chain_.block_bytes(height));
+    CORRIDOR_ASSIGN_OR_RETURN(auto stored, chain_.block_result(height));
+    if (!bytes || !stored)
+      return corruption("block " + std::to_string(height) + " above the checkpoint is missing");
+    CORRIDOR_ASSIGN_OR_RETURN(auto block, ledger::decode_block(*bytes));
+    // Signatures are verified again: a block ordered by others may hold a transaction refused
+    // for its signature, and the replay must refuse it too.
+    auto executed = ledger::execute_block(ledger_, block, network_id_, config_.verify_threads,
+                                          /*verify_signatures=*/true);
+    if (executed.result.state_root != stored->state_root ||
+        executed.result.outcomes.size() != stored->outcomes.size())
+      return corruption("re-executing block " + std::to_string(height) +
+                        " gives another state root than the stored one");
+    for (size_t i = 0; i < stored->outcomes.size(); ++i)
+      if (executed.result.outcomes[i].code != stored->outcomes[i].code)
+        return corruption("re-executing block " + std::to_string(height) +
+                          " gives another result for transaction " + std::to_string(i));
+    unpersisted_.add(executed.delta);
+  }
+  if (to_height >= from_height)
+    spdlog::info("re-executed blocks {}..{} above the state checkpoint", from_height, to_height);
+  return Status();
+}
+
 Status Node::commit_genesis(const ledger::Block& genesis) {
   if (genesis.header.height != 0) return invalid_argument("the genesis block must have height 0");
   std::vector<Bytes> envelopes;
@@ -92,7 +128,10 @@ Status Node::commit_genesis(const ledger::Block& genesis) {
       return invalid_argument(
           "genesis transaction " + std::to_string(i) +
           " failed: " + std::string(ledger::result_code_name(executed.result.outcomes[i].code)));
-  CORRIDOR_RETURN_IF_ERROR(chain_.commit(genesis, envelopes, executed.result, executed.delta));
+  ledger::StateDeltaAccumulator state;
+  state.add(executed.delta);
+  CORRIDOR_RETURN_IF_ERROR(chain_.commit(genesis, envelopes, executed.result, &state));
+  checkpoint_height_ = 0;
   head_ = ChainHead{0, genesis.header.hash(), executed.result.state_root};
   head_time_ms_ = genesis.header.time_ms;
   return Status();
@@ -109,6 +148,20 @@ void Node::stop() {
   if (stopping_.exchange(true)) return;
   mempool_.close();
   if (orderer_) orderer_->stop();
+  {
+    // No block commits any more: the state goes to the store, so that a restart after a clean
+    // stop has nothing to re-execute. Failing here loses nothing (the blocks are durable).
+    std::unique_lock lock(ledger_mu_);
+    if (head_.height > checkpoint_height_) {
+      Status st = chain_.write_checkpoint(unpersisted_, head_);
+      if (st.ok()) {
+        unpersisted_.clear();
+        checkpoint_height_ = head_.height;
+      } else {
+        spdlog::warn("cannot write the state checkpoint at stop: {}", st.to_string());
+      }
+    }
+  }
   // Whatever is still queued was accepted but never ordered: its waiters learn that the node
   // stopped, and a client resubmits (the id makes that safe).
   std::unordered_map<Hash256, std::vector<FinalityCallback>, FixedBytesHasher> left;
@@ -288,7 +341,11 @@ void Node::commit_batch(OrderedBatch&& batch) {
                                  ledger_.validator_set(), ledger_.validator_set() != set_before});
       extra = [&](storage::WriteBatch& wb) { batch.add_records(*done, wb); };
     }
-    Status st = chain_.commit(block, envelopes, executed.result, executed.delta, extra);
+    unpersisted_.add(executed.delta);
+    const bool checkpoint = h.height - checkpoint_height_ >= config_.checkpoint_blocks ||
+                            unpersisted_.size() >= checkpoint_changes_max;
+    Status st = chain_.commit(block, envelopes, executed.result,
+                              checkpoint ? &unpersisted_ : nullptr, extra);
     if (!st.ok()) {
       // The ledger in memory is now ahead of the disk. Continuing would report blocks final
       // that a restart would not have, so the node stops here and restarts from disk.
@@ -297,6 +354,10 @@ void Node::commit_batch(OrderedBatch&& batch) {
     }
     head_ = ChainHead{h.height, h.hash(), executed.result.state_root};
     head_time_ms_ = h.time_ms;
+    if (checkpoint) {
+      unpersisted_.clear();
+      checkpoint_height_ = h.height;
+    }
   }
   txs_committed_ += block.txs.size();
   ops_committed_ += ops;

@@ -100,6 +100,10 @@ struct BlockInfo {
 
 class Node {
  public:
+  // A checkpoint is written early when this many changed keys wait, which bounds the memory
+  // the changes take and the time a restart spends replaying.
+  static constexpr size_t checkpoint_changes_max = 2'000'000;
+
   // Opens the node's store (RocksDB under data_dir, or memory), checks the genesis record,
   // and loads the ledger at the last committed block. With `kv` given, uses that store
   // instead (tests and the simulator pass a MemKvStore).
@@ -170,6 +174,8 @@ class Node {
   Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv);
   Status init(const ledger::Block* genesis);
   Status commit_genesis(const ledger::Block& genesis);
+  // Re-executes the stored blocks above the checkpoint, checking each one's state root.
+  Status replay_blocks(uint64_t from_height, uint64_t to_height);
   SubmitResult submit_impl(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final,
                            bool from_peer);
   void notify(const Hash256& id, const Status& s, const Finality& f);
@@ -190,6 +196,9 @@ class Node {
   mutable std::shared_mutex ledger_mu_;
   ledger::Ledger ledger_;
   ChainHead head_;
+  // State changes since the last checkpoint (ChainStore), written with the next one.
+  ledger::StateDeltaAccumulator unpersisted_;
+  uint64_t checkpoint_height_ = 0;
   uint64_t head_time_ms_ = 0;
 
   // Transactions admitted and not yet final, with the callbacks waiting for them.

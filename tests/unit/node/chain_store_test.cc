@@ -87,7 +87,10 @@ class ChainStoreTest : public ::testing::Test {
   // Builds, executes and commits the next block; expects the commit to succeed.
   BuiltBlock commit(std::vector<Transaction> txs) {
     BuiltBlock b = build(std::move(txs));
-    Status st = store_.commit(b.block, b.envelopes, b.executed.result, b.executed.delta);
+    // Every block is a checkpoint here: the state tests below read it back after each.
+    ledger::StateDeltaAccumulator state;
+    state.add(b.executed.delta);
+    Status st = store_.commit(b.block, b.envelopes, b.executed.result, &state);
     EXPECT_TRUE(st.ok()) << st.to_string();
     head_ = ChainHead{b.block.header.height, b.block.header.hash(), b.executed.result.state_root};
     return b;
@@ -142,7 +145,7 @@ TEST_F(ChainStoreTest, FreshStoreHasAnEmptyHeadAndNoBlocks) {
   ASSERT_TRUE(loc.ok());
   EXPECT_FALSE(loc->has_value());
   ledger::Ledger fresh;
-  Status st = store_.load_ledger(fresh);
+  Status st = store_.load_ledger(fresh).status();
   EXPECT_TRUE(st.ok()) << st.to_string();
   EXPECT_EQ(fresh.account_count(), 0u);
 }
@@ -268,7 +271,7 @@ TEST_F(ChainStoreTest, LoadLedgerRebuildsTheCommittedState) {
   commit({pay});
 
   ledger::Ledger loaded;
-  Status st = store_.load_ledger(loaded);
+  Status st = store_.load_ledger(loaded).status();
   ASSERT_TRUE(st.ok()) << st.to_string();
   EXPECT_EQ(loaded.height(), 5u);
   EXPECT_EQ(loaded.state_root(), ledger_.state_root());
@@ -313,7 +316,7 @@ TEST_F(ChainStoreTest, LoadLedgerDetectsATamperedEntry) {
   put(key, value);
 
   ledger::Ledger loaded;
-  Status st = store_.load_ledger(loaded);
+  Status st = store_.load_ledger(loaded).status();
   EXPECT_EQ(st.code(), StatusCode::corruption) << st.to_string();
   EXPECT_THAT(st.message(), HasSubstr("state root"));
   EXPECT_THAT(st.message(), HasSubstr("height 4"));
@@ -327,12 +330,13 @@ TEST_F(ChainStoreTest, LoadLedgerDetectsAMissingEntry) {
   batch.erase(key);
   ASSERT_TRUE(kv_.write(batch, true).ok());
   ledger::Ledger loaded;
-  Status st = store_.load_ledger(loaded);
+  Status st = store_.load_ledger(loaded).status();
   EXPECT_EQ(st.code(), StatusCode::corruption) << st.to_string();
   EXPECT_THAT(st.message(), HasSubstr("state root"));
 }
 
-TEST_F(ChainStoreTest, LoadLedgerDetectsATamperedHead) {
+// The checkpoint names the state root the stored state must have.
+TEST_F(ChainStoreTest, LoadLedgerDetectsATamperedCheckpoint) {
   set_up_bank();
   auto h = store_.head();
   ASSERT_TRUE(h.ok());
@@ -343,9 +347,9 @@ TEST_F(ChainStoreTest, LoadLedgerDetectsATamperedHead) {
   Hash256 wrong = h->state_root;
   wrong.bytes[31] ^= 0x01;
   w.fixed(wrong);
-  put(Bytes{'H'}, head);
+  put(Bytes{'K'}, head);
   ledger::Ledger loaded;
-  EXPECT_EQ(store_.load_ledger(loaded).code(), StatusCode::corruption);
+  EXPECT_EQ(store_.load_ledger(loaded).status().code(), StatusCode::corruption);
 }
 
 TEST_F(ChainStoreTest, LoadLedgerRefusesAMalformedEntry) {
@@ -364,7 +368,9 @@ TEST_F(ChainStoreTest, CommitReturnsTheStoreErrorAndWritesNothing) {
   BuiltBlock b2 = build({make("bob", {op::create_account("bob")})});
 
   kv_.fail_next_writes(1);
-  Status st = store_.commit(b2.block, b2.envelopes, b2.executed.result, b2.executed.delta);
+  ledger::StateDeltaAccumulator state2;
+  state2.add(b2.executed.delta);
+  Status st = store_.commit(b2.block, b2.envelopes, b2.executed.result, &state2);
   EXPECT_EQ(st.code(), StatusCode::io_error) << st.to_string();
   EXPECT_EQ(kv_.sync_count(), syncs);
   auto h = store_.head();
@@ -383,7 +389,7 @@ TEST_F(ChainStoreTest, CommitReturnsTheStoreErrorAndWritesNothing) {
   EXPECT_EQ(loaded.account_count(), 1u);
 
   // Once the store works again, the same block commits.
-  st = store_.commit(b2.block, b2.envelopes, b2.executed.result, b2.executed.delta);
+  st = store_.commit(b2.block, b2.envelopes, b2.executed.result, &state2);
   EXPECT_TRUE(st.ok()) << st.to_string();
   h = store_.head();
   ASSERT_TRUE(h.ok());

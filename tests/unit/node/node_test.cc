@@ -813,6 +813,68 @@ TEST_F(NodeCrashTest, EveryCommittedBlockSurvivesSeededCrashes) {
   EXPECT_EQ(node_->status().height, 12u);
 }
 
+// The state is written every few blocks; a node that dies between checkpoints (no clean stop,
+// which would write one) re-executes the blocks above the last checkpoint on open.
+TEST_F(NodeCrashTest, BlocksAboveTheCheckpointAreReExecutedOnOpen) {
+  close();
+  NodeConfig c = memory_config();
+  c.checkpoint_blocks = 3;
+  open(c);
+  build_history();  // Blocks 1-5: the checkpoint is at block 3.
+  auto checkpoint = ChainStore(*kv_).checkpoint();
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status().to_string();
+  EXPECT_EQ(checkpoint->height, 3u);
+  // What a crash leaves: everything synced so far, with no stop. Another node opened on the
+  // same store sees exactly that while the first is still running.
+  auto reopened = Node::open(config_, kv_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+  NodeStatus s = (*reopened)->status();
+  EXPECT_EQ(s.height, snap_.status.height);
+  EXPECT_EQ(s.state_root, snap_.status.state_root);
+  EXPECT_EQ(balance(**reopened, "alice", usd_), 601'00);
+  EXPECT_EQ(balance(**reopened, "bob", usd_), 299'00);
+  EXPECT_TRUE((*reopened)->check_invariants().ok());
+  // Replay protection was re-derived too.
+  for (const auto& [id, f] : snap_.finals) {
+    auto rec = (*reopened)->transaction(id);
+    ASSERT_TRUE(rec.ok() && rec->has_value());
+    auto tx = ledger::decode_transaction((*rec)->envelope);
+    ASSERT_TRUE(tx.ok());
+    EXPECT_EQ((*reopened)->submit(*tx, (*rec)->envelope).kind, Kind::already_final);
+  }
+  // A clean stop writes the checkpoint at the head.
+  (*reopened)->stop();
+  checkpoint = ChainStore(*kv_).checkpoint();
+  ASSERT_TRUE(checkpoint.ok());
+  EXPECT_EQ(checkpoint->height, 5u);
+}
+
+TEST_F(NodeCrashTest, ABlockThatReExecutesDifferentlyIsRefused) {
+  close();
+  NodeConfig c = memory_config();
+  c.checkpoint_blocks = 100;
+  open(c);
+  build_history();
+  auto checkpoint = ChainStore(*kv_).checkpoint();
+  ASSERT_TRUE(checkpoint.ok());
+  EXPECT_EQ(checkpoint->height, 0u);
+  // Change the stored result of block 4 (the issuance): re-executing the block cannot match it.
+  Bytes key{'O'};
+  put_be64(key, 4);
+  auto stored = kv_->get(key);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  auto result = ledger::decode_block_result(**stored);
+  ASSERT_TRUE(result.ok());
+  result->state_root.bytes[0] ^= 1;
+  storage::WriteBatch batch;
+  batch.put(key, ledger::encode_block_result(*result));
+  ASSERT_TRUE(kv_->write(batch, true).ok());
+  auto n = Node::open(config_, kv_);
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), StatusCode::corruption) << n.status().to_string();
+  EXPECT_THAT(n.status().message(), ::testing::HasSubstr("block 4"));
+}
+
 TEST_F(NodeCrashTest, StoreOfAnotherNetworkIsRefused) {
   build_history();
   close();

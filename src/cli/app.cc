@@ -14,6 +14,7 @@
 #include "cli/cmd_fx.h"
 #include "cli/cmd_network.h"
 #include "cli/cmd_sim.h"
+#include "cli/cmd_sync.h"
 #include "cli/exit_codes.h"
 #include "cli/key_file.h"
 #include "cli/node_client.h"
@@ -649,6 +650,7 @@ int run_cli(int argc, char** argv) {
   bench_apply->callback([&] { rc = run_bench_apply(bo, std::cout); });
   add_sim_command(app, rc);
   add_network_commands(app, rc);
+  add_sync_command(app, rc);
 
   try {
     app.parse(argc, argv);

@@ -513,8 +513,15 @@ StateSyncClient::Outgoing StateSyncClient::on_chunk(const PublicKey& peer,
   }
   auto& dest = range_entries_[index];
   dest.insert(dest.end(), chunk.entries.begin(), chunk.entries.end());
+  const uint64_t total = std::max<uint64_t>(current_->offer.entries_total, 1);
+  const uint64_t tenth_before = progress_.entries_received * 10 / total;
   progress_.entries_received += chunk.entries.size();
   progress_.bytes_received += bytes;
+  if (progress_.entries_received * 10 / total != tenth_before)
+    spdlog::info("state sync: {}/{} entries, {}/{} bytes of checkpoint {}",
+                 progress_.entries_received, current_->offer.entries_total,
+                 progress_.bytes_received, current_->offer.bytes_total,
+                 current_->checkpoint.height);
   if (std::all_of(ranges_.begin(), ranges_.end(), [](const Range& r) { return r.done; })) {
     phase_ = SyncPhase::installing;
     publish();

@@ -103,7 +103,10 @@ Status BftOrderer::boot() {
   std::vector<PublicKey> peers;
   for (const auto& p : options_.peers) peers.push_back(p.key);
   sync_ = std::make_unique<StateSyncClient>(
-      StateSyncClient::Options{options_.state_sync_lag_blocks}, std::move(peers));
+      StateSyncClient::Options{
+          options_.state_sync_lag_blocks,
+          std::min(options_.state_sync_chunk_bytes, state_sync_chunk_bytes_max)},
+      std::move(peers));
   return load_core();
 }
 

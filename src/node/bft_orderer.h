@@ -83,6 +83,8 @@ struct BftOptions {
   bool state_sync = true;
   uint64_t state_sync_lag_blocks = state_sync_lag_blocks_default;
   uint64_t state_sync_snapshot_interval_blocks = state_sync_snapshot_interval_blocks_default;
+  // Bytes this node asks for per chunk (smaller in tests, to exercise paging).
+  uint32_t state_sync_chunk_bytes = state_sync_chunk_bytes_max;
   // A fault hook for tests only: this node corrupts one value in every chunk it serves.
   bool state_sync_corrupt_chunks_for_test = false;
 };

@@ -466,9 +466,8 @@ StateSyncClient::Outgoing StateSyncClient::request_more(uint64_t now_ms) {
     r.in_flight = true;
     r.sent_ms = now_ms;
     ++in_flight;
-    out.emplace_back(*source_,
-                     encode_sync_message(ChunkRequest{current_->checkpoint.height, r.next, r.end,
-                                                      state_sync_chunk_bytes_max}));
+    out.emplace_back(*source_, encode_sync_message(ChunkRequest{current_->checkpoint.height, r.next,
+                                                                r.end, options_.chunk_bytes}));
   }
   return out;
 }

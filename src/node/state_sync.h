@@ -175,6 +175,8 @@ class StateSyncClient {
   using Outgoing = std::vector<std::pair<PublicKey, Bytes>>;
   struct Options {
     uint64_t lag_blocks = state_sync_lag_blocks_default;
+    // Bytes asked for per chunk (at most state_sync_chunk_bytes_max, which servers enforce).
+    uint32_t chunk_bytes = state_sync_chunk_bytes_max;
   };
 
   StateSyncClient(Options options, std::vector<PublicKey> peers);

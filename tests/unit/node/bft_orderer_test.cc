@@ -317,7 +317,11 @@ class BftStateSyncTest : public BftOrdererTest {
 };
 
 TEST_F(BftStateSyncTest, WipedValidatorInstallsACheckpointInsteadOfReplaying) {
-  tune_ = [](size_t, BftOptions& o) { tune_state_sync(o); };
+  tune_ = [](size_t, BftOptions& o) {
+    tune_state_sync(o);
+    // About two entries a chunk: each range takes several requests, several in flight.
+    o.state_sync_chunk_bytes = 120;
+  };
   for (size_t i = 0; i < members_.size(); ++i) {
     members_[i].node->stop();
     members_[i].node.reset();
@@ -338,6 +342,11 @@ TEST_F(BftStateSyncTest, WipedValidatorInstallsACheckpointInsteadOfReplaying) {
       [&] { return members_[3].node->status().height >= members_[0].node->status().height; }));
   expect_agreement();
   EXPECT_EQ(members_[3].node->sync_progress()->bad_chunks, 0u);
+  // Paged: more chunks served than the offer's 16 ranges.
+  uint64_t served = 0;
+  for (size_t i = 0; i < members_.size(); ++i)
+    if (i != 3) served += members_[i].node->sync_progress()->chunks_served;
+  EXPECT_GT(served, state_sync_ranges_max);
   // It restarts from the installed state like from any other.
   members_[3].node->stop();
   members_[3].node.reset();

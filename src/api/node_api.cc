@@ -1,7 +1,10 @@
 #include "api/node_api.h"
 
 #include <charconv>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "api/api_error.h"
 #include "api/detail/timeout_queue.h"
@@ -19,6 +22,9 @@ namespace {
 // How long a submission may wait for finality, by default and at most.
 constexpr uint64_t wait_timeout_ms_default = 30'000;
 constexpr uint64_t wait_timeout_ms_max = 120'000;
+// Envelopes in one POST /v1/transactions/batch. Individually signed payments are a few hundred
+// bytes of hex each, so this many fit the server's 4 MiB body limit.
+constexpr size_t batch_envelopes_max = 5'000;
 // A page of the liquidity queue: the API lists at most this many payments per request.
 constexpr uint64_t queue_page_max = 1'000;
 
@@ -60,6 +66,90 @@ int rejection_status(ResultCode code) {
     default:
       return 422;
   }
+}
+
+// How a submission (one or many) is answered: at once, or when final (or at the timeout).
+struct WaitOptions {
+  bool wait = false;
+  uint64_t timeout_ms = 0;
+};
+
+WaitOptions parse_wait(const json& body, uint64_t timeout_ms_default, uint64_t timeout_ms_max) {
+  WaitOptions w;
+  w.timeout_ms = timeout_ms_default;
+  if (body.contains("wait")) {
+    if (!body["wait"].is_string())
+      throw ApiError(400, "wrong_type", "field 'wait' must be a string");
+    std::string text = body["wait"];
+    if (text == "final")
+      w.wait = true;
+    else if (text != "none")
+      throw ApiError(400, "invalid_wait", "field 'wait' must be \"none\" or \"final\"");
+  }
+  if (body.contains("timeout_ms")) {
+    const json& t = body["timeout_ms"];
+    if (!t.is_number_unsigned())
+      throw ApiError(400, "wrong_type", "field 'timeout_ms' must be a non-negative integer");
+    w.timeout_ms = t.get<uint64_t>();
+    if (w.timeout_ms > timeout_ms_max)
+      throw ApiError(400, "out_of_range",
+                     "timeout_ms may be at most " + std::to_string(timeout_ms_max));
+  }
+  return w;
+}
+
+// A hex envelope from the field `what`: the transaction and its canonical bytes.
+std::pair<ledger::Transaction, Bytes> decode_envelope(const json& value, const std::string& what) {
+  if (!value.is_string())
+    throw ApiError(400, "wrong_type", "field '" + what + "' must be a hex string");
+  const std::string& hex = value.get_ref<const std::string&>();
+  if (hex.size() > 2 * ledger::tx_bytes_max)
+    throw ApiError(
+        400, "too_large",
+        what + ": the envelope exceeds " + std::to_string(ledger::tx_bytes_max) + " bytes");
+  auto raw = from_hex(hex);
+  if (!raw.ok()) throw ApiError(400, "invalid_hex", what + ": " + raw.status().message());
+  auto decoded = ledger::decode_transaction(*raw);
+  if (!decoded.ok())
+    throw ApiError(400, "malformed_envelope", what + ": " + decoded.status().message());
+  return {std::move(decoded).value(), std::move(raw).value()};
+}
+
+// The answer to a submission that is not waited for (or was not queued): HTTP status and body.
+std::pair<int, json> submit_result_json(const node::SubmitResult& r, const std::string& id_hex,
+                                        size_t op_count) {
+  switch (r.kind) {
+    case node::SubmitResult::Kind::accepted:
+    case node::SubmitResult::Kind::already_pending:
+      return {202, {{"id", id_hex}, {"status", "pending"}}};
+    case node::SubmitResult::Kind::already_final: {
+      json j = finality_json(r.final, op_count);
+      j["resubmitted"] = true;
+      return {200, j};
+    }
+    case node::SubmitResult::Kind::rejected: {
+      json err = {{"code", std::string(ledger::result_code_name(r.code))},
+                  {"message", std::string(ledger::result_code_description(r.code))},
+                  {"id", id_hex}};
+      if (r.op_code != ResultCode::ok) {
+        err["message"] = "operation " + std::to_string(r.op_index) + ": " +
+                         std::string(ledger::result_code_description(r.op_code));
+        err["operation"] = {{"index", r.op_index},
+                            {"code", std::string(ledger::result_code_name(r.op_code))}};
+      }
+      return {rejection_status(r.code), {{"error", err}}};
+    }
+    case node::SubmitResult::Kind::unavailable:
+      return {503, {{"error", {{"code", "unavailable"}, {"message", r.message}}}}};
+    case node::SubmitResult::Kind::rate_limited:
+      return {429,
+              {{"error",
+                {{"code", "rate_limited"},
+                 {"message", r.message},
+                 {"id", id_hex},
+                 {"retry_after_ms", r.retry_after_ms}}}}};
+  }
+  return {500, {{"error", {{"code", "internal"}, {"message", "unhandled submission result"}}}}};
 }
 
 Hash256 parse_hash(const std::string& text, const char* what) {
@@ -160,6 +250,8 @@ HttpResponse NodeApi::route(const HttpRequest& req, Responder& respond, bool& de
   if (resource == "transactions") {
     if (parts.size() == 2) return post ? submit(req, respond, deferred) : method_not_allowed();
     if (parts.size() == 3 && parts[2] == "encode") return post ? encode(req) : method_not_allowed();
+    if (parts.size() == 3 && parts[2] == "batch")
+      return post ? submit_batch(req, respond, deferred) : method_not_allowed();
     if (parts.size() == 3) return get ? get_transaction(parts[2]) : method_not_allowed();
   }
   if (resource == "accounts") {
@@ -191,26 +283,7 @@ HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& d
     if (k != "envelope" && k != "transaction" && k != "signatures" && k != "wait" &&
         k != "timeout_ms")
       throw ApiError(400, "unknown_field", "unknown field '" + k + "'");
-  bool wait = false;
-  if (body.contains("wait")) {
-    if (!body["wait"].is_string())
-      throw ApiError(400, "wrong_type", "field 'wait' must be a string");
-    std::string w = body["wait"];
-    if (w == "final")
-      wait = true;
-    else if (w != "none")
-      throw ApiError(400, "invalid_wait", "field 'wait' must be \"none\" or \"final\"");
-  }
-  uint64_t timeout_ms = wait_timeout_ms_default;
-  if (body.contains("timeout_ms")) {
-    const json& t = body["timeout_ms"];
-    if (!t.is_number_unsigned())
-      throw ApiError(400, "wrong_type", "field 'timeout_ms' must be a non-negative integer");
-    timeout_ms = t.get<uint64_t>();
-    if (timeout_ms > wait_timeout_ms_max)
-      throw ApiError(400, "out_of_range",
-                     "timeout_ms may be at most " + std::to_string(wait_timeout_ms_max));
-  }
+  const auto [wait, timeout_ms] = parse_wait(body, wait_timeout_ms_default, wait_timeout_ms_max);
 
   ledger::Transaction tx;
   Bytes envelope;
@@ -218,18 +291,7 @@ HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& d
     if (body.contains("transaction") || body.contains("signatures"))
       throw ApiError(400, "conflicting_fields",
                      "give either 'envelope' or 'transaction' with 'signatures'");
-    if (!body["envelope"].is_string())
-      throw ApiError(400, "wrong_type", "field 'envelope' must be a hex string");
-    const std::string& hex = body["envelope"].get_ref<const std::string&>();
-    if (hex.size() > 2 * ledger::tx_bytes_max)
-      throw ApiError(400, "too_large",
-                     "the envelope exceeds " + std::to_string(ledger::tx_bytes_max) + " bytes");
-    auto raw = from_hex(hex);
-    if (!raw.ok()) throw ApiError(400, "invalid_hex", "envelope: " + raw.status().message());
-    auto decoded = ledger::decode_transaction(*raw);
-    if (!decoded.ok()) throw ApiError(400, "malformed_envelope", decoded.status().message());
-    tx = std::move(decoded).value();
-    envelope = std::move(raw).value();
+    std::tie(tx, envelope) = decode_envelope(body["envelope"], "envelope");
   } else {
     if (!body.contains("transaction"))
       throw ApiError(400, "missing_field", "missing field 'transaction' (or 'envelope')");
@@ -269,35 +331,110 @@ HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& d
   const bool queued = r.kind == node::SubmitResult::Kind::accepted ||
                       r.kind == node::SubmitResult::Kind::already_pending;
   if (wait && !queued) timeouts_->cancel(timeout_id);
-  switch (r.kind) {
-    case node::SubmitResult::Kind::accepted:
-    case node::SubmitResult::Kind::already_pending:
-      if (wait) {
-        deferred = true;
-        return {};
-      }
-      return json_response(202, {{"id", id_hex}, {"status", "pending"}});
-    case node::SubmitResult::Kind::already_final: {
-      json j = finality_json(r.final, op_count);
-      j["resubmitted"] = true;
-      return json_response(200, j);
-    }
-    case node::SubmitResult::Kind::rejected: {
-      json err = {{"code", std::string(ledger::result_code_name(r.code))},
-                  {"message", std::string(ledger::result_code_description(r.code))},
-                  {"id", id_hex}};
-      if (r.op_code != ResultCode::ok) {
-        err["message"] = "operation " + std::to_string(r.op_index) + ": " +
-                         std::string(ledger::result_code_description(r.op_code));
-        err["operation"] = {{"index", r.op_index},
-                            {"code", std::string(ledger::result_code_name(r.op_code))}};
-      }
-      return json_response(rejection_status(r.code), {{"error", err}});
-    }
-    case node::SubmitResult::Kind::unavailable:
-      return json_error(503, "unavailable", r.message);
+  if (wait && queued) {
+    deferred = true;
+    return {};
   }
-  return json_error(500, "internal", "unhandled submission result");
+  auto [status, reply] = submit_result_json(r, id_hex, op_count);
+  HttpResponse response = json_response(status, reply);
+  if (r.kind == node::SubmitResult::Kind::rate_limited)
+    // Retry-After counts whole seconds; the body's figure is exact.
+    response.headers.emplace_back("Retry-After", std::to_string((r.retry_after_ms + 999) / 1'000));
+  return response;
+}
+
+HttpResponse NodeApi::submit_batch(const HttpRequest& req, Responder& respond, bool& deferred) {
+  json body = parse_body(req);
+  for (const auto& [k, v] : body.items())
+    if (k != "envelopes" && k != "wait" && k != "timeout_ms")
+      throw ApiError(400, "unknown_field", "unknown field '" + k + "'");
+  const auto [wait, timeout_ms] = parse_wait(body, wait_timeout_ms_default, wait_timeout_ms_max);
+  if (!body.contains("envelopes"))
+    throw ApiError(400, "missing_field", "missing field 'envelopes'");
+  const json& list = body["envelopes"];
+  if (!list.is_array()) throw ApiError(400, "wrong_type", "field 'envelopes' must be an array");
+  if (list.empty()) throw ApiError(400, "out_of_range", "field 'envelopes' is empty");
+  if (list.size() > batch_envelopes_max)
+    throw ApiError(400, "out_of_range",
+                   "at most " + std::to_string(batch_envelopes_max) + " envelopes per batch");
+  // Every envelope decodes before any is submitted: a malformed one refuses the whole request,
+  // which then changed nothing.
+  std::vector<std::pair<ledger::Transaction, Bytes>> txs;
+  txs.reserve(list.size());
+  for (size_t i = 0; i < list.size(); ++i)
+    txs.push_back(decode_envelope(list[i], "envelopes[" + std::to_string(i) + "]"));
+
+  // The answers, filled as submissions are answered and transactions become final. With wait
+  // "final" the response goes out when the last one is final, or at the timeout with the rest
+  // marked pending, whichever comes first (a Responder answers once).
+  struct Pending {
+    std::mutex mu;
+    json results = json::array();
+    size_t waiting = 0;
+    bool answered = false;
+  };
+  auto state = std::make_shared<Pending>();
+  state->results = json::array();
+  for (size_t i = 0; i < txs.size(); ++i)
+    state->results.push_back({{"id", txs[i].first.id.hex()}, {"status", "pending"}});
+  auto answer = [respond](const json& results) {
+    size_t final_count = 0;
+    for (const json& r : results) final_count += r.value("status", "") == "final" ? 1 : 0;
+    respond(json_response(200, {{"final", final_count}, {"results", results}}));
+  };
+  uint64_t timeout_id = 0;
+  if (wait) {
+    timeout_id = timeouts_->schedule(std::chrono::milliseconds(timeout_ms), [state, answer] {
+      std::lock_guard lock(state->mu);
+      if (state->answered) return;
+      state->answered = true;
+      answer(state->results);
+    });
+  }
+  {
+    // Held while submitting, so that callbacks of transactions final at once wait until
+    // `waiting` counts every queued transaction.
+    std::lock_guard lock(state->mu);
+    for (size_t i = 0; i < txs.size(); ++i) {
+      auto& [tx, envelope] = txs[i];
+      const size_t op_count = tx.ops.size();
+      const std::string id_hex = tx.id.hex();
+      node::FinalityCallback on_final;
+      if (wait)
+        on_final = [state, i, op_count, answer, timeout_id, timeouts = timeouts_.get()](
+                       const Status& s, const node::Finality& f) {
+          std::lock_guard l(state->mu);
+          if (s.ok())
+            state->results[i] = finality_json(f, op_count);
+          else
+            state->results[i] = {{"id", f.id.hex()},
+                                 {"error", {{"code", "unavailable"}, {"message", s.message()}}}};
+          if (--state->waiting > 0 || state->answered) return;
+          state->answered = true;
+          timeouts->cancel(timeout_id);
+          answer(state->results);
+        };
+      node::SubmitResult r = node_.submit(std::move(tx), std::move(envelope), on_final);
+      const bool queued = r.kind == node::SubmitResult::Kind::accepted ||
+                          r.kind == node::SubmitResult::Kind::already_pending;
+      if (wait && queued) {
+        ++state->waiting;
+        continue;
+      }
+      auto [status, reply] = submit_result_json(r, id_hex, op_count);
+      if (!reply.contains("id")) reply["id"] = id_hex;
+      state->results[i] = std::move(reply);
+    }
+    if (wait && state->waiting > 0) {
+      deferred = true;
+      return {};
+    }
+    state->answered = true;
+  }
+  if (wait) timeouts_->cancel(timeout_id);
+  size_t final_count = 0;
+  for (const json& r : state->results) final_count += r.value("status", "") == "final" ? 1 : 0;
+  return json_response(200, {{"final", final_count}, {"results", state->results}});
 }
 
 HttpResponse NodeApi::encode(const HttpRequest& req) {
@@ -468,6 +605,40 @@ HttpResponse NodeApi::get_status() {
   node::NodeStatus s = node_.status();
   json consensus = {{"mode", s.bft ? "bft" : "solo"}, {"validators", s.validators}};
   if (s.epoch) consensus["epoch"] = *s.epoch;
+  if (s.consensus) {
+    const node::ConsensusStatus& c = *s.consensus;
+    consensus["role"] = c.observer ? "observer" : c.leader ? "leader" : "validator";
+    consensus["round"] = c.round;
+    consensus["consensus_epoch"] = c.epoch;
+    consensus["committed_height"] = c.committed_height;
+    consensus["leader_index"] = c.leader_index;
+    consensus["pending_txs"] = c.pending_txs;
+    consensus["counters"] = {{"proposals_sent", c.proposals_sent},
+                             {"votes_sent", c.votes_sent},
+                             {"timeouts_sent", c.timeouts_sent},
+                             {"qcs_formed", c.qcs_formed},
+                             {"tcs_formed", c.tcs_formed},
+                             {"sync_requests", c.sync_requests},
+                             {"invalid_messages", c.invalid_messages},
+                             {"equivocations_seen", c.equivocations_seen},
+                             {"exec_root_mismatches", c.exec_root_mismatches}};
+    json peers = json::array();
+    for (const node::PeerStatus& p : c.peers)
+      peers.push_back({{"public_key", p.key.hex()},
+                       {"connected", p.connected},
+                       {"frames_in", p.frames_in},
+                       {"frames_out", p.frames_out},
+                       {"bytes_in", p.bytes_in},
+                       {"bytes_out", p.bytes_out},
+                       {"queued_bytes", p.queued_bytes},
+                       {"send_rejected", p.send_rejected},
+                       {"reconnects", p.reconnects},
+                       {"frames_refused", p.frames_refused}});
+    consensus["peers"] = peers;
+    consensus["transport"] = {{"handshake_failures", c.handshake_failures},
+                              {"connections_refused", c.connections_refused},
+                              {"frames_malformed", c.frames_malformed}};
+  }
   json body = {
       {"network", {{"name", s.network_name}, {"id", s.network_id.hex()}}},
       {"height", s.height},

@@ -28,6 +28,7 @@ class NodeApi {
  private:
   HttpResponse route(const HttpRequest& request, Responder& respond, bool& deferred);
   HttpResponse submit(const HttpRequest& request, Responder& respond, bool& deferred);
+  HttpResponse submit_batch(const HttpRequest& request, Responder& respond, bool& deferred);
   HttpResponse encode(const HttpRequest& request);
   HttpResponse get_transaction(const std::string& id_hex);
   HttpResponse get_account(const std::string& id_hex);

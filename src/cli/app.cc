@@ -11,6 +11,7 @@
 #include "api/json_codec.h"
 #include "base/amount.h"
 #include "cli/bench_apply.h"
+#include "cli/bench_network.h"
 #include "cli/cmd_fx.h"
 #include "cli/cmd_network.h"
 #include "cli/cmd_sim.h"
@@ -249,6 +250,24 @@ int run_cli(int argc, char** argv) {
     if (c.contains("epoch"))
       std::cout << ", epoch " << c["epoch"] << ", " << c["validators"] << " validators";
     std::cout << "\n";
+    if (c.contains("round")) {
+      std::cout << "role        " << c["role"].get<std::string>() << ", round " << c["round"]
+                << " (leader: validator " << c["leader_index"] << "), " << c["pending_txs"]
+                << " txs pending in consensus\n";
+      const json& k = c["counters"];
+      std::cout << "sent        " << k["proposals_sent"] << " proposals, " << k["votes_sent"]
+                << " votes, " << k["timeouts_sent"] << " timeouts; formed " << k["qcs_formed"]
+                << " QCs, " << k["tcs_formed"] << " TCs\n"
+                << "refused     " << k["invalid_messages"] << " invalid messages, "
+                << k["equivocations_seen"] << " equivocations, "
+                << c["transport"]["handshake_failures"] << " bad handshakes, "
+                << c["transport"]["frames_malformed"] << " malformed frames\n";
+      for (const json& p : c["peers"])
+        std::cout << "peer        " << p["public_key"].get<std::string>().substr(0, 16) << "  "
+                  << (p["connected"].get<bool>() ? "connected" : "down     ") << "  in "
+                  << p["frames_in"] << " frames, out " << p["frames_out"] << " frames, "
+                  << p["queued_bytes"] << " bytes queued, " << p["reconnects"] << " reconnects\n";
+    }
   });
   std::string account_arg;
   auto* account_cmd = app.add_subcommand("account", "Show an account's signers and holdings");
@@ -648,6 +667,34 @@ int run_cli(int argc, char** argv) {
   bench_apply->add_option("--seed", bo.seed, "PRNG seed")->capture_default_str();
   bench_apply->add_flag("--json", bo.json, "Print JSON");
   bench_apply->callback([&] { rc = run_bench_apply(bo, std::cout); });
+  BenchNetworkOptions bn;
+  auto* bench_net = bench->add_subcommand(
+      "network", "Transfers through a BFT network of real processes, as clients see them");
+  bench_net->add_option("--node", bn.nodes,
+                        "API of a running network's node (repeat); default: start a temporary "
+                        "localnet");
+  bench_net->add_option("--validators", bn.validators, "Validators of the temporary localnet")
+      ->capture_default_str();
+  bench_net->add_option("--mode", bn.mode, "closed (fixed clients) or open (fixed rate)")
+      ->capture_default_str();
+  bench_net->add_option("--rate", bn.rate_per_s, "Open loop: transfers offered per second");
+  bench_net->add_option("--signing", bn.signing, "batch or individual")->capture_default_str();
+  bench_net->add_option("--batch-ops", bn.batch_ops, "Transfers per batch-signed transaction")
+      ->capture_default_str();
+  bench_net->add_option("--clients", bn.clients, "Closed loop: concurrent clients (0: default)")
+      ->capture_default_str();
+  bench_net
+      ->add_option("--per-request", bn.per_request,
+                   "Individually signed: transactions per HTTP request (0: default 100)")
+      ->capture_default_str();
+  bench_net->add_option("--accounts", bn.accounts, "Funded accounts")->capture_default_str();
+  bench_net->add_option("--duration-s", bn.duration_s, "Measured seconds")->capture_default_str();
+  bench_net->add_option("--warmup-s", bn.warmup_s, "Unmeasured seconds of load first")
+      ->capture_default_str();
+  bench_net->add_option("--seed", bn.seed, "PRNG seed")->capture_default_str();
+  bench_net->add_flag("--keep", bn.keep, "Keep the temporary localnet's directory and logs");
+  bench_net->add_flag("--json", bn.json, "Print one JSON object");
+  bench_net->callback([&] { rc = run_bench_network(bn, std::cout, std::cerr); });
   add_sim_command(app, rc);
   add_network_commands(app, rc);
   add_sync_command(app, rc);

@@ -24,6 +24,7 @@
 #include "base/encoding.h"
 #include "base/hash.h"
 #include "base/keys.h"
+#include "base/percentile.h"
 #include "base/status.h"
 #include "ledger/limits.h"
 #include "ledger/operation.h"
@@ -103,13 +104,6 @@ std::string fixed(double value, int precision) {
   s.precision(precision);
   s << value;
   return s.str();
-}
-
-// Nearest-rank percentile of sorted values; p in (0, 1].
-double percentile(const std::vector<double>& sorted, double p) {
-  CORRIDOR_ASSERT(!sorted.empty());
-  auto rank = static_cast<size_t>(std::ceil(p * static_cast<double>(sorted.size())));
-  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
 }
 
 // A fresh directory under the system's temporary directory, removed with its contents when the

@@ -11,12 +11,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cli/exit_codes.h"
 #include "cli/key_file.h"
+#include "cli/localnet_demo.h"
 #include "node/config.h"
 #include "node/genesis.h"
 
@@ -38,6 +40,10 @@ struct InitOptions {
   uint32_t observers = 1;
   uint16_t base_port = base_port_default;
   bool force = false;
+  // localnet only: drive the demo workload (cli/localnet_demo.h) while the nodes run.
+  bool demo = false;
+  uint32_t demo_rate = demo_rate_default;
+  uint32_t demo_status_interval_s = demo_status_interval_s_default;
 };
 
 std::string genesis_path(const std::string& dir) {
@@ -147,6 +153,10 @@ int localnet(InitOptions o) {
   }
   self[n] = '\0';
   std::vector<Child> children;
+  DemoOptions demo_options;
+  demo_options.dir = o.dir;
+  demo_options.rate = o.demo_rate;
+  demo_options.status_interval_s = o.demo_status_interval_s;
   for (const std::string& name : names) {
     const fs::path dir = root / name;
     auto config = node::load_node_config((dir / "node.toml").string());
@@ -160,6 +170,9 @@ int localnet(InitOptions o) {
     if (pid == 0) {
       // A localnet that dies without stopping its children (SIGKILL) still takes them along.
       ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      // A process group of its own: Ctrl-C in the terminal reaches only the localnet, which
+      // stops the demo (if any) while the nodes still answer, and then the nodes.
+      ::setpgid(0, 0);
       pthread_sigmask(SIG_SETMASK, &old, nullptr);
       int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       if (fd >= 0) {
@@ -171,11 +184,19 @@ int localnet(InitOptions o) {
       ::_exit(127);
     }
     children.push_back({name, pid, config->api_port});
+    demo_options.node_names.push_back(name);
+    demo_options.api_ports.push_back(config->api_port);
     std::cout << name << "  pid " << pid << "  api http://" << config->api_address << ":"
               << config->api_port << "  log " << log_path << "\n";
   }
   std::cout << "localnet running (" << genesis->validators.size() << " validators, "
             << genesis->observers.size() << " observers); Ctrl-C stops it" << std::endl;
+  // The demo's threads inherit the blocked signals, so SIGINT still reaches sigwait below.
+  std::optional<LocalnetDemo> demo;
+  if (o.demo) {
+    demo.emplace(demo_options, std::cout);
+    demo->start();
+  }
 
   int sig = 0;
   while (true) {
@@ -193,6 +214,8 @@ int localnet(InitOptions o) {
         }
   }
   std::cout << "stopping the localnet" << std::endl;
+  // The demo stops first, so the payments in flight are answered before the nodes go.
+  if (demo) demo->stop();
   for (auto& c : children)
     if (c.pid > 0) ::kill(c.pid, SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + child_stop_timeout;
@@ -245,6 +268,17 @@ void add_network_commands(CLI::App& app, int& rc) {
       ->default_val(1);
   localnet_cmd->add_option("--base-port", net.base_port, "First API port, when initialising")
       ->default_val(base_port_default);
+  localnet_cmd->add_flag("--demo", net.demo,
+                         "Set up currencies, banks and market makers, then drive a stream of "
+                         "cross-border payments until stopped (keys under <dir>/demo)");
+  localnet_cmd->add_option("--demo-rate", net.demo_rate, "Payments started per second by the demo")
+      ->check(CLI::Range(uint32_t{1}, demo_rate_max))
+      ->capture_default_str();
+  localnet_cmd
+      ->add_option("--demo-status-s", net.demo_status_interval_s,
+                   "Seconds between the demo's status lines")
+      ->check(CLI::Range(uint32_t{1}, demo_status_interval_s_max))
+      ->capture_default_str();
   localnet_cmd->callback([&rc] { rc = localnet(net); });
 }
 

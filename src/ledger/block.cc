@@ -4,6 +4,7 @@
 #include <string_view>
 #include <thread>
 
+#include "base/assert.h"
 #include "base/encoding.h"
 #include "ledger/limits.h"
 
@@ -128,11 +129,14 @@ Result<BlockResult> decode_block_result(ByteView bytes) {
 }
 
 ExecutedBlock execute_block(Ledger& ledger, const Block& block, const Hash256& network_id,
-                            unsigned threads, bool verify_signatures) {
+                            unsigned threads, bool verify_signatures,
+                            const std::vector<uint8_t>* preverified) {
   const auto& txs = block.txs;
+  CORRIDOR_ASSERT(!preverified || preverified->size() == txs.size());
   std::vector<StatelessCheck> checks(txs.size());
   size_t ops = 0;
   for (const auto& tx : txs) ops += tx.ops.size();
+  auto verify = [&](size_t i) { return verify_signatures && !(preverified && (*preverified)[i]); };
   // Signature verification is independent per transaction, so it is the part worth spreading
   // over cores; application itself is sequential by nature.
   unsigned workers =
@@ -141,13 +145,13 @@ ExecutedBlock execute_block(Ledger& ledger, const Block& block, const Hash256& n
           : 1u;
   if (workers <= 1) {
     for (size_t i = 0; i < txs.size(); ++i)
-      checks[i] = check_stateless(txs[i], network_id, verify_signatures);
+      checks[i] = check_stateless(txs[i], network_id, verify(i));
   } else {
     std::vector<std::thread> pool;
     pool.reserve(workers - 1);
     auto run = [&](unsigned w) {
       for (size_t i = w; i < txs.size(); i += workers)
-        checks[i] = check_stateless(txs[i], network_id, verify_signatures);
+        checks[i] = check_stateless(txs[i], network_id, verify(i));
     };
     for (unsigned w = 1; w < workers; ++w) pool.emplace_back(run, w);
     run(0);

@@ -65,8 +65,11 @@ struct ExecutedBlock {
   StateDelta delta;
 };
 // verify_signatures may be false only for transactions whose signatures the caller verified
-// itself (a node executing what its own admission checked).
+// itself (a node executing what its own admission checked). With verify_signatures true,
+// `preverified`, when given (one flag per transaction), names transactions whose exact
+// signatures the caller verified already: their other stateless checks still run.
 ExecutedBlock execute_block(Ledger& ledger, const Block& block, const Hash256& network_id,
-                            unsigned threads = 1, bool verify_signatures = true);
+                            unsigned threads = 1, bool verify_signatures = true,
+                            const std::vector<uint8_t>* preverified = nullptr);
 
 }  // namespace corridor::ledger

@@ -130,6 +130,7 @@ Status BftOrderer::load_core() {
   head_height_ = head.height;
   head_id_ = head_block.compute_id();
   head_root_ = head.state_root;
+  executed_height_ = head.height;
   CORRIDOR_ASSIGN_OR_RETURN(auto qc_bytes, kv.get(Bytes{consensus::store_key_head_qc}));
   if (!qc_bytes) return corruption("the head's QC is missing");
   CORRIDOR_ASSIGN_OR_RETURN(consensus::QuorumCert head_qc, consensus::decode_qc(*qc_bytes));
@@ -165,6 +166,7 @@ void BftOrderer::start(OrderedBatchSink sink) {
     running_ = true;
   }
   sink_ = std::move(sink);
+  exec_thread_ = std::thread([this] { run_executor(); });
   thread_ = std::thread([this] { run(); });
 }
 
@@ -177,11 +179,48 @@ void BftOrderer::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // Then the executor, which first finishes the blocks consensus committed.
+  {
+    std::lock_guard lock(exec_mu_);
+    exec_stopping_ = true;
+  }
+  exec_cv_.notify_all();
+  if (exec_thread_.joinable()) exec_thread_.join();
 }
 
 BftStatus BftOrderer::status() const {
   std::lock_guard lock(status_mu_);
   return published_;
+}
+
+std::optional<ConsensusStatus> BftOrderer::consensus_status() const {
+  const BftStatus b = status();
+  ConsensusStatus s;
+  s.epoch = b.epoch;
+  s.round = b.round;
+  s.committed_height = b.committed_height;
+  s.observer = b.observer;
+  s.leader = b.leader;
+  s.leader_index = b.leader_index;
+  s.pending_txs = b.pending_txs;
+  s.proposals_sent = b.core.proposals_sent;
+  s.votes_sent = b.core.votes_sent;
+  s.timeouts_sent = b.core.timeouts_sent;
+  s.qcs_formed = b.core.qcs_formed;
+  s.tcs_formed = b.core.tcs_formed;
+  s.sync_requests = b.core.sync_requests;
+  s.invalid_messages = b.core.invalid_messages;
+  s.equivocations_seen = b.core.equivocations_seen;
+  s.exec_root_mismatches = b.core.exec_root_mismatches;
+  const net::NetworkCounters c = net_->counters();
+  s.handshake_failures = c.handshake_failures_total();
+  s.connections_refused = c.connections_refused;
+  s.frames_malformed = c.frames_malformed;
+  for (const auto& [key, p] : c.peers)
+    s.peers.push_back({key, p.connected, p.frames_in, p.frames_out, p.bytes_in, p.bytes_out,
+                       p.queued_bytes, p.send_rejected, p.reconnects,
+                       p.frames_auth_failed + p.frames_oversize + p.frames_truncated});
+  return s;
 }
 
 void BftOrderer::publish_status() {
@@ -190,6 +229,10 @@ void BftOrderer::publish_status() {
   published_.round = core_->current_round();
   published_.epoch = core_->validators().epoch();
   published_.observer = core_->is_observer();
+  published_.leader_index = core_->validators().leader(core_->current_round());
+  published_.leader =
+      !published_.observer && core_->validators().index_of(key_.public_key()) ==
+                                  std::optional<consensus::ValidatorIndex>(published_.leader_index);
   published_.pending_txs = pending_.size();
   published_.core = core_->stats();
   if (sync_) {
@@ -383,7 +426,9 @@ void BftOrderer::remember(const consensus::Message& m, bool sync) {
         !verify_signature(set.key(b.author),
                           consensus::proposal_signing_message(b.epoch, p->block_id), p->signature))
       return;
-    batch.put(recent_proposal_key(b.height, b.round), consensus::encode_message(m));
+    Bytes key = recent_proposal_key(b.height, b.round);
+    batch.put(key, consensus::encode_message(m));
+    recent_proposal_keys_.insert(std::move(key));
   } else if (const auto* t = std::get_if<consensus::Timeout>(&m)) {
     if (t->epoch != set.epoch() || t->author >= set.size() ||
         !verify_signature(set.key(t->author),
@@ -406,7 +451,10 @@ void BftOrderer::replay_recent() {
   // may hold no QC as high as its safety data demands for a timeout, and at best waits out
   // backed-off timeouts (WholeNetworkRestartResumes: about 4 s with the replay, 29 s without).
   std::vector<std::pair<consensus::Round, consensus::Message>> recent;
-  Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView, ByteView v) {
+  recent_proposal_keys_.clear();
+  Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView k, ByteView v) {
+    if (k.size() == 18 && k[1] == recent_proposal)
+      recent_proposal_keys_.emplace(k.begin(), k.end());
     auto m = consensus::decode_message(v);
     if (!m.ok()) return true;
     if (const auto* p = std::get_if<consensus::Proposal>(&*m))
@@ -435,16 +483,28 @@ void BftOrderer::replay_recent() {
   }
 }
 
-// Deletes the recent proposals at or below `height` (committed or void) into `batch`.
-void BftOrderer::prune_recent(uint64_t height, storage::WriteBatch& batch, bool all) {
-  Bytes prefix{key_recent};
-  if (!all) prefix.push_back(recent_proposal);
-  Status st = node_.kv().scan_prefix(prefix, [&](ByteView k, ByteView) {
-    if (!all && (k.size() != 18 || get_be64(k.subspan(2, 8)) > height)) return false;
+// Deletes every recent proposal and timeout into `batch` (an epoch ended).
+void BftOrderer::prune_recent_all(storage::WriteBatch& batch) {
+  // An epoch ended: every recent message is void. Rare, so a scan is fine here.
+  Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView k, ByteView) {
     batch.erase(Bytes(k.begin(), k.end()));
     return true;
   });
   if (!st.ok()) spdlog::warn("cannot prune recent consensus messages: {}", st.to_string());
+  recent_proposal_keys_.clear();
+}
+
+std::vector<Bytes> BftOrderer::take_recent_keys(uint64_t height) {
+  // The keys in memory, not a scan of the store: a scan from the prefix would step over the
+  // deletion markers of every proposal pruned since the store last compacted, a cost that grows
+  // with the height (it made blocks at height 2,000 five times slower than at 200).
+  std::vector<Bytes> out;
+  const auto end = recent_proposal_keys_.upper_bound(recent_proposal_key(height, UINT64_MAX));
+  for (auto it = recent_proposal_keys_.begin(); it != end;) {
+    out.push_back(*it);
+    it = recent_proposal_keys_.erase(it);
+  }
+  return out;
 }
 
 // --- Actions -------------------------------------------------------------------------------
@@ -536,6 +596,18 @@ void BftOrderer::persist_safety(const consensus::SafetyData& data) {
   safety_ = data;
 }
 
+namespace {
+
+// Whether a block's transactions may change the validator set (and so end the epoch).
+bool has_governance(const std::vector<PendingTx>& txs) {
+  for (const PendingTx& p : txs)
+    for (const ledger::Operation& op : p.tx.ops)
+      if (std::holds_alternative<ledger::SetValidatorsOp>(op)) return true;
+  return false;
+}
+
+}  // namespace
+
 void BftOrderer::commit(const consensus::CommitAction& a) {
   for (size_t i = 0; i < a.blocks.size() && i < a.ids.size(); ++i) {
     const consensus::Block& block = a.blocks[i];
@@ -549,7 +621,6 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
     }
     // Each block is certified by the next one's QC, the last by the action's commit QC.
     const consensus::QuorumCert& qc = i + 1 < a.blocks.size() ? a.blocks[i + 1].qc : a.commit_qc;
-    const consensus::Epoch epoch_before = core_->validators().epoch();
     OrderedBatch batch;
     if (auto txs = ledger::decode_payload_txs(block.payload)) {
       batch.txs.reserve(txs->size());
@@ -560,12 +631,37 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
     batch.time_ms = block.time_ms;
     batch.height = block.height;
     batch.verify_signatures = true;
+    for (const Hash256& tx : ids) pending_ids_.erase(tx);
+    std::erase_if(pending_, [&](const Pending& p) { return !pending_ids_.contains(p.id); });
+
+    if (!has_governance(batch.txs)) {
+      // The common case runs in the pipeline: the executor thread executes and persists the
+      // block while this loop goes on voting and proposing. The recent proposals the block
+      // makes void are picked here, on the loop thread that owns their index.
+      auto void_keys = std::make_shared<std::vector<Bytes>>(take_recent_keys(block.height));
+      batch.add_records = [block, id, qc, void_keys](const ExecutedBatch&,
+                                                     storage::WriteBatch& wb) {
+        consensus::put_committed_block(wb, block, id);
+        for (const Bytes& k : *void_keys) wb.erase(k);
+        wb.put(Bytes{consensus::store_key_head_qc}, consensus::encode_qc(qc));
+      };
+      for (const Hash256& tx : ids) in_execution_.insert(tx);
+      enqueue_execution(ExecJob{std::move(batch), block.height, std::move(ids)});
+      head_height_ = block.height;
+      head_id_ = id;
+      continue;
+    }
+
+    // A block that may end the epoch executes here, after everything before it: whether the
+    // blocks after it still belong to this epoch depends on its result.
+    wait_executor_idle();
+    const consensus::Epoch epoch_before = core_->validators().epoch();
     ExecutedBatch done;
     batch.add_records = [&](const ExecutedBatch& e, storage::WriteBatch& wb) {
       done = e;
       consensus::put_committed_block(wb, block, id);
-      prune_recent(block.height, wb, /*all=*/e.validators_changed);
       if (e.validators_changed) {
+        prune_recent_all(wb);
         // The block starts the next epoch: a restart resumes from it with the new set, and
         // peers left in the old epoch are given the proof of how it ended.
         wb.put(Bytes{consensus::store_key_head_qc},
@@ -575,21 +671,17 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
         wb.put(consensus::epoch_proof_key(epoch_before),
                consensus::encode_message(consensus::make_epoch_proof(a, i)));
       } else {
+        for (const Bytes& k : take_recent_keys(block.height)) wb.erase(k);
         wb.put(Bytes{consensus::store_key_head_qc}, consensus::encode_qc(qc));
       }
     };
     sink_(std::move(batch));
     head_height_ = block.height;
     head_id_ = id;
+    executed_height_ = block.height;
     head_root_ = done.state_root;
-    for (const Hash256& tx : ids) pending_ids_.erase(tx);
-    std::erase_if(pending_, [&](const Pending& p) { return !pending_ids_.contains(p.id); });
     core_->on_executed(head_height_, head_root_);
-    if (options_.state_sync_snapshot_interval_blocks > 0 &&
-        head_height_ % options_.state_sync_snapshot_interval_blocks <
-            std::min(state_sync_snapshot_window_blocks,
-                     options_.state_sync_snapshot_interval_blocks))
-      take_snapshot();
+    maybe_snapshot(head_height_);
     if (done.validators_changed) {
       epoch_start_height_ = head_height_;
       epoch_start_id_ = id;
@@ -598,6 +690,63 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
     }
   }
   prune_pending();
+}
+
+// --- The execution pipeline ------------------------------------------------------------------
+
+void BftOrderer::enqueue_execution(ExecJob job) {
+  std::unique_lock lock(exec_mu_);
+  // Backpressure: consensus may run at most this many blocks ahead of execution.
+  exec_cv_.wait(lock, [&] { return exec_queue_.size() < bft_execution_queue_blocks_max; });
+  exec_queue_.push_back(std::move(job));
+  exec_cv_.notify_all();
+}
+
+void BftOrderer::wait_executor_idle() {
+  std::unique_lock lock(exec_mu_);
+  exec_cv_.wait(lock, [&] { return exec_queue_.empty() && !exec_busy_; });
+}
+
+void BftOrderer::run_executor() {
+  while (true) {
+    ExecJob job;
+    {
+      std::unique_lock lock(exec_mu_);
+      exec_cv_.wait(lock, [&] { return !exec_queue_.empty() || exec_stopping_; });
+      // Stopping still executes what consensus committed: those blocks are final already.
+      if (exec_queue_.empty()) return;
+      job = std::move(exec_queue_.front());
+      exec_queue_.pop_front();
+      exec_busy_ = true;
+    }
+    auto done = std::make_shared<ExecutedBatch>();
+    auto records = std::move(job.batch.add_records);
+    job.batch.add_records = [done, records](const ExecutedBatch& e, storage::WriteBatch& wb) {
+      *done = e;
+      records(e, wb);
+    };
+    sink_(std::move(job.batch));
+    {
+      std::lock_guard lock(exec_mu_);
+      exec_busy_ = false;
+    }
+    exec_cv_.notify_all();
+    post([this, height = job.height, root = done->state_root, ids = std::move(job.tx_ids)] {
+      on_block_executed(height, root, ids);
+    });
+  }
+}
+
+void BftOrderer::on_block_executed(uint64_t height, const Hash256& root,
+                                   const std::vector<Hash256>& ids) {
+  for (const Hash256& id : ids) in_execution_.erase(id);
+  // A result from before an epoch switch belongs to the old core; the new one started from the
+  // epoch's first block, which was executed already.
+  if (height <= executed_height_) return;
+  executed_height_ = height;
+  head_root_ = root;
+  core_->on_executed(height, root);
+  maybe_snapshot(height);
 }
 
 void BftOrderer::switch_epoch(consensus::Epoch ended) {
@@ -654,7 +803,10 @@ void BftOrderer::drain_mempool() {
     if (txs.empty()) break;
     for (PendingTx& p : txs) {
       // Committed while it waited in the mempool (another validator proposed it).
-      if (!node_.is_pending(p.tx.id) || pending_ids_.contains(p.tx.id)) continue;
+      // Or in a committed block that is still executing.
+      if (!node_.is_pending(p.tx.id) || pending_ids_.contains(p.tx.id) ||
+          in_execution_.contains(p.tx.id))
+        continue;
       if (!p.from_peer) forward.push_back(p.envelope);
       pending_ids_.insert(p.tx.id);
       pending_.push_back(Pending{p.tx.id, p.tx.valid_until_height, std::move(p.envelope)});
@@ -741,6 +893,8 @@ void BftOrderer::on_state_sync(const PublicKey& peer, ByteView bytes) {
 }
 
 void BftOrderer::serve_checkpoint(const PublicKey& peer, const CheckpointRequest& request) {
+  // The stored head QC and the blocks below it are written in one batch with the ledger block,
+  // so its height, not the loop's (which runs ahead of execution), is the head to prove from.
   auto qc_bytes = node_.kv().get(Bytes{consensus::store_key_head_qc});
   std::optional<consensus::QuorumCert> head_qc;
   if (qc_bytes.ok() && *qc_bytes) {
@@ -751,8 +905,9 @@ void BftOrderer::serve_checkpoint(const PublicKey& peer, const CheckpointRequest
   for (auto it = snapshots_.rbegin(); head_qc && it != snapshots_.rend(); ++it) {
     const StateSnapshot& snap = **it;
     if (snap.height <= request.above_height || snap.height <= epoch_start_height_) break;
-    auto evidence = build_checkpoint_evidence([this](uint64_t h) { return load_block_at(h); },
-                                              head_height_, *head_qc, snap.height, snap.state_root);
+    auto evidence =
+        build_checkpoint_evidence([this](uint64_t h) { return load_block_at(h); }, head_qc->height,
+                                  *head_qc, snap.height, snap.state_root);
     if (!evidence.ok()) {
       spdlog::debug("state sync: snapshot at height {} not offered: {}", snap.height,
                     evidence.status().message());
@@ -804,6 +959,9 @@ void BftOrderer::maybe_install() {
   auto state = sync_->take_complete();
   if (!state) return;
   const VerifiedCheckpoint& cp = state->checkpoint;
+  // Blocks committed before the pause finish executing first: the checkpoint replaces their
+  // result, and none may land on top of it.
+  wait_executor_idle();
   spdlog::info("state sync: checking {} entries against the root at height {}",
                state->entries.size(), cp.height);
   Status st = node_.install_checkpoint(
@@ -813,7 +971,7 @@ void BftOrderer::maybe_install() {
         // data and the epoch record stay as they are (the checkpoint is of this epoch).
         consensus::put_committed_block(wb, cp.block, cp.block_id);
         wb.put(Bytes{consensus::store_key_head_qc}, consensus::encode_qc(cp.block_qc));
-        prune_recent(cp.height, wb, /*all=*/true);
+        prune_recent_all(wb);
       });
   send_sync(sync_->finish_install(st, now_ms()));
   if (!st.ok()) {
@@ -833,6 +991,14 @@ void BftOrderer::maybe_install() {
   publish_status();
 }
 
+void BftOrderer::maybe_snapshot(uint64_t executed_height) {
+  const uint64_t interval = options_.state_sync_snapshot_interval_blocks;
+  if (interval == 0 ||
+      executed_height % interval >= std::min(state_sync_snapshot_window_blocks, interval))
+    return;
+  take_snapshot();
+}
+
 void BftOrderer::take_snapshot() {
   auto snap = node_.snapshot_state(state_sync_state_bytes_max);
   if (!snap.ok()) {
@@ -840,6 +1006,8 @@ void BftOrderer::take_snapshot() {
                  snap.status().to_string());
     return;
   }
+  // The executor may have run ahead: the copy is of whatever height the node is at, once.
+  if (!snapshots_.empty() && snapshots_.back()->height >= (*snap)->height) return;
   snapshots_.push_back(std::move(snap).value());
   while (snapshots_.size() > state_sync_snapshots_kept) snapshots_.pop_front();
 }

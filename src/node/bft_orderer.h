@@ -17,6 +17,14 @@
 // network's receive handler posts consensus frames to it; forwarded transactions are admitted
 // on the network thread (Node::submit_forwarded is thread-safe).
 //
+// Pipelining: committed blocks are executed and persisted by a second thread, the executor, in
+// commit order, while the loop goes on voting and proposing on later rounds; proposals carry
+// the latest executed height and root, which may trail the committed head by up to
+// bft_execution_queue_blocks_max blocks. A block with a governance transaction (which may end
+// the epoch) is the exception: the loop waits for the executor to finish everything before it
+// and executes it itself, since whether the next blocks belong to this epoch depends on its
+// result.
+//
 // Store keys (one prefix byte each; none collides with ChainStore's G H B O T S R):
 //   'F'                safety data (consensus::encode_safety_data)
 //   'Q'                the QC certifying the committed head block
@@ -38,6 +46,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -62,6 +71,8 @@ inline constexpr size_t bft_pending_txs_max = 100'000;
 // A transaction proposed at height h is not offered again at heights h + 1 .. h + 3 (those
 // blocks extend the one carrying it); later it is assumed lost and offered again.
 inline constexpr uint64_t bft_repropose_after_heights = 4;
+// Committed blocks waiting for the executor at most; beyond it consensus waits (backpressure).
+inline constexpr size_t bft_execution_queue_blocks_max = 8;
 // How often the loop moves admitted transactions from the mempool and forwards them.
 inline constexpr uint32_t bft_tick_ms = 5;
 // Epoch bridge messages to one peer are sent at most this often (docs/consensus.md).
@@ -94,6 +105,8 @@ struct BftStatus {
   uint64_t round = 0;
   uint64_t epoch = 0;
   bool observer = false;
+  bool leader = false;
+  uint32_t leader_index = 0;
   size_t pending_txs = 0;
   consensus::CoreStats core;
 };
@@ -116,8 +129,15 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   }
   BftStatus status() const;
   std::optional<SyncProgress> sync_progress() const override;
+  std::optional<ConsensusStatus> consensus_status() const override;
 
  private:
+  // A committed block handed to the executor thread.
+  struct ExecJob {
+    OrderedBatch batch;
+    uint64_t height = 0;
+    std::vector<Hash256> tx_ids;
+  };
   struct Pending {
     Hash256 id;
     uint64_t valid_until_height = 0;
@@ -143,6 +163,8 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   void maybe_probe(uint64_t seen_height, bool at_start = false);
   void send_sync(StateSyncClient::Outgoing out);
   void maybe_install();
+  // Snapshots the state to serve when `executed_height` is in a snapshot window.
+  void maybe_snapshot(uint64_t executed_height);
   void take_snapshot();
   void bridge_epochs(const PublicKey& peer, const consensus::Message& m);
   void execute(std::vector<consensus::Action> actions);
@@ -150,12 +172,17 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   void send_to(const PublicKey& peer, const consensus::Message& m);
   void send_frame(const PublicKey& peer, uint8_t channel, const Bytes& body);
   void commit(const consensus::CommitAction& a);
+  void enqueue_execution(ExecJob job);
+  void wait_executor_idle();
+  void run_executor();
+  void on_block_executed(uint64_t height, const Hash256& root, const std::vector<Hash256>& ids);
   void switch_epoch(consensus::Epoch ended);
   void persist_safety(const consensus::SafetyData& data);
   void note_proposal(const consensus::Block& block);
   void remember(const consensus::Message& m, bool sync);
   void replay_recent();
-  void prune_recent(uint64_t height, storage::WriteBatch& batch, bool all);
+  void prune_recent_all(storage::WriteBatch& batch);
+  std::vector<Bytes> take_recent_keys(uint64_t height);
   void drain_mempool();
   void prune_pending();
   void publish_status();
@@ -175,9 +202,14 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   // Loop-thread state.
   std::unique_ptr<consensus::Core> core_;
   consensus::SafetyData safety_;
+  // The head consensus committed (handed to execution), and the head executed and persisted,
+  // with its state root; the executor runs at most bft_execution_queue_blocks_max behind.
   uint64_t head_height_ = 0;
   Hash256 head_id_;
+  uint64_t executed_height_ = 0;
   Hash256 head_root_;
+  // Transactions of committed blocks that are still executing: not taken from the mempool again.
+  std::unordered_set<Hash256, FixedBytesHasher> in_execution_;
   uint64_t epoch_start_height_ = 0;
   Hash256 epoch_start_id_;
   uint64_t timer_deadline_ms_ = 0;
@@ -186,6 +218,9 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   uint64_t last_nonempty_height_ = 0;
   std::vector<Pending> pending_;
   std::unordered_set<Hash256, FixedBytesHasher> pending_ids_;
+  // The recent-proposal keys ('U' 0 ...) in the store, in key order (height, then round), so
+  // that pruning deletes them without scanning the store.
+  std::set<Bytes> recent_proposal_keys_;
   std::map<PublicKey, uint64_t> epoch_request_ms_;
   std::map<PublicKey, uint64_t> proof_sent_ms_;
   std::unique_ptr<StateSyncClient> sync_;
@@ -203,6 +238,14 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   std::deque<std::function<void()>> tasks_;
   bool running_ = false;
   std::thread thread_;
+
+  // The execution pipeline: committed blocks in order, executed and persisted by one thread.
+  std::mutex exec_mu_;
+  std::condition_variable exec_cv_;
+  std::deque<ExecJob> exec_queue_;
+  bool exec_busy_ = false;
+  bool exec_stopping_ = false;
+  std::thread exec_thread_;
 
   mutable std::mutex status_mu_;
   BftStatus published_;

@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include "ledger/limits.h"
+
 namespace corridor::node {
 
 namespace {
@@ -137,9 +139,15 @@ Result<NodeConfig> parse_node_config(const std::string& toml_text) {
         read_int(*t, "sequencer", "block_ops_max", c.block_ops_max, 1, 10'000'000));
   }
   if (const auto* t = section(root, "mempool")) {
-    CORRIDOR_RETURN_IF_ERROR(check_keys(*t, "mempool", {"txs_max", "ops_max"}));
+    CORRIDOR_RETURN_IF_ERROR(check_keys(
+        *t, "mempool", {"txs_max", "ops_max", "account_ops_per_s", "account_burst_ops"}));
     CORRIDOR_RETURN_IF_ERROR(read_int(*t, "mempool", "txs_max", c.mempool_txs_max, 1, 10'000'000));
     CORRIDOR_RETURN_IF_ERROR(read_int(*t, "mempool", "ops_max", c.mempool_ops_max, 1, 100'000'000));
+    CORRIDOR_RETURN_IF_ERROR(
+        read_int(*t, "mempool", "account_ops_per_s", c.mempool_account_ops_per_s, 0, 100'000'000));
+    CORRIDOR_RETURN_IF_ERROR(read_int(*t, "mempool", "account_burst_ops",
+                                      c.mempool_account_burst_ops, ledger::tx_ops_max,
+                                      1'000'000'000));
   }
   if (const auto* t = section(root, "api")) {
     CORRIDOR_RETURN_IF_ERROR(check_keys(*t, "api", {"address", "port", "threads"}));
@@ -206,7 +214,9 @@ std::string node_config_to_toml(const NodeConfig& c) {
     << "block_ops_max = " << c.block_ops_max << "\n\n"
     << "[mempool]\n"
     << "txs_max = " << c.mempool_txs_max << "\n"
-    << "ops_max = " << c.mempool_ops_max << "\n\n"
+    << "ops_max = " << c.mempool_ops_max << "\n"
+    << "account_ops_per_s = " << c.mempool_account_ops_per_s << "\n"
+    << "account_burst_ops = " << c.mempool_account_burst_ops << "\n\n"
     << "[api]\n"
     << "address = " << toml_string(c.api_address) << "\n"
     << "port = " << c.api_port << "\n"

@@ -25,6 +25,11 @@ struct NodeConfig {
   // Mempool limits: beyond them submissions are refused explicitly, never dropped silently.
   uint32_t mempool_txs_max = 100'000;
   uint32_t mempool_ops_max = 4'000'000;
+  // Per-account admission limit (node/account_rate_limiter.h): operations per second one
+  // source account may submit through this node's API, with a burst allowance; 0 turns it off.
+  // The burst must be at least ledger::tx_ops_max, so any valid transaction can be admitted.
+  uint32_t mempool_account_ops_per_s = 100'000;
+  uint32_t mempool_account_burst_ops = 200'000;
 
   // Threads that verify signatures while a block executes.
   uint32_t verify_threads = 2;

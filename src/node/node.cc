@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -23,7 +24,9 @@ Node::Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv)
       kv_(std::move(kv)),
       chain_(*kv_),
       network_id_(network_id_for_name(config.network_name)),
-      mempool_(config.mempool_txs_max, config.mempool_ops_max) {}
+      mempool_(config.mempool_txs_max, config.mempool_ops_max),
+      rate_limiter_(
+          AccountRateLimit{config.mempool_account_ops_per_s, config.mempool_account_burst_ops}) {}
 
 Node::~Node() {
   stop();
@@ -191,6 +194,27 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
     out.op_code = refs.second;
     return out;
   }
+  // A block that carries it later need not verify its signatures again (only consensus
+  // blocks verify at all: the single-node sequencer orders admitted transactions only).
+  if (config_.mode == NodeConfig::Mode::bft) verified_.add(tx);
+  // The rate limit applies where a transaction enters the network: a validator forwarding it
+  // admitted it under its own limit already. It is charged only after the signature checked
+  // out, so nobody can spend another account's allowance.
+  const AccountId source = tx.source;
+  const uint64_t ops = tx.ops.size();
+  if (!from_peer) {
+    const auto now_ms =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count());
+    if (uint64_t wait_ms = rate_limiter_.acquire(source, ops, now_ms); wait_ms > 0) {
+      out.kind = SubmitResult::Kind::rate_limited;
+      out.retry_after_ms = wait_ms;
+      out.message = "the source account is over its admission rate; retry in " +
+                    std::to_string(wait_ms) + " ms";
+      return out;
+    }
+  }
   auto& callbacks = inflight_[tx.id];
   if (on_final) callbacks.push_back(on_final);
   Hash256 id = tx.id;
@@ -200,6 +224,7 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
       out.kind = SubmitResult::Kind::accepted;
       return out;
     case Mempool::AddResult::full:
+      if (!from_peer) rate_limiter_.refund(source, ops);
       inflight_.erase(id);
       out.kind = SubmitResult::Kind::unavailable;
       out.message = "the mempool is full; retry later";
@@ -239,8 +264,17 @@ void Node::commit_batch(OrderedBatch&& batch) {
     // Admission verified every signature already, and only admitted transactions reach
     // the single-node orderer.
     const auto set_before = ledger_.validator_set();
+    // Transactions this node admitted itself were verified then, with the same signatures.
+    std::vector<uint8_t> preverified;
+    if (batch.verify_signatures) {
+      preverified.resize(block.txs.size());
+      for (size_t i = 0; i < block.txs.size(); ++i)
+        preverified[i] = verified_.take(block.txs[i]) ? 1 : 0;
+    }
     executed = ledger::execute_block(ledger_, block, network_id_, config_.verify_threads,
-                                     batch.verify_signatures);
+                                     batch.verify_signatures,
+                                     batch.verify_signatures ? &preverified : nullptr);
+    verified_.expire(h.height + 1);
     if (config_.check_invariants) {
       Status inv = ledger_.check_invariants();
       if (!inv.ok()) {
@@ -387,6 +421,7 @@ NodeStatus Node::status() const {
   s.mempool_ops = mempool_.ops();
   s.txs_committed = txs_committed_.load();
   s.ops_committed = ops_committed_.load();
+  if (const Orderer* o = orderer_view_.load()) s.consensus = o->consensus_status();
   return s;
 }
 

@@ -15,10 +15,12 @@
 #include "base/status.h"
 #include "ledger/block.h"
 #include "ledger/ledger.h"
+#include "node/account_rate_limiter.h"
 #include "node/chain_store.h"
 #include "node/config.h"
 #include "node/mempool.h"
 #include "node/orderer.h"
+#include "node/verified_signatures.h"
 #include "storage/kv_store.h"
 
 namespace corridor::node {
@@ -44,6 +46,8 @@ struct SubmitResult {
     already_final,    // Applied earlier; `final` holds its original result.
     rejected,         // Failed a check; `code` (and op_index/op_code) say why. Nothing queued.
     unavailable,      // Mempool full or node stopping: retry later. Nothing queued.
+    rate_limited,     // The source account is over its admission rate: retry after
+                      // `retry_after_ms`. Nothing queued.
   };
   Kind kind = Kind::rejected;
   ledger::ResultCode code = ledger::ResultCode::ok;
@@ -51,6 +55,7 @@ struct SubmitResult {
   ledger::ResultCode op_code = ledger::ResultCode::ok;
   std::string message;
   Finality final;
+  uint64_t retry_after_ms = 0;
 };
 
 struct NodeStatus {
@@ -74,6 +79,8 @@ struct NodeStatus {
   size_t validators = 0;
   // State sync progress (BFT nodes).
   std::optional<SyncProgress> sync;
+  // The consensus orderer's live state, once it runs.
+  std::optional<ConsensusStatus> consensus;
 };
 
 struct AccountInfo {
@@ -192,8 +199,11 @@ class Node {
   ChainStore chain_;
   Hash256 network_id_;
   Mempool mempool_;
+  AccountRateLimiter rate_limiter_;
+  VerifiedSignatures verified_;
   std::unique_ptr<Orderer> orderer_;
-  // The started orderer, for status readers on other threads.
+  // The started orderer, for status readers on other threads (orderer_ itself is set once, in
+  // start(), and lives as long as the node).
   std::atomic<const Orderer*> orderer_view_{nullptr};
 
   // Exclusive while a block executes and commits; shared for reads.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/hash.h"
+#include "base/keys.h"
 #include "ledger/entries.h"
 #include "node/mempool.h"
 #include "storage/kv_store.h"
@@ -72,6 +73,47 @@ struct SyncProgress {
   uint64_t serve_refused = 0;
 };
 
+// One peer channel as an operator sees it.
+struct PeerStatus {
+  PublicKey key;
+  bool connected = false;
+  uint64_t frames_in = 0;
+  uint64_t frames_out = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  uint64_t queued_bytes = 0;
+  uint64_t send_rejected = 0;
+  uint64_t reconnects = 0;
+  uint64_t frames_refused = 0;  // Failed authentication, oversize or truncated.
+};
+
+// The live state of a consensus orderer, for /v1/status and `corridor status`.
+struct ConsensusStatus {
+  uint64_t epoch = 0;
+  uint64_t round = 0;
+  uint64_t committed_height = 0;
+  bool observer = false;
+  // Whether this node leads the current round, and which validator (index in the set) does.
+  bool leader = false;
+  uint32_t leader_index = 0;
+  size_t pending_txs = 0;
+  uint64_t proposals_sent = 0;
+  uint64_t votes_sent = 0;
+  uint64_t timeouts_sent = 0;
+  uint64_t qcs_formed = 0;
+  uint64_t tcs_formed = 0;
+  uint64_t sync_requests = 0;
+  uint64_t invalid_messages = 0;
+  uint64_t equivocations_seen = 0;
+  uint64_t exec_root_mismatches = 0;
+  // Peer transport: refusals before or outside any channel (bad handshakes, floods, malformed
+  // frames) and each peer's channel.
+  uint64_t handshake_failures = 0;
+  uint64_t connections_refused = 0;
+  uint64_t frames_malformed = 0;
+  std::vector<PeerStatus> peers;
+};
+
 class Orderer {
  public:
   virtual ~Orderer() = default;
@@ -80,6 +122,9 @@ class Orderer {
   virtual void stop() = 0;
   // State sync progress, for orderers that can sync state (thread-safe).
   virtual std::optional<SyncProgress> sync_progress() const { return std::nullopt; }
+  // The consensus state, for orderers that run consensus (the single-node sequencer has none).
+  // Thread-safe.
+  virtual std::optional<ConsensusStatus> consensus_status() const { return std::nullopt; }
 };
 
 }  // namespace corridor::node

@@ -124,11 +124,20 @@ class Localnet : public ::testing::Test {
   }
 
   // Submits through `node` and waits for finality; returns the result code ("" if none).
+  // A transaction final on one node may not be applied on another yet (each executes the
+  // committed blocks at its own pace), and admission checks the references against the node's
+  // own ledger: so, as a client spreading dependent transactions over nodes must, it first
+  // waits until `node` holds everything final so far.
   std::string submit_final(int node, const Transaction& tx) {
+    if (!wait_for([&] { return height(node) >= last_final_height_; })) return "";
     json body = {{"envelope", to_hex(encode_transaction(tx))}, {"wait", "final"}};
     auto [status, reply] = http(ports_[node], "POST", "/v1/transactions", body.dump());
-    if (status != 200) return "";
+    if (status != 200) {
+      ADD_FAILURE() << "node " << node << " answered " << status << ": " << reply.dump();
+      return "";
+    }
     ids_.push_back(tx.id);
+    last_final_height_ = std::max(last_final_height_, reply["height"].get<uint64_t>());
     return reply["result"]["code"].get<std::string>();
   }
 
@@ -167,6 +176,7 @@ class Localnet : public ::testing::Test {
   pid_t localnet_ = -1;
   pid_t restarted_ = -1;
   uint64_t nonce_ = 0;
+  uint64_t last_final_height_ = 0;
   std::vector<Hash256> ids_;
 };
 
@@ -211,6 +221,20 @@ TEST_F(Localnet, ValidatorsAgreeObserverFollowsAndAKilledValidatorCatchesUp) {
 
   std::vector<int> all{0, 1, 2, 3, 4};
   expect_same_block(all, max_height(all));
+  // Live consensus state through the API: the observer's role, every peer's channel.
+  for (int n : all) {
+    auto [status, s] = http(ports_[n], "GET", "/v1/status");
+    ASSERT_EQ(status, 200);
+    const json& c = s["consensus"];
+    if (n == 4) {
+      EXPECT_EQ(c.value("role", ""), "observer") << c.dump();
+    } else {
+      EXPECT_NE(c.value("role", ""), "observer") << c.dump();
+    }
+    EXPECT_GT(c.value("round", uint64_t{0}), 0u) << c.dump();
+    ASSERT_TRUE(c.contains("peers")) << c.dump();
+    EXPECT_EQ(c["peers"].size(), static_cast<size_t>(nodes - 1)) << c.dump();
+  }
   // The observer serves every transaction.
   for (const Hash256& id : ids_)
     EXPECT_EQ(http(ports_[4], "GET", "/v1/transactions/" + id.hex()).first, 200) << id.hex();

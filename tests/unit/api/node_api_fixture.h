@@ -7,6 +7,7 @@
 #include "api/node_api.h"
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -122,6 +123,7 @@ class NodeApiTest : public ::testing::Test {
     c.api_address = kHost;
     c.api_port = 0;
     c.api_threads = 2;
+    if (configure_) configure_(c);
     auto n = node::Node::open(c, std::make_shared<storage::MemKvStore>());
     ASSERT_TRUE(n.ok()) << n.status().to_string();
     node_ = std::move(n).value();
@@ -137,6 +139,9 @@ class NodeApiTest : public ::testing::Test {
     if (server_) server_->stop();
     if (node_) node_->stop();
   }
+
+  // Applied to the node's configuration by open(), for tests that need other limits.
+  std::function<void(node::NodeConfig&)> configure_;
 
   Reply call(const std::string& method, const std::string& target, const std::string& body = "") {
     Reply out;

@@ -82,6 +82,64 @@ TEST_F(NodeApiTest, SubmitEnvelopeAndWaitForFinality) {
   EXPECT_EQ(bob.body["holdings"][0]["balance_minor"], 12'34);
 }
 
+// Many individually signed transactions in one request: each gets its own answer, in order.
+TEST_F(NodeApiTest, BatchSubmissionAnswersEachTransactionWhenFinal) {
+  const AssetId usd = set_up_bank();
+  const Transaction a = make("alice", {op::transfer("bob", usd, 1'00)});
+  const Transaction b = make("alice", {op::transfer("bob", usd, 2'00)});
+  const Transaction unknown = make("carol", {op::transfer("bob", usd, 1'00)});
+  Reply r = post("/v1/transactions/batch",
+                 {{"envelopes", {envelope_hex(a), envelope_hex(unknown), envelope_hex(b)}},
+                  {"wait", "final"}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["final"], 2) << r.raw;
+  const json& results = r.body["results"];
+  ASSERT_EQ(results.size(), 3u) << r.raw;
+  EXPECT_EQ(results[0]["id"], a.id.hex());
+  EXPECT_EQ(results[0]["status"], "final");
+  EXPECT_EQ(results[0]["result"]["code"], "ok");
+  EXPECT_EQ(results[1]["error"]["code"], "tx_source_not_found") << r.raw;
+  EXPECT_EQ(results[1]["error"]["id"], unknown.id.hex());
+  EXPECT_EQ(results[2]["id"], b.id.hex());
+  EXPECT_EQ(results[2]["result"]["code"], "ok");
+  Reply bob = get("/v1/accounts/" + test_id("bob").hex());
+  EXPECT_EQ(bob.body["holdings"][0]["balance_minor"], 3'00) << bob.raw;
+
+  // Without waiting: each queued transaction answers pending, a resubmission its result.
+  const Transaction c = make("alice", {op::transfer("bob", usd, 3'00)});
+  Reply quick = post("/v1/transactions/batch",
+                     {{"envelopes", {envelope_hex(c), envelope_hex(a)}}, {"wait", "none"}});
+  ASSERT_EQ(quick.status, 200) << quick.raw;
+  EXPECT_EQ(quick.body["results"][0]["status"], "pending") << quick.raw;
+  EXPECT_EQ(quick.body["results"][1]["status"], "final") << quick.raw;
+  EXPECT_EQ(quick.body["results"][1]["resubmitted"], true) << quick.raw;
+}
+
+TEST_F(NodeApiTest, MalformedBatchIsRefusedWholeAndQueuesNothing) {
+  const AssetId usd = set_up_bank();
+  const Transaction good = make("alice", {op::transfer("bob", usd, 1'00)});
+  expect_error(post("/v1/transactions/batch", {{"envelopes", {envelope_hex(good), "zz"}}}), 400,
+               "invalid_hex");
+  EXPECT_FALSE(node_->is_pending(good.id));
+  expect_error(post("/v1/transactions/batch", {{"envelopes", {envelope_hex(good), "00"}}}), 400,
+               "malformed_envelope");
+  EXPECT_FALSE(node_->is_pending(good.id));
+  expect_error(post("/v1/transactions/batch", {{"envelopes", json::array()}}), 400,
+               "out_of_range");
+  expect_error(post("/v1/transactions/batch", {{"envelopes", envelope_hex(good)}}), 400,
+               "wrong_type");
+  expect_error(post("/v1/transactions/batch", {{"envelope", envelope_hex(good)}}), 400,
+               "unknown_field");
+  expect_error(post("/v1/transactions/batch", json::object()), 400, "missing_field");
+  json many = json::array();
+  for (int i = 0; i < 5'001; ++i) many.push_back("00");
+  expect_error(post("/v1/transactions/batch", {{"envelopes", many}}), 400, "out_of_range");
+  expect_error(get("/v1/transactions/batch"), 405, "method_not_allowed");
+  EXPECT_FALSE(node_->is_pending(good.id));
+  Reply r = get("/v1/transactions/" + good.id.hex());
+  EXPECT_EQ(r.status, 404) << r.raw;
+}
+
 // Governance goes through the API like any operation. The single-node sequencer's ledger has no
 // validator set (only a consensus network's genesis installs one), so a change is refused with
 // its own code, and the decoded transaction shows the operation as submitted.
@@ -350,6 +408,54 @@ TEST_F(NodeApiUnstartedTest, StoppingTheNodeAnswersAWaitingClientWith503) {
   ASSERT_EQ(reply.wait_for(30s), std::future_status::ready);
   Reply r = reply.get();
   expect_error(r, 503, "unavailable");
+}
+
+TEST_F(NodeApiUnstartedTest, AccountOverItsRateAnswers429AndQueuesNothing) {
+  TearDown();
+  server_.reset();
+  api_.reset();
+  node_.reset();
+  // Three operations at once, then one per second. The node is not started, so admitted
+  // transactions stay in the mempool and the test is not racing any block.
+  configure_ = [](node::NodeConfig& c) {
+    c.mempool_account_ops_per_s = 1;
+    c.mempool_account_burst_ops = 3;
+  };
+  open(/*start=*/false);
+  const AssetId usd = test::asset("USD", "issuer");
+  const Transaction two = make("alice", {op::open_holding(usd, 1), op::open_holding(usd, 2)});
+  const Transaction one = make("alice", {op::open_holding(usd, 3)});
+  const Transaction over = make("alice", {op::open_holding(usd, 4)});
+  const Transaction other = make("bob", {op::create_account("bob")});
+  // References are checked at admission: create the accounts and the asset first, directly.
+  for (const char* name : {"issuer", "alice"}) {
+    node::OrderedBatch batch;
+    const Transaction t = make(name, {op::create_account(name)});
+    batch.txs.push_back({t, ledger::encode_transaction(t)});
+    batch.time_ms = 1;
+    node_->commit_batch(std::move(batch));
+  }
+  {
+    node::OrderedBatch batch;
+    const Transaction t = make("issuer", {op::create_asset("USD", 2)});
+    batch.txs.push_back({t, ledger::encode_transaction(t)});
+    batch.time_ms = 2;
+    node_->commit_batch(std::move(batch));
+  }
+  EXPECT_EQ(submit(two, "none").status, 202);
+  EXPECT_EQ(submit(one, "none").status, 202);
+  Reply r = submit(over, "none");
+  EXPECT_EQ(r.status, 429) << r.raw;
+  ASSERT_TRUE(r.body.is_object()) << r.raw;
+  const json& e = r.body["error"];
+  EXPECT_EQ(e.value("code", ""), "rate_limited") << r.raw;
+  EXPECT_EQ(e.value("id", ""), over.id.hex()) << r.raw;
+  // One operation at one per second: admitted again within about a second.
+  EXPECT_GT(e.value("retry_after_ms", uint64_t{0}), 0u) << r.raw;
+  EXPECT_LE(e.value("retry_after_ms", uint64_t{0}), 1'000u) << r.raw;
+  EXPECT_FALSE(node_->is_pending(over.id));
+  // Another account has an allowance of its own.
+  EXPECT_EQ(submit(other, "none").status, 202);
 }
 
 TEST_F(NodeApiUnstartedTest, FullMempoolAnswers503) {

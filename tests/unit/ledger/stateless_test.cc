@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "ledger/block.h"
+#include "ledger/ledger.h"
 #include "ledger/limits.h"
 #include "ledger/transaction.h"
 #include "support/test_support.h"
@@ -159,6 +161,43 @@ TEST(CheckStateless, RejectsBadSignatures) {
   Transaction swapped = tx;
   std::swap(swapped.signatures[0].key, swapped.signatures[1].key);
   expect_tx_code(swapped, ResultCode::tx_bad_signature);
+}
+
+}  // namespace
+}  // namespace corridor::ledger
+
+namespace corridor::ledger {
+namespace {
+
+// execute_block skips signature verification only for transactions the caller names as
+// verified already; every other stateless check still runs for them.
+TEST(ExecuteBlockPreverified, SkipsOnlyTheNamedTransactionsSignatures) {
+  auto make = [](std::string_view who, bool corrupt) {
+    Transaction tx;
+    tx.network_id = test::test_network_id();
+    tx.source = test_id(who);
+    tx.nonce = 1;
+    tx.valid_until_height = 100;
+    tx.ops = {test::op::create_account(who)};
+    tx.sign(test_key(who));
+    if (corrupt) tx.signatures[0].signature.bytes[0] ^= 1;
+    return tx;
+  };
+  auto run = [&](const std::vector<uint8_t>* preverified) {
+    Ledger ledger;
+    Block block;
+    block.header.height = 1;
+    block.txs = {make("alice", /*corrupt=*/true), make("bob", /*corrupt=*/true)};
+    return execute_block(ledger, block, test::test_network_id(), 1, true, preverified)
+        .result.outcomes;
+  };
+  auto plain = run(nullptr);
+  EXPECT_EQ(plain[0].code, ResultCode::tx_bad_signature);
+  EXPECT_EQ(plain[1].code, ResultCode::tx_bad_signature);
+  const std::vector<uint8_t> first{1, 0};
+  auto skipped = run(&first);
+  EXPECT_EQ(skipped[0].code, ResultCode::ok) << result_code_name(skipped[0].code);
+  EXPECT_EQ(skipped[1].code, ResultCode::tx_bad_signature);
 }
 
 }  // namespace

@@ -158,6 +158,27 @@ TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
   ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs; })) << finals_.load() << " final";
   for (auto& m : members_) EXPECT_FALSE(m.orderer->status().core.conflicting_commits);
   EXPECT_TRUE(members_[kValidators].orderer->status().observer);
+  // The node reports its orderer's live state: roles, rounds and every peer channel.
+  for (size_t i = 0; i < members_.size(); ++i) {
+    const auto c = members_[i].node->status().consensus;
+    ASSERT_TRUE(c.has_value()) << "member " << i;
+    EXPECT_EQ(c->observer, i == kValidators) << "member " << i;
+    EXPECT_GT(c->round, 0u) << "member " << i;
+    EXPECT_LT(c->leader_index, static_cast<uint32_t>(kValidators)) << "member " << i;
+    EXPECT_EQ(c->peers.size(), members_.size() - 1) << "member " << i;
+    // Every other validator has sent proposals, votes or blocks (an observer sends only the
+    // transactions it forwards, so its channel may be quiet).
+    size_t heard = 0;
+    for (const auto& p : c->peers) heard += p.frames_in > 0 ? 1 : 0;
+    EXPECT_GE(heard, static_cast<size_t>(i == kValidators ? kValidators : kValidators - 1))
+        << "member " << i;
+    if (i == kValidators) {
+      EXPECT_FALSE(c->leader);
+      EXPECT_EQ(c->votes_sent, 0u) << "an observer never signs";
+    } else {
+      EXPECT_GT(c->votes_sent, 0u) << "member " << i;
+    }
+  }
   // Every node, the observer included, holds every account.
   ASSERT_TRUE(wait_for([&] {
     for (auto& m : members_)

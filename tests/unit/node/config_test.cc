@@ -27,6 +27,8 @@ NodeConfig all_fields_changed() {
   c.block_ops_max = 56'789;
   c.mempool_txs_max = 4'321;
   c.mempool_ops_max = 98'765;
+  c.mempool_account_ops_per_s = 1'234;
+  c.mempool_account_burst_ops = 54'321;
   c.verify_threads = 5;
   c.check_invariants = true;
   c.api_address = "0.0.0.0";
@@ -54,6 +56,8 @@ void expect_same(const NodeConfig& a, const NodeConfig& b) {
   EXPECT_EQ(a.block_ops_max, b.block_ops_max);
   EXPECT_EQ(a.mempool_txs_max, b.mempool_txs_max);
   EXPECT_EQ(a.mempool_ops_max, b.mempool_ops_max);
+  EXPECT_EQ(a.mempool_account_ops_per_s, b.mempool_account_ops_per_s);
+  EXPECT_EQ(a.mempool_account_burst_ops, b.mempool_account_burst_ops);
   EXPECT_EQ(a.verify_threads, b.verify_threads);
   EXPECT_EQ(a.check_invariants, b.check_invariants);
   EXPECT_EQ(a.api_address, b.api_address);
@@ -112,6 +116,8 @@ TEST(NodeConfig, RangeBoundsRoundTrip) {
   lo.block_ops_max = 1;
   lo.mempool_txs_max = 1;
   lo.mempool_ops_max = 1;
+  lo.mempool_account_ops_per_s = 0;
+  lo.mempool_account_burst_ops = 10'000;
   lo.verify_threads = 1;
   lo.api_port = 0;
   lo.api_threads = 1;
@@ -126,6 +132,8 @@ TEST(NodeConfig, RangeBoundsRoundTrip) {
   hi.block_ops_max = 10'000'000;
   hi.mempool_txs_max = 10'000'000;
   hi.mempool_ops_max = 100'000'000;
+  hi.mempool_account_ops_per_s = 100'000'000;
+  hi.mempool_account_burst_ops = 1'000'000'000;
   hi.verify_threads = 64;
   hi.api_port = 65'535;
   hi.api_threads = 64;
@@ -235,6 +243,9 @@ TEST(NodeConfig, RejectsOutOfRangeValues) {
               HasSubstr("mempool.txs_max must be within 1..10000000"));
   EXPECT_THAT(refusal("[mempool]\nops_max = 100000001\n"),
               HasSubstr("mempool.ops_max must be within 1..100000000"));
+  // A burst below the largest transaction would refuse such a transaction for ever.
+  EXPECT_THAT(refusal("[mempool]\naccount_burst_ops = 9999\n"),
+              HasSubstr("mempool.account_burst_ops must be within 10000..1000000000"));
   // A value far beyond the field's C++ type is refused, never truncated.
   EXPECT_THAT(refusal("[mempool]\ntxs_max = 4294967297\n"),
               HasSubstr("mempool.txs_max must be within"));

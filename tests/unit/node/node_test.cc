@@ -56,6 +56,8 @@ std::string kind_name(Kind k) {
       return "rejected";
     case Kind::unavailable:
       return "unavailable";
+    case Kind::rate_limited:
+      return "rate_limited";
   }
   return "?";
 }

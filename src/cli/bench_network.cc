@@ -1,0 +1,915 @@
+#include "cli/bench_network.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "api/http_client.h"
+#include "base/asset_code.h"
+#include "base/bytes.h"
+#include "base/keys.h"
+#include "base/percentile.h"
+#include "cli/exit_codes.h"
+#include "cli/node_client.h"
+#include "ledger/limits.h"
+#include "ledger/operation.h"
+#include "ledger/transaction.h"
+#include "sim/rng.h"
+
+namespace corridor::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// --- Limits ----------------------------------------------------------------------------------
+constexpr uint32_t validators_max = 16;
+constexpr uint32_t duration_s_max = 3'600;
+constexpr uint32_t warmup_s_max = 600;
+constexpr uint32_t accounts_min = 2;
+constexpr uint32_t accounts_max = 100'000;
+constexpr uint32_t clients_max = 2'048;
+constexpr double rate_per_s_max = 10'000'000;
+// Default concurrency in the closed loop. Batch-signed transactions carry many transfers
+// each, so a few clients per validator keep every block full; individually signed ones need
+// many transactions in flight to fill a block: 32 clients of 100 transactions each.
+constexpr uint32_t clients_default_batch = 8;
+constexpr uint32_t clients_default_individual = 32;
+// Individually signed transactions go this many to a request (POST /v1/transactions/batch),
+// as a bank's gateway forwarding its payments would send them; 1 sends each on its own.
+constexpr uint32_t per_request_default = 100;
+constexpr uint32_t per_request_max = 5'000;
+// Open loop: one sending thread per this many transactions in flight at the expected latency,
+// within these bounds.
+constexpr uint32_t open_threads_min = 8;
+constexpr uint32_t open_threads_max = 1'024;
+constexpr double open_expected_latency_s = 0.25;
+// Individually signed transactions are signed before the measured window, so that the load
+// generator's signing does not compete with the validators for the machine's cores. A closed
+// loop cannot know how many it will need: it signs this many per second of the run, and ends
+// early (and says so) if the network consumes them faster.
+constexpr uint64_t individual_pool_per_s = 60'000;
+constexpr uint64_t individual_pool_max = 20'000'000;
+// Each transfer moves 1 to transfer_amount_max minor units and every holder is funded with
+// funding_per_account: no transfer can fail for lack of balance in any run this tool allows.
+constexpr Amount transfer_amount_max = 100;
+constexpr Amount funding_per_account = 1'000'000'000'000;
+constexpr Amount holding_limit = 4'000'000'000'000'000;
+// Setup transactions (account registrations, holdings) are submitted by this many threads.
+constexpr uint32_t setup_threads = 32;
+// How long one submission may wait for finality before the node answers "pending".
+constexpr uint32_t submit_timeout_ms = 60'000;
+// The HTTP deadline is a little longer than that, so the node's answer arrives first.
+constexpr uint32_t http_timeout_ms = submit_timeout_ms + 10'000;
+// A full mempool answers 503; the client waits this long before offering the same
+// transaction again.
+constexpr auto unavailable_backoff = 5ms;
+// Starting a temporary localnet: every node answers with a block within this time.
+constexpr auto localnet_start_timeout = 60s;
+constexpr auto localnet_stop_timeout = 30s;
+// Temporary localnets take API ports in [port_base_min, port_base_min + port_base_span) and
+// peer ports 100 above them; below Linux's ephemeral range so no outgoing connection holds one.
+constexpr uint16_t port_base_min = 21'000;
+constexpr uint16_t port_base_span = 9'000;
+constexpr uint16_t peer_port_offset = 100;
+constexpr auto progress_interval = 500ms;
+constexpr uint32_t progress_bar_width = 30;
+constexpr double ms_per_s = 1'000.0;
+
+std::string fixed(double value, int precision) {
+  std::ostringstream s;
+  s.setf(std::ios::fixed);
+  s.precision(precision);
+  s << value;
+  return s.str();
+}
+
+// "1,234,567" for counts in human output.
+std::string grouped(uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+struct Endpoint {
+  std::string host;
+  uint16_t port = 0;
+  std::string url() const { return "http://" + host + ":" + std::to_string(port); }
+};
+
+Endpoint parse_endpoint(const std::string& url) {
+  std::string rest = url;
+  if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
+  if (!rest.empty() && rest.back() == '/') rest.pop_back();
+  size_t colon = rest.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    throw CliError("--node must look like http://127.0.0.1:26000, got '" + url + "'", exit_usage);
+  Endpoint e;
+  e.host = rest.substr(0, colon);
+  int port = std::atoi(rest.substr(colon + 1).c_str());
+  if (port <= 0 || port > 65'535)
+    throw CliError("invalid port in --node '" + url + "'", exit_usage);
+  e.port = static_cast<uint16_t>(port);
+  return e;
+}
+
+bool port_free(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// A `corridor localnet` child process in a temporary directory, stopped with SIGINT (as Ctrl-C
+// stops it) when this object goes away.
+class TempLocalnet {
+ public:
+  TempLocalnet(uint32_t validators, bool keep, std::ostream& progress)
+      : keep_(keep), progress_(progress) {
+    dir_ = fs::temp_directory_path() / ("corridor-bench-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    base_port_ = pick_base_port(validators);
+    char self[4096];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) throw CliError("cannot find the corridor binary");
+    self[n] = '\0';
+    const std::string out = (dir_ / "localnet.out").string();
+    const std::string net = (dir_ / "net").string();
+    const std::string v = std::to_string(validators);
+    const std::string port = std::to_string(base_port_);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGINT);
+      int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+        ::close(fd);
+      }
+      ::execl(self, self, "localnet", "--dir", net.c_str(), "--validators", v.c_str(),
+              "--observers", "0", "--base-port", port.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    if (pid_ < 0) throw CliError("cannot start the localnet: fork failed");
+    for (uint32_t i = 0; i < validators; ++i)
+      endpoints_.push_back({"127.0.0.1", static_cast<uint16_t>(base_port_ + i)});
+    progress_ << "localnet: " << validators << " validators in " << dir_.string()
+              << ", APIs on 127.0.0.1:" << base_port_ << "-" << base_port_ + validators - 1
+              << std::endl;
+    wait_ready();
+  }
+
+  ~TempLocalnet() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGINT);
+      const auto deadline = Clock::now() + localnet_stop_timeout;
+      int status = 0;
+      while (::waitpid(pid_, &status, WNOHANG) == 0) {
+        if (Clock::now() > deadline) {
+          ::kill(pid_, SIGKILL);
+          ::waitpid(pid_, &status, 0);
+          break;
+        }
+        std::this_thread::sleep_for(20ms);
+      }
+    }
+    if (keep_) {
+      progress_ << "localnet: kept " << dir_.string() << std::endl;
+    } else {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+  }
+  TempLocalnet(const TempLocalnet&) = delete;
+  TempLocalnet& operator=(const TempLocalnet&) = delete;
+
+  const std::vector<Endpoint>& endpoints() const { return endpoints_; }
+
+ private:
+  static uint16_t pick_base_port(uint32_t validators) {
+    std::mt19937 rng(static_cast<uint32_t>(::getpid()) ^
+                     static_cast<uint32_t>(Clock::now().time_since_epoch().count()));
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      auto base = static_cast<uint16_t>(port_base_min + rng() % port_base_span);
+      bool free = true;
+      for (uint32_t i = 0; i < validators && free; ++i)
+        free = port_free(static_cast<uint16_t>(base + i)) &&
+               port_free(static_cast<uint16_t>(base + peer_port_offset + i));
+      if (free) return base;
+    }
+    throw CliError("no free loopback ports for a temporary localnet");
+  }
+
+  void wait_ready() {
+    const auto deadline = Clock::now() + localnet_start_timeout;
+    for (const Endpoint& e : endpoints_) {
+      while (true) {
+        auto r =
+            api::http_request(e.host, e.port, "GET", "/v1/status", "", "application/json", 2'000);
+        if (r.ok() && r->status == 200) {
+          json body = json::parse(r->body, nullptr, false);
+          if (body.is_object() && body.value("height", uint64_t{0}) > 0) break;
+        }
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+          pid_ = -1;
+          throw CliError("the localnet exited during start-up; see " +
+                         (dir_ / "localnet.out").string());
+        }
+        if (Clock::now() > deadline)
+          throw CliError("the localnet did not make blocks within " +
+                         std::to_string(localnet_start_timeout.count()) + " s");
+        std::this_thread::sleep_for(100ms);
+      }
+    }
+  }
+
+  fs::path dir_;
+  bool keep_ = false;
+  std::ostream& progress_;
+  uint16_t base_port_ = 0;
+  pid_t pid_ = -1;
+  std::vector<Endpoint> endpoints_;
+};
+
+// What one submission came back with.
+struct Outcome {
+  enum class Kind { ok, failed, rejected, unavailable, pending, unreachable };
+  Kind kind = Kind::unreachable;
+  std::string code;  // Result or error code, for the failure tally.
+};
+
+Outcome classify(const Result<api::HttpResponse>& r, uint64_t* final_height = nullptr) {
+  Outcome o;
+  if (!r.ok()) {
+    o.kind = Outcome::Kind::unreachable;
+    o.code = r.status().message();
+    return o;
+  }
+  json body = json::parse(r->body, nullptr, false);
+  if (r->status == 200 && body.is_object() && body.contains("result")) {
+    o.code = body["result"].value("code", "");
+    o.kind = o.code == "ok" ? Outcome::Kind::ok : Outcome::Kind::failed;
+    if (final_height) *final_height = body.value("height", uint64_t{0});
+    return o;
+  }
+  if (r->status == 202) {
+    o.kind = Outcome::Kind::pending;
+    o.code = "pending";
+    return o;
+  }
+  // A full mempool (503) and an account over its rate (429) both mean: offer it again later.
+  o.kind =
+      r->status == 503 || r->status == 429 ? Outcome::Kind::unavailable : Outcome::Kind::rejected;
+  o.code = body.is_object() && body.contains("error") ? body["error"].value("code", "error")
+                                                      : "http_" + std::to_string(r->status);
+  return o;
+}
+
+std::string submit_body(const Bytes& envelope) {
+  json body = {
+      {"envelope", to_hex(envelope)}, {"wait", "final"}, {"timeout_ms", submit_timeout_ms}};
+  return body.dump();
+}
+
+// One measured submission: when it completed (ms since the run's start), its latency and how
+// many transfers it carried.
+struct Sample {
+  double done_ms = 0;
+  double latency_ms = 0;
+  uint32_t transfers = 0;
+};
+
+class Bench {
+ public:
+  Bench(const BenchNetworkOptions& o, std::vector<Endpoint> endpoints, std::ostream& progress)
+      : o_(o), endpoints_(std::move(endpoints)), progress_(progress) {}
+
+  json run() {
+    setup();
+    const bool individual = o_.signing == "individual";
+    ops_per_tx_ = individual ? 1 : o_.batch_ops;
+    per_request_ = individual ? (o_.per_request != 0 ? o_.per_request : per_request_default) : 1;
+    if (individual) presign();
+    const VerifyLimit verify =
+        individual ? measure_verify_limit(std::thread::hardware_concurrency(), 1'000)
+                   : VerifyLimit{};
+    measure();
+    return report(verify);
+  }
+
+ private:
+  // --- Setup: an issuer, its currency, funded holders ----------------------------------------
+  Outcome submit_one(api::HttpConnection& conn, const ledger::Transaction& tx,
+                     uint64_t* final_height) {
+    return classify(
+        conn.request("POST", "/v1/transactions", submit_body(ledger::encode_transaction(tx))),
+        final_height);
+  }
+
+  // Every node executes committed blocks at its own pace, and admission checks references
+  // against the node's own ledger: before the next setup step spreads transactions that
+  // depend on this one's over all nodes, each must hold everything final so far.
+  void wait_all_reach(uint64_t height) {
+    const auto deadline = Clock::now() + localnet_start_timeout;
+    for (const Endpoint& e : endpoints_) {
+      while (true) {
+        auto r =
+            api::http_request(e.host, e.port, "GET", "/v1/status", "", "application/json", 5'000);
+        if (r.ok() && r->status == 200) {
+          json body = json::parse(r->body, nullptr, false);
+          if (body.is_object() && body.value("height", uint64_t{0}) >= height) break;
+        }
+        if (Clock::now() > deadline)
+          throw CliError(e.url() + " did not reach height " + std::to_string(height));
+        std::this_thread::sleep_for(10ms);
+      }
+    }
+  }
+
+  ledger::Transaction make_tx(const KeyPair& key, std::vector<ledger::Operation> ops,
+                              uint64_t nonce) const {
+    ledger::Transaction tx;
+    tx.network_id = network_id_;
+    tx.source = key.account_id();
+    tx.nonce = nonce;
+    tx.valid_until_height = valid_until_;
+    tx.ops = std::move(ops);
+    tx.sign(key);
+    return tx;
+  }
+
+  // Submits every transaction (in parallel, each waiting for finality) and requires ok.
+  void submit_all_ok(const std::vector<ledger::Transaction>& txs, const std::string& what) {
+    std::atomic<size_t> next{0};
+    std::atomic<uint64_t> highest{0};
+    std::mutex mu;
+    std::string failure;
+    std::vector<std::thread> threads;
+    const uint32_t n = std::min<uint32_t>(setup_threads, static_cast<uint32_t>(txs.size()));
+    for (uint32_t t = 0; t < n; ++t)
+      threads.emplace_back([&, t] {
+        const Endpoint& e = endpoints_[t % endpoints_.size()];
+        auto conn = api::HttpConnection::connect(e.host, e.port, http_timeout_ms);
+        if (!conn.ok()) {
+          std::lock_guard l(mu);
+          failure = "cannot reach " + e.url() + ": " + conn.status().message();
+          return;
+        }
+        for (size_t i; (i = next.fetch_add(1)) < txs.size();) {
+          uint64_t height = 0;
+          Outcome out = submit_one(*conn, txs[i], &height);
+          while (out.kind == Outcome::Kind::unavailable) {
+            std::this_thread::sleep_for(unavailable_backoff);
+            out = submit_one(*conn, txs[i], &height);
+          }
+          uint64_t seen = highest.load();
+          while (height > seen && !highest.compare_exchange_weak(seen, height)) {
+          }
+          if (out.kind != Outcome::Kind::ok) {
+            std::lock_guard l(mu);
+            failure = what + ": " + out.code;
+            return;
+          }
+        }
+      });
+    for (auto& t : threads) t.join();
+    if (!failure.empty()) throw CliError("setup failed: " + failure);
+    wait_all_reach(highest.load());
+  }
+
+  void setup() {
+    NodeClient client(endpoints_.front().url());
+    network_id_ = client.network_id();
+    // Far enough ahead for any run this tool allows, within the ledger's window.
+    valid_until_ = client.height() + ledger::tx_validity_blocks_max - 10;
+    progress_ << "setup: " << o_.accounts << " accounts funded with USD" << std::endl;
+    issuer_.emplace(KeyPair::generate());
+    usd_ = AssetId{*AssetCode::parse("USD"), issuer_->account_id()};
+    submit_all_ok({make_tx(*issuer_, {ledger::CreateAccountOp{issuer_->public_key()}}, 1)},
+                  "issuer account");
+    submit_all_ok({make_tx(*issuer_, {ledger::CreateAssetOp{usd_.code, 2, 0}}, 2)}, "asset");
+    std::vector<ledger::Transaction> txs;
+    for (uint32_t i = 0; i < o_.accounts; ++i) {
+      accounts_.push_back(KeyPair::generate());
+      txs.push_back(
+          make_tx(accounts_.back(), {ledger::CreateAccountOp{accounts_.back().public_key()}}, 1));
+    }
+    submit_all_ok(txs, "account registration");
+    txs.clear();
+    for (const KeyPair& a : accounts_)
+      txs.push_back(make_tx(a, {ledger::OpenHoldingOp{usd_, holding_limit}}, 2));
+    submit_all_ok(txs, "holding");
+    txs.clear();
+    std::vector<ledger::Operation> issue;
+    for (const KeyPair& a : accounts_) {
+      issue.push_back(ledger::IssueOp{a.account_id(), usd_.code, funding_per_account});
+      if (issue.size() == ledger::tx_ops_max) {
+        txs.push_back(make_tx(*issuer_, std::move(issue), 3 + txs.size()));
+        issue.clear();
+      }
+    }
+    if (!issue.empty()) txs.push_back(make_tx(*issuer_, std::move(issue), 3 + txs.size()));
+    submit_all_ok(txs, "issuance");
+  }
+
+  // --- The workload --------------------------------------------------------------------------
+  // A transaction of `ops` transfers from one holder to others, each a small random amount.
+  ledger::Transaction workload_tx(uint64_t& state, uint32_t ops) const {
+    const auto n = static_cast<uint64_t>(accounts_.size());
+    const uint64_t source = sim::splitmix64(state) % n;
+    std::vector<ledger::Operation> transfers;
+    transfers.reserve(ops);
+    for (uint32_t i = 0; i < ops; ++i) {
+      uint64_t to = sim::splitmix64(state) % (n - 1);
+      if (to >= source) ++to;
+      const auto amount = static_cast<Amount>(1 + sim::splitmix64(state) % transfer_amount_max);
+      transfers.push_back(ledger::TransferOp{accounts_[to].account_id(), usd_, amount});
+    }
+    return make_tx(accounts_[source], std::move(transfers), sim::splitmix64(state));
+  }
+
+  // Individually signed transactions, signed on every core before the window: the pool holds
+  // their envelopes in hex.
+  void presign() {
+    uint64_t count = 0;
+    const double total_s = o_.warmup_s + o_.duration_s;
+    if (o_.mode == "open")
+      count = static_cast<uint64_t>(std::ceil(o_.rate_per_s * total_s * 1.02)) + per_request_;
+    else
+      count = static_cast<uint64_t>(individual_pool_per_s * total_s);
+    count = std::min(count, individual_pool_max);
+    progress_ << "signing " << grouped(count) << " transactions" << std::endl;
+    pool_.resize(count);
+    const uint32_t threads = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::thread> workers;
+    for (uint32_t t = 0; t < threads; ++t)
+      workers.emplace_back([&, t] {
+        uint64_t state = o_.seed * 1'000'003 + t;
+        for (uint64_t i = t; i < count; i += threads)
+          pool_[i] = to_hex(ledger::encode_transaction(workload_tx(state, 1)));
+      });
+    for (auto& w : workers) w.join();
+  }
+
+  // One HTTP request: `txs` transactions of ops_per_tx_ transfers each.
+  struct Request {
+    std::string target;
+    std::string body;
+    uint32_t txs = 0;
+  };
+
+  // The next request to send: envelopes from the pool (individually signed), or a batch-signed
+  // transaction built now (one signature, so building it is cheap next to the network's work).
+  std::optional<Request> next_request(uint64_t& state) {
+    if (pool_.empty()) {
+      const Bytes envelope = ledger::encode_transaction(workload_tx(state, ops_per_tx_));
+      return Request{"/v1/transactions", submit_body(envelope), 1};
+    }
+    const uint64_t first = pool_next_.fetch_add(per_request_);
+    if (first + per_request_ > pool_.size()) {
+      pool_exhausted_.store(true);
+      return std::nullopt;
+    }
+    if (per_request_ == 1) {
+      json body = {{"envelope", std::move(pool_[first])},
+                   {"wait", "final"},
+                   {"timeout_ms", submit_timeout_ms}};
+      return Request{"/v1/transactions", body.dump(), 1};
+    }
+    json envelopes = json::array();
+    for (uint64_t i = first; i < first + per_request_; ++i)
+      envelopes.push_back(std::move(pool_[i]));
+    json body = {
+        {"envelopes", std::move(envelopes)}, {"wait", "final"}, {"timeout_ms", submit_timeout_ms}};
+    return Request{"/v1/transactions/batch", body.dump(), per_request_};
+  }
+
+  double since_start_ms(Clock::time_point t) const {
+    return std::chrono::duration<double, std::milli>(t - start_).count();
+  }
+
+  // Sends one request (again after a full mempool or a rate limit refused it as a whole) and
+  // records what became final with result ok, each transaction's latency measured from `from`.
+  void send(api::HttpConnection& conn, const Request& request, Clock::time_point from,
+            std::vector<Sample>& samples) {
+    while (true) {
+      auto r = conn.request("POST", request.target, request.body);
+      const auto done = Clock::now();
+      json body = r.ok() && request.txs > 1 ? json::parse(r->body, nullptr, false) : json();
+      if (request.txs == 1 || !r.ok() || r->status != 200 || !body.is_object() ||
+          !body.contains("results")) {
+        Outcome out = classify(r);
+        if (out.kind == Outcome::Kind::unavailable && !stop_.load()) {
+          unavailable_.fetch_add(1, std::memory_order_relaxed);
+          std::this_thread::sleep_for(unavailable_backoff);
+          continue;
+        }
+        for (uint32_t i = 0; i < request.txs; ++i) record(samples, from, done, out);
+        return;
+      }
+      // A batch answers one result per envelope.
+      for (const json& item : body["results"]) {
+        Outcome out;
+        if (item.contains("result")) {
+          out.code = item["result"].value("code", "");
+          out.kind = out.code == "ok" ? Outcome::Kind::ok : Outcome::Kind::failed;
+        } else if (item.contains("error")) {
+          out.code = item["error"].value("code", "error");
+          out.kind = Outcome::Kind::rejected;
+        } else {
+          out.code = "pending";
+          out.kind = Outcome::Kind::pending;
+        }
+        record(samples, from, done, out);
+      }
+      return;
+    }
+  }
+
+  void record(std::vector<Sample>& samples, Clock::time_point sent, Clock::time_point done,
+              const Outcome& out) {
+    if (out.kind == Outcome::Kind::ok) {
+      samples.push_back({since_start_ms(done),
+                         std::chrono::duration<double, std::milli>(done - sent).count(),
+                         ops_per_tx_});
+      transfers_ok_.fetch_add(ops_per_tx_, std::memory_order_relaxed);
+      return;
+    }
+    std::lock_guard l(tally_mu_);
+    ++failures_[out.code];
+  }
+
+  void closed_client(uint32_t index, std::vector<Sample>& samples) {
+    const Endpoint& e = endpoints_[index % endpoints_.size()];
+    auto conn = api::HttpConnection::connect(e.host, e.port, http_timeout_ms);
+    if (!conn.ok()) {
+      std::lock_guard l(tally_mu_);
+      ++failures_["unreachable"];
+      return;
+    }
+    uint64_t state = o_.seed * 7'919 + index;
+    while (!stop_.load(std::memory_order_relaxed)) {
+      auto request = next_request(state);
+      if (!request) return;
+      send(*conn, *request, Clock::now(), samples);
+    }
+  }
+
+  // Sends slots index, index + threads, ... of a schedule of `request_rate` requests a second.
+  void open_sender(uint32_t index, uint32_t threads, double request_rate, uint64_t slots,
+                   std::vector<Sample>& samples) {
+    const Endpoint& e = endpoints_[index % endpoints_.size()];
+    auto conn = api::HttpConnection::connect(e.host, e.port, http_timeout_ms);
+    if (!conn.ok()) {
+      std::lock_guard l(tally_mu_);
+      ++failures_["unreachable"];
+      return;
+    }
+    uint64_t state = o_.seed * 7'919 + index;
+    for (uint64_t slot = index; slot < slots && !stop_.load(); slot += threads) {
+      const auto due = start_ + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(slot / request_rate));
+      auto request = next_request(state);
+      if (!request) return;
+      std::this_thread::sleep_until(due);
+      send(*conn, *request, due, samples);
+    }
+  }
+
+  uint64_t ops_committed(const Endpoint& e) {
+    auto r = api::http_request(e.host, e.port, "GET", "/v1/status", "", "application/json", 5'000);
+    if (!r.ok() || r->status != 200) return 0;
+    json body = json::parse(r->body, nullptr, false);
+    if (!body.is_object()) return 0;
+    height_last_ = body.value("height", height_last_);
+    return body.value("/committed/ops"_json_pointer, uint64_t{0});
+  }
+
+  void draw_progress(double elapsed_s, double total_s, double rate) {
+    const double fraction = std::min(1.0, elapsed_s / total_s);
+    const auto filled = static_cast<uint32_t>(fraction * progress_bar_width);
+    std::string bar(filled, '#');
+    bar.resize(progress_bar_width, '-');
+    progress_ << "\r[" << bar << "] " << fixed(elapsed_s, 1) << "/" << fixed(total_s, 0) << " s  "
+              << grouped(static_cast<uint64_t>(rate)) << " transfers/s  "
+              << (elapsed_s < o_.warmup_s ? "(warm-up)" : "") << "   " << std::flush;
+  }
+
+  void measure() {
+    const bool open = o_.mode == "open";
+    const double total_s = o_.warmup_s + o_.duration_s;
+    uint32_t threads = 0;
+    double tx_rate = 0;
+    uint64_t slots = 0;
+    if (open) {
+      tx_rate = o_.rate_per_s / (ops_per_tx_ * per_request_);
+      slots = static_cast<uint64_t>(tx_rate * total_s);
+      threads = std::clamp(static_cast<uint32_t>(std::ceil(tx_rate * open_expected_latency_s)),
+                           open_threads_min, open_threads_max);
+    } else {
+      threads = o_.clients != 0              ? o_.clients
+                : o_.signing == "individual" ? clients_default_individual
+                                             : clients_default_batch;
+    }
+    threads_ = threads;
+    std::vector<std::vector<Sample>> samples(threads);
+    start_ = Clock::now();
+    std::vector<std::thread> workers;
+    for (uint32_t t = 0; t < threads; ++t)
+      workers.emplace_back([&, t] {
+        if (open)
+          open_sender(t, threads, tx_rate, slots, samples[t]);
+        else
+          closed_client(t, samples[t]);
+      });
+
+    // The window's edges, with the chain's committed-operation counter read at each.
+    const auto window_start = start_ + std::chrono::seconds(o_.warmup_s);
+    const auto window_end = window_start + std::chrono::seconds(o_.duration_s);
+    uint64_t last_transfers = 0;
+    auto last_tick = start_;
+    bool in_window = false;
+    while (true) {
+      const auto now = Clock::now();
+      if (!in_window && now >= window_start) {
+        in_window = true;
+        chain_ops_start_ = ops_committed(endpoints_.front());
+        height_start_ = height_last_;
+      }
+      if (now >= window_end || pool_exhausted_.load()) break;
+      std::this_thread::sleep_for(progress_interval);
+      const auto tick = Clock::now();
+      const uint64_t transfers = transfers_ok_.load();
+      const double dt = std::chrono::duration<double>(tick - last_tick).count();
+      draw_progress(std::chrono::duration<double>(tick - start_).count(), total_s,
+                    static_cast<double>(transfers - last_transfers) / dt);
+      last_transfers = transfers;
+      last_tick = tick;
+    }
+    window_end_ = Clock::now();
+    chain_ops_end_ = ops_committed(endpoints_.front());
+    height_end_ = height_last_;
+    if (!in_window) chain_ops_start_ = chain_ops_end_;
+    progress_ << "\n";
+    stop_.store(true);
+    for (auto& w : workers) w.join();
+    window_start_ms_ = since_start_ms(window_start);
+    window_end_ms_ = since_start_ms(window_end_);
+    for (auto& s : samples) samples_.insert(samples_.end(), s.begin(), s.end());
+  }
+
+  json report(const VerifyLimit& verify) {
+    const double window_s = (window_end_ms_ - window_start_ms_) / ms_per_s;
+    uint64_t transfers = 0;
+    uint64_t txs = 0;
+    std::vector<double> latencies;
+    for (const Sample& s : samples_) {
+      if (s.done_ms < window_start_ms_ || s.done_ms > window_end_ms_) continue;
+      transfers += s.transfers;
+      ++txs;
+      latencies.push_back(s.latency_ms);
+    }
+    std::sort(latencies.begin(), latencies.end());
+    json j = {
+        {"system", "corridor"},
+        {"benchmark", "network"},
+        {"validators", endpoints_.size()},
+        {"mode", o_.mode},
+        {"signing", o_.signing},
+        {"transfers_per_tx", ops_per_tx_},
+        {"txs_per_request", per_request_},
+        {"clients", threads_},
+        {"accounts", o_.accounts},
+        {"duration_s", window_s},
+        {"warmup_s", o_.warmup_s},
+        {"transfers", transfers},
+        {"txs", txs},
+        {"transfers_per_s", window_s > 0 ? static_cast<double>(transfers) / window_s : 0.0},
+        {"txs_per_s", window_s > 0 ? static_cast<double>(txs) / window_s : 0.0},
+        {"chain",
+         {{"height_start", height_start_},
+          {"height_end", height_end_},
+          {"ops_committed", chain_ops_end_ - chain_ops_start_},
+          {"ops_per_s", window_s > 0
+                            ? static_cast<double>(chain_ops_end_ - chain_ops_start_) / window_s
+                            : 0.0}}},
+        {"unavailable_retries", unavailable_.load()},
+        {"pool_exhausted", pool_exhausted_.load()},
+    };
+    if (o_.mode == "open") j["offered_transfers_per_s"] = o_.rate_per_s;
+    if (!latencies.empty())
+      j["latency_ms"] = {{"p50", percentile(latencies, 0.50)},
+                         {"p90", percentile(latencies, 0.90)},
+                         {"p99", percentile(latencies, 0.99)},
+                         {"max", latencies.back()}};
+    json failures = json::object();
+    for (const auto& [code, n] : failures_) failures[code] = n;
+    j["failures"] = failures;
+    if (verify.threads > 0)
+      j["ed25519_verify_per_s"] = {{"one_thread", verify.one_thread_per_s},
+                                   {"all_threads", verify.all_threads_per_s},
+                                   {"threads", verify.threads}};
+    return j;
+  }
+
+  const BenchNetworkOptions& o_;
+  std::vector<Endpoint> endpoints_;
+  std::ostream& progress_;
+  Hash256 network_id_;
+  uint64_t valid_until_ = 0;
+  std::optional<KeyPair> issuer_;
+  AssetId usd_;
+  std::vector<KeyPair> accounts_;
+  uint32_t ops_per_tx_ = 1;
+  uint32_t per_request_ = 1;
+  uint32_t threads_ = 0;
+
+  std::vector<std::string> pool_;
+  std::atomic<uint64_t> pool_next_{0};
+  std::atomic<bool> pool_exhausted_{false};
+
+  Clock::time_point start_;
+  Clock::time_point window_end_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> transfers_ok_{0};
+  std::atomic<uint64_t> unavailable_{0};
+  std::mutex tally_mu_;
+  std::map<std::string, uint64_t> failures_;
+  std::vector<Sample> samples_;
+  double window_start_ms_ = 0;
+  double window_end_ms_ = 0;
+  uint64_t chain_ops_start_ = 0;
+  uint64_t chain_ops_end_ = 0;
+  uint64_t height_last_ = 0;
+  uint64_t height_start_ = 0;
+  uint64_t height_end_ = 0;
+};
+
+std::string check_options(const BenchNetworkOptions& o) {
+  if (o.mode != "closed" && o.mode != "open") return "--mode must be closed or open";
+  if (o.signing != "batch" && o.signing != "individual")
+    return "--signing must be batch or individual";
+  if (o.mode == "open" && (o.rate_per_s <= 0 || o.rate_per_s > rate_per_s_max))
+    return "--rate must be in (0, " + fixed(rate_per_s_max, 0) + "] for an open loop";
+  if (o.mode == "closed" && o.rate_per_s != 0) return "--rate applies to --mode open only";
+  if (o.batch_ops < 1 || o.batch_ops > ledger::tx_ops_max)
+    return "--batch-ops must be 1.." + std::to_string(ledger::tx_ops_max);
+  if (o.clients > clients_max) return "--clients may be at most " + std::to_string(clients_max);
+  if (o.per_request > per_request_max)
+    return "--per-request may be at most " + std::to_string(per_request_max);
+  if (o.per_request > 1 && o.signing != "individual")
+    return "--per-request applies to --signing individual";
+  if (o.accounts < accounts_min || o.accounts > accounts_max)
+    return "--accounts must be " + std::to_string(accounts_min) + ".." +
+           std::to_string(accounts_max);
+  if (o.duration_s < 1 || o.duration_s > duration_s_max)
+    return "--duration-s must be 1.." + std::to_string(duration_s_max);
+  if (o.warmup_s > warmup_s_max) return "--warmup-s may be at most " + std::to_string(warmup_s_max);
+  if (o.nodes.empty() && (o.validators < 1 || o.validators > validators_max))
+    return "--validators must be 1.." + std::to_string(validators_max);
+  return "";
+}
+
+void print_human(const json& j, std::ostream& out) {
+  out << "validators: " << j["validators"] << ", " << j["mode"].get<std::string>() << " loop, "
+      << j["signing"].get<std::string>() << "-signed (" << j["transfers_per_tx"]
+      << " transfers per signature), " << j["clients"] << " clients\n";
+  out << "window: " << fixed(j["duration_s"].get<double>(), 1) << " s after " << j["warmup_s"]
+      << " s warm-up; heights " << j["chain"]["height_start"] << ".." << j["chain"]["height_end"]
+      << "\n";
+  if (j.contains("offered_transfers_per_s"))
+    out << "offered: " << grouped(j["offered_transfers_per_s"].get<uint64_t>()) << " transfers/s\n";
+  out << "final transfers: " << grouped(j["transfers"].get<uint64_t>()) << " in "
+      << grouped(j["txs"].get<uint64_t>()) << " transactions\n";
+  out << "chain: " << grouped(j["chain"]["ops_committed"].get<uint64_t>())
+      << " operations committed, " << grouped(j["chain"]["ops_per_s"].get<uint64_t>()) << "/s\n";
+  if (j.contains("latency_ms")) {
+    const json& l = j["latency_ms"];
+    out << "finality latency_ms: p50 " << fixed(l["p50"].get<double>(), 1) << ", p90 "
+        << fixed(l["p90"].get<double>(), 1) << ", p99 " << fixed(l["p99"].get<double>(), 1)
+        << ", max " << fixed(l["max"].get<double>(), 1) << "\n";
+  }
+  if (j.contains("ed25519_verify_per_s")) {
+    const json& v = j["ed25519_verify_per_s"];
+    out << "ed25519 verifications/s on this machine: " << grouped(v["one_thread"].get<uint64_t>())
+        << " on one thread, " << grouped(v["all_threads"].get<uint64_t>()) << " on " << v["threads"]
+        << " threads\n";
+  }
+  if (j["unavailable_retries"].get<uint64_t>() > 0)
+    out << "mempool full (503), retried: " << grouped(j["unavailable_retries"].get<uint64_t>())
+        << "\n";
+  for (const auto& [code, n] : j["failures"].items())
+    out << "not final ok: " << code << " x" << n << "\n";
+  if (j["pool_exhausted"].get<bool>())
+    out << "note: the pre-signed transactions ran out before the window ended\n";
+  out << "transfers_per_s: " << static_cast<uint64_t>(j["transfers_per_s"].get<double>()) << "\n";
+}
+
+}  // namespace
+
+VerifyLimit measure_verify_limit(uint32_t threads, uint32_t window_ms) {
+  threads = std::max(1u, threads);
+  // Distinct keys and messages, as a block's transactions have.
+  constexpr size_t samples = 256;
+  std::vector<KeyPair> keys;
+  std::vector<Bytes> messages;
+  std::vector<Signature> sigs;
+  for (size_t i = 0; i < samples; ++i) {
+    keys.push_back(KeyPair::generate());
+    Bytes m(64, static_cast<uint8_t>(i));
+    sigs.push_back(keys.back().sign(m));
+    messages.push_back(std::move(m));
+  }
+  auto run = [&](uint32_t n) {
+    std::atomic<uint64_t> total{0};
+    std::atomic<bool> bad{false};
+    std::vector<std::thread> workers;
+    const auto start = Clock::now();
+    const auto end = start + std::chrono::milliseconds(window_ms);
+    for (uint32_t t = 0; t < n; ++t)
+      workers.emplace_back([&, t] {
+        uint64_t done = 0;
+        for (size_t i = t; Clock::now() < end; ++i) {
+          for (size_t k = 0; k < 64; ++k, ++i) {
+            const size_t s = i % samples;
+            if (!verify_signature(keys[s].public_key(), messages[s], sigs[s])) bad.store(true);
+            ++done;
+          }
+        }
+        total.fetch_add(done);
+      });
+    for (auto& w : workers) w.join();
+    CORRIDOR_ASSERT_MSG(!bad.load(), "a valid signature failed to verify");
+    const double s = std::chrono::duration<double>(Clock::now() - start).count();
+    return static_cast<double>(total.load()) / s;
+  };
+  VerifyLimit v;
+  v.threads = threads;
+  v.one_thread_per_s = run(1);
+  v.all_threads_per_s = run(threads);
+  return v;
+}
+
+int run_bench_network(const BenchNetworkOptions& options, std::ostream& out,
+                      std::ostream& progress) {
+  if (std::string problem = check_options(options); !problem.empty()) {
+    progress << "bench network: " << problem << "\n";
+    return exit_usage;
+  }
+  crypto_init();
+  try {
+    std::optional<TempLocalnet> localnet;
+    std::vector<Endpoint> endpoints;
+    if (options.nodes.empty()) {
+      localnet.emplace(options.validators, options.keep, progress);
+      endpoints = localnet->endpoints();
+    } else {
+      for (const std::string& url : options.nodes) endpoints.push_back(parse_endpoint(url));
+    }
+    Bench bench(options, endpoints, progress);
+    json result = bench.run();
+    if (options.json)
+      out << result.dump() << "\n";
+    else
+      print_human(result, out);
+    return result["transfers"].get<uint64_t>() > 0 ? exit_ok : exit_failed;
+  } catch (const CliError& e) {
+    progress << "bench network: " << e.what() << "\n";
+    return e.exit_code() == exit_usage ? exit_usage : exit_failed;
+  }
+}
+
+}  // namespace corridor::cli

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `corridor bench network` end to end on a small temporary localnet: batch-signed transfers in
+# a closed loop and individually signed ones in an open loop. This checks that the benchmark
+# works and that every transfer it offered became final with result ok; it asserts no speed
+# (figures come from benchmark runs recorded in docs/benchmarks.md, never from tests).
+# Usage: bench_network_smoke.sh CORRIDOR_BINARY
+set -euo pipefail
+corridor_bin=$(realpath "$1")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+check() {  # check FILE: the JSON result has final transfers, latencies and no failures.
+  python3 - "$1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["transfers"] > 0, r
+assert r["failures"] == {}, r["failures"]
+lat = r["latency_ms"]
+assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"], lat
+assert r["chain"]["ops_committed"] > 0, r
+print(f'{r["signing"]}/{r["mode"]}: {r["transfers"]} transfers final, p50 {lat["p50"]:.1f} ms')
+PY
+}
+
+"$corridor_bin" bench network --duration-s 2 --warmup-s 1 --accounts 50 --batch-ops 200 \
+  --clients 4 --json > "$work/batch.json" 2> "$work/batch.err" || { cat "$work/batch.err"; exit 1; }
+check "$work/batch.json"
+
+"$corridor_bin" bench network --duration-s 2 --warmup-s 1 --accounts 50 --signing individual \
+  --mode open --rate 200 --json > "$work/individual.json" 2> "$work/individual.err" ||
+  { cat "$work/individual.err"; exit 1; }
+check "$work/individual.json"
+grep -q '"ed25519_verify_per_s"' "$work/individual.json"
+
+# Bad options are refused before anything starts.
+if "$corridor_bin" bench network --mode open 2> "$work/bad.err"; then
+  echo "an open loop without --rate was accepted"; exit 1
+fi
+grep -q -- '--rate' "$work/bad.err"

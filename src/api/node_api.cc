@@ -639,16 +639,32 @@ HttpResponse NodeApi::get_status() {
                               {"connections_refused", c.connections_refused},
                               {"frames_malformed", c.frames_malformed}};
   }
-  return json_response(
-      200, {{"network", {{"name", s.network_name}, {"id", s.network_id.hex()}}},
-            {"height", s.height},
-            {"block_hash", s.block_hash.hex()},
-            {"state_root", s.state_root.hex()},
-            {"block_time_ms", s.block_time_ms},
-            {"mempool", {{"txs", s.mempool_txs}, {"ops", s.mempool_ops}}},
-            {"committed", {{"txs", s.txs_committed}, {"ops", s.ops_committed}}},
-            {"ledger", {{"accounts", s.accounts}, {"assets", s.assets}, {"holdings", s.holdings}}},
-            {"consensus", consensus}});
+  json body = {
+      {"network", {{"name", s.network_name}, {"id", s.network_id.hex()}}},
+      {"height", s.height},
+      {"block_hash", s.block_hash.hex()},
+      {"state_root", s.state_root.hex()},
+      {"block_time_ms", s.block_time_ms},
+      {"mempool", {{"txs", s.mempool_txs}, {"ops", s.mempool_ops}}},
+      {"committed", {{"txs", s.txs_committed}, {"ops", s.ops_committed}}},
+      {"ledger", {{"accounts", s.accounts}, {"assets", s.assets}, {"holdings", s.holdings}}},
+      {"consensus", consensus}};
+  if (s.sync) {
+    const node::SyncProgress& p = *s.sync;
+    body["sync"] = {{"phase", std::string(node::sync_phase_name(p.phase))},
+                    {"target_height", p.target_height},
+                    {"entries_received", p.entries_received},
+                    {"entries_total", p.entries_total},
+                    {"bytes_received", p.bytes_received},
+                    {"bytes_total", p.bytes_total},
+                    {"bad_chunks", p.bad_chunks},
+                    {"checkpoints_installed", p.checkpoints_installed},
+                    {"last_installed_height", p.last_installed_height},
+                    {"network_height", p.network_height},
+                    {"chunks_served", p.chunks_served},
+                    {"serve_refused", p.serve_refused}};
+  }
+  return json_response(200, body);
 }
 
 HttpResponse NodeApi::get_result_codes() {

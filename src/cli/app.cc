@@ -15,6 +15,7 @@
 #include "cli/cmd_fx.h"
 #include "cli/cmd_network.h"
 #include "cli/cmd_sim.h"
+#include "cli/cmd_sync.h"
 #include "cli/exit_codes.h"
 #include "cli/key_file.h"
 #include "cli/node_client.h"
@@ -696,6 +697,7 @@ int run_cli(int argc, char** argv) {
   bench_net->callback([&] { rc = run_bench_network(bn, std::cout, std::cerr); });
   add_sim_command(app, rc);
   add_network_commands(app, rc);
+  add_sync_command(app, rc);
 
   try {
     app.parse(argc, argv);

@@ -90,6 +90,9 @@ int run_node(const RunNodeOptions& options) {
     bft.empty_block_delay_ms = config.empty_block_delay_ms;
     bft.block_txs_max = config.block_txs_max;
     bft.core.round_timeout_ms_base = config.round_timeout_ms;
+    bft.state_sync = config.state_sync_lag_blocks > 0;
+    bft.state_sync_lag_blocks = config.state_sync_lag_blocks;
+    bft.state_sync_snapshot_interval_blocks = config.state_sync_snapshot_interval_blocks;
     std::string role = "observer";
     for (const auto* list : {&genesis->validators, &genesis->observers})
       for (const auto& p : *list) {

@@ -98,6 +98,9 @@ class Ledger {
   Ledger() = default;
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
+  // Movable, so that a node can replace its whole state with a checkpoint's (state sync).
+  Ledger(Ledger&&) = default;
+  Ledger& operator=(Ledger&&) = default;
 
   // --- Block application ---------------------------------------------------------------
   // Starts a block at the given height. Expired replay ids are dropped here.

@@ -12,6 +12,7 @@
 #include "consensus/store_layout.h"
 #include "ledger/limits.h"
 #include "ledger/payload.h"
+#include "ledger/state_store.h"
 
 namespace corridor::node {
 namespace {
@@ -98,12 +99,29 @@ Status BftOrderer::boot() {
     batch.put(Bytes{consensus::store_key_head_qc}, consensus::encode_qc(consensus::genesis_qc(id)));
     batch.put(Bytes{consensus::store_key_epoch_start}, consensus::epoch_start_value(0, id));
     CORRIDOR_RETURN_IF_ERROR(kv.write(batch, true));
-    CORRIDOR_ASSIGN_OR_RETURN(start, kv.get(Bytes{consensus::store_key_epoch_start}));
   }
+  std::vector<PublicKey> peers;
+  for (const auto& p : options_.peers) peers.push_back(p.key);
+  sync_ = std::make_unique<StateSyncClient>(
+      StateSyncClient::Options{
+          options_.state_sync_lag_blocks,
+          std::min(options_.state_sync_chunk_bytes, state_sync_chunk_bytes_max)},
+      std::move(peers));
+  return load_core();
+}
+
+Status BftOrderer::load_core() {
+  storage::KvStore& kv = node_.kv();
+  const ChainHead head = node_.head();
+  const auto set = node_.validator_set();
+  if (!set) return failed_precondition("the ledger has no validator set (no BFT genesis block)");
+  CORRIDOR_ASSIGN_OR_RETURN(auto start, kv.get(Bytes{consensus::store_key_epoch_start}));
+  if (!start) return corruption("the consensus epoch record is missing");
   CORRIDOR_ASSIGN_OR_RETURN(auto epoch_start, consensus::decode_epoch_start(*start));
   std::tie(epoch_start_height_, epoch_start_id_) = epoch_start;
 
   CORRIDOR_ASSIGN_OR_RETURN(auto stored_safety, kv.get(Bytes{consensus::store_key_safety}));
+  safety_ = {};
   if (stored_safety) {
     CORRIDOR_ASSIGN_OR_RETURN(safety_, consensus::decode_safety_data(*stored_safety));
   }
@@ -119,6 +137,9 @@ Status BftOrderer::boot() {
   if (head_qc.block_id != head_id_)
     return corruption("the stored QC does not certify the head consensus block");
   last_nonempty_height_ = head_height_;
+  held_.clear();
+  held_until_ms_ = 0;
+  timer_deadline_ms_ = 0;
 
   consensus::ValidatorSet validators(set->epoch, set->validators);
   std::optional<consensus::ValidatorIndex> me = validators.index_of(key_.public_key());
@@ -214,6 +235,17 @@ void BftOrderer::publish_status() {
                                   std::optional<consensus::ValidatorIndex>(published_.leader_index);
   published_.pending_txs = pending_.size();
   published_.core = core_->stats();
+  if (sync_) {
+    published_sync_ = sync_->progress();
+    published_sync_.chunks_served = chunks_served_;
+    published_sync_.serve_refused = serve_refused_;
+    published_sync_.network_height = std::max(network_height_, head_height_);
+  }
+}
+
+std::optional<SyncProgress> BftOrderer::sync_progress() const {
+  std::lock_guard lock(status_mu_);
+  return published_sync_;
 }
 
 uint64_t BftOrderer::now_ms() const {
@@ -233,6 +265,9 @@ void BftOrderer::post(std::function<void()> task) {
 void BftOrderer::run() {
   execute(core_->start(now_ms()));
   replay_recent();
+  // A node that lost its store, or was down long, learns from its peers' answers whether a
+  // checkpoint is far enough ahead to install instead of replaying the blocks.
+  maybe_probe(0, /*at_start=*/true);
   uint64_t next_tick = now_ms();
   while (true) {
     std::deque<std::function<void()>> tasks;
@@ -249,6 +284,15 @@ void BftOrderer::run() {
     }
     for (auto& t : tasks) t();
     const uint64_t now = now_ms();
+    if (sync_->active()) {
+      send_sync(sync_->on_tick(now));
+      maybe_install();
+      if (sync_->pauses_consensus()) {
+        // Consensus waits while the state is synced: its commits would race the checkpoint.
+        publish_status();
+        continue;
+      }
+    }
     if (timer_deadline_ms_ != 0 && now >= timer_deadline_ms_) {
       timer_deadline_ms_ = 0;
       execute(core_->on_timer(now));
@@ -278,6 +322,13 @@ void BftOrderer::on_frame(const PublicKey& peer, Bytes payload) {
     for (auto& p : *txs) node_.submit_forwarded(std::move(p.tx), std::move(p.envelope));
     return;
   }
+  if (channel == peer_channel_state_sync) {
+    // Served whenever this node keeps snapshots; its own client acts only while it syncs.
+    post([this, peer, payload = std::move(payload)] {
+      on_state_sync(peer, ByteView(payload).subspan(1));
+    });
+    return;
+  }
   if (channel != peer_channel_consensus) return;
   post([this, peer, payload = std::move(payload)] {
     on_consensus(peer, ByteView(payload).subspan(1));
@@ -292,6 +343,22 @@ void BftOrderer::on_consensus(const PublicKey& peer, ByteView bytes) {
     return;
   }
   const consensus::Message& m = *decoded;
+  if (const auto* p = std::get_if<consensus::Proposal>(&m)) {
+    network_height_ = std::max(network_height_, p->block.height);
+    maybe_probe(p->block.height);
+  } else if (const auto* t = std::get_if<consensus::Timeout>(&m)) {
+    // A network that cannot make progress still times out rounds: their QCs show how far
+    // ahead it is.
+    maybe_probe(t->high_qc.height);
+  }
+  if (sync_->pauses_consensus()) {
+    // Paused while syncing state, except for serving blocks to others.
+    if (const auto* request = std::get_if<consensus::BlockRequest>(&m)) {
+      consensus::BlockResponse response = core_->serve(*request);
+      if (!response.blocks.empty()) send_to(peer, response);
+    }
+    return;
+  }
   if (const auto* p = std::get_if<consensus::Proposal>(&m)) note_proposal(p->block);
   remember(m, /*sync=*/false);
   bridge_epochs(peer, m);
@@ -614,6 +681,7 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
     executed_height_ = block.height;
     head_root_ = done.state_root;
     core_->on_executed(head_height_, head_root_);
+    maybe_snapshot(head_height_);
     if (done.validators_changed) {
       epoch_start_height_ = head_height_;
       epoch_start_id_ = id;
@@ -678,6 +746,7 @@ void BftOrderer::on_block_executed(uint64_t height, const Hash256& root,
   executed_height_ = height;
   head_root_ = root;
   core_->on_executed(height, root);
+  maybe_snapshot(height);
 }
 
 void BftOrderer::switch_epoch(consensus::Epoch ended) {
@@ -783,6 +852,164 @@ Bytes BftOrderer::make_payload(consensus::Round, uint64_t height) {
   }
   if (!envelopes.empty()) last_nonempty_height_ = std::max(last_nonempty_height_, height);
   return ledger::encode_payload(envelopes);
+}
+
+// --- State sync ----------------------------------------------------------------------------
+
+void BftOrderer::maybe_probe(uint64_t seen_height, bool at_start) {
+  if (!options_.state_sync || sync_->active()) return;
+  // At start always; later only when a peer's chain is far ahead.
+  if (!at_start && seen_height <= head_height_ + options_.state_sync_lag_blocks) return;
+  send_sync(sync_->probe(head_height_, now_ms(), /*pause=*/at_start));
+  publish_status();
+}
+
+void BftOrderer::send_sync(StateSyncClient::Outgoing out) {
+  for (auto& [peer, body] : out) send_frame(peer, peer_channel_state_sync, body);
+}
+
+void BftOrderer::on_state_sync(const PublicKey& peer, ByteView bytes) {
+  auto decoded = decode_sync_message(bytes);
+  if (!decoded.ok()) {
+    spdlog::debug("undecodable state sync message from {}: {}", peer.hex().substr(0, 12),
+                  decoded.status().message());
+    return;
+  }
+  const uint64_t now = now_ms();
+  if (const auto* r = std::get_if<CheckpointRequest>(&*decoded)) {
+    serve_checkpoint(peer, *r);
+  } else if (const auto* q = std::get_if<ChunkRequest>(&*decoded)) {
+    serve_chunk_to(peer, *q);
+  } else if (const auto* o = std::get_if<CheckpointOffer>(&*decoded)) {
+    send_sync(
+        sync_->on_offer(peer, *o, head_height_, core_->validators(), epoch_start_height_, now));
+  } else if (std::holds_alternative<NoCheckpoint>(*decoded)) {
+    send_sync(sync_->on_no_checkpoint(peer, now));
+  } else if (const auto* c = std::get_if<ChunkResponse>(&*decoded)) {
+    send_sync(sync_->on_chunk(peer, *c, now));
+    maybe_install();
+  }
+  publish_status();
+}
+
+void BftOrderer::serve_checkpoint(const PublicKey& peer, const CheckpointRequest& request) {
+  // The stored head QC and the blocks below it are written in one batch with the ledger block,
+  // so its height, not the loop's (which runs ahead of execution), is the head to prove from.
+  auto qc_bytes = node_.kv().get(Bytes{consensus::store_key_head_qc});
+  std::optional<consensus::QuorumCert> head_qc;
+  if (qc_bytes.ok() && *qc_bytes) {
+    auto qc = consensus::decode_qc(**qc_bytes);
+    if (qc.ok()) head_qc = *qc;
+  }
+  // The newest snapshot the committed chain attests, if it is of use to the asker.
+  for (auto it = snapshots_.rbegin(); head_qc && it != snapshots_.rend(); ++it) {
+    const StateSnapshot& snap = **it;
+    if (snap.height <= request.above_height || snap.height <= epoch_start_height_) break;
+    auto evidence =
+        build_checkpoint_evidence([this](uint64_t h) { return load_block_at(h); }, head_qc->height,
+                                  *head_qc, snap.height, snap.state_root);
+    if (!evidence.ok()) {
+      spdlog::debug("state sync: snapshot at height {} not offered: {}", snap.height,
+                    evidence.status().message());
+      continue;
+    }
+    Bytes body = encode_sync_message(make_offer(snap, std::move(evidence).value()));
+    if (body.size() > state_sync_offer_bytes_max) continue;
+    send_frame(peer, peer_channel_state_sync, body);
+    return;
+  }
+  spdlog::debug("state sync: no checkpoint above {} for {} ({} snapshots, head {})",
+                request.above_height, peer.hex().substr(0, 12), snapshots_.size(), head_height_);
+  send_frame(peer, peer_channel_state_sync, encode_sync_message(NoCheckpoint{head_height_}));
+}
+
+void BftOrderer::serve_chunk_to(const PublicKey& peer, const ChunkRequest& request) {
+  std::shared_ptr<const StateSnapshot> snap;
+  for (const auto& s : snapshots_)
+    if (s->height == request.height) snap = s;
+  if (!snap) return;  // Dropped since: the asker times out and tries another peer.
+  // A token bucket per peer: refilled at the serving rate, holding at most a second's worth.
+  const uint64_t now = now_ms();
+  auto& [tokens, refilled_ms] =
+      serve_budget_.try_emplace(peer, state_sync_serve_bytes_per_s_max, now).first->second;
+  // At most a second's refill, which also keeps the product below 2^64.
+  const uint64_t elapsed_ms = std::min<uint64_t>(now - std::min(now, refilled_ms), 1'000);
+  tokens = std::min(state_sync_serve_bytes_per_s_max,
+                    tokens + elapsed_ms * state_sync_serve_bytes_per_s_max / 1'000);
+  refilled_ms = now;
+  if (tokens < state_sync_chunk_bytes_max) {
+    ++serve_refused_;
+    return;
+  }
+  ChunkResponse response = serve_chunk(*snap, request);
+  if (options_.state_sync_corrupt_chunks_for_test) {
+    for (auto& [k, v] : response.entries)
+      if (!k.empty() && k[0] == ledger::store_prefix_state && !v.empty()) {
+        v.back() ^= 0x01;
+        break;
+      }
+  }
+  Bytes body = encode_sync_message(response);
+  tokens -= std::min<uint64_t>(tokens, body.size());
+  ++chunks_served_;
+  send_frame(peer, peer_channel_state_sync, body);
+}
+
+void BftOrderer::maybe_install() {
+  auto state = sync_->take_complete();
+  if (!state) return;
+  const VerifiedCheckpoint& cp = state->checkpoint;
+  // Blocks committed before the pause finish executing first: the checkpoint replaces their
+  // result, and none may land on top of it.
+  wait_executor_idle();
+  spdlog::info("state sync: checking {} entries against the root at height {}",
+               state->entries.size(), cp.height);
+  Status st = node_.install_checkpoint(
+      cp.height, cp.state_root, state->ledger_block, state->block_result, state->entries,
+      [&](storage::WriteBatch& wb) {
+        // The consensus head moves to the checkpoint with the QC that certifies it; the safety
+        // data and the epoch record stay as they are (the checkpoint is of this epoch).
+        consensus::put_committed_block(wb, cp.block, cp.block_id);
+        wb.put(Bytes{consensus::store_key_head_qc}, consensus::encode_qc(cp.block_qc));
+        prune_recent_all(wb);
+      });
+  send_sync(sync_->finish_install(st, now_ms()));
+  if (!st.ok()) {
+    spdlog::warn("state sync: checkpoint at height {} refused: {}", cp.height, st.to_string());
+    publish_status();
+    return;
+  }
+  // Consensus resumes from the checkpoint, and block sync fetches what follows it.
+  Status loaded = load_core();
+  if (!loaded.ok()) {
+    spdlog::critical("cannot resume consensus after the checkpoint: {}; stopping",
+                     loaded.to_string());
+    std::abort();
+  }
+  prune_pending();
+  execute(core_->start(now_ms()));
+  publish_status();
+}
+
+void BftOrderer::maybe_snapshot(uint64_t executed_height) {
+  const uint64_t interval = options_.state_sync_snapshot_interval_blocks;
+  if (interval == 0 ||
+      executed_height % interval >= std::min(state_sync_snapshot_window_blocks, interval))
+    return;
+  take_snapshot();
+}
+
+void BftOrderer::take_snapshot() {
+  auto snap = node_.snapshot_state(state_sync_state_bytes_max);
+  if (!snap.ok()) {
+    spdlog::warn("state sync: no snapshot at height {}: {}", head_height_,
+                 snap.status().to_string());
+    return;
+  }
+  // The executor may have run ahead: the copy is of whatever height the node is at, once.
+  if (!snapshots_.empty() && snapshots_.back()->height >= (*snap)->height) return;
+  snapshots_.push_back(std::move(snap).value());
+  while (snapshots_.size() > state_sync_snapshots_kept) snapshots_.pop_front();
 }
 
 std::optional<consensus::Block> BftOrderer::load_committed_block(const Hash256& id) {

@@ -58,12 +58,14 @@
 #include "net/peer_network.h"
 #include "node/node.h"
 #include "node/orderer.h"
+#include "node/state_sync.h"
 
 namespace corridor::node {
 
 // The first byte of every peer frame says what follows.
-inline constexpr uint8_t peer_channel_consensus = 0;  // consensus::encode_message
-inline constexpr uint8_t peer_channel_txs = 1;        // forwarded transactions, payload encoding
+inline constexpr uint8_t peer_channel_consensus = 0;   // consensus::encode_message
+inline constexpr uint8_t peer_channel_txs = 1;         // forwarded transactions, payload encoding
+inline constexpr uint8_t peer_channel_state_sync = 2;  // node/state_sync.h messages
 // Transactions kept by the orderer between the mempool and a committed block.
 inline constexpr size_t bft_pending_txs_max = 100'000;
 // A transaction proposed at height h is not offered again at heights h + 1 .. h + 3 (those
@@ -86,6 +88,16 @@ struct BftOptions {
   // network makes a few blocks a second rather than one per round trip.
   uint32_t empty_block_delay_ms = 100;
   uint32_t block_txs_max = 10'000;
+  // State sync (node/state_sync.h, docs/consensus.md "State sync"): whether this node syncs
+  // state when it is more than state_sync_lag_blocks behind, and how often it snapshots its
+  // state to serve others (0: it serves none).
+  bool state_sync = true;
+  uint64_t state_sync_lag_blocks = state_sync_lag_blocks_default;
+  uint64_t state_sync_snapshot_interval_blocks = state_sync_snapshot_interval_blocks_default;
+  // Bytes this node asks for per chunk (smaller in tests, to exercise paging).
+  uint32_t state_sync_chunk_bytes = state_sync_chunk_bytes_max;
+  // A fault hook for tests only: this node corrupts one value in every chunk it serves.
+  bool state_sync_corrupt_chunks_for_test = false;
 };
 
 struct BftStatus {
@@ -116,6 +128,7 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
     return net_->connect(peer, host, port);
   }
   BftStatus status() const;
+  std::optional<SyncProgress> sync_progress() const override;
   std::optional<ConsensusStatus> consensus_status() const override;
 
  private:
@@ -134,13 +147,25 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
 
   BftOrderer(Node& node, const KeyPair& key, BftOptions options);
   Status boot();
-  void build_core();
+  // Rebuilds the Core from the consensus records in the store (at boot and after a checkpoint).
+  Status load_core();
   void post(std::function<void()> task);
   void run();
   uint64_t now_ms() const;
 
   void on_frame(const PublicKey& peer, Bytes payload);
   void on_consensus(const PublicKey& peer, ByteView bytes);
+  // State sync: serving peers, driving this node's client, and installing what it downloaded.
+  void on_state_sync(const PublicKey& peer, ByteView bytes);
+  void serve_checkpoint(const PublicKey& peer, const CheckpointRequest& request);
+  void serve_chunk_to(const PublicKey& peer, const ChunkRequest& request);
+  // Asks peers for a checkpoint when `seen_height` (a peer's) is far above the head, or at start.
+  void maybe_probe(uint64_t seen_height, bool at_start = false);
+  void send_sync(StateSyncClient::Outgoing out);
+  void maybe_install();
+  // Snapshots the state to serve when `executed_height` is in a snapshot window.
+  void maybe_snapshot(uint64_t executed_height);
+  void take_snapshot();
   void bridge_epochs(const PublicKey& peer, const consensus::Message& m);
   void execute(std::vector<consensus::Action> actions);
   void execute_now(std::vector<consensus::Action> actions, bool allow_hold);
@@ -198,6 +223,14 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   std::set<Bytes> recent_proposal_keys_;
   std::map<PublicKey, uint64_t> epoch_request_ms_;
   std::map<PublicKey, uint64_t> proof_sent_ms_;
+  std::unique_ptr<StateSyncClient> sync_;
+  // The newest snapshots this node serves, oldest first.
+  std::deque<std::shared_ptr<const StateSnapshot>> snapshots_;
+  // Per-peer serving budget in bytes, and when it was last refilled.
+  std::map<PublicKey, std::pair<uint64_t, uint64_t>> serve_budget_;
+  uint64_t network_height_ = 0;
+  uint64_t chunks_served_ = 0;
+  uint64_t serve_refused_ = 0;
 
   // The loop's queue.
   std::mutex mu_;
@@ -216,6 +249,7 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
 
   mutable std::mutex status_mu_;
   BftStatus published_;
+  SyncProgress published_sync_;
 };
 
 }  // namespace corridor::node

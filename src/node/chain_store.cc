@@ -130,6 +130,30 @@ Status ChainStore::commit(const ledger::Block& block, const std::vector<Bytes>& 
   return kv_.write(batch, true);
 }
 
+Status ChainStore::install_state(const ChainHead& head, ByteView block_bytes, ByteView result_bytes,
+                                 const std::vector<std::pair<Bytes, Bytes>>& entries,
+                                 const std::function<void(storage::WriteBatch&)>& extra) {
+  storage::WriteBatch batch;
+  // Whatever state the node held (a lagging node's) goes: the checkpoint's is complete.
+  for (uint8_t prefix : {ledger::store_prefix_replay, ledger::store_prefix_state}) {
+    CORRIDOR_RETURN_IF_ERROR(kv_.scan_prefix(Bytes{prefix}, [&](ByteView k, ByteView) {
+      batch.erase(k);
+      return true;
+    }));
+  }
+  for (const auto& [k, v] : entries) batch.put(k, v);
+  batch.put(height_key(key_block, head.height), block_bytes);
+  batch.put(height_key(key_result, head.height), result_bytes);
+  Bytes h;
+  Writer hw(h);
+  hw.u64(head.height);
+  hw.fixed(head.block_hash);
+  hw.fixed(head.state_root);
+  batch.put(Bytes{key_head}, h);
+  if (extra) extra(batch);
+  return kv_.write(batch, true);
+}
+
 Result<std::optional<Bytes>> ChainStore::block_bytes(uint64_t height) const {
   return kv_.get(height_key(key_block, height));
 }

@@ -83,6 +83,14 @@ class ChainStore {
   [[nodiscard]] Result<ChainHead> checkpoint() const;
   [[nodiscard]] Result<bool> has_checkpoint() const;
 
+  // State sync: replaces every ledger entry and replay id with `entries` (sorted store keys
+  // with their values, as ledger/state_store.h lays them out), records the checkpoint's block
+  // and result, and makes it the head, all in one synced batch with `extra`.
+  [[nodiscard]] Status install_state(const ChainHead& head, ByteView block_bytes,
+                                     ByteView result_bytes,
+                                     const std::vector<std::pair<Bytes, Bytes>>& entries,
+                                     const std::function<void(storage::WriteBatch&)>& extra);
+
   [[nodiscard]] Result<std::optional<Bytes>> block_bytes(uint64_t height) const;
   [[nodiscard]] Result<std::optional<ledger::BlockResult>> block_result(uint64_t height) const;
   [[nodiscard]] Result<std::optional<TxLocation>> tx_location(const Hash256& id) const;

@@ -58,6 +58,11 @@ struct NodeConfig {
   uint32_t empty_block_delay_ms = 100;
   // The pacemaker's base round timeout; it doubles while rounds fail.
   uint32_t round_timeout_ms = 1'000;
+  // State sync (node/state_sync.h): a checkpoint more than this many blocks above the head is
+  // installed instead of replaying the blocks (0 turns state sync off); snapshots to serve are
+  // taken every this many blocks (0: this node serves none).
+  uint64_t state_sync_lag_blocks = 128;
+  uint64_t state_sync_snapshot_interval_blocks = 64;
 };
 
 // Parses TOML text; unknown keys and wrong types are errors, so a typo is not silently ignored.

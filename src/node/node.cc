@@ -9,7 +9,9 @@
 
 #include "base/encoding.h"
 #include "ledger/limits.h"
+#include "ledger/state_store.h"
 #include "node/sequencer.h"
+#include "node/state_sync.h"
 #include "storage/mem_kv_store.h"
 #include "storage/rocksdb_kv_store.h"
 
@@ -146,6 +148,7 @@ void Node::start(std::unique_ptr<Orderer> orderer) {
 
 void Node::stop() {
   if (stopping_.exchange(true)) return;
+  orderer_view_.store(nullptr);
   mempool_.close();
   if (orderer_) orderer_->stop();
   {
@@ -381,6 +384,80 @@ void Node::notify(const Hash256& id, const Status& s, const Finality& f) {
     if (cb) cb(s, f);
 }
 
+Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state(uint64_t bytes_max) const {
+  auto snapshot = std::make_shared<StateSnapshot>();
+  // Blocks commit under the exclusive lock, so under the shared one the store's state is the
+  // head's, whole.
+  std::shared_lock lock(ledger_mu_);
+  snapshot->height = head_.height;
+  snapshot->state_root = head_.state_root;
+  CORRIDOR_ASSIGN_OR_RETURN(auto block, chain_.block_bytes(head_.height));
+  CORRIDOR_ASSIGN_OR_RETURN(auto result, chain_.block_result(head_.height));
+  if (!block || !result) return corruption("the head block or its result is missing");
+  snapshot->ledger_block = std::move(*block);
+  snapshot->block_result = ledger::encode_block_result(*result);
+  Status over;
+  for (uint8_t prefix : {ledger::store_prefix_replay, ledger::store_prefix_state}) {
+    CORRIDOR_RETURN_IF_ERROR(kv_->scan_prefix(Bytes{prefix}, [&](ByteView k, ByteView v) {
+      snapshot->bytes += k.size() + v.size();
+      if (snapshot->bytes > bytes_max || snapshot->entries.size() >= state_sync_entries_max) {
+        over = resource_exhausted("the state exceeds the snapshot limit");
+        return false;
+      }
+      snapshot->entries.emplace_back(Bytes(k.begin(), k.end()), Bytes(v.begin(), v.end()));
+      return true;
+    }));
+    CORRIDOR_RETURN_IF_ERROR(over);
+  }
+  return std::shared_ptr<const StateSnapshot>(std::move(snapshot));
+}
+
+Status Node::install_checkpoint(uint64_t height, const Hash256& state_root,
+                                const Bytes& ledger_block, const Bytes& block_result,
+                                const std::vector<std::pair<Bytes, Bytes>>& entries,
+                                const std::function<void(storage::WriteBatch&)>& extra) {
+  CORRIDOR_ASSIGN_OR_RETURN(ledger::Block block, ledger::decode_block(ledger_block));
+  if (block.header.height != height) return invalid_argument("the checkpoint block's height");
+  // Built aside, so that entries that do not add up change nothing.
+  ledger::Ledger fresh;
+  for (const auto& [k, v] : entries) {
+    if (!k.empty() && k[0] == ledger::store_prefix_state) {
+      Status st = fresh.load_entry(ByteView(k).subspan(1), v);
+      if (!st.ok()) return corruption("checkpoint entry: " + st.message());
+    } else if (k.size() == 1 + 8 + Hash256::size() && k[0] == ledger::store_prefix_replay) {
+      fresh.load_replay_id(
+          {get_be64(ByteView(k).subspan(1, 8)), Hash256::from_view(ByteView(k).subspan(9))});
+    } else {
+      return corruption("checkpoint entry with a malformed key");
+    }
+  }
+  fresh.finish_load(height);
+  if (fresh.state_root() != state_root)
+    return corruption("the checkpoint's entries hash to " + fresh.state_root().hex() +
+                      ", not the attested " + state_root.hex());
+  if (config_.check_invariants) {
+    Status inv = fresh.check_invariants();
+    if (!inv.ok()) return corruption("checkpoint state: " + inv.message());
+  }
+  std::unique_lock lock(ledger_mu_);
+  if (head_.height >= height)
+    return failed_precondition("the node's head is at or above the checkpoint");
+  if (fresh.validator_set() != ledger_.validator_set())
+    return failed_precondition("the checkpoint's validator set differs from the node's");
+  const ChainHead head{height, block.header.hash(), state_root};
+  CORRIDOR_RETURN_IF_ERROR(chain_.install_state(head, ledger_block, block_result, entries, extra));
+  ledger_ = std::move(fresh);
+  head_ = head;
+  head_time_ms_ = block.header.time_ms;
+  return Status();
+}
+
+std::optional<SyncProgress> Node::sync_progress() const {
+  const Orderer* o = orderer_view_.load();
+  if (!o) return std::nullopt;
+  return o->sync_progress();
+}
+
 NodeStatus Node::status() const {
   NodeStatus s;
   s.network_name = config_.network_name;
@@ -400,6 +477,7 @@ NodeStatus Node::status() const {
     }
   }
   s.bft = config_.mode == NodeConfig::Mode::bft;
+  s.sync = sync_progress();
   s.mempool_txs = mempool_.size();
   s.mempool_ops = mempool_.ops();
   s.txs_committed = txs_committed_.load();

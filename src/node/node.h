@@ -25,6 +25,8 @@
 
 namespace corridor::node {
 
+struct StateSnapshot;
+
 // What a client learns when its transaction is final (durable in a committed block).
 struct Finality {
   Hash256 id;
@@ -75,6 +77,8 @@ struct NodeStatus {
   bool bft = false;
   std::optional<uint64_t> epoch;
   size_t validators = 0;
+  // State sync progress (BFT nodes).
+  std::optional<SyncProgress> sync;
   // The consensus orderer's live state, once it runs.
   std::optional<ConsensusStatus> consensus;
 };
@@ -135,6 +139,22 @@ class Node {
   // Executes and commits one ordered batch as the next block. The orderer calls this; tests
   // and benchmarks may call it directly on a node that was not started.
   void commit_batch(OrderedBatch&& batch);
+
+  // --- State sync (node/state_sync.h) -----------------------------------------------------
+  // A consistent copy of the state at the head: every ledger entry and replay id, with the
+  // head's ledger block and result. Refused (resource_exhausted) above `bytes_max`.
+  Result<std::shared_ptr<const StateSnapshot>> snapshot_state(uint64_t bytes_max) const;
+  // Replaces the ledger state and the head with a checkpoint's at `height`, which must be above
+  // the head. The entries are loaded into a fresh ledger first: if they do not decode or do not
+  // hash to `state_root`, nothing changes and the answer is `corruption`; a checkpoint whose
+  // validator set differs from the node's is refused. Otherwise the state, the block, the head
+  // and the orderer's `extra` records are written in one synced batch.
+  [[nodiscard]] Status install_checkpoint(uint64_t height, const Hash256& state_root,
+                                          const Bytes& ledger_block, const Bytes& block_result,
+                                          const std::vector<std::pair<Bytes, Bytes>>& entries,
+                                          const std::function<void(storage::WriteBatch&)>& extra);
+  // The orderer's state sync progress; nullopt for an orderer that has none.
+  std::optional<SyncProgress> sync_progress() const;
 
   NodeStatus status() const;
   ChainHead head() const;

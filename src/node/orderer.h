@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "base/hash.h"
@@ -45,6 +46,32 @@ struct OrderedBatch {
 };
 
 using OrderedBatchSink = std::function<void(OrderedBatch&&)>;
+
+// State sync (node/state_sync.h): where a node stands in installing a checkpoint.
+enum class SyncPhase : uint8_t {
+  idle,         // Not syncing: following the chain by consensus and block sync.
+  probing,      // Asked peers for a checkpoint; waiting for offers.
+  downloading,  // Fetching the checkpoint's state entries in chunks.
+  installing,   // Checking the entries against the attested root and writing them.
+};
+std::string_view sync_phase_name(SyncPhase phase);
+
+struct SyncProgress {
+  SyncPhase phase = SyncPhase::idle;
+  uint64_t target_height = 0;
+  uint64_t entries_received = 0;
+  uint64_t entries_total = 0;  // As the serving peer announced it; 0 while unknown.
+  uint64_t bytes_received = 0;
+  uint64_t bytes_total = 0;
+  uint64_t bad_chunks = 0;  // Chunks and offers refused, over the node's life.
+  uint64_t checkpoints_installed = 0;
+  uint64_t last_installed_height = 0;
+  // The highest block height this node has seen proposed by peers: where "in sync" is.
+  uint64_t network_height = 0;
+  // Serving side: chunks served to peers, and requests refused over the rate limit.
+  uint64_t chunks_served = 0;
+  uint64_t serve_refused = 0;
+};
 
 // One peer channel as an operator sees it.
 struct PeerStatus {
@@ -93,6 +120,8 @@ class Orderer {
   virtual void start(OrderedBatchSink sink) = 0;
   // Stops ordering; returns once no batch is being delivered.
   virtual void stop() = 0;
+  // State sync progress, for orderers that can sync state (thread-safe).
+  virtual std::optional<SyncProgress> sync_progress() const { return std::nullopt; }
   // The consensus state, for orderers that run consensus (the single-node sequencer has none).
   // Thread-safe.
   virtual std::optional<ConsensusStatus> consensus_status() const { return std::nullopt; }

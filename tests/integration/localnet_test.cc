@@ -30,6 +30,7 @@ namespace {
 using nlohmann::json;
 using namespace ledger;
 using namespace std::chrono_literals;
+using fs_path = std::filesystem::path;
 
 constexpr const char* network_name = "corridor-localnet";
 constexpr int validators = 4;
@@ -226,6 +227,87 @@ TEST_F(Localnet, ValidatorsAgreeObserverFollowsAndAKilledValidatorCatchesUp) {
   expect_same_block(all, max_height(all));
   auto [status, account] = http_json(ports_[4], "GET", "/v1/accounts/" + b.account_id().hex());
   ASSERT_EQ(status, 200);
+}
+
+// A validator's data directory is deleted while the network runs on; restarted on an empty
+// directory it installs a checkpoint its peers attest, rather than replaying every block, and
+// `corridor sync-status` reports it in sync.
+TEST_F(Localnet, ValidatorWithADeletedDataDirectorySyncsStateFromACheckpoint) {
+  const fs_path net = dir_ / "net";
+  ASSERT_EQ(::system((std::string(CORRIDOR_BINARY) + " network init --dir " + net.string() +
+                      " --base-port " + std::to_string(base_port_) + " > /dev/null")
+                         .c_str()),
+            0);
+  // Small thresholds so that "far behind" takes seconds, not minutes, and short rounds so that
+  // the rounds the stopped validator would lead pass quickly.
+  for (const char* name : {"validator0", "validator1", "validator2", "validator3", "observer0"}) {
+    const fs_path path = net / name / "node.toml";
+    std::stringstream text;
+    text << std::ifstream(path).rdbuf();
+    std::string config = std::regex_replace(text.str(), std::regex("state_sync_lag_blocks = \\d+"),
+                                            "state_sync_lag_blocks = 12");
+    config = std::regex_replace(config, std::regex("state_sync_snapshot_interval_blocks = \\d+"),
+                                "state_sync_snapshot_interval_blocks = 8");
+    config =
+        std::regex_replace(config, std::regex("round_timeout_ms = \\d+"), "round_timeout_ms = 300");
+    ASSERT_NE(config.find("state_sync_lag_blocks = 12"), std::string::npos);
+    std::ofstream(path) << config;
+  }
+  const std::string out = (dir_ / "localnet.out").string();
+  localnet_ = spawn_process({CORRIDOR_BINARY, "localnet", "--dir", net.string()}, out);
+  ASSERT_TRUE(wait_for([&] {
+    for (int n = 0; n < nodes; ++n)
+      if (height(n) == 0) return false;
+    return true;
+  })) << "the localnet did not start making blocks";
+  std::map<std::string, pid_t> pids;
+  {
+    std::ifstream in(out);
+    std::string line;
+    std::regex re(R"((\S+)  pid (\d+)  api)");
+    std::smatch m;
+    while (std::getline(in, line))
+      if (std::regex_search(line, m, re)) pids[m[1]] = std::stoi(m[2]);
+  }
+  ASSERT_EQ(pids.size(), static_cast<size_t>(nodes));
+
+  KeyPair issuer = KeyPair::generate();
+  ASSERT_EQ(submit_final(0, make_tx(issuer, {CreateAccountOp{issuer.public_key()}})), "ok");
+  for (int i = 0; i < 5; ++i) {
+    KeyPair k = KeyPair::generate();
+    ASSERT_EQ(submit_final(i % 2, make_tx(k, {CreateAccountOp{k.public_key()}})), "ok");
+  }
+  ASSERT_EQ(::kill(pids.at("validator3"), SIGKILL), 0);
+  std::filesystem::remove_all(net / "validator3" / "data");
+  const std::vector<int> alive{0, 1, 2, 4};
+  ASSERT_TRUE(wait_for([&] { return max_height(alive) > 36; }));
+  const uint64_t reached = max_height(alive);
+
+  restarted_ = spawn_process(
+      {CORRIDOR_BINARY, "node", "--config", (net / "validator3" / "node.toml").string()},
+      (net / "validator3" / "node.log").string());
+  ASSERT_TRUE(wait_for([&] {
+    auto [status, body] = http_json(ports_[3], "GET", "/v1/status");
+    return status == 200 && body.contains("sync") &&
+           body["sync"]["checkpoints_installed"].get<uint64_t>() >= 1 &&
+           body["height"].get<uint64_t>() >= reached;
+  })) << "validator 3 did not sync";
+  auto [status, body] = http_json(ports_[3], "GET", "/v1/status");
+  const uint64_t checkpoint = body["sync"]["last_installed_height"].get<uint64_t>();
+  EXPECT_GT(checkpoint, 12u);
+  // No replay from genesis: the blocks below the checkpoint are not on this node.
+  EXPECT_EQ(http_json(ports_[3], "GET", "/v1/blocks/1").first, 404);
+  EXPECT_EQ(http_json(ports_[3], "GET", "/v1/blocks/" + std::to_string(checkpoint)).first, 200);
+  const pid_t cli =
+      spawn_process({CORRIDOR_BINARY, "sync-status", "--node",
+                     "http://127.0.0.1:" + std::to_string(ports_[3]), "--wait-s", "30"},
+                    (dir_ / "sync-status.out").string());
+  int cli_status = 0;
+  ASSERT_EQ(::waitpid(cli, &cli_status, 0), cli);
+  EXPECT_TRUE(WIFEXITED(cli_status) && WEXITSTATUS(cli_status) == 0);
+  KeyPair late = KeyPair::generate();
+  ASSERT_EQ(submit_final(3, make_tx(late, {CreateAccountOp{late.public_key()}})), "ok");
+  expect_same_block({0, 1, 2, 3, 4}, max_height({0, 1, 2, 3, 4}));
 }
 
 }  // namespace

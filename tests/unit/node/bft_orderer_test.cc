@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -72,6 +73,7 @@ class BftOrdererTest : public ::testing::Test {
     BftOptions options;
     options.empty_block_delay_ms = 50;
     options.core.round_timeout_ms_base = 300;
+    if (tune_) tune_(i, options);
     for (const auto& other : members_)
       if (other.name != m.name) options.peers.push_back({other.key.public_key(), "", 0});
     auto orderer = BftOrderer::create(*m.node, m.key, options);
@@ -144,6 +146,8 @@ class BftOrdererTest : public ::testing::Test {
   Genesis genesis_;
   ledger::Block block_;
   std::atomic<int> finals_{0};
+  // Adjusts member i's orderer options before it boots.
+  std::function<void(size_t, BftOptions&)> tune_;
 };
 
 TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
@@ -270,6 +274,171 @@ TEST_F(BftOrdererTest, GovernanceChangeSwitchesEveryNodeToTheNewEpoch) {
   for (int t = 0; t < kTxs; ++t)
     submit(static_cast<size_t>(t) % members_.size(), "e" + std::to_string(t));
   ASSERT_TRUE(wait_for([&] { return finals_.load() == 1 + kTxs; })) << finals_.load() << " final";
+  expect_agreement();
+}
+
+namespace {
+
+// State sync: small thresholds so that a test network is "far ahead" within seconds.
+constexpr uint64_t kSyncLag = 16;
+constexpr uint64_t kSnapshotEvery = 8;
+
+void tune_state_sync(BftOptions& o) {
+  o.state_sync_lag_blocks = kSyncLag;
+  o.state_sync_snapshot_interval_blocks = kSnapshotEvery;
+}
+
+}  // namespace
+
+class BftStateSyncTest : public BftOrdererTest {
+ protected:
+  // Makes blocks with state in them until the network is `height` high.
+  void grow_to(uint64_t height) {
+    int t = 0;
+    while (members_[0].node->status().height < height) {
+      submit(static_cast<size_t>(t) % kValidators, "grow" + std::to_string(t));
+      ++t;
+      ASSERT_TRUE(wait_for([&] { return finals_.load() == t; }));
+    }
+  }
+
+  // Stops member i, throws its store away and starts it on an empty one.
+  void wipe_and_restart(size_t i) {
+    members_[i].node->stop();
+    members_[i].node.reset();
+    members_[i].kv = std::make_shared<storage::MemKvStore>();
+    boot(i);
+    wire(i);
+  }
+
+  // Member i has installed a checkpoint and followed the chain to where member `ref` was.
+  void expect_synced(size_t i, uint64_t reached) {
+    ASSERT_TRUE(wait_for([&] {
+      auto p = members_[i].node->sync_progress();
+      return p && p->checkpoints_installed >= 1 && members_[i].node->status().height >= reached;
+    })) << "at "
+        << members_[i].node->status().height << " of " << reached;
+    auto p = members_[i].node->sync_progress();
+    ASSERT_TRUE(p.has_value());
+    EXPECT_GT(p->last_installed_height, kSyncLag);
+    EXPECT_LT(p->last_installed_height % kSnapshotEvery, state_sync_snapshot_window_blocks);
+    // Not replayed from genesis: the node holds none of the blocks after genesis (a node still
+    // far behind after its first checkpoint may install a later one, so only the blocks below
+    // any checkpoint are checked), and executed only blocks after its checkpoint.
+    for (uint64_t h = 1; h <= kSyncLag; ++h) {
+      auto b = members_[i].node->block(h);
+      ASSERT_TRUE(b.ok());
+      EXPECT_FALSE(b->has_value()) << "block " << h << " was replayed";
+    }
+    auto at = members_[i].node->block(p->last_installed_height);
+    ASSERT_TRUE(at.ok() && at->has_value());
+    EXPECT_LE(members_[i].orderer->status().core.blocks_committed,
+              members_[i].node->status().height - p->last_installed_height);
+  }
+};
+
+TEST_F(BftStateSyncTest, WipedValidatorInstallsACheckpointInsteadOfReplaying) {
+  tune_ = [](size_t, BftOptions& o) {
+    tune_state_sync(o);
+    // About two entries a chunk: each range takes several requests, several in flight.
+    o.state_sync_chunk_bytes = 120;
+  };
+  for (size_t i = 0; i < members_.size(); ++i) {
+    members_[i].node->stop();
+    members_[i].node.reset();
+  }
+  for (size_t i = 0; i < members_.size(); ++i) boot(i);
+  for (size_t i = 0; i < members_.size(); ++i) wire(i);
+
+  grow_to(3 * kSyncLag);
+  const uint64_t reached = members_[0].node->status().height;
+  wipe_and_restart(3);
+  expect_synced(3, reached);
+  // The checkpoint's state is the network's: it takes and finalizes new work, and every node
+  // agrees on blocks and state roots from there on.
+  const int before = finals_.load();
+  submit(3, "after-sync");
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == before + 1; }));
+  ASSERT_TRUE(wait_for(
+      [&] { return members_[3].node->status().height >= members_[0].node->status().height; }));
+  expect_agreement();
+  EXPECT_EQ(members_[3].node->sync_progress()->bad_chunks, 0u);
+  // Paged: more chunks served than the offer's 16 ranges.
+  uint64_t served = 0;
+  for (size_t i = 0; i < members_.size(); ++i)
+    if (i != 3) served += members_[i].node->sync_progress()->chunks_served;
+  EXPECT_GT(served, state_sync_ranges_max);
+  // It restarts from the installed state like from any other.
+  members_[3].node->stop();
+  members_[3].node.reset();
+  boot(3);
+  wire(3);
+  submit(3, "after-restart");
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == before + 2; }));
+  expect_agreement();
+}
+
+TEST_F(BftStateSyncTest, CorruptChunkIsRefusedCountedAndAnotherPeerServes) {
+  // Two nodes serve state, one of which corrupts a value in every chunk it sends; validators 1
+  // and 2 do not serve. The corrupt one is tried first: with the network halted its snapshots
+  // are at least as recent as the honest one's (taken 4 times as often), and on a tie the
+  // client takes the lower key.
+  const size_t a =
+      members_[0].key.public_key() < members_[kValidators].key.public_key() ? 0 : kValidators;
+  const size_t b = a == 0 ? kValidators : 0;
+  tune_ = [a, b](size_t i, BftOptions& o) {
+    tune_state_sync(o);
+    if (i == a) o.state_sync_corrupt_chunks_for_test = true;
+    if (i == b) o.state_sync_snapshot_interval_blocks = 4 * kSnapshotEvery;
+    if (i == 1 || i == 2) o.state_sync_snapshot_interval_blocks = 0;
+  };
+  for (size_t i = 0; i < members_.size(); ++i) {
+    members_[i].node->stop();
+    members_[i].node.reset();
+  }
+  for (size_t i = 0; i < members_.size(); ++i) boot(i);
+  for (size_t i = 0; i < members_.size(); ++i) wire(i);
+
+  grow_to(5 * kSyncLag);
+  // Validator 3 loses its store, and validators 1 and 2 stop: no quorum, so the servers' heads
+  // hold still while validator 3 syncs.
+  for (size_t i : {size_t{1}, size_t{2}, size_t{3}}) {
+    members_[i].node->stop();
+    members_[i].node.reset();
+  }
+  uint64_t still = 0;
+  ASSERT_TRUE(wait_for([&] {
+    const uint64_t h = members_[a].node->status().height;
+    if (h != members_[b].node->status().height || h != still) {
+      still = h;
+      return false;
+    }
+    std::this_thread::sleep_for(300ms);
+    return members_[a].node->status().height == h && members_[b].node->status().height == h;
+  }));
+  const uint64_t reached = still;
+  members_[3].kv = std::make_shared<storage::MemKvStore>();
+  boot(3);
+  wire(3);
+  ASSERT_TRUE(wait_for([&] {
+    auto p = members_[3].node->sync_progress();
+    return p && p->checkpoints_installed >= 1;
+  }));
+  auto p = members_[3].node->sync_progress();
+  EXPECT_EQ(p->bad_chunks, 1u);
+  EXPECT_GE(members_[a].node->sync_progress()->chunks_served, 1u);
+  EXPECT_GE(members_[b].node->sync_progress()->chunks_served, 1u);
+  // The quorum returns and validator 3 follows the chain from the checkpoint.
+  for (size_t i : {size_t{1}, size_t{2}}) {
+    boot(i);
+    wire(i);
+  }
+  expect_synced(3, reached);
+  submit(3, "after-sync");
+  ASSERT_TRUE(wait_for([&] {
+    return members_[3].node->status().accounts == members_[0].node->status().accounts &&
+           members_[3].node->status().height >= members_[0].node->status().height;
+  }));
   expect_agreement();
 }
 

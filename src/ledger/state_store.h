@@ -8,8 +8,10 @@
 #pragma once
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/encoding.h"
@@ -93,6 +95,26 @@ class StateDeltaAccumulator {
       else
         batch.erase(rk);
     }
+  }
+
+  // Every held change as a store key with its value (nullopt: erased), in key order: for a
+  // reader that overlays them on the store's state, which is the checkpoint's.
+  std::vector<std::pair<Bytes, std::optional<Bytes>>> store_changes() const {
+    std::vector<std::pair<Bytes, std::optional<Bytes>>> out;
+    out.reserve(size());
+    for (const auto& [k, v] : changes_) {
+      Bytes key(1 + k.size());
+      key[0] = store_prefix_state;
+      std::copy(k.begin(), k.end(), key.begin() + 1);
+      out.emplace_back(std::move(key),
+                       v.empty() ? std::nullopt : std::optional<Bytes>(Bytes(v.begin(), v.end())));
+    }
+    for (const auto& [k, present] : replay_)
+      out.emplace_back(Bytes(k.begin(), k.end()),
+                       present ? std::optional<Bytes>(Bytes{}) : std::nullopt);
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
   }
 
   // Changed keys held (entries and replay ids).

@@ -150,6 +150,8 @@ Status ChainStore::install_state(const ChainHead& head, ByteView block_bytes, By
   hw.fixed(head.block_hash);
   hw.fixed(head.state_root);
   batch.put(Bytes{key_head}, h);
+  // The installed state is the checkpoint: a restart loads it and replays what follows.
+  batch.put(Bytes{key_checkpoint}, h);
   if (extra) extra(batch);
   return kv_.write(batch, true);
 }

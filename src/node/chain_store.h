@@ -85,7 +85,8 @@ class ChainStore {
 
   // State sync: replaces every ledger entry and replay id with `entries` (sorted store keys
   // with their values, as ledger/state_store.h lays them out), records the checkpoint's block
-  // and result, and makes it the head, all in one synced batch with `extra`.
+  // and result, and makes it the head and the state checkpoint ('K'), all in one synced batch
+  // with `extra`.
   [[nodiscard]] Status install_state(const ChainHead& head, ByteView block_bytes,
                                      ByteView result_bytes,
                                      const std::vector<std::pair<Bytes, Bytes>>& entries,

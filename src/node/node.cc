@@ -396,19 +396,43 @@ Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state(uint64_t bytes
   if (!block || !result) return corruption("the head block or its result is missing");
   snapshot->ledger_block = std::move(*block);
   snapshot->block_result = ledger::encode_block_result(*result);
+  // The store holds the state of the last checkpoint; the changes since then are merged over it
+  // (both in key order), which gives the head's state.
+  const auto changes = unpersisted_.store_changes();
+  size_t next_change = 0;
   Status over;
+  auto add = [&](Bytes key, Bytes value) {
+    snapshot->bytes += key.size() + value.size();
+    if (snapshot->bytes > bytes_max || snapshot->entries.size() >= state_sync_entries_max) {
+      over = resource_exhausted("the state exceeds the snapshot limit");
+      return false;
+    }
+    snapshot->entries.emplace_back(std::move(key), std::move(value));
+    return true;
+  };
+  // Changes at keys below `key` that the store does not hold; true to go on.
+  auto add_changes_below = [&](const Bytes* key) {
+    for (; next_change < changes.size() && (!key || changes[next_change].first < *key);
+         ++next_change)
+      if (changes[next_change].second &&
+          !add(changes[next_change].first, *changes[next_change].second))
+        return false;
+    return true;
+  };
   for (uint8_t prefix : {ledger::store_prefix_replay, ledger::store_prefix_state}) {
     CORRIDOR_RETURN_IF_ERROR(kv_->scan_prefix(Bytes{prefix}, [&](ByteView k, ByteView v) {
-      snapshot->bytes += k.size() + v.size();
-      if (snapshot->bytes > bytes_max || snapshot->entries.size() >= state_sync_entries_max) {
-        over = resource_exhausted("the state exceeds the snapshot limit");
-        return false;
+      Bytes key(k.begin(), k.end());
+      if (!add_changes_below(&key)) return false;
+      if (next_change < changes.size() && changes[next_change].first == key) {
+        const auto& change = changes[next_change++];
+        return !change.second || add(std::move(key), *change.second);
       }
-      snapshot->entries.emplace_back(Bytes(k.begin(), k.end()), Bytes(v.begin(), v.end()));
-      return true;
+      return add(std::move(key), Bytes(v.begin(), v.end()));
     }));
     CORRIDOR_RETURN_IF_ERROR(over);
   }
+  add_changes_below(nullptr);
+  CORRIDOR_RETURN_IF_ERROR(over);
   return std::shared_ptr<const StateSnapshot>(std::move(snapshot));
 }
 
@@ -449,6 +473,9 @@ Status Node::install_checkpoint(uint64_t height, const Hash256& state_root,
   ledger_ = std::move(fresh);
   head_ = head;
   head_time_ms_ = block.header.time_ms;
+  // The installed state is the store's checkpoint: nothing of the old state waits any more.
+  unpersisted_.clear();
+  checkpoint_height_ = height;
   return Status();
 }
 

@@ -58,7 +58,9 @@ constexpr double rate_per_s_max = 10'000'000;
 // Default concurrency in the closed loop. Batch-signed transactions carry many transfers
 // each, so a few clients per validator keep every block full; individually signed ones need
 // many transactions in flight to fill a block: 32 clients of 100 transactions each.
-constexpr uint32_t clients_default_batch = 8;
+// 24 was the peak on the 2-core machine of docs/benchmarks.md (16: 105k, 24: 137k, 32: 136k
+// transfers/s at 10,000 accounts).
+constexpr uint32_t clients_default_batch = 24;
 constexpr uint32_t clients_default_individual = 32;
 // Individually signed transactions go this many to a request (POST /v1/transactions/batch),
 // as a bank's gateway forwarding its payments would send them; 1 sends each on its own.

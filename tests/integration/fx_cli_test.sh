@@ -1,23 +1,21 @@
 #!/usr/bin/env bash
 # The FX commands of the CLI against a real node (in memory): offer place/replace/cancel/show,
 # book, quote (both modes), path-pay (both modes, with a quoted two-hop path), and refusals.
-# Usage: fx_cli_test.sh CORRIDOR_BINARY
+# Usage: fx_cli_test.sh CORRIDOR_BINARY. With TARGET=localnet it runs against a node of
+# `corridor localnet` (target_node.sh).
 set -euo pipefail
 c=$(realpath "$1")
+corridor_bin=$c
 work=$(mktemp -d)
-node_pid=""
+source "$(dirname "$0")/target_node.sh"
 cleanup() {
-  [ -n "$node_pid" ] && kill -9 "$node_pid" 2>/dev/null || true
+  stop_target
   rm -rf "$work"
 }
 trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$c" node --memory --port "$port" --data-dir "$work/data" > "$work/node.log" 2>&1 &
-node_pid=$!
-export CORRIDOR_NODE="http://127.0.0.1:$port"
-for _ in $(seq 1 200); do "$c" status > /dev/null 2>&1 && break; sleep 0.05; done
+start_target
 cd "$work"
-fail() { echo "fx cli check failed: $*"; echo "node log:"; tail -20 node.log; exit 1; }
+fail() { echo "fx cli check failed: $*"; echo "node log:"; tail -20 "$target_log"; exit 1; }
 ok() { "$@" > out.txt 2>&1 || { cat out.txt; fail "$*"; }; grep -q "result: ok" out.txt || { cat out.txt; fail "not ok: $*"; }; }
 
 for k in cbu cbe cbg lp1 lp2 payer; do "$c" keys generate --out $k.key > /dev/null; ok "$c" create-account --key $k.key; done

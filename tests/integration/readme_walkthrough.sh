@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Runs the README's walkthrough exactly as written against a real node, so the README cannot
 # drift from what the code does. Usage: readme_walkthrough.sh CORRIDOR_BINARY README_PATH
+# With TARGET=localnet it runs against a node of `corridor localnet` (target_node.sh).
 set -euo pipefail
 corridor_bin=$(realpath "$1")
 readme=$(realpath "$2")
 
 work=$(mktemp -d)
-node_pid=""
+source "$(dirname "$0")/target_node.sh"
 cleanup() {
-  [ -n "$node_pid" ] && kill -9 "$node_pid" 2>/dev/null || true
+  stop_target
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -18,20 +19,13 @@ awk '/<!-- walkthrough:begin -->/{on=1; next} /<!-- walkthrough:end -->/{on=0} o
   | sed '/^```/d' > "$work/walkthrough.sh"
 [ -s "$work/walkthrough.sh" ] || { echo "no walkthrough found in $readme"; exit 1; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$corridor_bin" node --memory --port "$port" --data-dir "$work/data" > "$work/node.log" 2>&1 &
-node_pid=$!
-export CORRIDOR_NODE="http://127.0.0.1:$port"
-for _ in $(seq 1 200); do
-  "$corridor_bin" status > /dev/null 2>&1 && break
-  sleep 0.05
-done
+start_target
 
 mkdir -p "$work/bin"
 ln -s "$corridor_bin" "$work/bin/corridor"
 cd "$work"
 if ! PATH="$work/bin:$PATH" bash -euo pipefail walkthrough.sh > walkthrough.out 2>&1; then
-  echo "the walkthrough failed:"; cat walkthrough.out; echo "node log:"; cat node.log; exit 1
+  echo "the walkthrough failed:"; cat walkthrough.out; echo "node log:"; tail -40 "$target_log"; exit 1
 fi
 cat walkthrough.out
 

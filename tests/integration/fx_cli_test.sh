@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The FX commands of the CLI against a real node (in memory): offer place/replace/cancel/show,
-# book, quote (both modes), path-pay (both modes, with a quoted two-hop path), and refusals.
+# The FX and escrow commands of the CLI against a real node (in memory): offer
+# place/replace/cancel/show, book, quote (both modes), path-pay (both modes, with a quoted
+# two-hop path), escrow create/show/finish, and refusals.
 # Usage: fx_cli_test.sh CORRIDOR_BINARY. With TARGET=localnet it runs against a node of
 # `corridor localnet` (target_node.sh).
 set -euo pipefail
@@ -53,4 +54,15 @@ if "$c" path-pay --key payer.key --to payer.key --send-asset "$USD" --dest-asset
 grep -q "op_insufficient_liquidity" out.txt || { cat out.txt; fail "no op_insufficient_liquidity"; }
 if "$c" offer place --key lp1.key --selling "$EUR" --buying "$USD" --amount 1.00 --price 0 > out.txt 2>&1; then fail "zero price accepted"; fi
 grep -q "invalid_price" out.txt || { cat out.txt; fail "no invalid_price"; }
+# Conditional payments (escrow): locked against a document hash and released by its preimage;
+# a wrong preimage is refused and changes nothing. The ledger's first escrow has id 1.
+preimage='bill-of-lading-4711'  # The CLI takes the preimage as text.
+hash=$(printf 'bill-of-lading-4711' | sha256sum | cut -d' ' -f1)
+ok "$c" escrow create --key payer.key --to lp2.key --asset "$USD" --amount 25.00 --hash "$hash"
+"$c" escrow show 1 | grep -q "25.00" || { "$c" escrow show 1; fail "escrow 1 not shown"; }
+if "$c" escrow finish --key lp2.key 1 --preimage 00ff > out.txt 2>&1; then fail "a wrong preimage released the escrow"; fi
+grep -q "op_wrong_preimage" out.txt || { cat out.txt; fail "no op_wrong_preimage"; }
+ok "$c" escrow finish --key lp2.key 1 --preimage "$preimage"
+"$c" escrow show 1 > /dev/null 2>&1 && fail "a released escrow is still shown"
+"$c" account lp2.key | grep -q "USD.*balance 10025.00" || { "$c" account lp2.key; fail "lp2 did not receive the escrowed 25.00 USD"; }
 echo "fx cli: 1 passed, 0 failed"

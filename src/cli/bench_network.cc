@@ -608,14 +608,19 @@ class Bench {
     ++failures_[out.code];
   }
 
-  void closed_client(uint32_t index, std::vector<Sample>& samples) {
+  // Client `index`'s keep-alive connection, to the nodes in turn; counted when unreachable.
+  std::optional<api::HttpConnection> connect_client(uint32_t index) {
     const Endpoint& e = endpoints_[index % endpoints_.size()];
     auto conn = api::HttpConnection::connect(e.host, e.port, http_timeout_ms);
-    if (!conn.ok()) {
-      std::lock_guard l(tally_mu_);
-      ++failures_["unreachable"];
-      return;
-    }
+    if (conn.ok()) return std::move(conn).value();
+    std::lock_guard l(tally_mu_);
+    ++failures_["unreachable"];
+    return std::nullopt;
+  }
+
+  void closed_client(uint32_t index, std::vector<Sample>& samples) {
+    auto conn = connect_client(index);
+    if (!conn) return;
     uint64_t state = o_.seed * 7'919 + index;
     while (!stop_.load(std::memory_order_relaxed)) {
       auto request = next_request(state);
@@ -627,13 +632,8 @@ class Bench {
   // Sends slots index, index + threads, ... of a schedule of `request_rate` requests a second.
   void open_sender(uint32_t index, uint32_t threads, double request_rate, uint64_t slots,
                    std::vector<Sample>& samples) {
-    const Endpoint& e = endpoints_[index % endpoints_.size()];
-    auto conn = api::HttpConnection::connect(e.host, e.port, http_timeout_ms);
-    if (!conn.ok()) {
-      std::lock_guard l(tally_mu_);
-      ++failures_["unreachable"];
-      return;
-    }
+    auto conn = connect_client(index);
+    if (!conn) return;
     uint64_t state = o_.seed * 7'919 + index;
     for (uint64_t slot = index; slot < slots && !stop_.load(); slot += threads) {
       const auto due = start_ + std::chrono::duration_cast<Clock::duration>(

@@ -139,6 +139,25 @@ class Localnet : public ::testing::Test {
     }
   }
 
+  // Waits until every node makes blocks, then returns the pids `corridor localnet` printed to
+  // `out`, by node name (empty if the network did not start in time).
+  std::map<std::string, pid_t> started_pids(const std::string& out) {
+    std::map<std::string, pid_t> pids;
+    if (!wait_for([&] {
+          for (int n = 0; n < nodes; ++n)
+            if (height(n) == 0) return false;
+          return true;
+        }))
+      return pids;
+    std::ifstream in(out);
+    std::string line;
+    std::regex re(R"((\S+)  pid (\d+)  api)");
+    std::smatch m;
+    while (std::getline(in, line))
+      if (std::regex_search(line, m, re)) pids[m[1]] = std::stoi(m[2]);
+    return pids;
+  }
+
   std::filesystem::path dir_;
   uint16_t base_port_ = 0;
   std::vector<uint16_t> ports_;
@@ -155,23 +174,8 @@ TEST_F(Localnet, ValidatorsAgreeObserverFollowsAndAKilledValidatorCatchesUp) {
   localnet_ = spawn_process({CORRIDOR_BINARY, "localnet", "--dir", (dir_ / "net").string(),
                              "--base-port", std::to_string(base_port_)},
                             out);
-  ASSERT_TRUE(wait_for([&] {
-    for (int n = 0; n < nodes; ++n)
-      if (height(n) == 0) return false;
-    return true;
-  })) << "the localnet did not start making blocks";
-
-  // The pids localnet printed, by node name.
-  std::map<std::string, pid_t> pids;
-  {
-    std::ifstream in(out);
-    std::string line;
-    std::regex re(R"((\S+)  pid (\d+)  api)");
-    std::smatch m;
-    while (std::getline(in, line))
-      if (std::regex_search(line, m, re)) pids[m[1]] = std::stoi(m[2]);
-  }
-  ASSERT_EQ(pids.size(), static_cast<size_t>(nodes));
+  const auto pids = started_pids(out);
+  ASSERT_EQ(pids.size(), static_cast<size_t>(nodes)) << "the localnet did not start";
 
   KeyPair issuer = KeyPair::generate();
   KeyPair a = KeyPair::generate();
@@ -255,21 +259,8 @@ TEST_F(Localnet, ValidatorWithADeletedDataDirectorySyncsStateFromACheckpoint) {
   }
   const std::string out = (dir_ / "localnet.out").string();
   localnet_ = spawn_process({CORRIDOR_BINARY, "localnet", "--dir", net.string()}, out);
-  ASSERT_TRUE(wait_for([&] {
-    for (int n = 0; n < nodes; ++n)
-      if (height(n) == 0) return false;
-    return true;
-  })) << "the localnet did not start making blocks";
-  std::map<std::string, pid_t> pids;
-  {
-    std::ifstream in(out);
-    std::string line;
-    std::regex re(R"((\S+)  pid (\d+)  api)");
-    std::smatch m;
-    while (std::getline(in, line))
-      if (std::regex_search(line, m, re)) pids[m[1]] = std::stoi(m[2]);
-  }
-  ASSERT_EQ(pids.size(), static_cast<size_t>(nodes));
+  const auto pids = started_pids(out);
+  ASSERT_EQ(pids.size(), static_cast<size_t>(nodes)) << "the localnet did not start";
 
   KeyPair issuer = KeyPair::generate();
   ASSERT_EQ(submit_final(0, make_tx(issuer, {CreateAccountOp{issuer.public_key()}})), "ok");

@@ -613,15 +613,15 @@ HttpResponse NodeApi::get_status() {
     consensus["committed_height"] = c.committed_height;
     consensus["leader_index"] = c.leader_index;
     consensus["pending_txs"] = c.pending_txs;
-    consensus["counters"] = {{"proposals_sent", c.proposals_sent},
-                             {"votes_sent", c.votes_sent},
-                             {"timeouts_sent", c.timeouts_sent},
-                             {"qcs_formed", c.qcs_formed},
-                             {"tcs_formed", c.tcs_formed},
-                             {"sync_requests", c.sync_requests},
-                             {"invalid_messages", c.invalid_messages},
-                             {"equivocations_seen", c.equivocations_seen},
-                             {"exec_root_mismatches", c.exec_root_mismatches}};
+    consensus["counters"] = {{"proposals_sent", c.core.proposals_sent},
+                             {"votes_sent", c.core.votes_sent},
+                             {"timeouts_sent", c.core.timeouts_sent},
+                             {"qcs_formed", c.core.qcs_formed},
+                             {"tcs_formed", c.core.tcs_formed},
+                             {"sync_requests", c.core.sync_requests},
+                             {"invalid_messages", c.core.invalid_messages},
+                             {"equivocations_seen", c.core.equivocations_seen},
+                             {"exec_root_mismatches", c.core.exec_root_mismatches}};
     json peers = json::array();
     for (const node::PeerStatus& p : c.peers)
       peers.push_back({{"public_key", p.key.hex()},

@@ -1,5 +1,7 @@
 #include "base/bytes.h"
 
+#include <algorithm>
+
 namespace corridor {
 
 namespace {
@@ -19,6 +21,13 @@ std::string to_hex(ByteView bytes) {
     out[2 * i] = hex_digits[bytes[i] >> 4];
     out[2 * i + 1] = hex_digits[bytes[i] & 0xf];
   }
+  return out;
+}
+
+Bytes prefixed(uint8_t prefix, ByteView rest) {
+  Bytes out(1 + rest.size());
+  out[0] = prefix;
+  std::copy(rest.begin(), rest.end(), out.begin() + 1);
   return out;
 }
 

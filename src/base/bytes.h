@@ -23,6 +23,10 @@ inline ByteView as_bytes(std::string_view s) {
 }
 
 std::string to_hex(ByteView bytes);
+// A store key: one prefix byte, then `rest`. Sized first and then filled, because GCC 12 at
+// -O2 falsely reports appending to a fresh one-byte vector as an overflow (GCC bug 107852),
+// which -Werror turns into a failed build; every prefixed key is built here for that reason.
+Bytes prefixed(uint8_t prefix, ByteView rest);
 // Accepts lowercase or uppercase hex of even length; anything else is invalid_argument.
 Result<Bytes> from_hex(std::string_view hex);
 

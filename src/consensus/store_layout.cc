@@ -23,10 +23,7 @@ Bytes block_height_key(uint64_t height) {
 }
 
 Bytes block_id_key(const Hash256& id) {
-  Bytes k(1 + Hash256::size());
-  k[0] = store_key_block_id;
-  std::copy(id.bytes.begin(), id.bytes.end(), k.begin() + 1);
-  return k;
+  return prefixed(store_key_block_id, id.view());
 }
 
 Bytes epoch_proof_key(Epoch epoch) {

@@ -77,12 +77,8 @@ class StateDeltaAccumulator {
     for (const auto& e : changes_) entries.push_back(&e);
     std::sort(entries.begin(), entries.end(),
               [](const auto* a, const auto* b) { return a->first < b->first; });
-    Bytes key;
     for (const auto* e : entries) {
-      // Sized first, then filled: GCC 12 misreports appending to a one-byte vector (bug 107852).
-      key.resize(1 + e->first.size());
-      key[0] = store_prefix_state;
-      std::copy(e->first.begin(), e->first.end(), key.begin() + 1);
+      const Bytes key = prefixed(store_prefix_state, as_bytes(e->first));
       if (e->second.empty())
         batch.erase(key);
       else
@@ -103,10 +99,7 @@ class StateDeltaAccumulator {
     std::vector<std::pair<Bytes, std::optional<Bytes>>> out;
     out.reserve(size());
     for (const auto& [k, v] : changes_) {
-      Bytes key(1 + k.size());
-      key[0] = store_prefix_state;
-      std::copy(k.begin(), k.end(), key.begin() + 1);
-      out.emplace_back(std::move(key),
+      out.emplace_back(prefixed(store_prefix_state, as_bytes(k)),
                        v.empty() ? std::nullopt : std::optional<Bytes>(Bytes(v.begin(), v.end())));
     }
     for (const auto& [k, present] : replay_)

@@ -188,30 +188,13 @@ void BftOrderer::stop() {
   if (exec_thread_.joinable()) exec_thread_.join();
 }
 
-BftStatus BftOrderer::status() const {
+ConsensusStatus BftOrderer::status() const {
   std::lock_guard lock(status_mu_);
   return published_;
 }
 
 std::optional<ConsensusStatus> BftOrderer::consensus_status() const {
-  const BftStatus b = status();
-  ConsensusStatus s;
-  s.epoch = b.epoch;
-  s.round = b.round;
-  s.committed_height = b.committed_height;
-  s.observer = b.observer;
-  s.leader = b.leader;
-  s.leader_index = b.leader_index;
-  s.pending_txs = b.pending_txs;
-  s.proposals_sent = b.core.proposals_sent;
-  s.votes_sent = b.core.votes_sent;
-  s.timeouts_sent = b.core.timeouts_sent;
-  s.qcs_formed = b.core.qcs_formed;
-  s.tcs_formed = b.core.tcs_formed;
-  s.sync_requests = b.core.sync_requests;
-  s.invalid_messages = b.core.invalid_messages;
-  s.equivocations_seen = b.core.equivocations_seen;
-  s.exec_root_mismatches = b.core.exec_root_mismatches;
+  ConsensusStatus s = status();
   const net::NetworkCounters c = net_->counters();
   s.handshake_failures = c.handshake_failures_total();
   s.connections_refused = c.connections_refused;

@@ -100,17 +100,6 @@ struct BftOptions {
   bool state_sync_corrupt_chunks_for_test = false;
 };
 
-struct BftStatus {
-  uint64_t committed_height = 0;
-  uint64_t round = 0;
-  uint64_t epoch = 0;
-  bool observer = false;
-  bool leader = false;
-  uint32_t leader_index = 0;
-  size_t pending_txs = 0;
-  consensus::CoreStats core;
-};
-
 class BftOrderer final : public Orderer, public consensus::Adaptor {
  public:
   // Loads (or on a fresh store, writes) the consensus records, rebuilds the Core from them and
@@ -127,7 +116,9 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   Status connect(const PublicKey& peer, const std::string& host, uint16_t port) {
     return net_->connect(peer, host, port);
   }
-  BftStatus status() const;
+  // The state the loop last published (without the transport's counters, which
+  // consensus_status() adds).
+  ConsensusStatus status() const;
   std::optional<SyncProgress> sync_progress() const override;
   std::optional<ConsensusStatus> consensus_status() const override;
 
@@ -248,7 +239,7 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   std::thread exec_thread_;
 
   mutable std::mutex status_mu_;
-  BftStatus published_;
+  ConsensusStatus published_;
   SyncProgress published_sync_;
 };
 

@@ -23,11 +23,7 @@ Bytes height_key(uint8_t prefix, uint64_t height) {
   return k;
 }
 Bytes tx_key(const Hash256& id) {
-  // Sized first, then filled: GCC 12 misreports appending to a one-byte vector (bug 107852).
-  Bytes k(1 + id.bytes.size());
-  k[0] = key_tx;
-  std::copy(id.bytes.begin(), id.bytes.end(), k.begin() + 1);
-  return k;
+  return prefixed(key_tx, id.view());
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "base/hash.h"
 #include "base/keys.h"
+#include "consensus/core.h"
 #include "ledger/entries.h"
 #include "node/mempool.h"
 #include "storage/kv_store.h"
@@ -97,15 +98,8 @@ struct ConsensusStatus {
   bool leader = false;
   uint32_t leader_index = 0;
   size_t pending_txs = 0;
-  uint64_t proposals_sent = 0;
-  uint64_t votes_sent = 0;
-  uint64_t timeouts_sent = 0;
-  uint64_t qcs_formed = 0;
-  uint64_t tcs_formed = 0;
-  uint64_t sync_requests = 0;
-  uint64_t invalid_messages = 0;
-  uint64_t equivocations_seen = 0;
-  uint64_t exec_root_mismatches = 0;
+  // What the consensus core sent, formed and refused.
+  consensus::CoreStats core;
   // Peer transport: refusals before or outside any channel (bad handshakes, floods, malformed
   // frames) and each peer's channel.
   uint64_t handshake_failures = 0;

@@ -7,6 +7,12 @@
 namespace corridor {
 namespace {
 
+TEST(Prefixed, PutsThePrefixBeforeTheRest) {
+  const Bytes rest{0x01, 0x02, 0xff};
+  EXPECT_EQ(prefixed('K', rest), (Bytes{'K', 0x01, 0x02, 0xff}));
+  EXPECT_EQ(prefixed('H', ByteView{}), (Bytes{'H'}));
+}
+
 TEST(Hex, EncodesLowercaseTwoDigitsPerByte) {
   Bytes b = {0x00, 0x01, 0x7f, 0x80, 0xab, 0xff};
   EXPECT_EQ(to_hex(b), "00017f80abff");

@@ -174,9 +174,9 @@ TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
         << "member " << i;
     if (i == kValidators) {
       EXPECT_FALSE(c->leader);
-      EXPECT_EQ(c->votes_sent, 0u) << "an observer never signs";
+      EXPECT_EQ(c->core.votes_sent, 0u) << "an observer never signs";
     } else {
-      EXPECT_GT(c->votes_sent, 0u) << "member " << i;
+      EXPECT_GT(c->core.votes_sent, 0u) << "member " << i;
     }
   }
   // Every node, the observer included, holds every account.

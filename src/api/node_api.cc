@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <tuple>
 
 #include "api/api_error.h"
@@ -74,28 +75,81 @@ struct WaitOptions {
   uint64_t timeout_ms = 0;
 };
 
-WaitOptions parse_wait(const json& body, uint64_t timeout_ms_default, uint64_t timeout_ms_max) {
+// The wait options from their two values, each absent when not given; the rules are the same
+// whether they came in a JSON body or in the query of a binary submission.
+WaitOptions parse_wait_values(const std::string* wait_text, std::optional<uint64_t> timeout_ms) {
   WaitOptions w;
-  w.timeout_ms = timeout_ms_default;
+  w.timeout_ms = wait_timeout_ms_default;
+  if (wait_text) {
+    if (*wait_text == "final")
+      w.wait = true;
+    else if (*wait_text != "none")
+      throw ApiError(400, "invalid_wait", "field 'wait' must be \"none\" or \"final\"");
+  }
+  if (timeout_ms) {
+    if (*timeout_ms > wait_timeout_ms_max)
+      throw ApiError(400, "out_of_range",
+                     "timeout_ms may be at most " + std::to_string(wait_timeout_ms_max));
+    w.timeout_ms = *timeout_ms;
+  }
+  return w;
+}
+
+WaitOptions parse_wait(const json& body) {
+  const std::string* wait_text = nullptr;
   if (body.contains("wait")) {
     if (!body["wait"].is_string())
       throw ApiError(400, "wrong_type", "field 'wait' must be a string");
-    std::string text = body["wait"];
-    if (text == "final")
-      w.wait = true;
-    else if (text != "none")
-      throw ApiError(400, "invalid_wait", "field 'wait' must be \"none\" or \"final\"");
+    wait_text = &body["wait"].get_ref<const std::string&>();
   }
+  std::optional<uint64_t> timeout_ms;
   if (body.contains("timeout_ms")) {
     const json& t = body["timeout_ms"];
     if (!t.is_number_unsigned())
       throw ApiError(400, "wrong_type", "field 'timeout_ms' must be a non-negative integer");
-    w.timeout_ms = t.get<uint64_t>();
-    if (w.timeout_ms > timeout_ms_max)
-      throw ApiError(400, "out_of_range",
-                     "timeout_ms may be at most " + std::to_string(timeout_ms_max));
+    timeout_ms = t.get<uint64_t>();
   }
-  return w;
+  return parse_wait_values(wait_text, timeout_ms);
+}
+
+// A binary submission carries its wait options in the query: ?wait=final&timeout_ms=N.
+WaitOptions parse_wait_query(const HttpRequest& req) {
+  for (const auto& [k, v] : req.query)
+    if (k != "wait" && k != "timeout_ms")
+      throw ApiError(400, "unknown_field", "unknown query parameter '" + k + "'");
+  const std::string* wait_text = nullptr;
+  if (auto it = req.query.find("wait"); it != req.query.end()) wait_text = &it->second;
+  std::optional<uint64_t> timeout_ms;
+  if (auto it = req.query.find("timeout_ms"); it != req.query.end()) {
+    uint64_t value = 0;
+    const std::string& text = it->second;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+      throw ApiError(400, "wrong_type", "query parameter 'timeout_ms' must be a non-negative "
+                                        "integer");
+    timeout_ms = value;
+  }
+  return parse_wait_values(wait_text, timeout_ms);
+}
+
+// True when the body is binary (Content-Type application/octet-stream, parameters ignored):
+// envelopes as bytes rather than hex inside JSON, which spares both sides the text encoding.
+bool is_binary(const HttpRequest& req) {
+  const std::string_view type = std::string_view(req.content_type).substr(
+      0, std::min(req.content_type.find(';'), req.content_type.size()));
+  return type == "application/octet-stream";
+}
+
+// An envelope's bytes (from `what`): the transaction and its canonical bytes.
+std::pair<ledger::Transaction, Bytes> decode_envelope_bytes(Bytes raw, const std::string& what) {
+  if (raw.size() > ledger::tx_bytes_max)
+    throw ApiError(
+        400, "too_large",
+        what + ": the envelope exceeds " + std::to_string(ledger::tx_bytes_max) + " bytes");
+  auto decoded = ledger::decode_transaction(raw);
+  if (!decoded.ok())
+    throw ApiError(400, "malformed_envelope", what + ": " + decoded.status().message());
+  return {std::move(decoded).value(), std::move(raw)};
 }
 
 // A hex envelope from the field `what`: the transaction and its canonical bytes.
@@ -109,10 +163,38 @@ std::pair<ledger::Transaction, Bytes> decode_envelope(const json& value, const s
         what + ": the envelope exceeds " + std::to_string(ledger::tx_bytes_max) + " bytes");
   auto raw = from_hex(hex);
   if (!raw.ok()) throw ApiError(400, "invalid_hex", what + ": " + raw.status().message());
-  auto decoded = ledger::decode_transaction(*raw);
-  if (!decoded.ok())
-    throw ApiError(400, "malformed_envelope", what + ": " + decoded.status().message());
-  return {std::move(decoded).value(), std::move(raw).value()};
+  return decode_envelope_bytes(std::move(raw).value(), what);
+}
+
+// A binary batch: envelopes one after the other, each preceded by its length as a
+// little-endian u32, like every length in the protocol's encoding (docs/api.md). Every envelope decodes, or the request is refused as a whole.
+std::vector<std::pair<ledger::Transaction, Bytes>> decode_binary_batch(const std::string& body) {
+  std::vector<std::pair<ledger::Transaction, Bytes>> txs;
+  const auto* data = reinterpret_cast<const uint8_t*>(body.data());
+  size_t at = 0;
+  while (at < body.size()) {
+    const std::string what = "envelope " + std::to_string(txs.size());
+    if (txs.size() == batch_envelopes_max)
+      throw ApiError(400, "out_of_range",
+                     "at most " + std::to_string(batch_envelopes_max) + " envelopes per batch");
+    if (body.size() - at < 4)
+      throw ApiError(400, "malformed_batch", what + ": the length prefix is cut short");
+    const uint32_t length = static_cast<uint32_t>(data[at]) |
+                            static_cast<uint32_t>(data[at + 1]) << 8 |
+                            static_cast<uint32_t>(data[at + 2]) << 16 |
+                            static_cast<uint32_t>(data[at + 3]) << 24;
+    at += 4;
+    if (length > ledger::tx_bytes_max)
+      throw ApiError(
+          400, "too_large",
+          what + ": the envelope exceeds " + std::to_string(ledger::tx_bytes_max) + " bytes");
+    if (body.size() - at < length)
+      throw ApiError(400, "malformed_batch", what + ": the body ends inside the envelope");
+    txs.push_back(decode_envelope_bytes(Bytes(data + at, data + at + length), what));
+    at += length;
+  }
+  if (txs.empty()) throw ApiError(400, "out_of_range", "the batch holds no envelopes");
+  return txs;
 }
 
 // The answer to a submission that is not waited for (or was not queued): HTTP status and body.
@@ -278,30 +360,36 @@ HttpResponse NodeApi::route(const HttpRequest& req, Responder& respond, bool& de
 }
 
 HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& deferred) {
-  json body = parse_body(req);
-  for (const auto& [k, v] : body.items())
-    if (k != "envelope" && k != "transaction" && k != "signatures" && k != "wait" &&
-        k != "timeout_ms")
-      throw ApiError(400, "unknown_field", "unknown field '" + k + "'");
-  const auto [wait, timeout_ms] = parse_wait(body, wait_timeout_ms_default, wait_timeout_ms_max);
-
   ledger::Transaction tx;
   Bytes envelope;
-  if (body.contains("envelope")) {
-    if (body.contains("transaction") || body.contains("signatures"))
-      throw ApiError(400, "conflicting_fields",
-                     "give either 'envelope' or 'transaction' with 'signatures'");
-    std::tie(tx, envelope) = decode_envelope(body["envelope"], "envelope");
+  WaitOptions options;
+  if (is_binary(req)) {
+    options = parse_wait_query(req);
+    std::tie(tx, envelope) = decode_envelope_bytes(Bytes(req.body.begin(), req.body.end()), "body");
   } else {
-    if (!body.contains("transaction"))
-      throw ApiError(400, "missing_field", "missing field 'transaction' (or 'envelope')");
-    if (!body.contains("signatures"))
-      throw ApiError(400, "missing_field", "missing field 'signatures'");
-    tx = transaction_from_json(body["transaction"], node_.network_id(), scale_lookup(node_));
-    check_replaced_offer_assets(body["transaction"]);
-    tx.signatures = signatures_from_json(body["signatures"]);
-    envelope = ledger::encode_transaction(tx);
+    json body = parse_body(req);
+    for (const auto& [k, v] : body.items())
+      if (k != "envelope" && k != "transaction" && k != "signatures" && k != "wait" &&
+          k != "timeout_ms")
+        throw ApiError(400, "unknown_field", "unknown field '" + k + "'");
+    options = parse_wait(body);
+    if (body.contains("envelope")) {
+      if (body.contains("transaction") || body.contains("signatures"))
+        throw ApiError(400, "conflicting_fields",
+                       "give either 'envelope' or 'transaction' with 'signatures'");
+      std::tie(tx, envelope) = decode_envelope(body["envelope"], "envelope");
+    } else {
+      if (!body.contains("transaction"))
+        throw ApiError(400, "missing_field", "missing field 'transaction' (or 'envelope')");
+      if (!body.contains("signatures"))
+        throw ApiError(400, "missing_field", "missing field 'signatures'");
+      tx = transaction_from_json(body["transaction"], node_.network_id(), scale_lookup(node_));
+      check_replaced_offer_assets(body["transaction"]);
+      tx.signatures = signatures_from_json(body["signatures"]);
+      envelope = ledger::encode_transaction(tx);
+    }
   }
+  const auto [wait, timeout_ms] = options;
 
   const size_t op_count = tx.ops.size();
   const std::string id_hex = tx.id.hex();
@@ -344,25 +432,32 @@ HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& d
 }
 
 HttpResponse NodeApi::submit_batch(const HttpRequest& req, Responder& respond, bool& deferred) {
-  json body = parse_body(req);
-  for (const auto& [k, v] : body.items())
-    if (k != "envelopes" && k != "wait" && k != "timeout_ms")
-      throw ApiError(400, "unknown_field", "unknown field '" + k + "'");
-  const auto [wait, timeout_ms] = parse_wait(body, wait_timeout_ms_default, wait_timeout_ms_max);
-  if (!body.contains("envelopes"))
-    throw ApiError(400, "missing_field", "missing field 'envelopes'");
-  const json& list = body["envelopes"];
-  if (!list.is_array()) throw ApiError(400, "wrong_type", "field 'envelopes' must be an array");
-  if (list.empty()) throw ApiError(400, "out_of_range", "field 'envelopes' is empty");
-  if (list.size() > batch_envelopes_max)
-    throw ApiError(400, "out_of_range",
-                   "at most " + std::to_string(batch_envelopes_max) + " envelopes per batch");
   // Every envelope decodes before any is submitted: a malformed one refuses the whole request,
   // which then changed nothing.
   std::vector<std::pair<ledger::Transaction, Bytes>> txs;
-  txs.reserve(list.size());
-  for (size_t i = 0; i < list.size(); ++i)
-    txs.push_back(decode_envelope(list[i], "envelopes[" + std::to_string(i) + "]"));
+  WaitOptions options;
+  if (is_binary(req)) {
+    options = parse_wait_query(req);
+    txs = decode_binary_batch(req.body);
+  } else {
+    json body = parse_body(req);
+    for (const auto& [k, v] : body.items())
+      if (k != "envelopes" && k != "wait" && k != "timeout_ms")
+        throw ApiError(400, "unknown_field", "unknown field '" + k + "'");
+    options = parse_wait(body);
+    if (!body.contains("envelopes"))
+      throw ApiError(400, "missing_field", "missing field 'envelopes'");
+    const json& list = body["envelopes"];
+    if (!list.is_array()) throw ApiError(400, "wrong_type", "field 'envelopes' must be an array");
+    if (list.empty()) throw ApiError(400, "out_of_range", "field 'envelopes' is empty");
+    if (list.size() > batch_envelopes_max)
+      throw ApiError(400, "out_of_range",
+                     "at most " + std::to_string(batch_envelopes_max) + " envelopes per batch");
+    txs.reserve(list.size());
+    for (size_t i = 0; i < list.size(); ++i)
+      txs.push_back(decode_envelope(list[i], "envelopes[" + std::to_string(i) + "]"));
+  }
+  const auto [wait, timeout_ms] = options;
 
   // The answers, filled as submissions are answered and transactions become final. With wait
   // "final" the response goes out when the last one is final, or at the timeout with the rest

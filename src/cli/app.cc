@@ -687,6 +687,10 @@ int run_cli(int argc, char** argv) {
       ->add_option("--per-request", bn.per_request,
                    "Individually signed: transactions per HTTP request (0: default 100)")
       ->capture_default_str();
+  bench_net
+      ->add_option("--wire", bn.wire,
+                   "binary (envelope bytes, application/octet-stream) or json (hex in JSON)")
+      ->capture_default_str();
   bench_net->add_option("--accounts", bn.accounts, "Funded accounts")->capture_default_str();
   bench_net->add_option("--duration-s", bn.duration_s, "Measured seconds")->capture_default_str();
   bench_net->add_option("--warmup-s", bn.warmup_s, "Unmeasured seconds of load first")

@@ -515,7 +515,7 @@ class Bench {
       workers.emplace_back([&, t] {
         uint64_t state = o_.seed * 1'000'003 + t;
         for (uint64_t i = t; i < count; i += threads)
-          pool_[i] = to_hex(ledger::encode_transaction(workload_tx(state, 1)));
+          pool_[i] = pool_form(ledger::encode_transaction(workload_tx(state, 1)));
       });
     for (auto& w : workers) w.join();
   }
@@ -524,33 +524,56 @@ class Bench {
   struct Request {
     std::string target;
     std::string body;
+    std::string content_type;
     uint32_t txs = 0;
   };
+
+  bool binary() const { return o_.wire == "binary"; }
+
+  // A request for one envelope (`envelope` as the pool keeps it: raw bytes or hex).
+  Request single_request(std::string envelope) const {
+    if (binary())
+      return Request{"/v1/transactions?wait=final&timeout_ms=" + std::to_string(submit_timeout_ms),
+                     std::move(envelope), "application/octet-stream", 1};
+    json body = {
+        {"envelope", std::move(envelope)}, {"wait", "final"}, {"timeout_ms", submit_timeout_ms}};
+    return Request{"/v1/transactions", body.dump(), "application/json", 1};
+  }
+
+  // The pool's form of an envelope: its bytes for the binary wire, hex for JSON.
+  std::string pool_form(const Bytes& envelope) const {
+    return binary() ? std::string(envelope.begin(), envelope.end()) : to_hex(envelope);
+  }
 
   // The next request to send: envelopes from the pool (individually signed), or a batch-signed
   // transaction built now (one signature, so building it is cheap next to the network's work).
   std::optional<Request> next_request(uint64_t& state) {
-    if (pool_.empty()) {
-      const Bytes envelope = ledger::encode_transaction(workload_tx(state, ops_per_tx_));
-      return Request{"/v1/transactions", submit_body(envelope), 1};
-    }
+    if (pool_.empty())
+      return single_request(pool_form(ledger::encode_transaction(workload_tx(state, ops_per_tx_))));
     const uint64_t first = pool_next_.fetch_add(per_request_);
     if (first + per_request_ > pool_.size()) {
       pool_exhausted_.store(true);
       return std::nullopt;
     }
-    if (per_request_ == 1) {
-      json body = {{"envelope", std::move(pool_[first])},
-                   {"wait", "final"},
-                   {"timeout_ms", submit_timeout_ms}};
-      return Request{"/v1/transactions", body.dump(), 1};
+    if (per_request_ == 1) return single_request(std::move(pool_[first]));
+    if (binary()) {
+      // Each envelope preceded by its length, a little-endian u32 (docs/api.md).
+      std::string body;
+      for (uint64_t i = first; i < first + per_request_; ++i) {
+        const auto length = static_cast<uint32_t>(pool_[i].size());
+        for (int b = 0; b < 4; ++b) body.push_back(static_cast<char>(length >> (8 * b)));
+        body += pool_[i];
+      }
+      return Request{"/v1/transactions/batch?wait=final&timeout_ms=" +
+                         std::to_string(submit_timeout_ms),
+                     std::move(body), "application/octet-stream", per_request_};
     }
     json envelopes = json::array();
     for (uint64_t i = first; i < first + per_request_; ++i)
       envelopes.push_back(std::move(pool_[i]));
     json body = {
         {"envelopes", std::move(envelopes)}, {"wait", "final"}, {"timeout_ms", submit_timeout_ms}};
-    return Request{"/v1/transactions/batch", body.dump(), per_request_};
+    return Request{"/v1/transactions/batch", body.dump(), "application/json", per_request_};
   }
 
   double since_start_ms(Clock::time_point t) const {
@@ -562,7 +585,7 @@ class Bench {
   void send(api::HttpConnection& conn, const Request& request, Clock::time_point from,
             std::vector<Sample>& samples) {
     while (true) {
-      auto r = conn.request("POST", request.target, request.body);
+      auto r = conn.request("POST", request.target, request.body, request.content_type);
       const auto done = Clock::now();
       json body = r.ok() && request.txs > 1 ? json::parse(r->body, nullptr, false) : json();
       if (request.txs == 1 || !r.ok() || r->status != 200 || !body.is_object() ||
@@ -747,6 +770,7 @@ class Bench {
         {"validators", endpoints_.size()},
         {"mode", o_.mode},
         {"signing", o_.signing},
+        {"wire", o_.wire},
         {"transfers_per_tx", ops_per_tx_},
         {"txs_per_request", per_request_},
         {"clients", threads_},
@@ -831,6 +855,7 @@ std::string check_options(const BenchNetworkOptions& o) {
   if (o.mode != "closed" && o.mode != "open") return "--mode must be closed or open";
   if (o.signing != "batch" && o.signing != "individual")
     return "--signing must be batch or individual";
+  if (o.wire != "binary" && o.wire != "json") return "--wire must be binary or json";
   if (o.mode == "open" && (o.rate_per_s <= 0 || o.rate_per_s > rate_per_s_max))
     return "--rate must be in (0, " + fixed(rate_per_s_max, 0) + "] for an open loop";
   if (o.mode == "closed" && o.rate_per_s != 0) return "--rate applies to --mode open only";
@@ -855,7 +880,8 @@ std::string check_options(const BenchNetworkOptions& o) {
 void print_human(const json& j, std::ostream& out) {
   out << "validators: " << j["validators"] << ", " << j["mode"].get<std::string>() << " loop, "
       << j["signing"].get<std::string>() << "-signed (" << j["transfers_per_tx"]
-      << " transfers per signature), " << j["clients"] << " clients\n";
+      << " transfers per signature), " << j["clients"] << " clients, "
+      << j["wire"].get<std::string>() << " wire\n";
   out << "window: " << fixed(j["duration_s"].get<double>(), 1) << " s after " << j["warmup_s"]
       << " s warm-up; heights " << j["chain"]["height_start"] << ".." << j["chain"]["height_end"]
       << "\n";

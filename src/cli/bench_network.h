@@ -34,6 +34,9 @@ struct BenchNetworkOptions {
   // Individually signed: transactions per request (POST /v1/transactions/batch when above 1);
   // 0 picks a default.
   uint32_t per_request = 0;
+  // How envelopes travel: "binary" (application/octet-stream, the envelope bytes) or "json"
+  // (hex inside a JSON body).
+  std::string wire = "binary";
   uint32_t accounts = 1'000;  // Funded holders of the benchmark's currency.
   uint32_t duration_s = 10;   // Measured window.
   uint32_t warmup_s = 2;      // Load before the window that is not measured.

@@ -18,7 +18,8 @@ assert r["failures"] == {}, r["failures"]
 lat = r["latency_ms"]
 assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"], lat
 assert r["chain"]["ops_committed"] > 0, r
-print(f'{r["signing"]}/{r["mode"]}: {r["transfers"]} transfers final, p50 {lat["p50"]:.1f} ms')
+print(f'{r["signing"]}/{r["mode"]}/{r["wire"]}: {r["transfers"]} transfers final, '
+      f'p50 {lat["p50"]:.1f} ms')
 PY
 }
 
@@ -31,6 +32,12 @@ check "$work/batch.json"
   { cat "$work/individual.err"; exit 1; }
 check "$work/individual.json"
 grep -q '"ed25519_verify_per_s"' "$work/individual.json"
+
+# The same through JSON bodies (hex envelopes) instead of the default binary ones.
+"$corridor_bin" bench network --duration-s 2 --warmup-s 1 --accounts 50 --signing individual \
+  --mode open --rate 200 --wire json --json > "$work/json.json" 2> "$work/json.err" ||
+  { cat "$work/json.err"; exit 1; }
+check "$work/json.json"
 
 # Bad options are refused before anything starts.
 if "$corridor_bin" bench network --mode open 2> "$work/bad.err"; then

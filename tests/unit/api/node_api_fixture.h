@@ -143,10 +143,10 @@ class NodeApiTest : public ::testing::Test {
   // Applied to the node's configuration by open(), for tests that need other limits.
   std::function<void(node::NodeConfig&)> configure_;
 
-  Reply call(const std::string& method, const std::string& target, const std::string& body = "") {
+  Reply call(const std::string& method, const std::string& target, const std::string& body = "",
+             const std::string& content_type = "application/json") {
     Reply out;
-    auto r =
-        http_request(kHost, server_->port(), method, target, body, "application/json", kTimeoutMs);
+    auto r = http_request(kHost, server_->port(), method, target, body, content_type, kTimeoutMs);
     if (!r.ok()) {
       ADD_FAILURE() << method << " " << target << ": " << r.status().to_string();
       return out;
@@ -160,6 +160,24 @@ class NodeApiTest : public ::testing::Test {
   Reply get(const std::string& target) { return call("GET", target); }
   Reply post(const std::string& target, const json& body) {
     return call("POST", target, body.dump());
+  }
+  // A binary submission: `body` as bytes, application/octet-stream.
+  Reply post_binary(const std::string& target, const std::string& body) {
+    return call("POST", target, body, "application/octet-stream");
+  }
+  static std::string envelope_bytes(const Transaction& tx) {
+    const Bytes e = encode_transaction(tx);
+    return std::string(e.begin(), e.end());
+  }
+  // Envelopes framed as a binary batch: each preceded by its length, a little-endian u32.
+  static std::string binary_batch(const std::vector<std::string>& envelopes) {
+    std::string out;
+    for (const std::string& e : envelopes) {
+      const auto n = static_cast<uint32_t>(e.size());
+      for (int b = 0; b < 4; ++b) out.push_back(static_cast<char>(n >> (8 * b)));
+      out += e;
+    }
+    return out;
   }
 
   Transaction make(std::string_view source, std::vector<Operation> ops,

@@ -140,6 +140,74 @@ TEST_F(NodeApiTest, MalformedBatchIsRefusedWholeAndQueuesNothing) {
   EXPECT_EQ(r.status, 404) << r.raw;
 }
 
+// The binary forms: the envelope's bytes as the body, the wait options in the query. The
+// answers are the JSON ones.
+TEST_F(NodeApiTest, BinarySubmissionsAnswerLikeTheJsonOnes) {
+  const AssetId usd = set_up_bank();
+  const Transaction pay = make("alice", {op::transfer("bob", usd, 5'00)});
+  Reply r = post_binary("/v1/transactions?wait=final&timeout_ms=10000", envelope_bytes(pay));
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["id"], pay.id.hex());
+  EXPECT_EQ(r.body["status"], "final");
+  EXPECT_EQ(r.body["result"]["code"], "ok");
+  // A content type with parameters is still binary.
+  Reply again = call("POST", "/v1/transactions?wait=final", envelope_bytes(pay),
+                     "application/octet-stream; charset=binary");
+  ASSERT_EQ(again.status, 200) << again.raw;
+  EXPECT_EQ(again.body["resubmitted"], true);
+
+  const Transaction a = make("alice", {op::transfer("bob", usd, 1'00)});
+  const Transaction unknown = make("carol", {op::transfer("bob", usd, 1'00)});
+  const Transaction b = make("alice", {op::transfer("bob", usd, 2'00)});
+  Reply batch = post_binary(
+      "/v1/transactions/batch?wait=final",
+      binary_batch({envelope_bytes(a), envelope_bytes(unknown), envelope_bytes(b)}));
+  ASSERT_EQ(batch.status, 200) << batch.raw;
+  EXPECT_EQ(batch.body["final"], 2) << batch.raw;
+  ASSERT_EQ(batch.body["results"].size(), 3u) << batch.raw;
+  EXPECT_EQ(batch.body["results"][0]["id"], a.id.hex());
+  EXPECT_EQ(batch.body["results"][1]["error"]["code"], "tx_source_not_found");
+  EXPECT_EQ(batch.body["results"][2]["result"]["code"], "ok");
+  Reply bob = get("/v1/accounts/" + test_id("bob").hex());
+  EXPECT_EQ(bob.body["holdings"][0]["balance_minor"], 8'00) << bob.raw;
+
+  // Without wait, a queued transaction answers pending at once.
+  const Transaction c = make("alice", {op::transfer("bob", usd, 3'00)});
+  Reply quick = post_binary("/v1/transactions", envelope_bytes(c));
+  ASSERT_EQ(quick.status, 202) << quick.raw;
+  EXPECT_EQ(quick.body["status"], "pending");
+}
+
+TEST_F(NodeApiTest, MalformedBinarySubmissionsAreRefusedWholeAndQueueNothing) {
+  const AssetId usd = set_up_bank();
+  const Transaction good = make("alice", {op::transfer("bob", usd, 1'00)});
+  const std::string e = envelope_bytes(good);
+  expect_error(post_binary("/v1/transactions", e.substr(0, e.size() - 1)), 400,
+               "malformed_envelope");
+  expect_error(post_binary("/v1/transactions", ""), 400, "malformed_envelope");
+  expect_error(post_binary("/v1/transactions?wait=soon", e), 400, "invalid_wait");
+  expect_error(post_binary("/v1/transactions?timeout_ms=-1", e), 400, "wrong_type");
+  expect_error(post_binary("/v1/transactions?timeout_ms=999999999", e), 400, "out_of_range");
+  expect_error(post_binary("/v1/transactions?envelope=00", e), 400, "unknown_field");
+  EXPECT_FALSE(node_->is_pending(good.id));
+
+  // A batch: a bad envelope, a cut length prefix, a length past the end, or nothing at all
+  // refuses the whole request, the good envelope before it included.
+  expect_error(post_binary("/v1/transactions/batch", binary_batch({e, "\x01"})), 400,
+               "malformed_envelope");
+  expect_error(post_binary("/v1/transactions/batch", binary_batch({e}) + "\x05\x00"), 400,
+               "malformed_batch");
+  std::string past_end = binary_batch({e});
+  past_end += std::string("\x10\x00\x00\x00", 4) + "abc";
+  expect_error(post_binary("/v1/transactions/batch", past_end), 400, "malformed_batch");
+  expect_error(post_binary("/v1/transactions/batch", std::string("\xff\xff\xff\x7f", 4)), 400,
+               "too_large");
+  expect_error(post_binary("/v1/transactions/batch", ""), 400, "out_of_range");
+  EXPECT_FALSE(node_->is_pending(good.id));
+  Reply r = get("/v1/transactions/" + good.id.hex());
+  EXPECT_EQ(r.status, 404) << r.raw;
+}
+
 // Governance goes through the API like any operation. The single-node sequencer's ledger has no
 // validator set (only a consensus network's genesis installs one), so a change is refused with
 // its own code, and the decoded transaction shows the operation as submitted.

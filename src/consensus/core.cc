@@ -81,6 +81,13 @@ std::vector<Action> Core::start(uint64_t now_ms) {
   return std::move(out.actions);
 }
 
+std::vector<Action> Core::propose_held(uint64_t now_ms) {
+  Out out;
+  if (proposal_held()) propose(out, now_ms, /*allow_hold=*/false);
+  held_round_ = 0;
+  return std::move(out.actions);
+}
+
 std::vector<Action> Core::on_message(ValidatorIndex from, const Message& message, uint64_t now_ms) {
   Out out;
   if (from >= validators_.size()) {
@@ -215,13 +222,21 @@ void Core::maybe_vote(Out& out, const Proposal& p, uint64_t now) {
   }
 }
 
-void Core::propose(Out& out, uint64_t now) {
+void Core::propose(Out& out, uint64_t now, bool allow_hold) {
   if (!member_ || proposed_round_ >= round_) return;
   std::optional<TimeoutCert> tc;
   if (round_ != high_qc_.round + 1) {
     if (!high_tc_ || high_tc_->round + 1 != round_) return;
     tc = high_tc_;
   }
+  // The payload comes first: the adaptor may hold the proposal back (an idle leader waiting
+  // for transactions), and then nothing of it may have been persisted or sent.
+  Bytes payload = adaptor_.make_payload(round_, high_qc_.height + 1);
+  if (allow_hold && adaptor_.hold_proposal(round_, high_qc_.height + 1, payload)) {
+    held_round_ = round_;
+    return;
+  }
+  held_round_ = 0;
   proposed_round_ = round_;
   // Persisted before the proposal leaves, like a vote: a restarted leader must not
   // propose a different block for the same round.
@@ -239,7 +254,7 @@ void Core::propose(Out& out, uint64_t now) {
   b.time_ms = std::max(now, parent ? parent->time_ms : 0);
   b.exec_height = executed_height_;
   b.exec_state_root = executed_root_;
-  b.payload = adaptor_.make_payload(b.round, b.height);
+  b.payload = std::move(payload);
   p.block_id = b.compute_id();
   p.signature = key_.sign(proposal_signing_message(b.epoch, p.block_id));
   p.tc = std::move(tc);

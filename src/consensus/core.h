@@ -50,6 +50,13 @@ class Adaptor {
   // The payload of a block this validator proposes at `height` (transactions from the
   // mempool). Called once per proposal.
   virtual Bytes make_payload(Round round, uint64_t height) = 0;
+  // Asked with the payload make_payload gave (opaque to the core): true holds the proposal
+  // back, unbuilt and unsigned, until the host calls Core::propose_held, so that an idle
+  // leader can wait for something to order and propose the moment it arrives; false proposes
+  // now. Nothing is signed or persisted while a proposal is held.
+  virtual bool hold_proposal(Round, uint64_t /*height*/, const Bytes& /*payload*/) {
+    return false;
+  }
   // A committed block by id from durable storage, to answer a peer's sync request.
   virtual std::optional<Block> load_committed_block(const Hash256& id) = 0;
 };
@@ -128,6 +135,11 @@ class Core {
   std::vector<Action> start(uint64_t now_ms);
   std::vector<Action> on_message(ValidatorIndex from, const Message& message, uint64_t now_ms);
   std::vector<Action> on_timer(uint64_t now_ms);
+  // Builds and sends the proposal the adaptor asked to hold (Adaptor::hold_proposal),
+  // with whatever make_payload now gives; nothing when no proposal of the current round is
+  // held (the round moved on, or it was sent already).
+  std::vector<Action> propose_held(uint64_t now_ms);
+  bool proposal_held() const { return held_round_ != 0 && held_round_ == round_; }
   // The state root after executing the committed block at `height`.
   void on_executed(uint64_t height, const Hash256& state_root);
   // The answer to a peer's block request: the block and its ancestors, newest first, from
@@ -165,7 +177,7 @@ class Core {
   void insert_block(const Hash256& id, Block block);
   void maybe_vote(Out& out, const Proposal& p, uint64_t now);
   void advance_round(Out& out, Round round, uint64_t now);
-  void propose(Out& out, uint64_t now);
+  void propose(Out& out, uint64_t now, bool allow_hold = true);
   void send_timeout(Out& out, uint64_t now);
   void request_sync(Out& out, ValidatorIndex peer, const Hash256& block_id, uint64_t now);
   void retry_pending(Out& out, uint64_t now);
@@ -204,6 +216,8 @@ class Core {
   // QCs whose signatures were checked, by (round, block id), so each is verified once.
   std::set<std::pair<Round, Hash256>> verified_qcs_;
   Round proposed_round_ = 0;
+  // The round whose proposal the adaptor asked to hold; 0 when none is held.
+  Round held_round_ = 0;
   // The first proposal seen per round, to notice equivocation.
   std::map<Round, Hash256> proposal_ids_;
   // Proposals whose ancestors are being fetched, keyed by the missing ancestor's id.

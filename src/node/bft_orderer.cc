@@ -137,7 +137,6 @@ Status BftOrderer::load_core() {
   if (head_qc.block_id != head_id_)
     return corruption("the stored QC does not certify the head consensus block");
   last_nonempty_height_ = head_height_;
-  held_.clear();
   held_until_ms_ = 0;
   timer_deadline_ms_ = 0;
 
@@ -280,14 +279,13 @@ void BftOrderer::run() {
       timer_deadline_ms_ = 0;
       execute(core_->on_timer(now));
     }
-    if (held_until_ms_ != 0 && now >= held_until_ms_) {
-      held_until_ms_ = 0;
-      execute_now(std::exchange(held_, {}), /*allow_hold=*/false);
-    }
     if (now >= next_tick) {
       drain_mempool();
       next_tick = now + bft_tick_ms;
     }
+    // A held proposal goes out when its hold ends, or as soon as there is something to order.
+    if (held_until_ms_ != 0 && (now >= held_until_ms_ || !pending_.empty()))
+      release_held_proposal();
     publish_status();
   }
 }
@@ -493,33 +491,13 @@ std::vector<Bytes> BftOrderer::take_recent_keys(uint64_t height) {
 // --- Actions -------------------------------------------------------------------------------
 
 void BftOrderer::execute(std::vector<consensus::Action> actions) {
-  if (held_until_ms_ != 0) {
-    // Behind a held proposal: everything keeps its order.
-    for (auto& a : actions) held_.push_back(std::move(a));
-    return;
-  }
-  execute_now(std::move(actions), /*allow_hold=*/true);
-}
-
-void BftOrderer::execute_now(std::vector<consensus::Action> actions, bool allow_hold) {
   const consensus::Core* core = core_.get();
   for (size_t i = 0; i < actions.size(); ++i) {
     // A commit that ended the epoch replaced the Core; the old one's remaining actions are void.
     if (core_.get() != core) return;
     auto& action = actions[i];
     if (auto* b = std::get_if<consensus::BroadcastAction>(&action)) {
-      const auto* p = std::get_if<consensus::Proposal>(&b->message);
-      // Hold an empty proposal while nothing is in flight: an idle network then makes a few
-      // blocks a second. A block with transactions, and the two that commit it, go at once.
-      if (allow_hold && p && options_.empty_block_delay_ms > 0 &&
-          payload_is_empty(p->block.payload) && pending_.empty() &&
-          p->block.height > last_nonempty_height_ + 2) {
-        held_until_ms_ = now_ms() + options_.empty_block_delay_ms;
-        held_.assign(std::make_move_iterator(actions.begin() + static_cast<std::ptrdiff_t>(i)),
-                     std::make_move_iterator(actions.end()));
-        return;
-      }
-      if (p) note_proposal(p->block);
+      if (const auto* p = std::get_if<consensus::Proposal>(&b->message)) note_proposal(p->block);
       remember(b->message, /*sync=*/true);
       Bytes body = consensus::encode_message(b->message);
       for (const auto& peer : options_.peers) send_frame(peer.key, peer_channel_consensus, body);
@@ -747,7 +725,6 @@ void BftOrderer::switch_epoch(consensus::Epoch ended) {
   recovery.genesis_id = head_id_;
   recovery.genesis_height = head_height_;
   safety_ = {};
-  held_.clear();
   held_until_ms_ = 0;
   timer_deadline_ms_ = 0;
   core_ = std::make_unique<consensus::Core>(std::move(validators), me, key_, recovery,
@@ -811,6 +788,23 @@ void BftOrderer::prune_pending() {
     node_.abandon(p.id);
     return true;
   });
+}
+
+bool BftOrderer::hold_proposal(consensus::Round, uint64_t height, const Bytes& payload) {
+  // An idle leader waits for transactions instead of proposing an empty block at once: an idle
+  // network then makes a few blocks a second rather than hundreds. The block with
+  // transactions, and the two that commit it, go at once. The proposal is built only when the
+  // hold ends, so a transaction arriving meanwhile is proposed without waiting it out.
+  if (options_.empty_block_delay_ms == 0 || !payload_is_empty(payload) || !pending_.empty() ||
+      height <= last_nonempty_height_ + 2)
+    return false;
+  held_until_ms_ = now_ms() + options_.empty_block_delay_ms;
+  return true;
+}
+
+void BftOrderer::release_held_proposal() {
+  held_until_ms_ = 0;
+  execute(core_->propose_held(now_ms()));
 }
 
 Bytes BftOrderer::make_payload(consensus::Round, uint64_t height) {

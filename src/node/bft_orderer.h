@@ -159,7 +159,8 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   void take_snapshot();
   void bridge_epochs(const PublicKey& peer, const consensus::Message& m);
   void execute(std::vector<consensus::Action> actions);
-  void execute_now(std::vector<consensus::Action> actions, bool allow_hold);
+  // The held proposal (Adaptor::hold_proposal) goes out now, with what the mempool holds.
+  void release_held_proposal();
   void send_to(const PublicKey& peer, const consensus::Message& m);
   void send_frame(const PublicKey& peer, uint8_t channel, const Bytes& body);
   void commit(const consensus::CommitAction& a);
@@ -181,6 +182,7 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   Result<consensus::Block> load_block_at(uint64_t height) const;
 
   Bytes make_payload(consensus::Round round, uint64_t height) override;
+  bool hold_proposal(consensus::Round round, uint64_t height, const Bytes& payload) override;
   std::optional<consensus::Block> load_committed_block(const Hash256& id) override;
 
   Node& node_;
@@ -204,7 +206,7 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   uint64_t epoch_start_height_ = 0;
   Hash256 epoch_start_id_;
   uint64_t timer_deadline_ms_ = 0;
-  std::vector<consensus::Action> held_;
+  // While the core holds an empty proposal: when it goes out even if nothing arrives.
   uint64_t held_until_ms_ = 0;
   uint64_t last_nonempty_height_ = 0;
   std::vector<Pending> pending_;

@@ -20,6 +20,13 @@ struct TestAdaptor : Adaptor {
     for (int i = 0; i < 8; ++i) b[8 + i] = static_cast<uint8_t>(height >> (8 * i));
     return b;
   }
+  // When set, every proposal is held until the test calls Core::propose_held.
+  bool hold = false;
+  int holds_asked = 0;
+  bool hold_proposal(Round, uint64_t, const Bytes&) override {
+    ++holds_asked;
+    return hold;
+  }
   std::optional<Block> load_committed_block(const Hash256& id) override {
     auto it = committed.find(id);
     if (it == committed.end()) return std::nullopt;
@@ -57,6 +64,12 @@ class Network {
 
   void start() {
     for (size_t i = 0; i < cores_.size(); ++i) apply(i, cores_[i]->start(now_));
+  }
+  // Releases validator i's held proposal, if any, and returns what that produced.
+  std::vector<Action> propose_held_results(size_t i) {
+    auto actions = cores_[i]->propose_held(now_);
+    apply(i, actions);
+    return actions;
   }
 
   // Runs until `until_ms` of virtual time; each message takes 1 ms.
@@ -220,6 +233,56 @@ TEST(ConsensusCore, SafetyDataIsPersistedBeforeEveryVote) {
     EXPECT_EQ(net.persisted_[i], net.cores_[i]->safety());
     EXPECT_GE(net.cores_[i]->safety().last_voted_round, 1u);
   }
+}
+
+// A held proposal is neither signed, persisted nor sent; propose_held sends it, and the
+// network goes on committing.
+TEST(ConsensusCore, AHeldProposalGoesOutOnlyWhenReleased) {
+  Network net(4);
+  for (auto& a : net.adaptors_) a.hold = true;
+  net.start();
+  net.run(50);  // Below the round timeout (100 ms).
+  size_t leader = 4;
+  for (size_t i = 0; i < 4; ++i)
+    if (net.cores_[i]->proposal_held()) leader = i;
+  ASSERT_LT(leader, 4u) << "no validator holds its proposal";
+  EXPECT_EQ(net.adaptors_[leader].holds_asked, 1);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(net.cores_[i]->stats().proposals_sent, 0u);
+    EXPECT_TRUE(net.commits_[i].empty());
+    EXPECT_FALSE(net.persisted_.contains(i)) << "validator " << i << " persisted safety data";
+  }
+  for (auto& a : net.adaptors_) a.hold = false;
+  net.apply(leader, net.cores_[leader]->propose_held(net.now_));
+  EXPECT_FALSE(net.cores_[leader]->proposal_held());
+  EXPECT_EQ(net.cores_[leader]->stats().proposals_sent, 1u);
+  // Released once: a second call has nothing to send.
+  EXPECT_TRUE(net.cores_[leader]->propose_held(net.now_).empty());
+  net.run(net.now_ + 60);
+  net.check_agreement();
+  EXPECT_GE(net.min_committed({0, 1, 2, 3}), 3u);
+}
+
+// A round that times out while its leader holds the proposal moves on: the hold never stalls
+// the network longer than the round timeout, and a late release sends nothing for the old round.
+TEST(ConsensusCore, AHoldOutlivedByItsRoundIsVoid) {
+  Network net(4);
+  for (auto& a : net.adaptors_) a.hold = true;
+  net.start();
+  net.run(20);
+  size_t leader = 4;
+  for (size_t i = 0; i < 4; ++i)
+    if (net.cores_[i]->proposal_held()) leader = i;
+  ASSERT_LT(leader, 4u);
+  const Round held_round = net.cores_[leader]->current_round();
+  for (auto& a : net.adaptors_) a.hold = false;
+  net.run(400);  // The round times out; later leaders propose at once.
+  EXPECT_GT(net.cores_[leader]->current_round(), held_round);
+  const uint64_t sent = net.cores_[leader]->stats().proposals_sent;
+  EXPECT_TRUE(net.propose_held_results(leader).empty());
+  EXPECT_EQ(net.cores_[leader]->stats().proposals_sent, sent);
+  net.check_agreement();
+  EXPECT_GE(net.min_committed({0, 1, 2, 3}), 1u);
 }
 
 }  // namespace

@@ -125,8 +125,9 @@ WaitOptions parse_wait_query(const HttpRequest& req) {
     const std::string& text = it->second;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || ec != std::errc() || end != text.data() + text.size())
-      throw ApiError(400, "wrong_type", "query parameter 'timeout_ms' must be a non-negative "
-                                        "integer");
+      throw ApiError(400, "wrong_type",
+                     "query parameter 'timeout_ms' must be a non-negative "
+                     "integer");
     timeout_ms = value;
   }
   return parse_wait_values(wait_text, timeout_ms);
@@ -135,8 +136,9 @@ WaitOptions parse_wait_query(const HttpRequest& req) {
 // True when the body is binary (Content-Type application/octet-stream, parameters ignored):
 // envelopes as bytes rather than hex inside JSON, which spares both sides the text encoding.
 bool is_binary(const HttpRequest& req) {
-  const std::string_view type = std::string_view(req.content_type).substr(
-      0, std::min(req.content_type.find(';'), req.content_type.size()));
+  const std::string_view type =
+      std::string_view(req.content_type)
+          .substr(0, std::min(req.content_type.find(';'), req.content_type.size()));
   return type == "application/octet-stream";
 }
 
@@ -167,7 +169,8 @@ std::pair<ledger::Transaction, Bytes> decode_envelope(const json& value, const s
 }
 
 // A binary batch: envelopes one after the other, each preceded by its length as a
-// little-endian u32, like every length in the protocol's encoding (docs/api.md). Every envelope decodes, or the request is refused as a whole.
+// little-endian u32, like every length in the protocol's encoding (docs/api.md). Every envelope
+// decodes, or the request is refused as a whole.
 std::vector<std::pair<ledger::Transaction, Bytes>> decode_binary_batch(const std::string& body) {
   std::vector<std::pair<ledger::Transaction, Bytes>> txs;
   const auto* data = reinterpret_cast<const uint8_t*>(body.data());
@@ -179,10 +182,9 @@ std::vector<std::pair<ledger::Transaction, Bytes>> decode_binary_batch(const std
                      "at most " + std::to_string(batch_envelopes_max) + " envelopes per batch");
     if (body.size() - at < 4)
       throw ApiError(400, "malformed_batch", what + ": the length prefix is cut short");
-    const uint32_t length = static_cast<uint32_t>(data[at]) |
-                            static_cast<uint32_t>(data[at + 1]) << 8 |
-                            static_cast<uint32_t>(data[at + 2]) << 16 |
-                            static_cast<uint32_t>(data[at + 3]) << 24;
+    const uint32_t length =
+        static_cast<uint32_t>(data[at]) | static_cast<uint32_t>(data[at + 1]) << 8 |
+        static_cast<uint32_t>(data[at + 2]) << 16 | static_cast<uint32_t>(data[at + 3]) << 24;
     at += 4;
     if (length > ledger::tx_bytes_max)
       throw ApiError(
@@ -708,6 +710,7 @@ HttpResponse NodeApi::get_status() {
     consensus["committed_height"] = c.committed_height;
     consensus["leader_index"] = c.leader_index;
     consensus["pending_txs"] = c.pending_txs;
+    consensus["proposal_held"] = c.proposal_held;
     consensus["counters"] = {{"proposals_sent", c.core.proposals_sent},
                              {"votes_sent", c.core.votes_sent},
                              {"timeouts_sent", c.core.timeouts_sent},

@@ -564,9 +564,9 @@ class Bench {
         for (int b = 0; b < 4; ++b) body.push_back(static_cast<char>(length >> (8 * b)));
         body += pool_[i];
       }
-      return Request{"/v1/transactions/batch?wait=final&timeout_ms=" +
-                         std::to_string(submit_timeout_ms),
-                     std::move(body), "application/octet-stream", per_request_};
+      return Request{
+          "/v1/transactions/batch?wait=final&timeout_ms=" + std::to_string(submit_timeout_ms),
+          std::move(body), "application/octet-stream", per_request_};
     }
     json envelopes = json::array();
     for (uint64_t i = first; i < first + per_request_; ++i)

@@ -54,9 +54,7 @@ class Adaptor {
   // back, unbuilt and unsigned, until the host calls Core::propose_held, so that an idle
   // leader can wait for something to order and propose the moment it arrives; false proposes
   // now. Nothing is signed or persisted while a proposal is held.
-  virtual bool hold_proposal(Round, uint64_t /*height*/, const Bytes& /*payload*/) {
-    return false;
-  }
+  virtual bool hold_proposal(Round, uint64_t /*height*/, const Bytes& /*payload*/) { return false; }
   // A committed block by id from durable storage, to answer a peer's sync request.
   virtual std::optional<Block> load_committed_block(const Hash256& id) = 0;
 };

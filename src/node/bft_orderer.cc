@@ -215,6 +215,7 @@ void BftOrderer::publish_status() {
   published_.leader =
       !published_.observer && core_->validators().index_of(key_.public_key()) ==
                                   std::optional<consensus::ValidatorIndex>(published_.leader_index);
+  published_.proposal_held = core_->proposal_held();
   published_.pending_txs = pending_.size();
   published_.core = core_->stats();
   if (sync_) {

@@ -97,6 +97,8 @@ struct ConsensusStatus {
   // Whether this node leads the current round, and which validator (index in the set) does.
   bool leader = false;
   uint32_t leader_index = 0;
+  // This node leads the round and waits for transactions before proposing (an idle network).
+  bool proposal_held = false;
   size_t pending_txs = 0;
   // What the consensus core sent, formed and refused.
   consensus::CoreStats core;

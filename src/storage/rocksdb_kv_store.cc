@@ -199,8 +199,7 @@ Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
   // levels, where most of a long-running node's data ends up, are compressed as before.
   const rocksdb::CompressionType compression = pick_compression();
   db_options.compression = compression;
-  db_options.compression_per_level.assign(static_cast<size_t>(db_options.num_levels),
-                                          compression);
+  db_options.compression_per_level.assign(static_cast<size_t>(db_options.num_levels), compression);
   for (size_t level = 0; level < kUncompressedLevels; ++level)
     db_options.compression_per_level[level] = rocksdb::kNoCompression;
   db_options.keep_log_file_num = kKeptInfoLogFiles;

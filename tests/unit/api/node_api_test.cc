@@ -124,8 +124,7 @@ TEST_F(NodeApiTest, MalformedBatchIsRefusedWholeAndQueuesNothing) {
   expect_error(post("/v1/transactions/batch", {{"envelopes", {envelope_hex(good), "00"}}}), 400,
                "malformed_envelope");
   EXPECT_FALSE(node_->is_pending(good.id));
-  expect_error(post("/v1/transactions/batch", {{"envelopes", json::array()}}), 400,
-               "out_of_range");
+  expect_error(post("/v1/transactions/batch", {{"envelopes", json::array()}}), 400, "out_of_range");
   expect_error(post("/v1/transactions/batch", {{"envelopes", envelope_hex(good)}}), 400,
                "wrong_type");
   expect_error(post("/v1/transactions/batch", {{"envelope", envelope_hex(good)}}), 400,
@@ -159,9 +158,9 @@ TEST_F(NodeApiTest, BinarySubmissionsAnswerLikeTheJsonOnes) {
   const Transaction a = make("alice", {op::transfer("bob", usd, 1'00)});
   const Transaction unknown = make("carol", {op::transfer("bob", usd, 1'00)});
   const Transaction b = make("alice", {op::transfer("bob", usd, 2'00)});
-  Reply batch = post_binary(
-      "/v1/transactions/batch?wait=final",
-      binary_batch({envelope_bytes(a), envelope_bytes(unknown), envelope_bytes(b)}));
+  Reply batch =
+      post_binary("/v1/transactions/batch?wait=final",
+                  binary_batch({envelope_bytes(a), envelope_bytes(unknown), envelope_bytes(b)}));
   ASSERT_EQ(batch.status, 200) << batch.raw;
   EXPECT_EQ(batch.body["final"], 2) << batch.raw;
   ASSERT_EQ(batch.body["results"].size(), 3u) << batch.raw;

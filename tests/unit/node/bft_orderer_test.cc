@@ -188,6 +188,31 @@ TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
   expect_agreement();
 }
 
+// An idle leader waits for transactions before proposing an empty block, and proposes the
+// moment one arrives: with a hold of an hour, a submission still becomes final within the
+// test's wait, and the idle network makes no blocks (rounds that time out make none either).
+TEST_F(BftOrdererTest, AnIdleLeaderProposesAsSoonAsATransactionArrives) {
+  TearDown();
+  members_.clear();
+  tune_ = [](size_t, BftOptions& o) {
+    o.empty_block_delay_ms = 3'600'000;
+    o.core.round_timeout_ms_base = 1'000;
+  };
+  SetUp();
+  // The first blocks commit the genesis; then every leader holds.
+  ASSERT_TRUE(wait_for([&] {
+    for (size_t i = 0; i < kValidators; ++i)
+      if (members_[i].node->status().consensus->proposal_held) return true;
+    return false;
+  }));
+  const uint64_t idle_height = members_[0].node->status().height;
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(members_[0].node->status().height, idle_height) << "an idle network made blocks";
+  submit(1, "prompt");
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == 1; }));
+  EXPECT_GT(members_[0].node->status().height, idle_height);
+}
+
 TEST_F(BftOrdererTest, StoppedValidatorCatchesUpAfterRestart) {
   submit(0, "before");
   ASSERT_TRUE(wait_for([&] { return finals_.load() == 1; }));

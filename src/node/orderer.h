@@ -98,6 +98,10 @@ struct ConsensusStatus {
   bool leader = false;
   uint32_t leader_index = 0;
   size_t pending_txs = 0;
+  // Envelopes in proposals and committed blocks that this node held byte for byte, decoded at
+  // admission (not decoded again), and those it decoded from the block's bytes.
+  uint64_t envelopes_reused = 0;
+  uint64_t envelopes_decoded = 0;
   // What the consensus core sent, formed and refused.
   consensus::CoreStats core;
   // Peer transport: refusals before or outside any channel (bad handshakes, floods, malformed

@@ -23,6 +23,8 @@
 #include "ledger/block.h"
 #include "ledger/entries.h"
 #include "ledger/limits.h"
+#include "ledger/payload.h"
+#include "node/pending_txs.h"
 #include "storage/mem_kv_store.h"
 #include "support/test_support.h"
 
@@ -553,6 +555,36 @@ TEST_F(NodeTest, DuplicateSubmissionIsNotVerifiedAgain) {
   ASSERT_EQ(log.count(), 2u);
   for (const auto& call : log.calls()) EXPECT_EQ(call.finality.outcome, test::outcome_ok());
   EXPECT_EQ(balance(*node_, "bob", usd), 7'00);  // Applied once.
+}
+
+TEST_F(NodeTest, ABlockCarryingAnAdmittedIdUnderOtherSignaturesIsVerifiedFromItsBytes) {
+  NodeConfig c = memory_config();
+  c.mode = NodeConfig::Mode::bft;  // Admission records verified signatures for execution.
+  open(c);
+  const AssetId usd = set_up_bank(*orderer_, *maker_);
+  const Transaction pay = maker_->make("alice", {op::transfer("bob", usd, 7'00)});
+  const Bytes envelope = ledger::encode_transaction(pay);
+  FinalityLog log;
+  ASSERT_EQ(node_->submit(pay, envelope, log.callback()).kind, Kind::accepted);
+  // The orderer holds it decoded, as admission made it.
+  PendingTxs pending;
+  auto decoded = ledger::decode_transaction(envelope);
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_TRUE(pending.add(std::move(decoded).value(), envelope));
+
+  // A Byzantine leader's block carries the same id under a forged signature.
+  Transaction forged = pay;
+  forged.signatures[0].signature.bytes[5] ^= 0x01;
+  auto txs = pending.take_payload(ledger::encode_payload({ledger::encode_transaction(forged)}));
+  ASSERT_TRUE(txs.has_value());
+  ASSERT_EQ(txs->size(), 1u);
+  OrderedBatch batch{std::move(*txs), node_->status().block_time_ms + 1'000};
+  batch.verify_signatures = true;
+  node_->commit_batch(std::move(batch));
+  ASSERT_EQ(log.count(), 1u);
+  EXPECT_EQ(log.calls()[0].finality.outcome.code, ResultCode::tx_bad_signature);
+  EXPECT_EQ(balance(*node_, "bob", usd), 0);
+  EXPECT_EQ(balance(*node_, "alice", usd), 500'00);
 }
 
 TEST_F(NodeTest, FullMempoolRefusesBeforeVerifying) {

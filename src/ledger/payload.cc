@@ -19,19 +19,31 @@ Bytes encode_payload(const std::vector<Bytes>& envelopes) {
   return out;
 }
 
-std::optional<std::vector<PayloadTx>> decode_payload_txs(ByteView payload) {
+std::optional<std::vector<ByteView>> split_payload(ByteView payload) {
   Reader r(payload);
   uint32_t count = 0;
   if (!r.u32(count) || count > block_txs_max) return std::nullopt;
-  std::vector<PayloadTx> txs;
+  std::vector<ByteView> envelopes;
+  envelopes.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
     ByteView envelope;
     if (!r.var_bytes(envelope, tx_bytes_max)) return std::nullopt;
+    envelopes.push_back(envelope);
+  }
+  if (!r.finish("payload").ok()) return std::nullopt;
+  return envelopes;
+}
+
+std::optional<std::vector<PayloadTx>> decode_payload_txs(ByteView payload) {
+  auto envelopes = split_payload(payload);
+  if (!envelopes) return std::nullopt;
+  std::vector<PayloadTx> txs;
+  txs.reserve(envelopes->size());
+  for (ByteView envelope : *envelopes) {
     auto tx = decode_transaction(envelope);
     if (tx.ok())
       txs.push_back(PayloadTx{std::move(tx).value(), Bytes(envelope.begin(), envelope.end())});
   }
-  if (!r.finish("payload").ok()) return std::nullopt;
   return txs;
 }
 

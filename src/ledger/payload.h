@@ -20,6 +20,10 @@ struct PayloadTx {
 };
 
 Bytes encode_payload(const std::vector<Bytes>& envelopes);
+// The envelopes of a payload as views into it, none decoded: nullopt when the list itself is
+// not well formed (the same rule as decode_payload_txs). For a reader that holds some of the
+// transactions decoded already and decodes only the others.
+std::optional<std::vector<ByteView>> split_payload(ByteView payload);
 // nullopt when the list itself is not well formed (count above block_txs_max, an envelope above
 // tx_bytes_max, truncated or trailing bytes). Envelopes that do not decode as transactions are
 // skipped, so a Byzantine proposer's garbage is executed the same way by every honest node.

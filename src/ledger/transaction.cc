@@ -678,23 +678,28 @@ StatelessCheck check_stateless(const Transaction& tx, const Hash256& network_id,
         out.code = ResultCode::tx_malformed;
         return out;
       }
-  if (verify_signatures) {
-    Bytes msg = tx_signing_message(tx.id);
-    for (const auto& s : tx.signatures)
-      if (!verify_signature(s.key, msg, s.signature)) {
-        out.code = ResultCode::tx_bad_signature;
+  if (verify_signatures) return check_signatures(tx, network_id);
+  return out;
+}
+
+StatelessCheck check_signatures(const Transaction& tx, const Hash256& network_id) {
+  StatelessCheck out;
+  Bytes msg = tx_signing_message(tx.id);
+  for (const auto& s : tx.signatures)
+    if (!verify_signature(s.key, msg, s.signature)) {
+      out.code = ResultCode::tx_bad_signature;
+      return out;
+    }
+  if (tx.ops.empty()) return out;
+  if (const auto* set = std::get_if<SetValidatorsOp>(&tx.ops.front())) {
+    Bytes approval = validator_set_approval_message(network_id, set->epoch, set->validators);
+    for (const auto& a : set->approvals)
+      if (!verify_signature(a.key, approval, a.signature)) {
+        out.code = ResultCode::tx_malformed;
+        out.op_index = 0;
+        out.op_code = ResultCode::op_invalid_approval;
         return out;
       }
-    if (const auto* set = std::get_if<SetValidatorsOp>(&tx.ops.front())) {
-      Bytes approval = validator_set_approval_message(network_id, set->epoch, set->validators);
-      for (const auto& a : set->approvals)
-        if (!verify_signature(a.key, approval, a.signature)) {
-          out.code = ResultCode::tx_malformed;
-          out.op_index = 0;
-          out.op_code = ResultCode::op_invalid_approval;
-          return out;
-        }
-    }
   }
   return out;
 }

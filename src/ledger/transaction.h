@@ -73,5 +73,9 @@ struct StatelessCheck {
 };
 StatelessCheck check_stateless(const Transaction& tx, const Hash256& network_id,
                                bool verify_signatures = true);
+// The signature part of check_stateless alone (every signature over the id, and a validator-set
+// change's approvals), for a caller that ran check_stateless without it first and wants the
+// expensive part last.
+StatelessCheck check_signatures(const Transaction& tx, const Hash256& network_id);
 
 }  // namespace corridor::ledger

@@ -217,6 +217,8 @@ void BftOrderer::publish_status() {
                                   std::optional<consensus::ValidatorIndex>(published_.leader_index);
   published_.proposal_held = core_->proposal_held();
   published_.pending_txs = pending_.size();
+  published_.envelopes_reused = pending_.counters().envelopes_matched;
+  published_.envelopes_decoded = pending_.counters().envelopes_decoded;
   published_.core = core_->stats();
   if (sync_) {
     published_sync_ = sync_->progress();
@@ -584,17 +586,15 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
     // Each block is certified by the next one's QC, the last by the action's commit QC.
     const consensus::QuorumCert& qc = i + 1 < a.blocks.size() ? a.blocks[i + 1].qc : a.commit_qc;
     OrderedBatch batch;
-    if (auto txs = ledger::decode_payload_txs(block.payload)) {
-      batch.txs.reserve(txs->size());
-      for (auto& p : *txs) batch.txs.push_back(PendingTx{std::move(p.tx), std::move(p.envelope)});
-    }
+    // The transactions this node holds with exactly the block's bytes come decoded from its
+    // admission; the others are decoded from the block. Either way they leave the pending set.
+    if (auto txs = pending_.take_payload(block.payload)) batch.txs = std::move(*txs);
     std::vector<Hash256> ids;
+    ids.reserve(batch.txs.size());
     for (const auto& p : batch.txs) ids.push_back(p.tx.id);
     batch.time_ms = block.time_ms;
     batch.height = block.height;
     batch.verify_signatures = true;
-    for (const Hash256& tx : ids) pending_ids_.erase(tx);
-    std::erase_if(pending_, [&](const Pending& p) { return !pending_ids_.contains(p.id); });
 
     if (!has_governance(batch.txs)) {
       // The common case runs in the pipeline: the executor thread executes and persists the
@@ -746,13 +746,15 @@ void BftOrderer::switch_epoch(consensus::Epoch ended) {
 void BftOrderer::note_proposal(const consensus::Block& block) {
   if (payload_is_empty(block.payload)) return;
   last_nonempty_height_ = std::max(last_nonempty_height_, block.height);
-  auto txs = ledger::decode_payload_txs(block.payload);
-  if (!txs) return;
-  std::unordered_set<Hash256, FixedBytesHasher> in_block;
-  for (const auto& p : *txs) in_block.insert(p.tx.id);
+  // Transactions forwarded to this node wait in the mempool until the next drain; taken now, the
+  // proposal's envelopes are found by their bytes rather than decoded again.
+  drain_mempool();
+  auto ids = pending_.payload_ids(block.payload);
+  if (!ids) return;
   // Another leader proposed these: they are not offered again while that block may commit.
-  for (Pending& p : pending_)
-    if (in_block.contains(p.id)) p.proposed_height = std::max(p.proposed_height, block.height);
+  for (const Hash256& id : *ids)
+    if (PendingTxs::Entry* p = pending_.find_id(id))
+      p->proposed_height = std::max(p->proposed_height, block.height);
 }
 
 void BftOrderer::drain_mempool() {
@@ -765,12 +767,11 @@ void BftOrderer::drain_mempool() {
     for (PendingTx& p : txs) {
       // Committed while it waited in the mempool (another validator proposed it).
       // Or in a committed block that is still executing.
-      if (!node_.is_pending(p.tx.id) || pending_ids_.contains(p.tx.id) ||
+      if (!node_.is_pending(p.tx.id) || pending_.contains(p.tx.id) ||
           in_execution_.contains(p.tx.id))
         continue;
       if (!p.from_peer) forward.push_back(p.envelope);
-      pending_ids_.insert(p.tx.id);
-      pending_.push_back(Pending{p.tx.id, p.tx.valid_until_height, std::move(p.envelope)});
+      pending_.add(std::move(p.tx), std::move(p.envelope));
     }
   }
   if (forward.empty()) return;
@@ -783,9 +784,8 @@ void BftOrderer::drain_mempool() {
 
 void BftOrderer::prune_pending() {
   const uint64_t next = head_height_ + 1;
-  std::erase_if(pending_, [&](const Pending& p) {
+  pending_.erase_if([&](const PendingTxs::Entry& p) {
     if (p.valid_until_height >= next) return false;
-    pending_ids_.erase(p.id);
     node_.abandon(p.id);
     return true;
   });
@@ -815,7 +815,7 @@ Bytes BftOrderer::make_payload(consensus::Round, uint64_t height) {
   const size_t bytes_max = std::min(ledger::block_bytes_max, consensus::block_payload_bytes_max) -
                            block_header_bytes_reserved;
   size_t bytes = 0;
-  for (Pending& p : pending_) {
+  for (PendingTxs::Entry& p : pending_.entries()) {
     if (envelopes.size() >= txs_max) break;
     if (p.valid_until_height < height) continue;
     // Proposed at a lower height: the block being extended (or an ancestor) may carry it

@@ -58,6 +58,7 @@
 #include "net/peer_network.h"
 #include "node/node.h"
 #include "node/orderer.h"
+#include "node/pending_txs.h"
 #include "node/state_sync.h"
 
 namespace corridor::node {
@@ -128,12 +129,6 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
     OrderedBatch batch;
     uint64_t height = 0;
     std::vector<Hash256> tx_ids;
-  };
-  struct Pending {
-    Hash256 id;
-    uint64_t valid_until_height = 0;
-    Bytes envelope;
-    uint64_t proposed_height = 0;  // 0: never proposed.
   };
 
   BftOrderer(Node& node, const KeyPair& key, BftOptions options);
@@ -209,8 +204,9 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   // While the core holds an empty proposal: when it goes out even if nothing arrives.
   uint64_t held_until_ms_ = 0;
   uint64_t last_nonempty_height_ = 0;
-  std::vector<Pending> pending_;
-  std::unordered_set<Hash256, FixedBytesHasher> pending_ids_;
+  // Admitted transactions taken from the mempool, decoded, until a committed block carries them
+  // or they expire; proposals and commits find their envelopes here instead of decoding them.
+  PendingTxs pending_;
   // The recent-proposal keys ('U' 0 ...) in the store, in key order (height, then round), so
   // that pruning deletes them without scanning the store.
   std::set<Bytes> recent_proposal_keys_;

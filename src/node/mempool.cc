@@ -16,6 +16,11 @@ Mempool::AddResult Mempool::add(PendingTx tx) {
   return AddResult::added;
 }
 
+bool Mempool::has_room(size_t ops) const {
+  std::lock_guard lock(mu_);
+  return queue_.size() < txs_max_ && ops_ + ops <= ops_max_;
+}
+
 std::vector<PendingTx> Mempool::take(uint32_t txs_max, uint32_t ops_max, size_t bytes_max,
                                      std::chrono::milliseconds linger,
                                      std::chrono::milliseconds timeout) {

@@ -38,6 +38,9 @@ class Mempool {
                               std::chrono::milliseconds linger, std::chrono::milliseconds timeout);
 
   bool is_pending(const Hash256& id) const;
+  // Whether a transaction of `ops` operations would fit now (add() decides for good; this lets
+  // admission refuse a full mempool before it pays for a signature verification).
+  bool has_room(size_t ops) const;
   void close();
   size_t size() const;
   size_t ops() const;

@@ -167,14 +167,14 @@ void Node::stop() {
   }
   // Whatever is still queued was accepted but never ordered: its waiters learn that the node
   // stopped, and a client resubmits (the id makes that safe).
-  std::unordered_map<Hash256, std::vector<FinalityCallback>, FixedBytesHasher> left;
+  std::unordered_map<Hash256, Inflight, FixedBytesHasher> left;
   {
     std::lock_guard lock(waiters_mu_);
     left.swap(inflight_);
   }
   Status stopped(StatusCode::unavailable, "the node stopped before the transaction was final");
-  for (auto& [id, callbacks] : left)
-    for (auto& cb : callbacks)
+  for (auto& [id, inflight] : left)
+    for (auto& cb : inflight.callbacks)
       if (cb) cb(stopped, Finality{id, 0, 0, 0, {}});
 }
 
@@ -199,7 +199,36 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
     out.message = "the node is stopping";
     return out;
   }
-  auto check = ledger::check_stateless(tx, network_id_);
+  // The cheap checks come first: structure and limits, then whether the same transaction is in
+  // flight already, then room in the mempool. The Ed25519 verification, by far the most
+  // expensive check, runs only for a submission that passed them, and without waiters_mu_ held.
+  auto check = ledger::check_stateless(tx, network_id_, /*verify_signatures=*/false);
+  if (check.code != ResultCode::ok) {
+    out.kind = SubmitResult::Kind::rejected;
+    out.code = check.code;
+    out.op_index = check.op_index;
+    out.op_code = check.op_code;
+    return out;
+  }
+  {
+    std::lock_guard wl(waiters_mu_);
+    if (auto it = inflight_.find(tx.id); it != inflight_.end()) {
+      if (it->second.signatures == tx.signatures) {
+        // The same body (same id) under exactly the signatures verified when it was admitted:
+        // a client's retry, or a transaction forwarded by more than one peer. It joins without
+        // a second verification. Other signatures are verified below before it may join.
+        if (on_final) it->second.callbacks.push_back(std::move(on_final));
+        out.kind = SubmitResult::Kind::already_pending;
+        return out;
+      }
+    } else if (!mempool_.has_room(tx.ops.size())) {
+      out.kind = SubmitResult::Kind::unavailable;
+      out.message = "the mempool is full; retry later";
+      return out;
+    }
+  }
+  admission_verifications_.fetch_add(1, std::memory_order_relaxed);
+  check = ledger::check_signatures(tx, network_id_);
   if (check.code != ResultCode::ok) {
     out.kind = SubmitResult::Kind::rejected;
     out.code = check.code;
@@ -209,8 +238,10 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
   }
 
   std::lock_guard wl(waiters_mu_);
+  // Admitted by another submission while this one verified (or in flight under other, now
+  // verified, signatures): it joins that one.
   if (auto it = inflight_.find(tx.id); it != inflight_.end()) {
-    if (on_final) it->second.push_back(std::move(on_final));
+    if (on_final) it->second.callbacks.push_back(std::move(on_final));
     out.kind = SubmitResult::Kind::already_pending;
     return out;
   }
@@ -220,7 +251,16 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
     std::shared_lock rl(ledger_mu_);
     // The earliest block the transaction can reach is the next one.
     pre = ledger_.precheck_at(tx, head_.height + 1);
-    if (pre == ResultCode::ok) refs = ledger_.check_references(tx);
+    // References are checked only where a transaction enters the network, to answer its client
+    // early (the id is not consumed, so the client can fix them and resubmit). A transaction a
+    // peer forwards was checked and answered by the validator its client submitted to, and its
+    // client waits on that validator, not on this one; checking again here answers nobody.
+    // Nothing is lost by skipping it: the block that carries the transaction checks every
+    // reference when it executes (Ledger::apply), so one whose reference went missing since
+    // fails there, exactly as it would in a block a Byzantine leader proposed, which may carry
+    // anything correctly signed. The precheck stays: it is cheap, and it keeps transactions
+    // that can never apply (duplicates, expired, unknown signers) out of this mempool.
+    if (pre == ResultCode::ok && !from_peer) refs = ledger_.check_references(tx);
   }
   if (pre == ResultCode::tx_duplicate || pre == ResultCode::tx_expired) {
     // A transaction applied earlier answers with its original result, even after its
@@ -268,8 +308,9 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
       return out;
     }
   }
-  auto& callbacks = inflight_[tx.id];
-  if (on_final) callbacks.push_back(on_final);
+  Inflight& inflight = inflight_[tx.id];
+  inflight.signatures = tx.signatures;
+  if (on_final) inflight.callbacks.push_back(on_final);
   Hash256 id = tx.id;
   switch (mempool_.add(PendingTx{std::move(tx), std::move(envelope), from_peer})) {
     case Mempool::AddResult::added:
@@ -377,7 +418,7 @@ void Node::notify(const Hash256& id, const Status& s, const Finality& f) {
     std::lock_guard lock(waiters_mu_);
     auto it = inflight_.find(id);
     if (it == inflight_.end()) return;
-    callbacks.swap(it->second);
+    callbacks.swap(it->second.callbacks);
     inflight_.erase(it);
   }
   for (auto& cb : callbacks)
@@ -509,6 +550,7 @@ NodeStatus Node::status() const {
   s.mempool_ops = mempool_.ops();
   s.txs_committed = txs_committed_.load();
   s.ops_committed = ops_committed_.load();
+  s.admission_verifications = admission_verifications_.load(std::memory_order_relaxed);
   if (const Orderer* o = orderer_view_.load()) s.consensus = o->consensus_status();
   return s;
 }

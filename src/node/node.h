@@ -69,6 +69,9 @@ struct NodeStatus {
   size_t mempool_ops = 0;
   uint64_t txs_committed = 0;
   uint64_t ops_committed = 0;
+  // Transactions whose signatures admission verified (Ed25519), over the node's life. A
+  // resubmission of an in-flight transaction with the same signatures is not verified again.
+  uint64_t admission_verifications = 0;
   size_t accounts = 0;
   size_t assets = 0;
   size_t holdings = 0;
@@ -125,7 +128,9 @@ class Node {
   // Stops ordering and fails every waiting submission with `unavailable`.
   void stop();
 
-  // Admits a decoded transaction. `envelope` is its canonical encoding. `on_final`, if set,
+  // Admits a decoded transaction. `envelope` is its canonical encoding, and decoding it
+  // (ledger::decode_transaction) yields `tx`: a BFT orderer proposes the bytes and executes the
+  // decoded form it holds for them. `on_final`, if set,
   // is called when the transaction is final (or the node stops first); it is not called
   // for rejected or unavailable answers.
   SubmitResult submit(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final = nullptr);
@@ -221,9 +226,15 @@ class Node {
   uint64_t checkpoint_height_ = 0;
   uint64_t head_time_ms_ = 0;
 
-  // Transactions admitted and not yet final, with the callbacks waiting for them.
+  // A transaction admitted and not yet final: the callbacks waiting for it, and the signatures
+  // admission verified for it.
+  struct Inflight {
+    std::vector<FinalityCallback> callbacks;
+    std::vector<ledger::TxSignature> signatures;
+  };
   std::mutex waiters_mu_;
-  std::unordered_map<Hash256, std::vector<FinalityCallback>, FixedBytesHasher> inflight_;
+  std::unordered_map<Hash256, Inflight, FixedBytesHasher> inflight_;
+  std::atomic<uint64_t> admission_verifications_{0};
 
   std::atomic<uint64_t> txs_committed_{0};
   std::atomic<uint64_t> ops_committed_{0};

@@ -100,6 +100,10 @@ struct ConsensusStatus {
   // This node leads the round and waits for transactions before proposing (an idle network).
   bool proposal_held = false;
   size_t pending_txs = 0;
+  // Envelopes in proposals and committed blocks that this node held byte for byte, decoded at
+  // admission (not decoded again), and those it decoded from the block's bytes.
+  uint64_t envelopes_reused = 0;
+  uint64_t envelopes_decoded = 0;
   // What the consensus core sent, formed and refused.
   consensus::CoreStats core;
   // Peer transport: refusals before or outside any channel (bad handshakes, floods, malformed

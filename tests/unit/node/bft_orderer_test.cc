@@ -179,6 +179,12 @@ TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
       EXPECT_GT(c->core.votes_sent, 0u) << "member " << i;
     }
   }
+  // Proposals and committed blocks carry the envelopes the nodes admitted (from clients or
+  // forwarded by peers): each node takes them decoded from admission, at least every commit of
+  // a transaction on the validator its client submitted to.
+  uint64_t reused = 0;
+  for (auto& m : members_) reused += m.node->status().consensus->envelopes_reused;
+  EXPECT_GE(reused, static_cast<uint64_t>(kTxs));
   // Every node, the observer included, holds every account.
   ASSERT_TRUE(wait_for([&] {
     for (auto& m : members_)

@@ -23,6 +23,8 @@
 #include "ledger/block.h"
 #include "ledger/entries.h"
 #include "ledger/limits.h"
+#include "ledger/payload.h"
+#include "node/pending_txs.h"
 #include "storage/mem_kv_store.h"
 #include "support/test_support.h"
 
@@ -516,6 +518,124 @@ TEST_F(NodeTest, RejectionsQueueNothing) {
   // Nothing is waiting for any of them: stopping the node calls no callback.
   node_->stop();
   EXPECT_EQ(log.count(), 0u);
+}
+
+TEST_F(NodeTest, DuplicateSubmissionIsNotVerifiedAgain) {
+  const AssetId usd = set_up_bank(*orderer_, *maker_);
+  const Transaction pay = maker_->make("alice", {op::transfer("bob", usd, 7'00)});
+  const Bytes envelope = ledger::encode_transaction(pay);
+  const uint64_t before = node_->status().admission_verifications;
+  FinalityLog log;
+  orderer_->admit(pay, log.callback());
+  EXPECT_EQ(node_->status().admission_verifications, before + 1);
+
+  // A client's retry and a copy a peer forwards carry the signatures verified already.
+  SubmitResult r = orderer_->submit(pay, log.callback());
+  EXPECT_EQ(r.kind, Kind::already_pending) << describe(r);
+  r = node_->submit_forwarded(pay, envelope);
+  EXPECT_EQ(r.kind, Kind::already_pending) << describe(r);
+  EXPECT_EQ(node_->status().admission_verifications, before + 1);
+
+  // The same body under a signature that does not verify is verified, and refused.
+  Transaction forged = pay;
+  forged.signatures[0].signature.bytes[3] ^= 0x01;
+  r = orderer_->submit(forged, log.callback());
+  EXPECT_EQ(r.kind, Kind::rejected) << describe(r);
+  EXPECT_EQ(r.code, ResultCode::tx_bad_signature) << describe(r);
+  EXPECT_EQ(node_->status().admission_verifications, before + 2);
+
+  // Under another valid signature list it is verified, then joins the first submission.
+  Transaction cosigned = pay;
+  cosigned.sign(test_key("bob"));
+  r = orderer_->submit(cosigned);
+  EXPECT_EQ(r.kind, Kind::already_pending) << describe(r);
+  EXPECT_EQ(node_->status().admission_verifications, before + 3);
+
+  orderer_->commit_block();
+  ASSERT_EQ(log.count(), 2u);
+  for (const auto& call : log.calls()) EXPECT_EQ(call.finality.outcome, test::outcome_ok());
+  EXPECT_EQ(balance(*node_, "bob", usd), 7'00);  // Applied once.
+}
+
+TEST_F(NodeTest, ABlockCarryingAnAdmittedIdUnderOtherSignaturesIsVerifiedFromItsBytes) {
+  NodeConfig c = memory_config();
+  c.mode = NodeConfig::Mode::bft;  // Admission records verified signatures for execution.
+  open(c);
+  const AssetId usd = set_up_bank(*orderer_, *maker_);
+  const Transaction pay = maker_->make("alice", {op::transfer("bob", usd, 7'00)});
+  const Bytes envelope = ledger::encode_transaction(pay);
+  FinalityLog log;
+  ASSERT_EQ(node_->submit(pay, envelope, log.callback()).kind, Kind::accepted);
+  // The orderer holds it decoded, as admission made it.
+  PendingTxs pending;
+  auto decoded = ledger::decode_transaction(envelope);
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_TRUE(pending.add(std::move(decoded).value(), envelope));
+
+  // A Byzantine leader's block carries the same id under a forged signature.
+  Transaction forged = pay;
+  forged.signatures[0].signature.bytes[5] ^= 0x01;
+  auto txs = pending.take_payload(ledger::encode_payload({ledger::encode_transaction(forged)}));
+  ASSERT_TRUE(txs.has_value());
+  ASSERT_EQ(txs->size(), 1u);
+  OrderedBatch batch{std::move(*txs), node_->status().block_time_ms + 1'000};
+  batch.verify_signatures = true;
+  node_->commit_batch(std::move(batch));
+  ASSERT_EQ(log.count(), 1u);
+  EXPECT_EQ(log.calls()[0].finality.outcome.code, ResultCode::tx_bad_signature);
+  EXPECT_EQ(balance(*node_, "bob", usd), 0);
+  EXPECT_EQ(balance(*node_, "alice", usd), 500'00);
+}
+
+TEST_F(NodeTest, FullMempoolRefusesBeforeVerifying) {
+  NodeConfig c = memory_config();
+  c.mempool_txs_max = 2;
+  open(c);
+  // commit_ok admitted two into the mempool, which no sequencer drains here: it is full.
+  orderer_->commit_ok({maker_->make("issuer", {op::create_account("issuer")}),
+                       maker_->make("alice", {op::create_account("alice")})});
+  const uint64_t before = node_->status().admission_verifications;
+  Transaction extra = maker_->make("bob", {op::create_account("bob")});
+  SubmitResult r = orderer_->submit(extra);
+  EXPECT_EQ(r.kind, Kind::unavailable) << describe(r);
+  // Nothing is accepted either way; a signature that does not verify is refused as such once
+  // there is room (RejectionsQueueNothing).
+  extra.signatures[0].signature.bytes[0] ^= 0x01;
+  r = orderer_->submit(extra);
+  EXPECT_EQ(r.kind, Kind::unavailable) << describe(r);
+  EXPECT_FALSE(node_->is_pending(extra.id));
+  EXPECT_EQ(node_->status().admission_verifications, before);
+}
+
+TEST_F(NodeTest, ForwardedTransactionSkipsTheReferenceCheckAndFailsInItsBlock) {
+  const AssetId usd = set_up_bank(*orderer_, *maker_);
+  const Transaction pay = maker_->make("alice", {op::transfer("carol", usd, 25'00)});
+  const Bytes envelope = ledger::encode_transaction(pay);
+  // From a client, a missing reference is answered at once.
+  SubmitResult r = orderer_->submit(pay);
+  ASSERT_EQ(r.kind, Kind::rejected) << describe(r);
+  EXPECT_EQ(r.op_code, ResultCode::op_account_not_found);
+  // Forwarded by the validator its client used, it is admitted (that validator answered the
+  // client), and the block that carries it checks the reference when it executes.
+  r = node_->submit_forwarded(pay, envelope);
+  ASSERT_EQ(r.kind, Kind::accepted) << describe(r);
+  EXPECT_TRUE(node_->is_pending(pay.id));
+  std::vector<PendingTx> txs{PendingTx{pay, envelope}};
+  node_->commit_batch(OrderedBatch{std::move(txs), node_->status().block_time_ms + 1'000});
+  auto rec = node_->transaction(pay.id);
+  ASSERT_TRUE(rec.ok() && rec->has_value());
+  EXPECT_EQ((*rec)->outcome.code, ResultCode::tx_failed);
+  EXPECT_EQ((*rec)->outcome.op_code, ResultCode::op_account_not_found);
+  EXPECT_EQ(balance(*node_, "alice", usd), 500'00);
+  EXPECT_FALSE(node_->is_pending(pay.id));
+
+  // The precheck still runs for forwarded transactions: one that can never apply stays out.
+  Transaction unknown_signer = maker_->make("alice", {op::transfer("bob", usd, 1'00)});
+  unknown_signer.signatures.clear();
+  unknown_signer.sign(test_key("bob"));
+  r = node_->submit_forwarded(unknown_signer, ledger::encode_transaction(unknown_signer));
+  EXPECT_EQ(r.kind, Kind::rejected) << describe(r);
+  EXPECT_EQ(r.code, ResultCode::tx_unknown_signer) << describe(r);
 }
 
 TEST_F(NodeTest, RejectedReferenceDoesNotConsumeTheId) {

@@ -388,7 +388,10 @@ HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& d
       tx = transaction_from_json(body["transaction"], node_.network_id(), scale_lookup(node_));
       check_replaced_offer_assets(body["transaction"]);
       tx.signatures = signatures_from_json(body["signatures"]);
-      envelope = ledger::encode_transaction(tx);
+      // The node takes a transaction with the bytes it was decoded from (validators execute
+      // the decoded copy in place of the block's bytes), so the JSON form goes through the
+      // same decoder as an envelope would.
+      std::tie(tx, envelope) = decode_envelope_bytes(ledger::encode_transaction(tx), "transaction");
     }
   }
   const auto [wait, timeout_ms] = options;

@@ -24,8 +24,6 @@ constexpr double kBloomBitsPerKey = 10.0;
 // RocksDB writes its informational LOG next to the data; keeping a few old ones bounds the disk
 // they use on a long-running validator.
 constexpr size_t kKeptInfoLogFiles = 5;
-// Levels 0 and 1 are stored uncompressed (see open_rocksdb_store), the rest with LZ4.
-constexpr size_t kUncompressedLevels = 2;
 
 rocksdb::Slice to_slice(ByteView bytes) {
   // An empty span may carry a null pointer, which RocksDB passes on to memcmp; an empty Slice
@@ -192,16 +190,7 @@ Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
   rocksdb::Options db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.write_buffer_size = options.write_buffer_bytes;
-  // The upper levels are rewritten soon after they are written (every flush lands in L0, and
-  // L0 and L1 are compacted again within seconds under load), so compressing them spends CPU on
-  // data that is about to be rewritten: under the network benchmark LZ4 in flushes and
-  // compactions took about a tenth of a validator's CPU. Blocks that settle into the lower
-  // levels, where most of a long-running node's data ends up, are compressed as before.
-  const rocksdb::CompressionType compression = pick_compression();
-  db_options.compression = compression;
-  db_options.compression_per_level.assign(static_cast<size_t>(db_options.num_levels), compression);
-  for (size_t level = 0; level < kUncompressedLevels; ++level)
-    db_options.compression_per_level[level] = rocksdb::kNoCompression;
+  db_options.compression = pick_compression();
   db_options.keep_log_file_num = kKeptInfoLogFiles;
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
 

@@ -22,6 +22,25 @@ Bytes block_height_key(uint64_t height) {
   return prefixed_be64(store_key_block, height);
 }
 
+Bytes elided_block_height_key(uint64_t height) {
+  return prefixed_be64(store_key_block_elided, height);
+}
+
+Result<Block> read_elided_block(ByteView value, Bytes payload) {
+  if (value.size() < Hash256::size()) return corruption("a payload-less block record is truncated");
+  const Hash256 id = Hash256::from_view(value.first(Hash256::size()));
+  CORRIDOR_ASSIGN_OR_RETURN(Message m, decode_message(value.subspan(Hash256::size())));
+  auto* response = std::get_if<BlockResponse>(&m);
+  if (!response || response->blocks.size() != 1 || !response->blocks.front().payload.empty())
+    return corruption("a payload-less block record is malformed");
+  Block block = std::move(response->blocks.front());
+  block.payload = std::move(payload);
+  if (block.compute_id() != id)
+    return corruption("the payload rebuilt for the committed block at height " +
+                      std::to_string(block.height) + " does not give its id");
+  return block;
+}
+
 Bytes block_id_key(const Hash256& id) {
   return prefixed(store_key_block_id, id.view());
 }

@@ -51,6 +51,26 @@ Bytes encode_block(const Block& block) {
   return out;
 }
 
+Result<Bytes> block_payload(ByteView block_bytes) {
+  if (block_bytes.size() > block_bytes_max) return invalid_argument("block exceeds the size limit");
+  Reader r(block_bytes);
+  BlockHeader h;
+  uint8_t version;
+  if (r.u8(version) && version != block_version)
+    r.fail("unsupported block version " + std::to_string(version));
+  r.u64(h.height) && r.fixed(h.parent_hash) && r.u64(h.time_ms) && r.fixed(h.tx_root) &&
+      r.u32(h.tx_count) && r.fixed(h.parent_state_root);
+  if (!r.ok()) return r.status("block");
+  const size_t list_offset = block_bytes.size() - r.remaining();
+  // Sized, then filled (GCC bug 107852, see base::prefixed).
+  Bytes payload(sizeof(uint32_t) + r.remaining());
+  for (size_t i = 0; i < sizeof(uint32_t); ++i)
+    payload[i] = static_cast<uint8_t>(h.tx_count >> (8 * i));
+  std::copy(block_bytes.begin() + static_cast<std::ptrdiff_t>(list_offset), block_bytes.end(),
+            payload.begin() + sizeof(uint32_t));
+  return payload;
+}
+
 Result<Block> decode_block(ByteView bytes) {
   if (bytes.size() > block_bytes_max) return invalid_argument("block exceeds the size limit");
   Reader r(bytes);

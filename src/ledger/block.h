@@ -45,6 +45,11 @@ Bytes encode_block(const Block& block);
 // Decodes a block and every transaction in it; checks tx_count and tx_root against the
 // transactions, the limits on size and count, and that no bytes are left over.
 Result<Block> decode_block(ByteView bytes);
+// A block's transactions in the consensus payload encoding (ledger/payload.h: u32 count, then
+// each envelope as var_bytes), taken from its encoding without decoding a transaction: the
+// list after the header is already in that form, with the count in the header. Checks only
+// the header; a caller that needs the payload to be right checks it against a hash.
+Result<Bytes> block_payload(ByteView block_bytes);
 
 // The results of executing a block: one outcome per transaction and the state root after it.
 struct BlockResult {

@@ -654,6 +654,10 @@ Result<std::optional<BlockInfo>> Node::block(uint64_t height) const {
   return std::optional<BlockInfo>(std::move(info));
 }
 
+Result<std::optional<Bytes>> Node::block_bytes(uint64_t height) const {
+  return chain_.block_bytes(height);
+}
+
 Result<std::optional<TxRecord>> Node::transaction(const Hash256& id) const {
   return chain_.tx_record(id);
 }

@@ -179,6 +179,8 @@ class Node {
                                                           uint64_t from_seq, size_t limit) const;
   std::optional<ledger::EscrowEntry> escrow(uint64_t id) const;
   Result<std::optional<BlockInfo>> block(uint64_t height) const;
+  // The ledger block at `height` as stored (ledger::encode_block), without decoding it.
+  Result<std::optional<Bytes>> block_bytes(uint64_t height) const;
   // --- FX queries (under the ledger's read lock) ---------------------------------------------
   std::optional<ledger::OfferEntry> offer(uint64_t offer_id) const;
   // The book's best `max` offers and its size.

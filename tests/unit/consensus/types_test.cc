@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
+
+#include "consensus/store_layout.h"
 
 namespace corridor::consensus {
 namespace {
@@ -138,6 +141,44 @@ TEST(ConsensusTypes, GenesisDependsOnNetworkAndValidators) {
   std::vector<PublicKey> other = f.vs.keys();
   other.pop_back();
   EXPECT_NE(genesis_block(ValidatorSet(1, other), sha256(as_bytes("net-a"))).compute_id(), a);
+}
+
+// A committed block stored without its payload reads back only with that payload: any other
+// gives a different id and is refused as corruption.
+TEST(StoreLayout, AnElidedBlockReadsBackOnlyWithItsOwnPayload) {
+  Fixture f;
+  Block b;
+  b.epoch = 1;
+  b.round = 3;
+  b.height = 2;
+  b.parent_id = sha256(as_bytes("parent"));
+  b.qc = f.qc(2, 1, b.parent_id, {0, 1, 2});
+  b.author = 1;
+  b.time_ms = 1'000;
+  b.payload = Bytes(200, 7);
+  const Hash256 id = b.compute_id();
+  std::map<Bytes, Bytes> store;
+  struct Batch {
+    std::map<Bytes, Bytes>& out;
+    void put(Bytes k, Bytes v) { out[std::move(k)] = std::move(v); }
+  } batch{store};
+  put_committed_block_elided(batch, b, id);
+  ASSERT_TRUE(store.contains(elided_block_height_key(2)));
+  EXPECT_FALSE(store.contains(block_height_key(2)));
+  EXPECT_EQ(store.at(block_id_key(id)), (Bytes{0, 0, 0, 0, 0, 0, 0, 2}));
+  const Bytes& value = store.at(elided_block_height_key(2));
+  EXPECT_LT(value.size(), encode_message(BlockResponse{{b}}).size());
+
+  auto back = read_elided_block(value, b.payload);
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  EXPECT_EQ(back->compute_id(), id);
+  EXPECT_EQ(back->payload, b.payload);
+  Bytes other = b.payload;
+  other.back() ^= 1;
+  auto wrong = read_elided_block(value, other);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), StatusCode::corruption);
+  EXPECT_FALSE(read_elided_block(ByteView(value).first(10), b.payload).ok());
 }
 
 }  // namespace

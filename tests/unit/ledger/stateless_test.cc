@@ -7,6 +7,7 @@
 #include "ledger/block.h"
 #include "ledger/ledger.h"
 #include "ledger/limits.h"
+#include "ledger/payload.h"
 #include "ledger/transaction.h"
 #include "support/test_support.h"
 
@@ -198,6 +199,33 @@ TEST(ExecuteBlockPreverified, SkipsOnlyTheNamedTransactionsSignatures) {
   auto skipped = run(&first);
   EXPECT_EQ(skipped[0].code, ResultCode::ok) << result_code_name(skipped[0].code);
   EXPECT_EQ(skipped[1].code, ResultCode::tx_bad_signature);
+}
+
+// A block's encoding carries its transaction list in the payload encoding, so the payload a
+// consensus block was committed with comes back from the ledger block without decoding.
+TEST(BlockPayload, IsThePayloadOfTheBlocksEnvelopes) {
+  Block block;
+  block.header.height = 7;
+  block.txs = {signed_tx({op::transfer("bob", usd, 1)}),
+               signed_tx({op::transfer("carol", usd, 2)})};
+  block.header.tx_count = 2;
+  block.header.tx_root = compute_tx_root(block.txs);
+  std::vector<Bytes> envelopes;
+  for (const auto& tx : block.txs) envelopes.push_back(encode_transaction(tx));
+  auto payload = block_payload(encode_block(block));
+  ASSERT_TRUE(payload.ok()) << payload.status().to_string();
+  EXPECT_EQ(*payload, encode_payload(envelopes));
+
+  Block empty;
+  auto none = block_payload(encode_block(empty));
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, encode_payload({}));
+
+  // A damaged header is refused; the list itself is checked by whoever holds its hash.
+  Bytes bad = encode_block(block);
+  bad[0] ^= 0xff;
+  EXPECT_FALSE(block_payload(bad).ok());
+  EXPECT_FALSE(block_payload(ByteView(encode_block(block)).first(20)).ok());
 }
 
 }  // namespace

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "consensus/store_layout.h"
+#include "ledger/block.h"
 #include "ledger/operation.h"
 #include "node/genesis.h"
 #include "storage/mem_kv_store.h"
@@ -192,6 +194,27 @@ TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
     return true;
   }));
   expect_agreement();
+  // A committed block's payload is stored once, in its ledger block: the consensus record of a
+  // block with transactions leaves it out, and reads back whole from the ledger block.
+  for (auto& m : members_) {
+    size_t elided = 0;
+    for (uint64_t h = 1; h <= m.node->status().height; ++h) {
+      auto full = m.node->kv().get(consensus::block_height_key(h));
+      auto without = m.node->kv().get(consensus::elided_block_height_key(h));
+      ASSERT_TRUE(full.ok() && without.ok());
+      ASSERT_NE(full->has_value(), without->has_value()) << m.name << " at height " << h;
+      if (!without->has_value()) continue;
+      ++elided;
+      auto ledger_block = m.node->block_bytes(h);
+      ASSERT_TRUE(ledger_block.ok() && ledger_block->has_value());
+      auto payload = ledger::block_payload(**ledger_block);
+      ASSERT_TRUE(payload.ok());
+      auto block = consensus::read_elided_block(**without, *payload);
+      ASSERT_TRUE(block.ok()) << m.name << " at height " << h << ": " << block.status().to_string();
+      EXPECT_EQ(block->height, h);
+    }
+    EXPECT_GT(elided, 0u) << m.name;
+  }
 }
 
 // An idle leader waits for transactions before proposing an empty block, and proposes the

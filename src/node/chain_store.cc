@@ -152,6 +152,10 @@ Status ChainStore::install_state(const ChainHead& head, ByteView block_bytes, By
   return kv_.write(batch, true);
 }
 
+std::vector<uint8_t> ChainStore::height_ordered_prefixes() {
+  return {key_block, key_result};
+}
+
 Result<std::optional<Bytes>> ChainStore::block_bytes(uint64_t height) const {
   return kv_.get(height_key(key_block, height));
 }

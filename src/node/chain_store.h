@@ -61,6 +61,10 @@ class ChainStore {
  public:
   explicit ChainStore(storage::KvStore& kv) : kv_(kv) {}
 
+  // The first key bytes of the records written once per block in height order (blocks and
+  // their results): a store may keep them apart from the rest (storage::RocksDbOptions).
+  static std::vector<uint8_t> height_ordered_prefixes();
+
   // Writes the genesis record on first use; afterwards checks that the store belongs to
   // this network, so a node never mixes two networks' data.
   [[nodiscard]] Status init_genesis(const std::string& network_name);

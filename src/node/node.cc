@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "base/encoding.h"
+#include "consensus/store_layout.h"
 #include "ledger/limits.h"
 #include "ledger/state_store.h"
 #include "node/sequencer.h"
@@ -44,8 +45,15 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
       std::filesystem::create_directories(config.data_dir, ec);
       if (ec)
         return io_error("cannot create data directory '" + config.data_dir + "': " + ec.message());
-      CORRIDOR_ASSIGN_OR_RETURN(
-          auto db, storage::open_rocksdb_store(config.data_dir + "/db", storage::RocksDbOptions{}));
+      // Blocks, their results and the consensus block records are written once per height,
+      // in height order: in a column family of their own, compaction moves their files down
+      // instead of rewriting them with the state and indexes written at the same time.
+      storage::RocksDbOptions options;
+      options.sequential_prefixes = ChainStore::height_ordered_prefixes();
+      options.sequential_prefixes.push_back(consensus::store_key_block);
+      options.sequential_prefixes.push_back(consensus::store_key_block_elided);
+      CORRIDOR_ASSIGN_OR_RETURN(auto db,
+                                storage::open_rocksdb_store(config.data_dir + "/db", options));
       kv = std::move(db);
     }
   }

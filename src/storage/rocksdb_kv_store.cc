@@ -11,6 +11,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <filesystem>
 #include <optional>
 #include <utility>
@@ -85,10 +87,48 @@ rocksdb::CompressionType pick_compression() {
   return rocksdb::kNoCompression;
 }
 
+// The column family of the sequential prefixes is named by this and the prefixes in hex, so
+// that the routing is a property of the database rather than of whoever opens it.
+constexpr std::string_view kSequentialFamilyPrefix = "sequential-";
+
+std::string sequential_family_name(std::vector<uint8_t> prefixes) {
+  std::sort(prefixes.begin(), prefixes.end());
+  prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string name(kSequentialFamilyPrefix);
+  for (uint8_t p : prefixes) {
+    name.push_back(kHex[p >> 4]);
+    name.push_back(kHex[p & 0xf]);
+  }
+  return name;
+}
+
+// The prefixes a family name records; nullopt when the name is not one of ours.
+std::optional<std::vector<uint8_t>> sequential_family_prefixes(const std::string& name) {
+  if (!name.starts_with(kSequentialFamilyPrefix)) return std::nullopt;
+  const std::string hex = name.substr(kSequentialFamilyPrefix.size());
+  if (hex.empty() || hex.size() % 2 != 0) return std::nullopt;
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(hex.data() + i, hex.data() + i + 2, value, 16);
+    if (ec != std::errc() || end != hex.data() + i + 2) return std::nullopt;
+    out.push_back(static_cast<uint8_t>(value));
+  }
+  return out;
+}
+
 class RocksDbKvStore final : public KvStore {
  public:
-  RocksDbKvStore(std::unique_ptr<rocksdb::DB> db, std::string path)
-      : db_(std::move(db)), path_(std::move(path)) {}
+  // `families` are the open column family handles, the default one first; `sequential` (empty
+  // when there is none) marks the first key bytes routed to the second.
+  RocksDbKvStore(std::unique_ptr<rocksdb::DB> db,
+                 std::vector<rocksdb::ColumnFamilyHandle*> families,
+                 std::array<bool, 256> sequential, std::string path)
+      : db_(std::move(db)),
+        families_(std::move(families)),
+        sequential_(sequential),
+        path_(std::move(path)) {}
   RocksDbKvStore(const RocksDbKvStore&) = delete;
   RocksDbKvStore& operator=(const RocksDbKvStore&) = delete;
 
@@ -96,13 +136,14 @@ class RocksDbKvStore final : public KvStore {
     // A destructor cannot report failure; if the final sync or close fails, the write-ahead log
     // still holds every synced write and recovery on the next open replays it.
     db_->FlushWAL(/*sync=*/true).PermitUncheckedError();
+    for (rocksdb::ColumnFamilyHandle* family : families_)
+      db_->DestroyColumnFamilyHandle(family).PermitUncheckedError();
     db_->Close().PermitUncheckedError();
   }
 
   Result<std::optional<Bytes>> get(ByteView key) const override {
     rocksdb::PinnableSlice value;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), to_slice(key), &value);
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), family_of(key), to_slice(key), &value);
     if (s.IsNotFound()) return std::optional<Bytes>();
     if (!s.ok()) return from_rocksdb(s, "get", path_);
     ByteView view = to_view(value);
@@ -123,10 +164,10 @@ class RocksDbKvStore final : public KvStore {
       rocksdb::Status s;
       switch (op.kind) {
         case WriteBatch::Kind::put:
-          s = rocks_batch.Put(to_slice(op.key), to_slice(op.value));
+          s = rocks_batch.Put(family_of(op.key), to_slice(op.key), to_slice(op.value));
           break;
         case WriteBatch::Kind::erase:
-          s = rocks_batch.Delete(to_slice(op.key));
+          s = rocks_batch.Delete(family_of(op.key), to_slice(op.key));
           break;
       }
       if (!s.ok()) return from_rocksdb(s, "write batch construction", path_);
@@ -137,7 +178,7 @@ class RocksDbKvStore final : public KvStore {
   Status scan_prefix(ByteView prefix, const ScanVisitor& visit) const override {
     // The bound lets RocksDB stop at the end of the prefix range inside the iterator, instead of
     // reading (and possibly loading from disk) the first block past it. It must outlive the
-    // iterator, which keeps a pointer to it.
+    // iterators, which keep a pointer to it.
     std::optional<std::string> upper = prefix_upper_bound(prefix);
     rocksdb::Slice upper_slice;
     rocksdb::ReadOptions read_options;
@@ -145,18 +186,39 @@ class RocksDbKvStore final : public KvStore {
       upper_slice = rocksdb::Slice(*upper);
       read_options.iterate_upper_bound = &upper_slice;
     }
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
+    // A non-empty prefix lives in one family; the empty one spans both, merged in key order.
+    std::vector<std::unique_ptr<rocksdb::Iterator>> its;
+    if (!prefix.empty())
+      its.emplace_back(db_->NewIterator(read_options, family_of(prefix)));
+    else
+      for (rocksdb::ColumnFamilyHandle* family : families_)
+        its.emplace_back(db_->NewIterator(read_options, family));
     const rocksdb::Slice prefix_slice = to_slice(prefix);
-    for (it->Seek(prefix_slice); it->Valid(); it->Next()) {
-      const rocksdb::Slice key = it->key();
-      if (!key.starts_with(prefix_slice)) break;
-      if (!visit(to_view(key), to_view(it->value()))) break;
+    for (auto& it : its) it->Seek(prefix_slice);
+    while (true) {
+      rocksdb::Iterator* next = nullptr;
+      for (auto& it : its)
+        if (it->Valid() && it->key().starts_with(prefix_slice) &&
+            (!next || it->key().compare(next->key()) < 0))
+          next = it.get();
+      if (!next) break;
+      if (!visit(to_view(next->key()), to_view(next->value()))) break;
+      next->Next();
     }
-    return from_rocksdb(it->status(), "scan", path_);
+    for (auto& it : its)
+      if (!it->status().ok()) return from_rocksdb(it->status(), "scan", path_);
+    return Status::ok_status();
   }
 
  private:
+  rocksdb::ColumnFamilyHandle* family_of(ByteView key) const {
+    return families_.size() > 1 && !key.empty() && sequential_[key[0]] ? families_[1]
+                                                                       : families_[0];
+  }
+
   std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> families_;
+  std::array<bool, 256> sequential_{};
   std::string path_;
 };
 
@@ -194,8 +256,37 @@ Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
   db_options.keep_log_file_num = kKeptInfoLogFiles;
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
 
+  // The families: those of an existing database, whatever this open asks for (the routing of
+  // its keys was fixed when it was created); for a new one, the default family and, when asked
+  // for, the family of the sequential prefixes.
+  std::vector<std::string> names;
+  if (!rocksdb::DB::ListColumnFamilies(db_options, path, &names).ok()) {
+    names = {rocksdb::kDefaultColumnFamilyName};
+    if (!options.sequential_prefixes.empty())
+      names.push_back(sequential_family_name(options.sequential_prefixes));
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  std::array<bool, 256> sequential{};
+  bool default_first = false;
+  for (const std::string& name : names) {
+    if (name == rocksdb::kDefaultColumnFamilyName) {
+      default_first = descriptors.empty();
+    } else {
+      auto prefixes = sequential_family_prefixes(name);
+      if (!prefixes || descriptors.size() != 1)
+        return corruption("rocksdb open at '" + path + "': unexpected column family '" + name +
+                          "'");
+      for (uint8_t p : *prefixes) sequential[p] = true;
+    }
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(db_options));
+  }
+  if (!default_first)
+    return corruption("rocksdb open at '" + path + "': the default column family is not first");
+  db_options.create_missing_column_families = true;
+
   rocksdb::DB* raw_db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, path, &raw_db);
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, path, descriptors, &families, &raw_db);
   std::unique_ptr<rocksdb::DB> db(raw_db);
   if (!s.ok()) {
     Status status = from_rocksdb(s, "open", path);
@@ -210,7 +301,8 @@ Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
     }
     return status;
   }
-  return std::unique_ptr<KvStore>(std::make_unique<RocksDbKvStore>(std::move(db), path));
+  return std::unique_ptr<KvStore>(
+      std::make_unique<RocksDbKvStore>(std::move(db), std::move(families), sequential, path));
 }
 
 }  // namespace corridor::storage

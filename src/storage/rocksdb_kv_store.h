@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "storage/kv_store.h"
@@ -18,6 +19,13 @@ struct RocksDbOptions {
   size_t write_buffer_bytes = size_t{64} << 20;
   // Capacity of the LRU cache of uncompressed SST blocks.
   size_t block_cache_bytes = size_t{256} << 20;
+  // Key prefixes (first key bytes) whose keys are written in increasing order and then left
+  // alone, such as records keyed by block height. They are kept in a column family of their
+  // own: its files hold consecutive key ranges, so compaction moves them down the levels
+  // instead of rewriting them with everything else written at the same time. The set is fixed
+  // when the database is created (it is recorded in the family's name); a later open uses the
+  // recorded set whatever it passes, and a database created without one keeps a single family.
+  std::vector<uint8_t> sequential_prefixes;
 };
 
 // Opens the database in the directory path, creating it and any missing parent directories

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace corridor::storage {
 namespace {
@@ -211,6 +213,72 @@ TEST_F(RocksDbKvStoreTest, DamagedManifestPointerIsCorruption) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::corruption) << store.status().to_string();
   EXPECT_NE(store.status().message().find(db_path()), std::string::npos);
+}
+
+std::vector<std::pair<Bytes, Bytes>> scan(const KvStore& store, std::string_view prefix) {
+  std::vector<std::pair<Bytes, Bytes>> out;
+  Status st = store.scan_prefix(b(prefix), [&](ByteView k, ByteView v) {
+    out.emplace_back(Bytes(k.begin(), k.end()), Bytes(v.begin(), v.end()));
+    return true;
+  });
+  EXPECT_TRUE(st.ok()) << st.to_string();
+  return out;
+}
+
+// Keys of the sequential prefixes live in a column family of their own, invisibly: reads,
+// writes, deletes and scans (the empty prefix merging both families in key order) behave as
+// with one family, in one atomic batch, and the routing survives a reopen that does not ask
+// for it.
+TEST_F(RocksDbKvStoreTest, SequentialPrefixesAreKeptApartInvisibly) {
+  RocksDbOptions options;
+  options.sequential_prefixes = {'B', 'O'};
+  const std::vector<std::pair<Bytes, Bytes>> all = {{b("A1"), b("a")},  {b("B1"), b("b1")},
+                                                    {b("B2"), b("b2")}, {b("C1"), b("c")},
+                                                    {b("O1"), b("o")},  {b("P1"), b("p")}};
+  {
+    auto store = open_or_fail(db_path(), options);
+    ASSERT_NE(store, nullptr);
+    WriteBatch batch;
+    for (const auto& [k, v] : all) batch.put(k, v);
+    batch.put(b("B3"), b("gone"));
+    ASSERT_TRUE(store->write(batch, /*sync=*/true).ok());
+    WriteBatch erase;
+    erase.erase(b("B3"));
+    ASSERT_TRUE(store->write(erase, /*sync=*/true).ok());
+    EXPECT_EQ(get(*store, b("B2")), b("b2"));
+    EXPECT_EQ(get(*store, b("B3")), std::nullopt);
+    EXPECT_EQ(scan(*store, ""), all);
+    EXPECT_EQ(scan(*store, "B"), (std::vector<std::pair<Bytes, Bytes>>{all[1], all[2]}));
+    EXPECT_EQ(scan(*store, "C"), (std::vector<std::pair<Bytes, Bytes>>{all[3]}));
+  }
+  // Reopened without the option: the database's own routing still applies.
+  auto store = open_or_fail(db_path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(get(*store, b("B1")), b("b1"));
+  EXPECT_EQ(get(*store, b("O1")), b("o"));
+  EXPECT_EQ(scan(*store, ""), all);
+  EXPECT_EQ(scan(*store, "O"), (std::vector<std::pair<Bytes, Bytes>>{all[4]}));
+}
+
+// A database created with one family keeps it: asking for sequential prefixes later must not
+// hide the keys already written under them.
+TEST_F(RocksDbKvStoreTest, AnExistingSingleFamilyDatabaseKeepsItsLayout) {
+  {
+    auto store = open_or_fail(db_path());
+    ASSERT_NE(store, nullptr);
+    WriteBatch batch;
+    batch.put(b("B1"), b("old"));
+    ASSERT_TRUE(store->write(batch, /*sync=*/true).ok());
+  }
+  RocksDbOptions options;
+  options.sequential_prefixes = {'B'};
+  auto store = open_or_fail(db_path(), options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(get(*store, b("B1")), b("old"));
+  WriteBatch batch;
+  batch.put(b("B2"), b("new"));
+  ASSERT_TRUE(store->write(batch, /*sync=*/true).ok());
+  EXPECT_EQ(scan(*store, "B").size(), 2u);
 }
 
 }  // namespace

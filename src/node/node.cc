@@ -210,14 +210,15 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
   // The cheap checks come first: structure and limits, then whether the same transaction is in
   // flight already, then room in the mempool. The Ed25519 verification, by far the most
   // expensive check, runs only for a submission that passed them, and without waiters_mu_ held.
-  auto check = ledger::check_stateless(tx, network_id_, /*verify_signatures=*/false);
-  if (check.code != ResultCode::ok) {
+  auto rejected = [&](const ledger::StatelessCheck& check) {
     out.kind = SubmitResult::Kind::rejected;
     out.code = check.code;
     out.op_index = check.op_index;
     out.op_code = check.op_code;
     return out;
-  }
+  };
+  auto check = ledger::check_stateless(tx, network_id_, /*verify_signatures=*/false);
+  if (check.code != ResultCode::ok) return rejected(check);
   {
     std::lock_guard wl(waiters_mu_);
     if (auto it = inflight_.find(tx.id); it != inflight_.end()) {
@@ -237,13 +238,7 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
   }
   admission_verifications_.fetch_add(1, std::memory_order_relaxed);
   check = ledger::check_signatures(tx, network_id_);
-  if (check.code != ResultCode::ok) {
-    out.kind = SubmitResult::Kind::rejected;
-    out.code = check.code;
-    out.op_index = check.op_index;
-    out.op_code = check.op_code;
-    return out;
-  }
+  if (check.code != ResultCode::ok) return rejected(check);
 
   std::lock_guard wl(waiters_mu_);
   // Admitted by another submission while this one verified (or in flight under other, now

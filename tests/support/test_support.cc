@@ -489,4 +489,15 @@ void TestLedger::restart() {
     fail("restart: state root " + after.hex() + " after loading differs from " + before.hex());
 }
 
+ledger::Transaction signed_registration(std::string_view who, uint64_t nonce,
+                                        uint64_t valid_until) {
+  ledger::Transaction tx;
+  tx.source = test_id(who);
+  tx.nonce = nonce;
+  tx.valid_until_height = valid_until;
+  tx.ops.push_back(op::create_account(who));
+  tx.sign(test_key(who));
+  return tx;
+}
+
 }  // namespace corridor::test

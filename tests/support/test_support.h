@@ -113,6 +113,11 @@ ledger::PathPaymentReceiveOp path_receive(std::string_view to, const AssetId& se
                                           std::vector<AssetId> path = {});
 }  // namespace op
 
+// `who` registering its own account, signed by its key, with the given nonce and validity
+// (the network id left zero): the smallest valid signed transaction.
+ledger::Transaction signed_registration(std::string_view who, uint64_t nonce,
+                                        uint64_t valid_until = 100);
+
 // Everything the ledger answers about a fixed set of accounts and assets, one readable line per
 // entry, so two states compare with == and a difference prints as text.
 struct StateView {

@@ -11,19 +11,6 @@
 namespace corridor::node {
 namespace {
 
-using test::test_id;
-using test::test_key;
-
-ledger::Transaction signed_tx(std::string_view who, uint64_t nonce, uint64_t valid_until = 100) {
-  ledger::Transaction tx;
-  tx.source = test_id(who);
-  tx.nonce = nonce;
-  tx.valid_until_height = valid_until;
-  tx.ops.push_back(test::op::create_account(who));
-  tx.sign(test_key(who));
-  return tx;
-}
-
 // Adds a transaction as the orderer does: decoded from its envelope.
 Bytes add(PendingTxs& pending, const ledger::Transaction& tx) {
   Bytes envelope = ledger::encode_transaction(tx);
@@ -35,8 +22,8 @@ Bytes add(PendingTxs& pending, const ledger::Transaction& tx) {
 
 TEST(PendingTxsTest, IdenticalEnvelopesAreTakenDecodedNotDecodedAgain) {
   PendingTxs pending;
-  const ledger::Transaction a = signed_tx("alice", 1);
-  const ledger::Transaction b = signed_tx("bob", 2);
+  const ledger::Transaction a = test::signed_registration("alice", 1);
+  const ledger::Transaction b = test::signed_registration("bob", 2);
   const Bytes ea = add(pending, a);
   const Bytes eb = add(pending, b);
   EXPECT_FALSE(pending.add(a, ea)) << "one entry per id";
@@ -64,7 +51,7 @@ TEST(PendingTxsTest, IdenticalEnvelopesAreTakenDecodedNotDecodedAgain) {
 
 TEST(PendingTxsTest, TheSameIdUnderOtherBytesIsDecodedFromTheBlock) {
   PendingTxs pending;
-  const ledger::Transaction held = signed_tx("alice", 1);
+  const ledger::Transaction held = test::signed_registration("alice", 1);
   add(pending, held);
   // A Byzantine leader's block carries the same body (same id) with a signature that does not
   // verify: the node must execute these bytes, not the transaction it admitted.
@@ -96,9 +83,9 @@ TEST(PendingTxsTest, TheSameIdUnderOtherBytesIsDecodedFromTheBlock) {
 
 TEST(PendingTxsTest, ReadsExactlyWhatDecodingThePayloadReads) {
   PendingTxs pending;
-  const ledger::Transaction a = signed_tx("alice", 1);
-  const ledger::Transaction b = signed_tx("bob", 2);
-  const ledger::Transaction c = signed_tx("carol", 3);
+  const ledger::Transaction a = test::signed_registration("alice", 1);
+  const ledger::Transaction b = test::signed_registration("bob", 2);
+  const ledger::Transaction c = test::signed_registration("carol", 3);
   const Bytes ea = add(pending, a);
   const Bytes ec = add(pending, c);
   const Bytes eb = ledger::encode_transaction(b);  // Not held.
@@ -134,9 +121,9 @@ TEST(PendingTxsTest, ReadsExactlyWhatDecodingThePayloadReads) {
 
 TEST(PendingTxsTest, DecodedFormsStayWithinTheirBoundAndTheRestIsDecodedAtCommit) {
   PendingTxs pending(/*decoded_ops_limit=*/2);
-  const ledger::Transaction a = signed_tx("alice", 1);
-  const ledger::Transaction b = signed_tx("bob", 2);
-  const ledger::Transaction c = signed_tx("carol", 3);
+  const ledger::Transaction a = test::signed_registration("alice", 1);
+  const ledger::Transaction b = test::signed_registration("bob", 2);
+  const ledger::Transaction c = test::signed_registration("carol", 3);
   add(pending, a);
   add(pending, b);
   const Bytes ec = add(pending, c);

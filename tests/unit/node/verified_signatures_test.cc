@@ -9,22 +9,11 @@
 namespace corridor::node {
 namespace {
 
-using test::test_id;
 using test::test_key;
-
-ledger::Transaction signed_tx(std::string_view who, uint64_t nonce, uint64_t valid_until) {
-  ledger::Transaction tx;
-  tx.source = test_id(who);
-  tx.nonce = nonce;
-  tx.valid_until_height = valid_until;
-  tx.ops.push_back(test::op::create_account(who));
-  tx.sign(test_key(who));
-  return tx;
-}
 
 TEST(VerifiedSignaturesTest, MatchesOnlyTheExactSignaturesAndOnlyOnce) {
   VerifiedSignatures v;
-  const ledger::Transaction tx = signed_tx("alice", 1, 100);
+  const ledger::Transaction tx = test::signed_registration("alice", 1, 100);
   v.add(tx);
   // The same body with another signature list (here one more signature) is not a match.
   ledger::Transaction other = tx;
@@ -37,8 +26,8 @@ TEST(VerifiedSignaturesTest, MatchesOnlyTheExactSignaturesAndOnlyOnce) {
 
 TEST(VerifiedSignaturesTest, EntriesExpireWithTheirValidityWindow) {
   VerifiedSignatures v;
-  const ledger::Transaction early = signed_tx("alice", 1, 10);
-  const ledger::Transaction late = signed_tx("bob", 2, 20);
+  const ledger::Transaction early = test::signed_registration("alice", 1, 10);
+  const ledger::Transaction late = test::signed_registration("bob", 2, 20);
   v.add(early);
   v.add(late);
   v.expire(10);  // Height 10 may still apply a transaction valid until 10.

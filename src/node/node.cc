@@ -219,6 +219,7 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
   };
   auto check = ledger::check_stateless(tx, network_id_, /*verify_signatures=*/false);
   if (check.code != ResultCode::ok) return rejected(check);
+  bool mempool_full = false;
   {
     std::lock_guard wl(waiters_mu_);
     if (auto it = inflight_.find(tx.id); it != inflight_.end()) {
@@ -231,10 +232,22 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
         return out;
       }
     } else if (!mempool_.has_room(tx.ops.size())) {
-      out.kind = SubmitResult::Kind::unavailable;
-      out.message = "the mempool is full; retry later";
+      mempool_full = true;
+    }
+  }
+  if (mempool_full) {
+    // A transaction final earlier still answers with its result (a client's retry after a
+    // lost answer must learn it); anything else waits for room.
+    auto rec = chain_.tx_record(tx.id);
+    if (rec.ok() && rec->has_value()) {
+      const TxRecord& r = **rec;
+      out.kind = SubmitResult::Kind::already_final;
+      out.final = Finality{tx.id, r.location.height, r.location.index, r.block_time_ms, r.outcome};
       return out;
     }
+    out.kind = SubmitResult::Kind::unavailable;
+    out.message = "the mempool is full; retry later";
+    return out;
   }
   admission_verifications_.fetch_add(1, std::memory_order_relaxed);
   check = ledger::check_signatures(tx, network_id_);

@@ -592,9 +592,12 @@ TEST_F(NodeTest, FullMempoolRefusesBeforeVerifying) {
   c.mempool_txs_max = 2;
   open(c);
   // commit_ok admitted two into the mempool, which no sequencer drains here: it is full.
-  orderer_->commit_ok({maker_->make("issuer", {op::create_account("issuer")}),
-                       maker_->make("alice", {op::create_account("alice")})});
+  const Transaction issuer = maker_->make("issuer", {op::create_account("issuer")});
+  orderer_->commit_ok({issuer, maker_->make("alice", {op::create_account("alice")})});
   const uint64_t before = node_->status().admission_verifications;
+  // A transaction final earlier still answers with its result while the mempool is full.
+  SubmitResult final_again = orderer_->submit(issuer);
+  EXPECT_EQ(final_again.kind, Kind::already_final) << describe(final_again);
   Transaction extra = maker_->make("bob", {op::create_account("bob")});
   SubmitResult r = orderer_->submit(extra);
   EXPECT_EQ(r.kind, Kind::unavailable) << describe(r);

@@ -235,16 +235,20 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
       mempool_full = true;
     }
   }
+  // True (with `out` filled) when the transaction is final already: it answers with its
+  // original result, even after its validity window has passed.
+  auto answered_if_final = [&] {
+    auto rec = chain_.tx_record(tx.id);
+    if (!rec.ok() || !rec->has_value()) return false;
+    const TxRecord& r = **rec;
+    out.kind = SubmitResult::Kind::already_final;
+    out.final = Finality{tx.id, r.location.height, r.location.index, r.block_time_ms, r.outcome};
+    return true;
+  };
   if (mempool_full) {
     // A transaction final earlier still answers with its result (a client's retry after a
     // lost answer must learn it); anything else waits for room.
-    auto rec = chain_.tx_record(tx.id);
-    if (rec.ok() && rec->has_value()) {
-      const TxRecord& r = **rec;
-      out.kind = SubmitResult::Kind::already_final;
-      out.final = Finality{tx.id, r.location.height, r.location.index, r.block_time_ms, r.outcome};
-      return out;
-    }
+    if (answered_if_final()) return out;
     out.kind = SubmitResult::Kind::unavailable;
     out.message = "the mempool is full; retry later";
     return out;
@@ -278,17 +282,8 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
     // that can never apply (duplicates, expired, unknown signers) out of this mempool.
     if (pre == ResultCode::ok && !from_peer) refs = ledger_.check_references(tx);
   }
-  if (pre == ResultCode::tx_duplicate || pre == ResultCode::tx_expired) {
-    // A transaction applied earlier answers with its original result, even after its
-    // validity window has passed.
-    auto rec = chain_.tx_record(tx.id);
-    if (rec.ok() && rec->has_value()) {
-      const TxRecord& r = **rec;
-      out.kind = SubmitResult::Kind::already_final;
-      out.final = Finality{tx.id, r.location.height, r.location.index, r.block_time_ms, r.outcome};
-      return out;
-    }
-  }
+  if ((pre == ResultCode::tx_duplicate || pre == ResultCode::tx_expired) && answered_if_final())
+    return out;
   if (pre != ResultCode::ok) {
     out.kind = SubmitResult::Kind::rejected;
     out.code = pre;

@@ -140,11 +140,7 @@ Status ChainStore::install_state(const ChainHead& head, ByteView block_bytes, By
   for (const auto& [k, v] : entries) batch.put(k, v);
   batch.put(height_key(key_block, head.height), block_bytes);
   batch.put(height_key(key_result, head.height), result_bytes);
-  Bytes h;
-  Writer hw(h);
-  hw.u64(head.height);
-  hw.fixed(head.block_hash);
-  hw.fixed(head.state_root);
+  const Bytes h = encode_head(head);
   batch.put(Bytes{key_head}, h);
   // The installed state is the checkpoint: a restart loads it and replays what follows.
   batch.put(Bytes{key_checkpoint}, h);

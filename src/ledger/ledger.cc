@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/encoding.h"
 #include "base/quorum.h"
 #include "ledger/limits.h"
 
@@ -20,6 +21,25 @@ bool verify_holding_proof(const Hash256& state_root, const HoldingProof& proof) 
   return verify_merkle_proof(state_root, sha256(proof.entry_key), sha256(proof.entry_value),
                              proof.proof);
 }
+
+Bytes replay_id_key(const ReplayId& r) {
+  Bytes k{replay_key_prefix};
+  put_be64(k, r.valid_until_height);
+  k.insert(k.end(), r.id.bytes.begin(), r.id.bytes.end());
+  return k;
+}
+
+namespace {
+
+// A live replay id's leaf in the state tree: its key, and the hash of its (empty) value. The
+// ids are in the tree so that the state root commits to them: a node that installs a state
+// from a peer (state sync) can then check the replay ids it receives like every other entry.
+std::pair<Hash256, Hash256> replay_leaf(const ReplayId& r) {
+  static const Hash256 empty_value_hash = sha256(ByteView{});
+  return {sha256(replay_id_key(r)), empty_value_hash};
+}
+
+}  // namespace
 
 // --- Lookups ------------------------------------------------------------------------------
 
@@ -386,7 +406,9 @@ StateDelta Ledger::end_block() {
   // with 63,000 (docs/benchmarks.md). The root does not depend on the order of puts; the sort
   // is stable so that a key put twice would still keep its last value.
   std::vector<std::pair<Hash256, Hash256>> leaves;
-  leaves.reserve(dirty);
+  leaves.reserve(dirty + ids_added_.size());
+  for (const ReplayId& r : ids_expired_) tree_.erase(replay_leaf(r).first);
+  for (const ReplayId& r : ids_added_) leaves.push_back(replay_leaf(r));
   auto emit = [&](Bytes key, Bytes value) {
     leaves.emplace_back(sha256(key), sha256(value));
     d.changes.push_back({std::move(key), std::move(value)});
@@ -728,7 +750,10 @@ Status Ledger::load_entry(ByteView key, ByteView value) {
 }
 
 void Ledger::load_replay_id(const ReplayId& id) {
-  if (replay_ids_.insert(id.id).second) replay_by_height_[id.valid_until_height].push_back(id.id);
+  if (!replay_ids_.insert(id.id).second) return;
+  replay_by_height_[id.valid_until_height].push_back(id.id);
+  const auto [key, value_hash] = replay_leaf(id);
+  tree_.put(key, value_hash);
 }
 
 void Ledger::finish_load(uint64_t height) {

@@ -60,6 +60,10 @@ struct ReplayId {
   uint64_t valid_until_height;
   Hash256 id;
 };
+// A live replay id's key in the store and in the state tree: 'R' be64(valid_until) tx_id. No
+// entry key starts with 'R' (entry kinds are small numbers), so the two never meet in the tree.
+inline constexpr uint8_t replay_key_prefix = 'R';
+Bytes replay_id_key(const ReplayId& r);
 struct StateDelta {
   std::vector<StateChange> changes;
   std::vector<ReplayId> ids_added;

@@ -21,13 +21,11 @@
 namespace corridor::ledger {
 
 inline constexpr uint8_t store_prefix_state = 'S';
-inline constexpr uint8_t store_prefix_replay = 'R';
+// A replay id's store key is its state-tree key (ledger.h).
+inline constexpr uint8_t store_prefix_replay = replay_key_prefix;
 
 inline Bytes replay_store_key(const ReplayId& r) {
-  Bytes k{store_prefix_replay};
-  put_be64(k, r.valid_until_height);
-  k.insert(k.end(), r.id.bytes.begin(), r.id.bytes.end());
-  return k;
+  return replay_id_key(r);
 }
 
 // Adds a block's state changes to `batch`. Entries go in key order: RocksDB's memtable then

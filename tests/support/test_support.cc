@@ -475,6 +475,17 @@ Result<std::unique_ptr<Ledger>> TestLedger::load_copy() const {
   return copy;
 }
 
+Hash256 TestLedger::stored_state_root(const std::map<Hash256, uint64_t>& replay_ids) const {
+  Ledger copy;
+  for (const auto& [key, value] : stored_entries_) {
+    Status st = copy.load_entry(key, value);
+    if (!st.ok()) fail("stored entry does not load: " + st.to_string());
+  }
+  for (const auto& [id, valid_until] : replay_ids) copy.load_replay_id({valid_until, id});
+  copy.finish_load(height());
+  return copy.state_root();
+}
+
 void TestLedger::restart() {
   if (block_open_) end_block();
   Hash256 before = ledger_->state_root();

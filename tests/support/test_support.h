@@ -199,6 +199,11 @@ class TestLedger {
   const std::map<Hash256, uint64_t>& stored_replay_ids() const { return stored_replay_ids_; }
   // A fresh ledger loaded from the stored state, as a node builds after a restart.
   Result<std::unique_ptr<ledger::Ledger>> load_copy() const;
+  // The state root of the stored entries with the given live replay ids (by default this
+  // ledger's own): a failed transaction changes no entry but consumes its id, so tests of
+  // "changed nothing" compare the entries and check the root against them this way.
+  Hash256 stored_state_root() const { return stored_state_root(stored_replay_ids_); }
+  Hash256 stored_state_root(const std::map<Hash256, uint64_t>& replay_ids) const;
   // Replaces the ledger with load_copy() and reports a failure if the state root moved.
   void restart();
 

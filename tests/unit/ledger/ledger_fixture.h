@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,15 +30,21 @@ class LedgerFixture : public ::testing::Test {
   test::StateView view() const { return test::view_state(t.ledger(), names, assets); }
 
   // Submits a transaction that must fail with `expected` and checks that it changed nothing:
-  // not the entries, not the counts, not the state root.
+  // not the entries, not the counts, and the state root only by the replay id it consumed.
   void expect_rejected(std::string_view source, std::vector<Operation> ops, TxOutcome expected,
                        const test::TxOptions& options = {}) {
     test::StateView before = view();
-    Hash256 root_before = t.ledger().state_root();
+    const std::map<Bytes, Bytes> entries_before = t.stored_entries();
     TxOutcome out = t.submit(source, std::move(ops), options);
     EXPECT_EQ(out, expected);
     EXPECT_EQ(view(), before);
-    EXPECT_EQ(t.ledger().state_root(), root_before);
+    expect_entries_unchanged(entries_before);
+  }
+  // No stored entry changed, and the ledger's state tree holds exactly the stored entries and
+  // the live replay ids (a rolled-back change left no leaf behind).
+  void expect_entries_unchanged(const std::map<Bytes, Bytes>& entries_before) {
+    EXPECT_EQ(t.stored_entries(), entries_before);
+    EXPECT_EQ(t.ledger().state_root(), t.stored_state_root());
   }
   void expect_op_failed(std::string_view source, std::vector<Operation> ops, uint32_t index,
                         ResultCode code) {

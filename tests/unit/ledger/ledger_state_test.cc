@@ -218,6 +218,53 @@ TEST(LedgerLoad, RoundTripsThroughTheDeltas) {
   EXPECT_EQ(a.apply(kept), outcome_rejected(ResultCode::tx_duplicate));
 }
 
+// The state root commits to the live replay ids, so a state handed over whole (state sync)
+// cannot leave one out: an id changes the root from the block that consumes it until it expires.
+TEST(LedgerReplayIds, AreInTheStateRootWhileLive) {
+  test::TestLedger a;
+  a.create_accounts({"cb", "b1"});
+  a.advance(1);
+  const Hash256 before = a.ledger().state_root();
+  // A failing transaction changes no entry, only consumes its id.
+  Transaction failing = a.make_tx("b1", {op::transfer("nobody", asset("USD", "cb"), 1)},
+                                  {.valid_until = a.height() + 3});
+  a.begin_block();
+  EXPECT_EQ(a.apply(failing).code, ResultCode::tx_failed);
+  StateDelta delta = a.end_block();
+  EXPECT_TRUE(delta.changes.empty());
+  ASSERT_EQ(delta.ids_added.size(), 1u);
+  const Hash256 with_id = a.ledger().state_root();
+  EXPECT_NE(with_id, before);
+
+  // Loading the stored state gives the same root only with the id.
+  auto load = [&](bool with_failing_id) {
+    Ledger b;
+    for (const auto& [key, value] : a.stored_entries()) EXPECT_TRUE(b.load_entry(key, value).ok());
+    for (const auto& [id, until] : a.stored_replay_ids())
+      if (with_failing_id || id != failing.id) b.load_replay_id({until, id});
+    b.finish_load(a.height());
+    return b.state_root();
+  };
+  EXPECT_EQ(load(true), with_id);
+  EXPECT_EQ(load(false), before);
+  // The same id with another validity window is another leaf.
+  Ledger shifted;
+  for (const auto& [key, value] : a.stored_entries())
+    EXPECT_TRUE(shifted.load_entry(key, value).ok());
+  for (const auto& [id, until] : a.stored_replay_ids())
+    shifted.load_replay_id({id == failing.id ? until + 1 : until, id});
+  shifted.finish_load(a.height());
+  EXPECT_NE(shifted.state_root(), with_id);
+
+  // The block above its last valid height drops the id, and the root with it.
+  while (a.height() <= failing.valid_until_height) {
+    EXPECT_EQ(a.ledger().state_root(), with_id);
+    a.advance(1);
+  }
+  EXPECT_FALSE(a.ledger().is_replay_id_live(failing.id));
+  EXPECT_EQ(a.ledger().state_root(), before);
+}
+
 // The root does not depend on the order entries are loaded in, only on the entries, as long as
 // every account comes before what refers to it.
 TEST(LedgerLoad, TheRootDoesNotDependOnLoadOrderWithinAKind) {
@@ -234,6 +281,8 @@ TEST(LedgerLoad, TheRootDoesNotDependOnLoadOrderWithinAKind) {
   }
   std::vector<std::pair<Bytes, Bytes>> entries(a.stored_entries().begin(),
                                                a.stored_entries().end());
+  std::vector<ReplayId> ids;
+  for (const auto& [id, until] : a.stored_replay_ids()) ids.push_back({until, id});
   std::mt19937_64 rng(1);
   for (int round = 0; round < 5; ++round) {
     // Shuffle within each kind, keeping accounts, then assets, then holdings.
@@ -242,6 +291,9 @@ TEST(LedgerLoad, TheRootDoesNotDependOnLoadOrderWithinAKind) {
                      [](const auto& l, const auto& r) { return l.first[0] < r.first[0]; });
     Ledger b;
     for (const auto& [key, value] : entries) ASSERT_TRUE(b.load_entry(key, value).ok());
+    // Replay ids are leaves too, in any order and before or after the entries.
+    std::shuffle(ids.begin(), ids.end(), rng);
+    for (const ReplayId& id : ids) b.load_replay_id(id);
     b.finish_load(a.height());
     EXPECT_EQ(b.state_root(), a.ledger().state_root()) << "round " << round;
     EXPECT_TRUE(b.check_invariants().ok());

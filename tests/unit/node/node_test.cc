@@ -24,6 +24,7 @@
 #include "ledger/entries.h"
 #include "ledger/limits.h"
 #include "ledger/payload.h"
+#include "ledger/state_store.h"
 #include "node/pending_txs.h"
 #include "storage/mem_kv_store.h"
 #include "support/test_support.h"
@@ -1031,6 +1032,61 @@ TEST_F(NodeCrashTest, TamperedStateIsRefusedOnOpen) {
   ASSERT_FALSE(n.ok());
   EXPECT_EQ(n.status().code(), StatusCode::corruption) << n.status().to_string();
   EXPECT_THAT(n.status().message(), ::testing::HasSubstr("state root"));
+}
+
+// State sync installs a state a peer sent; the live replay ids are part of what the root
+// attests, so a peer cannot make this node forget that a transaction was already applied.
+TEST_F(NodeTest, ACheckpointMissingOrAlteringAReplayIdIsRefused) {
+  const AssetId usd = set_up_bank(*orderer_, *maker_);
+  const Transaction paid = maker_->make("alice", {op::transfer("bob", usd, 1'00)});
+  orderer_->commit_ok({paid});
+  const NodeStatus served = node_->status();
+  auto block = node_->block_bytes(served.height);
+  auto info = node_->block(served.height);
+  ASSERT_TRUE(block.ok() && block->has_value() && info.ok() && info->has_value());
+  const Bytes result = ledger::encode_block_result((*info)->result);
+  // A clean stop writes the whole state to the store, which is what a peer serves.
+  close();
+  std::vector<std::pair<Bytes, Bytes>> entries;
+  for (uint8_t prefix : {ledger::store_prefix_replay, ledger::store_prefix_state})
+    ASSERT_TRUE(kv_->scan_prefix(Bytes{prefix},
+                                 [&](ByteView k, ByteView v) {
+                                   entries.emplace_back(Bytes(k.begin(), k.end()),
+                                                        Bytes(v.begin(), v.end()));
+                                   return true;
+                                 })
+                    .ok());
+  const Bytes paid_key = ledger::replay_store_key({paid.valid_until_height, paid.id});
+  auto paid_entry = std::find_if(entries.begin(), entries.end(),
+                                 [&](const auto& e) { return e.first == paid_key; });
+  ASSERT_NE(paid_entry, entries.end());
+
+  auto install = [&](const std::vector<std::pair<Bytes, Bytes>>& offered) {
+    auto fresh = Node::open(config_, std::make_shared<storage::MemKvStore>());
+    EXPECT_TRUE(fresh.ok());
+    Status st = (*fresh)->install_checkpoint(served.height, served.state_root, **block, result,
+                                             offered, [](storage::WriteBatch&) {});
+    return std::make_pair(st, std::move(fresh).value());
+  };
+  auto without = entries;
+  without.erase(without.begin() + (paid_entry - entries.begin()));
+  auto [st_without, n_without] = install(without);
+  EXPECT_EQ(st_without.code(), StatusCode::corruption) << st_without.to_string();
+  EXPECT_EQ(n_without->status().height, 0u);
+
+  auto shifted = entries;
+  shifted[paid_entry - entries.begin()].first =
+      ledger::replay_store_key({paid.valid_until_height + 1, paid.id});
+  auto [st_shifted, n_shifted] = install(shifted);
+  EXPECT_EQ(st_shifted.code(), StatusCode::corruption) << st_shifted.to_string();
+
+  // The whole state installs, and the installed node answers the payment as a duplicate.
+  auto [st_whole, n_whole] = install(entries);
+  ASSERT_TRUE(st_whole.ok()) << st_whole.to_string();
+  EXPECT_EQ(n_whole->status().state_root, served.state_root);
+  SubmitResult again = n_whole->submit(paid, ledger::encode_transaction(paid), nullptr);
+  EXPECT_EQ(again.kind, Kind::rejected) << describe(again);
+  EXPECT_EQ(again.code, ResultCode::tx_duplicate) << describe(again);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include "base/keys.h"
 #include "ledger/block.h"
 #include "ledger/ledger.h"
+#include "ledger/state_store.h"
 #include "ledger/state_tree.h"
 
 namespace corridor {
@@ -58,6 +59,24 @@ void BM_StateTreeUpdate(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(keys / 100));
 }
 BENCHMARK(BM_StateTreeUpdate)->Arg(10'000)->Arg(1'000'000);
+
+// A node merges each block's changes into the changes waiting for the next state checkpoint.
+// One block here changes 10,000 holdings (of as many), each with a realistic key and value
+// size; the merge is what repeated keys cost, as in the network benchmark's 10,000 accounts.
+void BM_StateDeltaAccumulatorAdd(benchmark::State& state) {
+  constexpr size_t holdings = 10'000;
+  StateDelta delta;
+  for (size_t i = 0; i < holdings; ++i) {
+    Bytes key(42, static_cast<uint8_t>(EntryKind::holding));
+    for (int j = 0; j < 8; ++j) key[1 + j] = static_cast<uint8_t>(i >> (8 * j));
+    delta.changes.push_back({std::move(key), Bytes(40, static_cast<uint8_t>(i))});
+  }
+  StateDeltaAccumulator accumulator;
+  for (auto _ : state) accumulator.add(delta);
+  benchmark::DoNotOptimize(accumulator.size());
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(holdings));
+}
+BENCHMARK(BM_StateDeltaAccumulatorAdd);
 
 // A ledger with `accounts` funded holders of one asset, and a batch of transfers.
 struct Fixture {

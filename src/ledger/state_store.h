@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -59,9 +60,16 @@ void put_state_delta(Batch& batch, const StateDelta& delta) {
 class StateDeltaAccumulator {
  public:
   void add(const StateDelta& delta) {
-    for (const auto& change : delta.changes)
-      changes_[std::string(change.key.begin(), change.key.end())].assign(change.value.begin(),
-                                                                         change.value.end());
+    // Most keys repeat from block to block (the same holdings change again), so the key is
+    // looked up as a view and copied only when it is new, and the value reuses the capacity of
+    // the one it replaces.
+    for (const auto& change : delta.changes) {
+      const std::string_view key(reinterpret_cast<const char*>(change.key.data()),
+                                 change.key.size());
+      auto it = changes_.find(key);
+      if (it == changes_.end()) it = changes_.emplace(std::string(key), std::string()).first;
+      it->second.assign(change.value.begin(), change.value.end());
+    }
     for (const auto& r : delta.ids_added) replay_[as_string(replay_store_key(r))] = true;
     for (const auto& r : delta.ids_expired) replay_[as_string(replay_store_key(r))] = false;
   }
@@ -119,8 +127,15 @@ class StateDeltaAccumulator {
  private:
   static std::string as_string(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
-  std::unordered_map<std::string, std::string> changes_;  // entry key -> value; empty: deleted
-  std::unordered_map<std::string, bool> replay_;          // replay store key -> present
+  // Hashes a key given as a string or a view alike, for lookups without a copy.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  // Entry key -> value; an empty value is a deletion.
+  std::unordered_map<std::string, std::string, KeyHash, std::equal_to<>> changes_;
+  std::unordered_map<std::string, bool> replay_;  // replay store key -> present
 };
 
 // Loads every entry and replay id from `store` into an empty ledger at `height`, and checks

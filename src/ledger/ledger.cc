@@ -4,6 +4,7 @@
 
 #include "base/encoding.h"
 #include "base/quorum.h"
+#include "ledger/detail/ledger_indexes.h"
 #include "ledger/limits.h"
 
 namespace corridor::ledger {
@@ -41,11 +42,20 @@ std::pair<Hash256, Hash256> replay_leaf(const ReplayId& r) {
 
 }  // namespace
 
+Ledger::Ledger() : indexes_(std::make_unique<Indexes>()) {}
+Ledger::~Ledger() = default;
+Ledger::Ledger(Ledger&&) noexcept = default;
+Ledger& Ledger::operator=(Ledger&&) noexcept = default;
+
+size_t Ledger::holding_count() const {
+  return indexes_->holdings.size();
+}
+
 // --- Lookups ------------------------------------------------------------------------------
 
 std::optional<uint32_t> Ledger::find_account(const AccountId& id) const {
-  auto it = account_index_.find(id);
-  if (it == account_index_.end()) return std::nullopt;
+  auto it = indexes_->accounts.find(id);
+  if (it == indexes_->accounts.end()) return std::nullopt;
   return it->second;
 }
 
@@ -58,8 +68,8 @@ std::optional<uint32_t> Ledger::find_asset(const AssetId& id) const {
 }
 
 HoldingEntry* Ledger::find_holding(uint32_t account, uint32_t asset) {
-  auto it = holdings_.find(holding_key(account, asset));
-  return it == holdings_.end() ? nullptr : &it->second;
+  auto it = indexes_->holdings.find(holding_key(account, asset));
+  return it == indexes_->holdings.end() ? nullptr : &it->second;
 }
 
 const AccountEntry* Ledger::account(const AccountId& id) const {
@@ -76,8 +86,8 @@ const HoldingEntry* Ledger::holding(const AccountId& holder, const AssetId& asse
   auto a = find_account(holder);
   auto s = asset_index_.find(asset_id);
   if (!a || s == asset_index_.end()) return nullptr;
-  auto it = holdings_.find(holding_key(*a, s->second));
-  return it == holdings_.end() ? nullptr : &it->second;
+  auto it = indexes_->holdings.find(holding_key(*a, s->second));
+  return it == indexes_->holdings.end() ? nullptr : &it->second;
 }
 
 std::vector<HoldingView> Ledger::holdings_of(const AccountId& holder) const {
@@ -85,8 +95,8 @@ std::vector<HoldingView> Ledger::holdings_of(const AccountId& holder) const {
   auto a = find_account(holder);
   if (!a) return out;
   for (uint32_t asset_index : accounts_[*a].holding_assets) {
-    auto it = holdings_.find(holding_key(*a, asset_index));
-    CORRIDOR_ASSERT(it != holdings_.end());
+    auto it = indexes_->holdings.find(holding_key(*a, asset_index));
+    CORRIDOR_ASSERT(it != indexes_->holdings.end());
     out.push_back({assets_[asset_index].id, it->second});
   }
   // Internal indices differ between a node that never restarted and one that loaded its state,
@@ -222,7 +232,8 @@ std::pair<uint32_t, ResultCode> Ledger::check_references(const Transaction& tx) 
       case OpType::cancel_escrow:
         break;
     }
-    if (account && !account_index_.contains(*account)) return {i, ResultCode::op_account_not_found};
+    if (account && !indexes_->accounts.contains(*account))
+      return {i, ResultCode::op_account_not_found};
     if (asset && !asset_known(*asset)) return {i, ResultCode::op_asset_not_found};
   }
   return {0, ResultCode::ok};
@@ -336,13 +347,13 @@ void Ledger::rollback(Journal& j) {
   for (auto it = j.entries.rbegin(); it != j.entries.rend(); ++it) {
     switch (it->kind) {
       case Journal::Kind::holding_changed: {
-        auto h = holdings_.find(it->key);
-        CORRIDOR_ASSERT(h != holdings_.end());
+        auto h = indexes_->holdings.find(it->key);
+        CORRIDOR_ASSERT(h != indexes_->holdings.end());
         h->second = it->old_holding;
         break;
       }
       case Journal::Kind::holding_created:
-        holdings_.erase(it->key);
+        indexes_->holdings.erase(it->key);
         break;
       case Journal::Kind::holding_listed:
         CORRIDOR_ASSERT(!accounts_[it->index].holding_assets.empty());
@@ -350,7 +361,7 @@ void Ledger::rollback(Journal& j) {
         break;
       case Journal::Kind::account_created:
         CORRIDOR_ASSERT(it->index + 1 == accounts_.size());
-        account_index_.erase(accounts_.back().id);
+        indexes_->accounts.erase(accounts_.back().id);
         accounts_.pop_back();
         break;
       case Journal::Kind::asset_created:
@@ -434,8 +445,8 @@ StateDelta Ledger::end_block() {
     emit(std::move(key), std::move(value));
   }
   for (HoldingKey k : dirty_holdings_) {
-    auto it = holdings_.find(k);
-    if (it == holdings_.end() || !it->second.dirty) continue;
+    auto it = indexes_->holdings.find(k);
+    if (it == indexes_->holdings.end() || !it->second.dirty) continue;
     it->second.dirty = false;
     Bytes key, value;
     encode_holding_key(accounts_[k >> 32].id, assets_[k & 0xffffffffu].id, key);
@@ -476,13 +487,13 @@ StateDelta Ledger::end_block() {
 ResultCode Ledger::op_create_account(const CreateAccountOp& op, const AccountId& source_id,
                                      Journal& j) {
   if (account_id_from_public_key(op.public_key) != source_id) return ResultCode::op_key_mismatch;
-  if (account_index_.contains(source_id)) return ResultCode::op_account_exists;
+  if (indexes_->accounts.contains(source_id)) return ResultCode::op_account_exists;
   auto index = static_cast<uint32_t>(accounts_.size());
   AccountEntry& a = accounts_.emplace_back();
   a.id = source_id;
   a.signers = {{op.public_key, 1}};
   a.threshold = 1;
-  account_index_.emplace(source_id, index);
+  indexes_->accounts.emplace(source_id, index);
   j.entries.push_back({Journal::Kind::account_created, index});
   mark_dirty(a, index);
   return ResultCode::ok;
@@ -532,7 +543,7 @@ ResultCode Ledger::op_open_holding(const OpenHoldingOp& op, uint32_t source, Jou
   }
   AccountEntry& acct = accounts_[source];
   if (acct.holding_assets.size() >= account_holdings_max) return ResultCode::op_too_many_holdings;
-  HoldingEntry& h = holdings_[key];
+  HoldingEntry& h = indexes_->holdings[key];
   h.limit = op.limit;
   h.flags = (as.flags & asset_flag_authorization_required) ? 0 : holding_flag_authorized;
   acct.holding_assets.push_back(*asset_index);
@@ -702,8 +713,8 @@ Status Ledger::load_entry(ByteView key, ByteView value) {
   switch (k.kind) {
     case EntryKind::account: {
       CORRIDOR_ASSIGN_OR_RETURN(AccountEntry a, decode_account_value(k.account, value));
-      if (account_index_.contains(a.id)) return corruption("duplicate account entry");
-      account_index_.emplace(a.id, static_cast<uint32_t>(accounts_.size()));
+      if (indexes_->accounts.contains(a.id)) return corruption("duplicate account entry");
+      indexes_->accounts.emplace(a.id, static_cast<uint32_t>(accounts_.size()));
       accounts_.push_back(std::move(a));
       break;
     }
@@ -724,9 +735,9 @@ Status Ledger::load_entry(ByteView key, ByteView value) {
       if (!acct || as == asset_index_.end())
         return corruption("holding of " + k.asset.to_string() + " by " + k.account.hex() +
                           " names a missing account or asset");
-      if (holdings_.contains(holding_key(*acct, as->second)))
+      if (indexes_->holdings.contains(holding_key(*acct, as->second)))
         return corruption("duplicate holding entry");
-      holdings_[holding_key(*acct, as->second)] = h;
+      indexes_->holdings[holding_key(*acct, as->second)] = h;
       accounts_[*acct].holding_assets.push_back(as->second);
       break;
     }
@@ -764,7 +775,7 @@ void Ledger::finish_load(uint64_t height) {
 Status Ledger::check_invariants() const {
   // Sums of int64 balances can exceed int64 before the check catches a broken invariant.
   std::vector<Int128> sums(assets_.size(), 0);
-  for (const auto& [key, h] : holdings_) {
+  for (const auto& [key, h] : indexes_->holdings) {
     uint32_t acct = static_cast<uint32_t>(key >> 32);
     uint32_t as = static_cast<uint32_t>(key & 0xffffffffu);
     if (acct >= accounts_.size() || as >= assets_.size())

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -99,12 +100,13 @@ bool verify_holding_proof(const Hash256& state_root, const HoldingProof& proof);
 
 class Ledger {
  public:
-  Ledger() = default;
+  Ledger();
+  ~Ledger();
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
   // Movable, so that a node can replace its whole state with a checkpoint's (state sync).
-  Ledger(Ledger&&) = default;
-  Ledger& operator=(Ledger&&) = default;
+  Ledger(Ledger&&) noexcept;
+  Ledger& operator=(Ledger&&) noexcept;
 
   // --- Block application ---------------------------------------------------------------
   // Starts a block at the given height. Expired replay ids are dropped here.
@@ -136,7 +138,7 @@ class Ledger {
   bool is_replay_id_live(const Hash256& id) const { return replay_ids_.contains(id); }
   size_t account_count() const { return accounts_.size(); }
   size_t asset_count() const { return assets_.size(); }
-  size_t holding_count() const { return holdings_.size(); }
+  size_t holding_count() const;
   // The liquidity queue in arrival order, and open escrows by id.
   const std::map<uint64_t, QueuedPaymentEntry>& queue() const { return queue_; }
   const EscrowEntry* escrow(uint64_t id) const {
@@ -331,10 +333,12 @@ class Ledger {
 
   uint64_t height_ = 0;
   std::vector<AccountEntry> accounts_;
-  std::unordered_map<AccountId, uint32_t, FixedBytesHasher> account_index_;
   std::vector<AssetEntry> assets_;
   std::unordered_map<AssetId, uint32_t, AssetIdHasher> asset_index_;
-  std::unordered_map<HoldingKey, HoldingEntry> holdings_;
+  // The account index and the holdings, in open-addressing tables (detail/ledger_indexes.h),
+  // kept behind a pointer so that this widely included header does not carry their headers.
+  struct Indexes;
+  std::unique_ptr<Indexes> indexes_;
   std::optional<ValidatorSetEntry> validator_set_;
   bool validator_set_dirty_ = false;
 

@@ -17,6 +17,7 @@
 //   books and the counter exactly.
 #include <algorithm>
 
+#include "ledger/detail/ledger_indexes.h"
 #include "ledger/ledger.h"
 #include "ledger/limits.h"
 #include "ledger/path_finder.h"
@@ -154,7 +155,7 @@ ResultCode Ledger::check_references_fx(
     assets = {&pr->send_asset, &pr->dest_asset};
     for (const auto& a : pr->path) assets.push_back(&a);
   }
-  if (account && !account_index_.contains(*account)) return ResultCode::op_account_not_found;
+  if (account && !indexes_->accounts.contains(*account)) return ResultCode::op_account_not_found;
   for (const AssetId* a : assets)
     if (!asset_known(*a)) return ResultCode::op_asset_not_found;
   return ResultCode::ok;
@@ -235,14 +236,14 @@ void Ledger::offer_cancel(uint64_t offer_id, Journal& j) {
 }
 
 void Ledger::credit(HoldingKey key, Amount amount, Journal& j) {
-  HoldingEntry& h = holdings_.at(key);
+  HoldingEntry& h = indexes_->holdings.at(key);
   j.entries.push_back({Journal::Kind::holding_changed, 0, key, h});
   h.balance += amount;
   mark_dirty(h, key);
 }
 
 void Ledger::debit(HoldingKey key, Amount amount, Journal& j) {
-  HoldingEntry& h = holdings_.at(key);
+  HoldingEntry& h = indexes_->holdings.at(key);
   CORRIDOR_ASSERT(h.balance >= amount);
   j.entries.push_back({Journal::Kind::holding_changed, 0, key, h});
   h.balance -= amount;
@@ -282,8 +283,8 @@ bool Ledger::has_room(HoldingKey key, const HoldingEntry& h, Amount amount, Amou
 
 bool Ledger::offer_usable(const OfferEntry& o) const {
   auto usable = [&](uint32_t asset) {
-    auto it = holdings_.find(holding_key(o.owner_index, asset));
-    return it != holdings_.end() && it->second.authorized() && !it->second.frozen();
+    auto it = indexes_->holdings.find(holding_key(o.owner_index, asset));
+    return it != indexes_->holdings.end() && it->second.authorized() && !it->second.frozen();
   };
   return usable(o.selling_index) && usable(o.buying_index);
 }
@@ -295,7 +296,7 @@ uint64_t Ledger::first_unusable_fill(const std::vector<Fill>& fills, uint32_t bu
     if (!offer_usable(o)) return f.offer_id;
     HoldingKey key = holding_key(o.owner_index, buying);
     Amount& p = pending[key];
-    if (!has_room(key, holdings_.at(key), f.owner_received, p)) return f.offer_id;
+    if (!has_room(key, indexes_->holdings.at(key), f.owner_received, p)) return f.offer_id;
     p += f.owner_received;
   }
   return 0;
@@ -316,8 +317,8 @@ ResultCode Ledger::check_offer_holdings(uint32_t owner, uint32_t selling, uint32
   for (uint32_t asset : {selling, buying})
     if (assets_[asset].issuer_index == owner) return ResultCode::op_issuer_cannot_hold;
   for (uint32_t asset : {selling, buying}) {
-    auto it = holdings_.find(holding_key(owner, asset));
-    if (it == holdings_.end()) return ResultCode::op_holding_not_found;
+    auto it = indexes_->holdings.find(holding_key(owner, asset));
+    if (it == indexes_->holdings.end()) return ResultCode::op_holding_not_found;
     if (it->second.frozen()) return ResultCode::op_frozen;
     if (!it->second.authorized()) return ResultCode::op_not_authorized;
   }
@@ -341,7 +342,7 @@ ResultCode Ledger::place_offer_for(uint32_t owner, uint32_t selling, uint32_t bu
   if (ResultCode c = check_offer_holdings(owner, selling, buying); c != ResultCode::ok) return c;
   HoldingKey sell_key = holding_key(owner, selling);
   HoldingKey buy_key = holding_key(owner, buying);
-  if (holdings_.at(sell_key).balance < amount) return ResultCode::op_insufficient_balance;
+  if (indexes_->holdings.at(sell_key).balance < amount) return ResultCode::op_insufficient_balance;
 
   // Cross the opposite book (selling what this offer buys); remove offers whose owners cannot
   // trade and plan again.
@@ -364,7 +365,8 @@ ResultCode Ledger::place_offer_for(uint32_t owner, uint32_t selling, uint32_t bu
     offer_cancel(bad, j);
     ++removed;
   }
-  if (plan.taker_received > 0 && !has_room(buy_key, holdings_.at(buy_key), plan.taker_received))
+  if (plan.taker_received > 0 &&
+      !has_room(buy_key, indexes_->holdings.at(buy_key), plan.taker_received))
     return ResultCode::op_limit_exceeded;
 
   if (plan.taker_gave > 0) debit(sell_key, plan.taker_gave, j);
@@ -449,8 +451,8 @@ ResultCode Ledger::op_path_payment(PathMode mode, uint32_t payer, const AccountI
   HoldingKey from_key = holding_key(payer, *send);
   HoldingKey to_key = holding_key(*to, *dest);
   for (HoldingKey k : {from_key, to_key}) {
-    auto it = holdings_.find(k);
-    if (it == holdings_.end()) return ResultCode::op_holding_not_found;
+    auto it = indexes_->holdings.find(k);
+    if (it == indexes_->holdings.end()) return ResultCode::op_holding_not_found;
     if (it->second.frozen()) return ResultCode::op_frozen;
     if (!it->second.authorized()) return ResultCode::op_not_authorized;
   }
@@ -478,8 +480,9 @@ ResultCode Ledger::op_path_payment(PathMode mode, uint32_t payer, const AccountI
     offer_cancel(bad, j);
     ++removed;
   }
-  if (holdings_.at(from_key).balance < path_plan_.sent) return ResultCode::op_insufficient_balance;
-  if (!has_room(to_key, holdings_.at(to_key), path_plan_.received, pending[to_key]))
+  if (indexes_->holdings.at(from_key).balance < path_plan_.sent)
+    return ResultCode::op_insufficient_balance;
+  if (!has_room(to_key, indexes_->holdings.at(to_key), path_plan_.received, pending[to_key]))
     return ResultCode::op_limit_exceeded;
 
   debit(from_key, path_plan_.sent, j);
@@ -559,7 +562,8 @@ Status Ledger::check_invariants_fx(std::vector<Int128>& sums) const {
         in_book->owner != o.owner_index)
       return corruption(what + " differs from its order book");
     HoldingKey hk = holding_key(o.owner_index, o.selling_index);
-    if (!holdings_.contains(hk)) return corruption(what + ": the owner has no selling holding");
+    if (!indexes_->holdings.contains(hk))
+      return corruption(what + ": the owner has no selling holding");
     locked[hk] += o.amount;
     ++per_account[o.owner_index];
     sums[o.selling_index] += o.amount;
@@ -567,7 +571,7 @@ Status Ledger::check_invariants_fx(std::vector<Int128>& sums) const {
   if (locked.size() != offer_locked_.size()) return corruption("locked offer amounts differ");
   for (const auto& [hk, amount] : locked) {
     if (fx_locked(hk) != amount) return corruption("locked offer amounts differ");
-    const HoldingEntry& h = holdings_.at(hk);
+    const HoldingEntry& h = indexes_->holdings.at(hk);
     if (h.balance > h.limit - amount)
       return corruption("balance and locked offers above the limit");
   }

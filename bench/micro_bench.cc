@@ -126,6 +126,19 @@ struct Fixture {
   uint64_t nonce = 1;
 };
 
+// Decoding a batch-signed envelope of 1,000 transfers, as admission does once per envelope on
+// every validator.
+void BM_DecodeTransferEnvelope(benchmark::State& state) {
+  Fixture f(1'000);
+  std::vector<Operation> ops;
+  for (size_t i = 0; i < 1'000; ++i)
+    ops.push_back(TransferOp{f.keys[1 + i % 1'000].account_id(), f.usd, 1});
+  const Bytes envelope = encode_transaction(f.make(f.keys[1], std::move(ops)));
+  for (auto _ : state) benchmark::DoNotOptimize(decode_transaction(envelope));
+  state.SetItemsProcessed(state.iterations() * 1'000);
+}
+BENCHMARK(BM_DecodeTransferEnvelope);
+
 void BM_ApplyTransferBatch(benchmark::State& state) {
   Fixture f(10'000);
   std::mt19937_64 rng(2);

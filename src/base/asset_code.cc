@@ -4,17 +4,22 @@
 
 namespace corridor {
 
-Result<AssetCode> AssetCode::parse(std::string_view text) {
-  if (text.empty() || text.size() > asset_code_len_max)
-    return invalid_argument("asset code must be 1 to " + std::to_string(asset_code_len_max) +
-                            " characters");
+std::optional<AssetCode> AssetCode::from_text(std::string_view text) {
+  if (text.empty() || text.size() > asset_code_len_max) return std::nullopt;
   for (char c : text)
-    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-      return invalid_argument("asset code '" + std::string(text) + "' may hold only A-Z and 0-9");
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return std::nullopt;
   AssetCode code;
   std::memcpy(code.chars_.data(), text.data(), text.size());
   code.len_ = static_cast<uint8_t>(text.size());
   return code;
+}
+
+Result<AssetCode> AssetCode::parse(std::string_view text) {
+  if (auto code = from_text(text)) return *code;
+  if (text.empty() || text.size() > asset_code_len_max)
+    return invalid_argument("asset code must be 1 to " + std::to_string(asset_code_len_max) +
+                            " characters");
+  return invalid_argument("asset code '" + std::string(text) + "' may hold only A-Z and 0-9");
 }
 
 std::string AssetId::to_string() const {

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <compare>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,9 @@ class AssetCode {
  public:
   AssetCode() = default;
   static Result<AssetCode> parse(std::string_view text);
+  // The same check without building an error: nullopt when parse would fail. Decoders call it
+  // for every operation and describe a failure themselves.
+  static std::optional<AssetCode> from_text(std::string_view text);
 
   std::string_view str() const { return {chars_.data(), len_}; }
   size_t size() const { return len_; }

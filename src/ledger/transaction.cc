@@ -202,12 +202,16 @@ struct OpEncoder {
 };
 
 bool get_code(Reader& r, AssetCode& code) {
-  std::string text;
-  if (!r.short_string(text)) return false;
-  auto parsed = AssetCode::parse(text);
-  if (!parsed.ok()) return r.fail(parsed.status().message());
-  code = *parsed;
-  return true;
+  // Read in place: every transfer carries a code, and a decoded envelope may hold thousands.
+  uint8_t len = 0;
+  ByteView bytes;
+  if (!r.u8(len) || !r.raw(len, bytes)) return false;
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  if (auto parsed = AssetCode::from_text(text)) {
+    code = *parsed;
+    return true;
+  }
+  return r.fail(AssetCode::parse(text).status().message());
 }
 bool get_asset(Reader& r, AssetId& asset) {
   return get_code(r, asset.code) && r.fixed(asset.issuer);

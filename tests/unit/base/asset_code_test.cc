@@ -15,6 +15,7 @@ TEST(AssetCode, AcceptsOneToTwelveUppercaseLettersAndDigits) {
     EXPECT_EQ(c->str(), ok);
     EXPECT_EQ(c->size(), ok.size());
     EXPECT_FALSE(c->empty());
+    EXPECT_EQ(AssetCode::from_text(ok), *c);
   }
 }
 
@@ -23,8 +24,10 @@ TEST(AssetCode, RejectsEmptyTooLongAndOtherCharacters) {
     auto c = AssetCode::parse(bad);
     EXPECT_FALSE(c.ok()) << "'" << bad << "'";
     EXPECT_EQ(c.status().code(), StatusCode::invalid_argument);
+    EXPECT_EQ(AssetCode::from_text(bad), std::nullopt) << "'" << bad << "'";
   }
   EXPECT_FALSE(AssetCode::parse(std::string_view("US\0D", 4)).ok());
+  EXPECT_EQ(AssetCode::from_text(std::string_view("US\0D", 4)), std::nullopt);
 }
 
 TEST(AssetCode, DefaultIsEmptyAndOrderingFollowsText) {

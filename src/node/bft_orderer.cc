@@ -934,8 +934,14 @@ void BftOrderer::serve_checkpoint(const PublicKey& peer, const CheckpointRequest
     // for the answers of every peer anyway.
     auto offer = make_offer(snap, std::move(evidence).value());
     if (!offer.ok()) {
-      spdlog::warn("state sync: snapshot at height {} not offered: {}", snap.height(),
-                   offer.status().to_string());
+      // A state over the limits was reported when its snapshot first refused (the refusal is
+      // kept with it); a failed read is worth a warning each time.
+      if (offer.status().code() == StatusCode::resource_exhausted)
+        spdlog::debug("state sync: snapshot at height {} not offered: {}", snap.height(),
+                      offer.status().to_string());
+      else
+        spdlog::warn("state sync: snapshot at height {} not offered: {}", snap.height(),
+                     offer.status().to_string());
       continue;
     }
     Bytes body = encode_sync_message(*offer);

@@ -267,6 +267,10 @@ Result<StateSnapshot::Summary> StateSnapshot::summary() const {
   // keeps being) is kept.
   if (computed.ok() || computed.status().code() == StatusCode::resource_exhausted)
     summary_ = computed;
+  // Said once per snapshot: the askers that follow get the kept refusal without a log line.
+  if (computed.status().code() == StatusCode::resource_exhausted)
+    spdlog::warn("state sync: the state at height {} is not offered: {}", height_,
+                 computed.status().message());
   return computed;
 }
 

@@ -431,16 +431,15 @@ void Node::notify(const Hash256& id, const Status& s, const Finality& f) {
     if (cb) cb(s, f);
 }
 
-Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state() {
+Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state(size_t changes_max) {
   {
     std::shared_lock lock(ledger_mu_);
-    if (unpersisted_.size() <= snapshot_changes_max) return snapshot_state_locked();
+    if (unpersisted_.size() <= changes_max) return snapshot_state_locked();
   }
   std::unique_lock lock(ledger_mu_);
   // The checkpoint would be written within checkpoint_blocks anyway; writing it now costs the
   // same write earlier, and leaves the snapshot an empty overlay instead of a large copy.
-  if (unpersisted_.size() > snapshot_changes_max)
-    CORRIDOR_RETURN_IF_ERROR(write_checkpoint_locked());
+  if (unpersisted_.size() > changes_max) CORRIDOR_RETURN_IF_ERROR(write_checkpoint_locked());
   return snapshot_state_locked();
 }
 

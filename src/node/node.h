@@ -154,8 +154,9 @@ class Node {
   // A consistent view of the state at the head, with the head's ledger block and result: a
   // snapshot of the store (the state of the last checkpoint) and a copy of the changes since,
   // so its cost follows those changes, not the size of the state (node/state_sync.h). With more
-  // than snapshot_changes_max changes waiting, the checkpoint is written first.
-  Result<std::shared_ptr<const StateSnapshot>> snapshot_state();
+  // than `changes_max` changes waiting, the checkpoint is written first (tests pass less).
+  Result<std::shared_ptr<const StateSnapshot>> snapshot_state(
+      size_t changes_max = snapshot_changes_max);
   // Replaces the ledger state and the head with a checkpoint's at `height`, which must be above
   // the head. The entries are loaded into a fresh ledger first: if they do not decode or do not
   // hash to `state_root`, nothing changes and the answer is `corruption`; a checkpoint whose

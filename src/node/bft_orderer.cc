@@ -916,16 +916,35 @@ void BftOrderer::serve_checkpoint(const PublicKey& peer, const CheckpointRequest
   // The newest snapshot the committed chain attests, if it is of use to the asker.
   for (auto it = snapshots_.rbegin(); head_qc && it != snapshots_.rend(); ++it) {
     const StateSnapshot& snap = **it;
-    if (snap.height <= request.above_height || snap.height <= epoch_start_height_) break;
+    if (snap.height() <= request.above_height || snap.height() <= epoch_start_height_) break;
     auto evidence =
         build_checkpoint_evidence([this](uint64_t h) { return load_block_at(h); }, head_qc->height,
-                                  *head_qc, snap.height, snap.state_root);
+                                  *head_qc, snap.height(), snap.state_root());
     if (!evidence.ok()) {
-      spdlog::debug("state sync: snapshot at height {} not offered: {}", snap.height,
+      spdlog::debug("state sync: snapshot at height {} not offered: {}", snap.height(),
                     evidence.status().message());
       continue;
     }
-    Bytes body = encode_sync_message(make_offer(snap, std::move(evidence).value()));
+    // The offer's totals and split keys take one pass over the snapshot's state. It runs here,
+    // on the consensus thread, the first time a snapshot is offered, and is kept with the
+    // snapshot for every later asker. Chosen over a background thread because it is simpler
+    // and costs nothing while nobody syncs (the common case: every block would otherwise pay
+    // for it, as the copy of the state did before); the pass reads the store snapshot without
+    // the ledger's lock, so execution goes on meanwhile; and a sync is rare, its asker waiting
+    // for the answers of every peer anyway.
+    auto offer = make_offer(snap, std::move(evidence).value());
+    if (!offer.ok()) {
+      // A state over the limits was reported when its snapshot first refused (the refusal is
+      // kept with it); a failed read is worth a warning each time.
+      if (offer.status().code() == StatusCode::resource_exhausted)
+        spdlog::debug("state sync: snapshot at height {} not offered: {}", snap.height(),
+                      offer.status().to_string());
+      else
+        spdlog::warn("state sync: snapshot at height {} not offered: {}", snap.height(),
+                     offer.status().to_string());
+      continue;
+    }
+    Bytes body = encode_sync_message(*offer);
     if (body.size() > state_sync_offer_bytes_max) continue;
     send_frame(peer, peer_channel_state_sync, body);
     return;
@@ -938,7 +957,7 @@ void BftOrderer::serve_checkpoint(const PublicKey& peer, const CheckpointRequest
 void BftOrderer::serve_chunk_to(const PublicKey& peer, const ChunkRequest& request) {
   std::shared_ptr<const StateSnapshot> snap;
   for (const auto& s : snapshots_)
-    if (s->height == request.height) snap = s;
+    if (s->height() == request.height) snap = s;
   if (!snap) return;  // Dropped since: the asker times out and tries another peer.
   // A token bucket per peer: refilled at the serving rate, holding at most a second's worth.
   const uint64_t now = now_ms();
@@ -953,7 +972,14 @@ void BftOrderer::serve_chunk_to(const PublicKey& peer, const ChunkRequest& reque
     ++serve_refused_;
     return;
   }
-  ChunkResponse response = serve_chunk(*snap, request);
+  auto served = serve_chunk(*snap, request);
+  if (!served.ok()) {
+    // The store could not be read: unanswered, the asker tries again or another peer.
+    spdlog::warn("state sync: cannot serve a chunk of height {}: {}", request.height,
+                 served.status().to_string());
+    return;
+  }
+  ChunkResponse response = std::move(served).value();
   if (options_.state_sync_corrupt_chunks_for_test) {
     for (auto& [k, v] : response.entries)
       if (!k.empty() && k[0] == ledger::store_prefix_state && !v.empty()) {
@@ -1012,14 +1038,16 @@ void BftOrderer::maybe_snapshot(uint64_t executed_height) {
 }
 
 void BftOrderer::take_snapshot() {
-  auto snap = node_.snapshot_state(state_sync_state_bytes_max);
+  // Cheap: a store snapshot and a copy of the changes since the last state checkpoint
+  // (Node::snapshot_state); the offer's pass over the state waits for an asker.
+  auto snap = node_.snapshot_state();
   if (!snap.ok()) {
     spdlog::warn("state sync: no snapshot at height {}: {}", head_height_,
                  snap.status().to_string());
     return;
   }
   // The executor may have run ahead: the copy is of whatever height the node is at, once.
-  if (!snapshots_.empty() && snapshots_.back()->height >= (*snap)->height) return;
+  if (!snapshots_.empty() && snapshots_.back()->height() >= (*snap)->height()) return;
   snapshots_.push_back(std::move(snap).value());
   while (snapshots_.size() > state_sync_snapshots_kept) snapshots_.pop_front();
 }

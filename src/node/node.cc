@@ -164,13 +164,8 @@ void Node::stop() {
     // stop has nothing to re-execute. Failing here loses nothing (the blocks are durable).
     std::unique_lock lock(ledger_mu_);
     if (head_.height > checkpoint_height_) {
-      Status st = chain_.write_checkpoint(unpersisted_, head_);
-      if (st.ok()) {
-        unpersisted_.clear();
-        checkpoint_height_ = head_.height;
-      } else {
-        spdlog::warn("cannot write the state checkpoint at stop: {}", st.to_string());
-      }
+      Status st = write_checkpoint_locked();
+      if (!st.ok()) spdlog::warn("cannot write the state checkpoint at stop: {}", st.to_string());
     }
   }
   // Whatever is still queued was accepted but never ordered: its waiters learn that the node
@@ -436,56 +431,37 @@ void Node::notify(const Hash256& id, const Status& s, const Finality& f) {
     if (cb) cb(s, f);
 }
 
-Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state(uint64_t bytes_max) const {
-  auto snapshot = std::make_shared<StateSnapshot>();
-  // Blocks commit under the exclusive lock, so under the shared one the store's state is the
-  // head's, whole.
-  std::shared_lock lock(ledger_mu_);
-  snapshot->height = head_.height;
-  snapshot->state_root = head_.state_root;
+Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state(size_t changes_max) {
+  {
+    std::shared_lock lock(ledger_mu_);
+    if (unpersisted_.size() <= changes_max) return snapshot_state_locked();
+  }
+  std::unique_lock lock(ledger_mu_);
+  // The checkpoint would be written within checkpoint_blocks anyway; writing it now costs the
+  // same write earlier, and leaves the snapshot an empty overlay instead of a large copy.
+  if (unpersisted_.size() > changes_max) CORRIDOR_RETURN_IF_ERROR(write_checkpoint_locked());
+  return snapshot_state_locked();
+}
+
+Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state_locked() const {
+  // Blocks commit, and checkpoints are written, under the exclusive lock, so under ours the
+  // store holds the state of the checkpoint, whole, and unpersisted_ the changes from there to
+  // the head. The store snapshot keeps that state however many checkpoints are written later.
   CORRIDOR_ASSIGN_OR_RETURN(auto block, chain_.block_bytes(head_.height));
   CORRIDOR_ASSIGN_OR_RETURN(auto result, chain_.block_result(head_.height));
   if (!block || !result) return corruption("the head block or its result is missing");
-  snapshot->ledger_block = std::move(*block);
-  snapshot->block_result = ledger::encode_block_result(*result);
-  // The store holds the state of the last checkpoint; the changes since then are merged over it
-  // (both in key order), which gives the head's state.
-  const auto changes = unpersisted_.store_changes();
-  size_t next_change = 0;
-  Status over;
-  auto add = [&](Bytes key, Bytes value) {
-    snapshot->bytes += key.size() + value.size();
-    if (snapshot->bytes > bytes_max || snapshot->entries.size() >= state_sync_entries_max) {
-      over = resource_exhausted("the state exceeds the snapshot limit");
-      return false;
-    }
-    snapshot->entries.emplace_back(std::move(key), std::move(value));
-    return true;
-  };
-  // Changes at keys below `key` that the store does not hold; true to go on.
-  auto add_changes_below = [&](const Bytes* key) {
-    for (; next_change < changes.size() && (!key || changes[next_change].first < *key);
-         ++next_change)
-      if (changes[next_change].second &&
-          !add(changes[next_change].first, *changes[next_change].second))
-        return false;
-    return true;
-  };
-  for (uint8_t prefix : {ledger::store_prefix_replay, ledger::store_prefix_state}) {
-    CORRIDOR_RETURN_IF_ERROR(kv_->scan_prefix(Bytes{prefix}, [&](ByteView k, ByteView v) {
-      Bytes key(k.begin(), k.end());
-      if (!add_changes_below(&key)) return false;
-      if (next_change < changes.size() && changes[next_change].first == key) {
-        const auto& change = changes[next_change++];
-        return !change.second || add(std::move(key), *change.second);
-      }
-      return add(std::move(key), Bytes(v.begin(), v.end()));
-    }));
-    CORRIDOR_RETURN_IF_ERROR(over);
-  }
-  add_changes_below(nullptr);
-  CORRIDOR_RETURN_IF_ERROR(over);
-  return std::shared_ptr<const StateSnapshot>(std::move(snapshot));
+  CORRIDOR_ASSIGN_OR_RETURN(std::shared_ptr<const storage::KvSnapshot> store, kv_->snapshot());
+  return std::shared_ptr<const StateSnapshot>(std::make_shared<StateSnapshot>(
+      head_.height, head_.state_root, std::move(*block), ledger::encode_block_result(*result),
+      std::move(store), unpersisted_.store_changes()));
+}
+
+Status Node::write_checkpoint_locked() {
+  if (head_.height <= checkpoint_height_ && unpersisted_.empty()) return Status();
+  CORRIDOR_RETURN_IF_ERROR(chain_.write_checkpoint(unpersisted_, head_));
+  unpersisted_.clear();
+  checkpoint_height_ = head_.height;
+  return Status();
 }
 
 Status Node::install_checkpoint(uint64_t height, const Hash256& state_root,

@@ -110,6 +110,11 @@ class Node {
   // A checkpoint is written early when this many changed keys wait, which bounds the memory
   // the changes take and the time a restart spends replaying.
   static constexpr size_t checkpoint_changes_max = 2'000'000;
+  // A state sync snapshot keeps a copy of the changes since the last checkpoint (up to
+  // state_sync_snapshots_kept of them are held). Above this many changed keys, taking one writes
+  // the checkpoint first, so that each copy stays small (tens of MB at most) however the
+  // checkpoint and snapshot heights fall.
+  static constexpr size_t snapshot_changes_max = 250'000;
 
   // Opens the node's store (RocksDB under data_dir, or memory), checks the genesis record,
   // and loads the ledger at the last committed block. With `kv` given, uses that store
@@ -146,9 +151,12 @@ class Node {
   void commit_batch(OrderedBatch&& batch);
 
   // --- State sync (node/state_sync.h) -----------------------------------------------------
-  // A consistent copy of the state at the head: every ledger entry and replay id, with the
-  // head's ledger block and result. Refused (resource_exhausted) above `bytes_max`.
-  Result<std::shared_ptr<const StateSnapshot>> snapshot_state(uint64_t bytes_max) const;
+  // A consistent view of the state at the head, with the head's ledger block and result: a
+  // snapshot of the store (the state of the last checkpoint) and a copy of the changes since,
+  // so its cost follows those changes, not the size of the state (node/state_sync.h). With more
+  // than `changes_max` changes waiting, the checkpoint is written first (tests pass less).
+  Result<std::shared_ptr<const StateSnapshot>> snapshot_state(
+      size_t changes_max = snapshot_changes_max);
   // Replaces the ledger state and the head with a checkpoint's at `height`, which must be above
   // the head. The entries are loaded into a fresh ledger first: if they do not decode or do not
   // hash to `state_root`, nothing changes and the answer is `corruption`; a checkpoint whose
@@ -201,6 +209,11 @@ class Node {
   Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv);
   Status init(const ledger::Block* genesis);
   Status commit_genesis(const ledger::Block& genesis);
+  // snapshot_state with ledger_mu_ held (shared or exclusive).
+  Result<std::shared_ptr<const StateSnapshot>> snapshot_state_locked() const;
+  // Writes the changes since the last checkpoint as a new one at the head; ledger_mu_ held
+  // exclusively.
+  Status write_checkpoint_locked();
   // Re-executes the stored blocks above the checkpoint, checking each one's state root.
   Status replay_blocks(uint64_t from_height, uint64_t to_height);
   SubmitResult submit_impl(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "base/assert.h"
 #include "base/encoding.h"
 #include "ledger/block.h"
 #include "ledger/payload.h"
@@ -204,43 +205,140 @@ Result<consensus::EpochProof> build_checkpoint_evidence(const BlockLoader& load,
   return not_found("no 2-chain commit above the claim yet");
 }
 
-CheckpointOffer make_offer(const StateSnapshot& snapshot, consensus::EpochProof evidence) {
-  CheckpointOffer offer;
-  offer.height = snapshot.height;
-  offer.state_root = snapshot.state_root;
-  offer.entries_total = snapshot.entries.size();
-  offer.bytes_total = snapshot.bytes;
-  const size_t n = snapshot.entries.size();
-  const size_t ranges = std::min(state_sync_ranges_max, std::max<size_t>(n, 1));
-  for (size_t i = 1; i < ranges; ++i) {
-    const Bytes& k = snapshot.entries[i * n / ranges].first;
-    if (offer.split_keys.empty() || key_less(offer.split_keys.back(), k))
-      offer.split_keys.push_back(k);
+StateSnapshot::StateSnapshot(uint64_t height, const Hash256& state_root, Bytes ledger_block,
+                             Bytes block_result, std::shared_ptr<const storage::KvSnapshot> store,
+                             Overlay overlay)
+    : height_(height),
+      state_root_(state_root),
+      ledger_block_(std::move(ledger_block)),
+      block_result_(std::move(block_result)),
+      store_(std::move(store)),
+      overlay_(std::move(overlay)) {
+  CORRIDOR_ASSERT(store_ != nullptr);
+}
+
+Status StateSnapshot::scan(ByteView start, ByteView end, const storage::ScanVisitor& visit) const {
+  // Every state key lies in ['R', 'T'): 'R' (replay ids) sorts right below 'S' (ledger entries).
+  static_assert(ledger::store_prefix_replay + 1 == ledger::store_prefix_state);
+  static const Bytes state_first{ledger::store_prefix_replay};
+  static const Bytes state_past{static_cast<uint8_t>(ledger::store_prefix_state + 1)};
+  const ByteView from = key_less(start, state_first) ? ByteView(state_first) : start;
+  const ByteView to = end.empty() || key_less(state_past, end) ? ByteView(state_past) : end;
+  if (!key_less(from, to)) return Status::ok_status();
+  auto change = std::lower_bound(overlay_.begin(), overlay_.end(), from,
+                                 [](const auto& c, ByteView k) { return key_less(c.first, k); });
+  bool stopped = false;
+  // Visits the overlay's entries below `key` (all of them in range when null) that the store
+  // does not hold; false when the visitor stopped.
+  auto visit_changes_below = [&](const ByteView* key) {
+    for (; change != overlay_.end() && key_less(change->first, key ? *key : to); ++change)
+      if (change->second && !visit(change->first, *change->second)) {
+        ++change;
+        return false;
+      }
+    return true;
+  };
+  CORRIDOR_RETURN_IF_ERROR(store_->scan_range(from, to, [&](ByteView key, ByteView value) {
+    if (!visit_changes_below(&key)) {
+      stopped = true;
+      return false;
+    }
+    bool go_on;
+    if (change != overlay_.end() &&
+        std::equal(key.begin(), key.end(), change->first.begin(), change->first.end())) {
+      // Changed since the checkpoint: the overlay's value, or nothing for a deleted key.
+      go_on = !change->second || visit(key, *change->second);
+      ++change;
+    } else {
+      go_on = visit(key, value);
+    }
+    stopped = !go_on;
+    return go_on;
+  }));
+  if (!stopped) visit_changes_below(nullptr);
+  return Status::ok_status();
+}
+
+Result<StateSnapshot::Summary> StateSnapshot::summary() const {
+  std::lock_guard lock(summary_mu_);
+  if (summary_) return *summary_;
+  Result<Summary> computed = compute_summary();
+  // A read error may pass, so only an answer (or a state over the limits, which the snapshot
+  // keeps being) is kept.
+  if (computed.ok() || computed.status().code() == StatusCode::resource_exhausted)
+    summary_ = computed;
+  // Said once per snapshot: the askers that follow get the kept refusal without a log line.
+  if (computed.status().code() == StatusCode::resource_exhausted)
+    spdlog::warn("state sync: the state at height {} is not offered: {}", height_,
+                 computed.status().message());
+  return computed;
+}
+
+Result<StateSnapshot::Summary> StateSnapshot::compute_summary() const {
+  Summary out;
+  // The first pass counts, refusing a state over the limits as soon as it gets there.
+  bool over = false;
+  CORRIDOR_RETURN_IF_ERROR(scan({}, {}, [&](ByteView key, ByteView value) {
+    ++out.entries;
+    out.bytes += key.size() + value.size();
+    over = out.entries > state_sync_entries_max || out.bytes > state_sync_state_bytes_max;
+    return !over;
+  }));
+  if (over) return resource_exhausted("the state exceeds the state sync limits");
+  // The second picks the entries at i * n / ranges as the range boundaries.
+  const uint64_t n = out.entries;
+  const uint64_t ranges = std::min<uint64_t>(state_sync_ranges_max, std::max<uint64_t>(n, 1));
+  uint64_t index = 0;
+  uint64_t next_split = 1;
+  if (ranges > 1) {
+    CORRIDOR_RETURN_IF_ERROR(scan({}, {}, [&](ByteView key, ByteView) {
+      if (index == next_split * n / ranges) {
+        if (out.split_keys.empty() || key_less(out.split_keys.back(), key))
+          out.split_keys.emplace_back(key.begin(), key.end());
+        ++next_split;
+      }
+      ++index;
+      return next_split < ranges;
+    }));
   }
+  return out;
+}
+
+Result<CheckpointOffer> make_offer(const StateSnapshot& snapshot, consensus::EpochProof evidence) {
+  CORRIDOR_ASSIGN_OR_RETURN(StateSnapshot::Summary summary, snapshot.summary());
+  CheckpointOffer offer;
+  offer.height = snapshot.height();
+  offer.state_root = snapshot.state_root();
+  offer.entries_total = summary.entries;
+  offer.bytes_total = summary.bytes;
+  offer.split_keys = std::move(summary.split_keys);
   offer.evidence = std::move(evidence);
-  offer.ledger_block = snapshot.ledger_block;
-  offer.block_result = snapshot.block_result;
+  offer.ledger_block = snapshot.ledger_block();
+  offer.block_result = snapshot.block_result();
   return offer;
 }
 
-ChunkResponse serve_chunk(const StateSnapshot& snapshot, const ChunkRequest& request) {
+Result<ChunkResponse> serve_chunk(const StateSnapshot& snapshot, const ChunkRequest& request) {
   ChunkResponse out;
-  out.height = snapshot.height;
+  out.height = snapshot.height();
   out.start = request.start;
   const uint64_t bytes_max = std::min(request.bytes_max, state_sync_chunk_bytes_max);
-  auto it = std::lower_bound(
-      snapshot.entries.begin(), snapshot.entries.end(), request.start,
-      [](const std::pair<Bytes, Bytes>& e, const Bytes& k) { return key_less(e.first, k); });
   uint64_t bytes = 0;
-  for (; it != snapshot.entries.end(); ++it) {
-    if (!request.end.empty() && !key_less(it->first, request.end)) break;
-    const uint64_t size = it->first.size() + it->second.size();
-    // At least one entry per chunk, whatever its size, so that the download always advances.
-    if (!out.entries.empty() && bytes + size > bytes_max) return out;
-    bytes += size;
-    out.entries.push_back(*it);
-  }
-  out.last = true;
+  bool full = false;
+  CORRIDOR_RETURN_IF_ERROR(
+      snapshot.scan(request.start, request.end, [&](ByteView key, ByteView value) {
+        const uint64_t size = key.size() + value.size();
+        // At least one entry per chunk, whatever its size, so that the download always
+        // advances.
+        if (!out.entries.empty() && bytes + size > bytes_max) {
+          full = true;
+          return false;
+        }
+        bytes += size;
+        out.entries.emplace_back(Bytes(key.begin(), key.end()), Bytes(value.begin(), value.end()));
+        return true;
+      }));
+  out.last = !full;
   return out;
 }
 

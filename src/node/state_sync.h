@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -33,6 +34,7 @@
 #include "base/status.h"
 #include "consensus/types.h"
 #include "node/orderer.h"
+#include "storage/kv_store.h"
 
 namespace corridor::node {
 
@@ -76,15 +78,57 @@ inline constexpr uint64_t state_sync_probe_resend_ms = 100;
 // most one second's worth). A request over the budget is not answered; the client asks again.
 inline constexpr uint64_t state_sync_serve_bytes_per_s_max = 32ull << 20;
 
-// A serving node's consistent copy of its state at one height: the store keys and values of
-// every ledger entry ('S') and live replay id ('R'), sorted, with the ledger block and result.
-struct StateSnapshot {
-  uint64_t height = 0;
-  Hash256 state_root;
-  Bytes ledger_block;  // ChainStore's 'B' record at `height`.
-  Bytes block_result;  // ChainStore's 'O' record at `height`.
-  std::vector<std::pair<Bytes, Bytes>> entries;
-  uint64_t bytes = 0;  // Sum of key and value sizes.
+// A serving node's consistent view of its state at one height, with the ledger block and result
+// there. It holds no copy of the state: the node's store keeps the state of its last state
+// checkpoint (ChainStore), so the view is a snapshot of the store (storage::KvSnapshot, which
+// later writes and checkpoints do not change) with the changes made since that checkpoint laid
+// over it. Taking one costs a store snapshot and a sorted copy of those changes, not a pass over
+// the state (docs/consensus.md, "State sync"). Immutable once made, and safe to share between
+// threads.
+class StateSnapshot {
+ public:
+  // A store key changed since the checkpoint, with its value at the snapshot's height; nullopt
+  // when the key was deleted. Sorted by key, keys unique, all under 'R' or 'S'.
+  using Overlay = std::vector<std::pair<Bytes, std::optional<Bytes>>>;
+  // What an offer announces: the number and the bytes (keys and values) of the entries, and the
+  // keys that cut them into up to state_sync_ranges_max ranges of about equal counts.
+  struct Summary {
+    uint64_t entries = 0;
+    uint64_t bytes = 0;
+    std::vector<Bytes> split_keys;
+  };
+
+  StateSnapshot(uint64_t height, const Hash256& state_root, Bytes ledger_block, Bytes block_result,
+                std::shared_ptr<const storage::KvSnapshot> store, Overlay overlay);
+
+  uint64_t height() const { return height_; }
+  const Hash256& state_root() const { return state_root_; }
+  const Bytes& ledger_block() const { return ledger_block_; }  // ChainStore's 'B' record.
+  const Bytes& block_result() const { return block_result_; }  // ChainStore's 'O' record.
+  size_t overlay_size() const { return overlay_.size(); }
+
+  // Visits the state's entries (keys under 'R' and 'S') in [start, end) in key order, the
+  // overlay merged over the store; an empty end means no upper bound. Stops when the visitor
+  // returns false. Fails only when the store cannot be read.
+  [[nodiscard]] Status scan(ByteView start, ByteView end, const storage::ScanVisitor& visit) const;
+
+  // The offer's summary. It needs a pass over the whole state, so it is computed on the first
+  // call, which comes with the first checkpoint request that would offer this snapshot, and
+  // then kept: a node nobody syncs from never pays for it. Refused (resource_exhausted) above
+  // state_sync_entries_max entries or state_sync_state_bytes_max bytes.
+  [[nodiscard]] Result<Summary> summary() const;
+
+ private:
+  Result<Summary> compute_summary() const;
+
+  uint64_t height_;
+  Hash256 state_root_;
+  Bytes ledger_block_;
+  Bytes block_result_;
+  std::shared_ptr<const storage::KvSnapshot> store_;
+  Overlay overlay_;
+  mutable std::mutex summary_mu_;
+  mutable std::optional<Result<Summary>> summary_;
 };
 
 // --- Messages (channel peer_channel_state_sync) -------------------------------------------
@@ -137,9 +181,12 @@ Result<consensus::EpochProof> build_checkpoint_evidence(const BlockLoader& load,
                                                         const consensus::QuorumCert& head_qc,
                                                         uint64_t height, const Hash256& root);
 
-CheckpointOffer make_offer(const StateSnapshot& snapshot, consensus::EpochProof evidence);
+// The offer of a snapshot (its summary is computed on the first call: StateSnapshot::summary).
+[[nodiscard]] Result<CheckpointOffer> make_offer(const StateSnapshot& snapshot,
+                                                 consensus::EpochProof evidence);
 // The answer to a chunk request from a snapshot, within the request's and the protocol's limits.
-ChunkResponse serve_chunk(const StateSnapshot& snapshot, const ChunkRequest& request);
+[[nodiscard]] Result<ChunkResponse> serve_chunk(const StateSnapshot& snapshot,
+                                                const ChunkRequest& request);
 
 // --- Checking an offer ----------------------------------------------------------------------
 

@@ -49,6 +49,25 @@ class WriteBatch {
 // Called for each key/value in order; returning false stops the scan.
 using ScanVisitor = std::function<bool(ByteView key, ByteView value)>;
 
+// A consistent, read-only view of a store as it was at one moment: writes made to the store
+// afterwards, from any thread, are never seen. It stays valid after those writes, and may even
+// outlive the store: its reads then fail with failed_precondition (RocksDB) or go on answering
+// (the in-memory store, whose snapshot is a copy). Safe to share between threads. Holding one costs
+// the store little memory of its own, but on RocksDB it keeps the versions of keys overwritten
+// since on disk until it goes.
+class KvSnapshot {
+ public:
+  virtual ~KvSnapshot() = default;
+
+  // The value key had at the snapshot's moment, nullopt when absent.
+  [[nodiscard]] virtual Result<std::optional<Bytes>> get(ByteView key) const = 0;
+
+  // Visits every key in [start, end) in ascending bytewise order (no end: to the last key),
+  // until the visitor returns false.
+  [[nodiscard]] virtual Status scan_range(ByteView start, std::optional<ByteView> end,
+                                          const ScanVisitor& visit) const = 0;
+};
+
 class KvStore {
  public:
   virtual ~KvStore() = default;
@@ -63,6 +82,10 @@ class KvStore {
 
   // Visits every key starting with prefix, in ascending bytewise order.
   [[nodiscard]] virtual Status scan_prefix(ByteView prefix, const ScanVisitor& visit) const = 0;
+
+  // A point-in-time view of every key: the state left by the writes that returned before this
+  // call, and none that start after it returns.
+  [[nodiscard]] virtual Result<std::shared_ptr<const KvSnapshot>> snapshot() const = 0;
 };
 
 }  // namespace corridor::storage

@@ -85,6 +85,35 @@ Status MemKvStore::scan_prefix(ByteView prefix, const ScanVisitor& visit) const 
   return Status::ok_status();
 }
 
+class MemKvStore::Snapshot final : public KvSnapshot {
+ public:
+  explicit Snapshot(Map map) : map_(std::move(map)) {}
+
+  Result<std::optional<Bytes>> get(ByteView key) const override {
+    auto it = map_.find(key);
+    if (it == map_.end()) return std::optional<Bytes>();
+    return std::optional<Bytes>(it->second);
+  }
+
+  Status scan_range(ByteView start, std::optional<ByteView> end,
+                    const ScanVisitor& visit) const override {
+    // The map never changes, so the visitor may do anything, including reading this snapshot.
+    for (auto it = map_.lower_bound(start); it != map_.end(); ++it) {
+      if (end && !BytesLess()(it->first, *end)) break;
+      if (!visit(it->first, it->second)) break;
+    }
+    return Status::ok_status();
+  }
+
+ private:
+  const Map map_;
+};
+
+Result<std::shared_ptr<const KvSnapshot>> MemKvStore::snapshot() const {
+  std::lock_guard lock(mu_);
+  return std::shared_ptr<const KvSnapshot>(std::make_shared<Snapshot>(visible_));
+}
+
 void MemKvStore::crash(uint64_t seed) {
   std::lock_guard lock(mu_);
   uint64_t state = seed;

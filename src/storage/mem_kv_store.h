@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -32,6 +33,10 @@ class MemKvStore final : public KvStore {
   // Visits a snapshot of the matching entries taken when the scan starts, so the visitor may
   // call back into the store (even write to it) without deadlocking or seeing its own writes.
   [[nodiscard]] Status scan_prefix(ByteView prefix, const ScanVisitor& visit) const override;
+
+  // A copy of the visible state (linear in its size: this store serves tests and the
+  // simulator, whose states are small). A later crash() does not change it.
+  [[nodiscard]] Result<std::shared_ptr<const KvSnapshot>> snapshot() const override;
 
   // Simulates power loss: the visible state becomes the durable state plus the first k unsynced
   // batches, where k in [0, unsynced_batches()] is drawn from a PRNG seeded with seed. The same
@@ -61,6 +66,7 @@ class MemKvStore final : public KvStore {
     bool operator()(ByteView a, ByteView b) const;
   };
   using Map = std::map<Bytes, Bytes, BytesLess>;
+  class Snapshot;
 
   static void apply(Map& map, const WriteBatch& batch);
   // Rebuilds the visible state from the durable state plus the first kept_batches unsynced

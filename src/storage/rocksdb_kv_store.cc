@@ -14,7 +14,11 @@
 #include <array>
 #include <charconv>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <optional>
+#include <set>
+#include <shared_mutex>
 #include <utility>
 
 namespace corridor::storage {
@@ -78,6 +82,106 @@ std::optional<std::string> prefix_upper_bound(ByteView prefix) {
   return bound;
 }
 
+// Visits the entries of several iterators, each positioned at its first key and ascending, merged
+// in key order, while in_range holds and the visitor asks for more. Column families are separate
+// key spaces in RocksDB, so a scan that may span several merges one iterator per family.
+Status visit_merged(const std::vector<std::unique_ptr<rocksdb::Iterator>>& its,
+                    const std::function<bool(const rocksdb::Slice&)>& in_range,
+                    const ScanVisitor& visit, const std::string& path) {
+  while (true) {
+    rocksdb::Iterator* next = nullptr;
+    for (const auto& it : its)
+      if (it->Valid() && in_range(it->key()) && (!next || it->key().compare(next->key()) < 0))
+        next = it.get();
+    if (!next) break;
+    if (!visit(to_view(next->key()), to_view(next->value()))) break;
+    next->Next();
+  }
+  for (const auto& it : its)
+    if (!it->status().ok()) return from_rocksdb(it->status(), "scan", path);
+  return Status::ok_status();
+}
+
+// What a store shares with the snapshots it handed out, which may outlive it: the database and
+// the snapshots not yet released. Closing the store releases them all (RocksDB refuses to close
+// with a snapshot outstanding) and marks the database gone, so a snapshot read after that fails
+// cleanly instead of touching a closed database.
+struct SnapshotRegistry {
+  // Shared while a snapshot reads or releases itself; exclusive while the store closes.
+  std::shared_mutex mu;
+  rocksdb::DB* db = nullptr;  // Null once the store has closed.
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  std::array<bool, 256> sequential{};
+  std::string path;
+  // The snapshots still held; guarded by live_mu (several snapshots may release at once).
+  std::mutex live_mu;
+  std::set<const rocksdb::Snapshot*> live;
+};
+
+class RocksDbSnapshot final : public KvSnapshot {
+ public:
+  RocksDbSnapshot(std::shared_ptr<SnapshotRegistry> registry, const rocksdb::Snapshot* snapshot)
+      : registry_(std::move(registry)), snapshot_(snapshot) {}
+  RocksDbSnapshot(const RocksDbSnapshot&) = delete;
+  RocksDbSnapshot& operator=(const RocksDbSnapshot&) = delete;
+
+  ~RocksDbSnapshot() override {
+    std::shared_lock lock(registry_->mu);
+    if (!registry_->db) return;  // Released when the store closed.
+    std::lock_guard live_lock(registry_->live_mu);
+    if (registry_->live.erase(snapshot_) > 0) registry_->db->ReleaseSnapshot(snapshot_);
+  }
+
+  Result<std::optional<Bytes>> get(ByteView key) const override {
+    std::shared_lock lock(registry_->mu);
+    CORRIDOR_RETURN_IF_ERROR(check_open());
+    rocksdb::ReadOptions read_options;
+    read_options.snapshot = snapshot_;
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s = registry_->db->Get(read_options, family_of(key), to_slice(key), &value);
+    if (s.IsNotFound()) return std::optional<Bytes>();
+    if (!s.ok()) return from_rocksdb(s, "snapshot get", registry_->path);
+    ByteView view = to_view(value);
+    return std::optional<Bytes>(Bytes(view.begin(), view.end()));
+  }
+
+  Status scan_range(ByteView start, std::optional<ByteView> end,
+                    const ScanVisitor& visit) const override {
+    std::shared_lock lock(registry_->mu);
+    CORRIDOR_RETURN_IF_ERROR(check_open());
+    rocksdb::ReadOptions read_options;
+    read_options.snapshot = snapshot_;
+    // The bound must outlive the iterators, which keep a pointer to it.
+    rocksdb::Slice upper_slice;
+    if (end) {
+      upper_slice = to_slice(*end);
+      read_options.iterate_upper_bound = &upper_slice;
+    }
+    // The range may hold keys of every family; each iterator stops at the bound by itself.
+    std::vector<std::unique_ptr<rocksdb::Iterator>> its;
+    for (rocksdb::ColumnFamilyHandle* family : registry_->families)
+      its.emplace_back(registry_->db->NewIterator(read_options, family));
+    for (auto& it : its) it->Seek(to_slice(start));
+    return visit_merged(
+        its, [](const rocksdb::Slice&) { return true; }, visit, registry_->path);
+  }
+
+ private:
+  Status check_open() const {
+    if (registry_->db) return Status::ok_status();
+    return failed_precondition("rocksdb snapshot of '" + registry_->path +
+                               "': the store has been closed");
+  }
+  rocksdb::ColumnFamilyHandle* family_of(ByteView key) const {
+    const auto& families = registry_->families;
+    return families.size() > 1 && !key.empty() && registry_->sequential[key[0]] ? families[1]
+                                                                                : families[0];
+  }
+
+  std::shared_ptr<SnapshotRegistry> registry_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
 rocksdb::CompressionType pick_compression() {
   // Debian builds RocksDB with LZ4, but a different build may lack it; RocksDB would then refuse
   // to open with LZ4 configured, so fall back to storing blocks uncompressed.
@@ -128,11 +232,25 @@ class RocksDbKvStore final : public KvStore {
       : db_(std::move(db)),
         families_(std::move(families)),
         sequential_(sequential),
-        path_(std::move(path)) {}
+        path_(std::move(path)),
+        snapshots_(std::make_shared<SnapshotRegistry>()) {
+    snapshots_->db = db_.get();
+    snapshots_->families = families_;
+    snapshots_->sequential = sequential_;
+    snapshots_->path = path_;
+  }
   RocksDbKvStore(const RocksDbKvStore&) = delete;
   RocksDbKvStore& operator=(const RocksDbKvStore&) = delete;
 
   ~RocksDbKvStore() override {
+    {
+      // Snapshots still held elsewhere are released now and fail their later reads.
+      std::unique_lock lock(snapshots_->mu);
+      std::lock_guard live_lock(snapshots_->live_mu);
+      for (const rocksdb::Snapshot* s : snapshots_->live) db_->ReleaseSnapshot(s);
+      snapshots_->live.clear();
+      snapshots_->db = nullptr;
+    }
     // A destructor cannot report failure; if the final sync or close fails, the write-ahead log
     // still holds every synced write and recovery on the next open replays it.
     db_->FlushWAL(/*sync=*/true).PermitUncheckedError();
@@ -195,19 +313,24 @@ class RocksDbKvStore final : public KvStore {
         its.emplace_back(db_->NewIterator(read_options, family));
     const rocksdb::Slice prefix_slice = to_slice(prefix);
     for (auto& it : its) it->Seek(prefix_slice);
-    while (true) {
-      rocksdb::Iterator* next = nullptr;
-      for (auto& it : its)
-        if (it->Valid() && it->key().starts_with(prefix_slice) &&
-            (!next || it->key().compare(next->key()) < 0))
-          next = it.get();
-      if (!next) break;
-      if (!visit(to_view(next->key()), to_view(next->value()))) break;
-      next->Next();
+    return visit_merged(
+        its, [&](const rocksdb::Slice& key) { return key.starts_with(prefix_slice); }, visit,
+        path_);
+  }
+
+  Result<std::shared_ptr<const KvSnapshot>> snapshot() const override {
+    // RocksDB's snapshot pins a sequence number: reads through it see exactly the writes
+    // sequenced before, in every column family, and compaction keeps the older versions of
+    // keys it needs until it is released.
+    const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+    if (!snapshot)
+      return failed_precondition("rocksdb snapshot at '" + path_ + "': none could be taken");
+    {
+      std::lock_guard live_lock(snapshots_->live_mu);
+      snapshots_->live.insert(snapshot);
     }
-    for (auto& it : its)
-      if (!it->status().ok()) return from_rocksdb(it->status(), "scan", path_);
-    return Status::ok_status();
+    return std::shared_ptr<const KvSnapshot>(
+        std::make_shared<RocksDbSnapshot>(snapshots_, snapshot));
   }
 
  private:
@@ -220,6 +343,7 @@ class RocksDbKvStore final : public KvStore {
   std::vector<rocksdb::ColumnFamilyHandle*> families_;
   std::array<bool, 256> sequential_{};
   std::string path_;
+  std::shared_ptr<SnapshotRegistry> snapshots_;
 };
 
 }  // namespace

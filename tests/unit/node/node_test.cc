@@ -26,6 +26,7 @@
 #include "ledger/payload.h"
 #include "ledger/state_store.h"
 #include "node/pending_txs.h"
+#include "node/state_sync.h"
 #include "storage/mem_kv_store.h"
 #include "support/test_support.h"
 
@@ -1243,6 +1244,138 @@ TEST_F(NodeTest, SequencerCommitsConcurrentSubmissionsExactlyOnce) {
     received += sent;
   }
   EXPECT_EQ(balance(*node_, "receiver", usd), received);
+}
+
+// --- State sync snapshots --------------------------------------------------------------------
+
+// A state sync snapshot serves its own height's state, exactly, after the node has committed
+// more blocks and written state checkpoints over the store it reads: the entries paged out of
+// it install in a fresh node, which checks that they hash to the snapshot's root. The snapshot
+// is taken between checkpoints, so that it reads both the store and the changes since, among
+// them the deletion of a stored replay id.
+// Pages every entry out of a snapshot as a syncing node does, range by range in small chunks,
+// and checks the offer's totals against them.
+std::vector<std::pair<Bytes, Bytes>> page_out(const StateSnapshot& snap) {
+  auto offer = make_offer(snap, {});
+  EXPECT_TRUE(offer.ok()) << offer.status().to_string();
+  if (!offer.ok()) return {};
+  std::vector<std::pair<Bytes, Bytes>> entries;
+  uint64_t bytes = 0;
+  for (size_t r = 0; r <= offer->split_keys.size(); ++r) {
+    ChunkRequest request{snap.height(), r == 0 ? Bytes{} : offer->split_keys[r - 1],
+                         r < offer->split_keys.size() ? offer->split_keys[r] : Bytes{}, 200};
+    for (int chunks = 0; chunks < 10'000; ++chunks) {
+      auto chunk = serve_chunk(snap, request);
+      EXPECT_TRUE(chunk.ok()) << chunk.status().to_string();
+      if (!chunk.ok()) return {};
+      for (const auto& [k, v] : chunk->entries) bytes += k.size() + v.size();
+      entries.insert(entries.end(), chunk->entries.begin(), chunk->entries.end());
+      if (chunk->last) break;
+      request.start = chunk->entries.back().first;
+      request.start.push_back(0);
+    }
+  }
+  EXPECT_EQ(entries.size(), offer->entries_total);
+  EXPECT_EQ(bytes, offer->bytes_total);
+  return entries;
+}
+
+// Installs the entries in a fresh node, which checks them against the snapshot's root; null
+// (and a failed test) when it refuses them.
+std::unique_ptr<Node> install_in_fresh_node(const StateSnapshot& snap,
+                                            const std::vector<std::pair<Bytes, Bytes>>& entries) {
+  auto fresh = Node::open(memory_config(), std::make_shared<storage::MemKvStore>());
+  EXPECT_TRUE(fresh.ok()) << fresh.status().to_string();
+  if (!fresh.ok()) return nullptr;
+  Status installed = (*fresh)->install_checkpoint(
+      snap.height(), snap.state_root(), snap.ledger_block(), snap.block_result(), entries, nullptr);
+  EXPECT_TRUE(installed.ok()) << installed.to_string();
+  if (!installed.ok()) return nullptr;
+  EXPECT_EQ((*fresh)->status().height, snap.height());
+  EXPECT_EQ((*fresh)->status().state_root, snap.state_root());
+  return std::move(fresh).value();
+}
+
+void expect_snapshot_outlives_later_checkpoints(NodeConfig config,
+                                                std::shared_ptr<storage::KvStore> kv) {
+  config.checkpoint_blocks = 3;
+  auto opened = Node::open(config, kv);
+  ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+  Node& node = **opened;
+  TxMaker maker(node);
+  ManualOrderer orderer(node);
+  const AssetId usd = set_up_bank(orderer, maker);  // Heights 1-4, a checkpoint at 3.
+  // Its replay id is written with the checkpoint at 6 and expires at 7.
+  orderer.commit_ok({maker.make("issuer", {op::issue("bob", "USD", 1)}, /*valid_until=*/6)});
+  orderer.commit_ok({maker.make("alice", {op::transfer("bob", usd, 1'00)})});
+  orderer.commit_ok({maker.make("alice", {op::transfer("bob", usd, 2'00)}),
+                     maker.make("carol", {op::create_account("carol")})});
+  auto taken = node.snapshot_state();
+  ASSERT_TRUE(taken.ok()) << taken.status().to_string();
+  const std::shared_ptr<const StateSnapshot> snap = *taken;
+  EXPECT_EQ(snap->height(), 7u);
+  EXPECT_EQ(snap->state_root(), node.status().state_root);
+  EXPECT_GT(snap->overlay_size(), 0u);
+
+  // Later blocks change, add and expire entries, and two checkpoints rewrite the store.
+  for (int i = 0; i < 6; ++i)
+    orderer.commit_ok(
+        {maker.make("alice", {op::transfer("bob", usd, 10'00 + i)}),
+         maker.make("dave" + std::to_string(i), {op::create_account("dave" + std::to_string(i))})});
+  auto checkpoint = ChainStore(node.kv()).checkpoint();
+  ASSERT_TRUE(checkpoint.ok());
+  EXPECT_GE(checkpoint->height, 12u);
+  EXPECT_NE(node.status().state_root, snap->state_root());
+
+  const std::unique_ptr<Node> fresh = install_in_fresh_node(*snap, page_out(*snap));
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_TRUE(fresh->account(test_id("carol")).has_value());
+  EXPECT_FALSE(fresh->account(test_id("dave0")).has_value());
+}
+
+TEST(NodeStateSnapshot, ServesItsHeightAfterLaterCheckpointsInMemory) {
+  expect_snapshot_outlives_later_checkpoints(memory_config(),
+                                             std::make_shared<storage::MemKvStore>());
+}
+
+TEST(NodeStateSnapshot, ManyChangesWaitingAreCheckpointedBeforeTheSnapshot) {
+  NodeConfig config = memory_config();
+  config.checkpoint_blocks = 100;
+  auto kv = std::make_shared<storage::MemKvStore>();
+  auto opened = Node::open(config, kv);
+  ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+  Node& node = **opened;
+  TxMaker maker(node);
+  ManualOrderer orderer(node);
+  set_up_bank(orderer, maker);
+  ChainStore chain(*kv);
+  ASSERT_EQ(chain.checkpoint()->height, 0u);
+  // Within the bound the snapshot copies the changes and writes nothing.
+  auto small = node.snapshot_state();
+  ASSERT_TRUE(small.ok()) << small.status().to_string();
+  EXPECT_GT((*small)->overlay_size(), 3u);
+  EXPECT_EQ(chain.checkpoint()->height, 0u);
+  // Above it, the checkpoint is written first and the snapshot holds no copy.
+  auto bounded = node.snapshot_state(/*changes_max=*/3);
+  ASSERT_TRUE(bounded.ok()) << bounded.status().to_string();
+  EXPECT_EQ((*bounded)->overlay_size(), 0u);
+  EXPECT_EQ(chain.checkpoint()->height, 4u);
+  // Both serve the same state, and so does the node after a restart from that checkpoint.
+  const auto entries = page_out(**bounded);
+  EXPECT_EQ(page_out(**small), entries);
+  EXPECT_NE(install_in_fresh_node(**bounded, entries), nullptr);
+  opened->reset();
+  auto reopened = Node::open(config, kv);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+  EXPECT_EQ((*reopened)->status().state_root, (*bounded)->state_root());
+}
+
+TEST(NodeStateSnapshot, ServesItsHeightAfterLaterCheckpointsOnRocksDb) {
+  test::TempDir dir("corridor_node_snapshot");
+  NodeConfig config = memory_config();
+  config.storage = StorageEngine::rocksdb;
+  config.data_dir = dir.path() + "/node";
+  expect_snapshot_outlives_later_checkpoints(config, nullptr);
 }
 
 }  // namespace

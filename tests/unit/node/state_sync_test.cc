@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <string>
 
 #include "base/encoding.h"
+#include "storage/mem_kv_store.h"
 
 namespace corridor::node {
 namespace {
@@ -18,14 +21,29 @@ Bytes state_key(uint32_t i) {
   return k;
 }
 
-StateSnapshot make_snapshot(uint32_t n, size_t value_bytes) {
-  StateSnapshot s;
-  s.height = 42;
-  for (uint32_t i = 0; i < n; ++i) {
-    s.entries.emplace_back(state_key(i), Bytes(value_bytes, static_cast<uint8_t>(i)));
-    s.bytes += s.entries.back().first.size() + value_bytes;
-  }
-  return s;
+using Entries = std::vector<std::pair<Bytes, Bytes>>;
+
+// A snapshot at height 42 of a store holding `stored`, with `overlay` laid over it.
+StateSnapshot snapshot_of(const Entries& stored, StateSnapshot::Overlay overlay = {}) {
+  storage::MemKvStore kv;
+  storage::WriteBatch batch;
+  for (const auto& [k, v] : stored) batch.put(k, v);
+  // Keys outside the state's prefixes, on both sides, which a snapshot never serves.
+  batch.put(Bytes{'B', 1}, Bytes{1});
+  batch.put(Bytes{'Q', 0xff}, Bytes{2});
+  batch.put(Bytes{'T'}, Bytes{3});
+  EXPECT_TRUE(kv.write(batch, /*sync=*/true).ok());
+  auto store = kv.snapshot();
+  EXPECT_TRUE(store.ok());
+  return StateSnapshot(42, sha256(Bytes{'r'}), {}, {}, *store, std::move(overlay));
+}
+
+// n entries of value_bytes each, and the snapshot serving exactly them from its store.
+Entries make_entries(uint32_t n, size_t value_bytes) {
+  Entries out;
+  for (uint32_t i = 0; i < n; ++i)
+    out.emplace_back(state_key(i), Bytes(value_bytes, static_cast<uint8_t>(i)));
+  return out;
 }
 
 // Pages through [start, end) as a syncing node does; fails the test on a malformed chunk.
@@ -33,11 +51,14 @@ std::vector<std::pair<Bytes, Bytes>> page(const StateSnapshot& snap, Bytes start
                                           uint32_t bytes_max, size_t& chunks) {
   std::vector<std::pair<Bytes, Bytes>> out;
   for (chunks = 0; chunks < 100'000; ++chunks) {
-    ChunkRequest request{snap.height, start, end, bytes_max};
+    ChunkRequest request{snap.height(), start, end, bytes_max};
     // Through the wire encoding, both ways.
     auto req = decode_sync_message(encode_sync_message(request));
     EXPECT_TRUE(req.ok());
-    ChunkResponse r = serve_chunk(snap, std::get<ChunkRequest>(*req));
+    auto served = serve_chunk(snap, std::get<ChunkRequest>(*req));
+    EXPECT_TRUE(served.ok()) << served.status().to_string();
+    if (!served.ok()) return out;
+    const ChunkResponse& r = *served;
     auto resp = decode_sync_message(encode_sync_message(r));
     EXPECT_TRUE(resp.ok());
     const auto& c = std::get<ChunkResponse>(*resp);
@@ -102,14 +123,19 @@ TEST(StateSyncMessages, RoundTripAndRefuseDamage) {
 }
 
 TEST(StateSyncServing, PagingReturnsEveryEntryOnceWithinLimits) {
-  const StateSnapshot snap = make_snapshot(1'000, 40);
+  const Entries entries = make_entries(1'000, 40);
+  const StateSnapshot snap = snapshot_of(entries);
   size_t chunks = 0;
   auto all = page(snap, {}, {}, 500, chunks);
-  EXPECT_EQ(all, snap.entries);
-  // 48 bytes an entry, at most 10 in 500 bytes.
+  EXPECT_EQ(all, entries);
+  // 49 bytes an entry, at most 10 in 500 bytes.
   EXPECT_EQ(chunks, 100u);
   // The offer's split keys cut the same entries into contiguous ranges.
-  const CheckpointOffer offer = make_offer(snap, {});
+  auto made = make_offer(snap, {});
+  ASSERT_TRUE(made.ok()) << made.status().to_string();
+  const CheckpointOffer& offer = *made;
+  EXPECT_EQ(offer.entries_total, 1'000u);
+  EXPECT_EQ(offer.bytes_total, 1'000u * 49);
   ASSERT_EQ(offer.split_keys.size(), state_sync_ranges_max - 1);
   std::vector<std::pair<Bytes, Bytes>> joined;
   for (size_t r = 0; r <= offer.split_keys.size(); ++r) {
@@ -125,21 +151,94 @@ TEST(StateSyncServing, PagingReturnsEveryEntryOnceWithinLimits) {
     }
     joined.insert(joined.end(), part.begin(), part.end());
   }
-  EXPECT_EQ(joined, snap.entries);
+  EXPECT_EQ(joined, entries);
 }
 
 TEST(StateSyncServing, ChunkBytesAreCappedAndALargeEntryGoesAlone) {
-  const StateSnapshot snap = make_snapshot(8, 100'000);
+  const StateSnapshot snap = snapshot_of(make_entries(8, 100'000));
   // The asker may not raise the cap.
-  ChunkResponse r = serve_chunk(snap, ChunkRequest{snap.height, {}, {}, UINT32_MAX});
+  ChunkResponse r = serve_chunk(snap, ChunkRequest{snap.height(), {}, {}, UINT32_MAX}).value();
   EXPECT_EQ(r.entries.size(), 2u);  // 2 x 100,009 bytes fit 256 KiB; 3 do not.
   EXPECT_FALSE(r.last);
-  r = serve_chunk(snap, ChunkRequest{snap.height, {}, {}, 10});
+  r = serve_chunk(snap, ChunkRequest{snap.height(), {}, {}, 10}).value();
   EXPECT_EQ(r.entries.size(), 1u);
   // A range past the last key is empty and last.
-  r = serve_chunk(snap, ChunkRequest{snap.height, state_key(100), {}, 10});
+  r = serve_chunk(snap, ChunkRequest{snap.height(), state_key(100), {}, 10}).value();
   EXPECT_TRUE(r.entries.empty());
   EXPECT_TRUE(r.last);
+}
+
+// The changes since the checkpoint laid over the store: replaced values, deleted keys and new
+// keys, at the edges of chunks and ranges too, come out exactly as the merged state.
+TEST(StateSyncServing, TheOverlayIsMergedOverTheStore) {
+  Entries stored = make_entries(600, 20);
+  for (uint32_t i = 0; i < 50; ++i) {
+    Bytes replay{'R'};
+    put_be64(replay, i * 3);
+    stored.emplace_back(replay, Bytes{});
+  }
+  std::sort(stored.begin(), stored.end());
+  std::map<Bytes, Bytes> expected(stored.begin(), stored.end());
+  StateSnapshot::Overlay overlay;
+  auto change = [&](Bytes key, std::optional<Bytes> value) {
+    if (value)
+      expected[key] = *value;
+    else
+      expected.erase(key);
+    overlay.emplace_back(std::move(key), std::move(value));
+  };
+  // Below the first stored key and above the last, where the store has nothing.
+  change(Bytes{'R'}, Bytes{});
+  change(state_key(1'000), Bytes(30, 0xee));
+  for (uint32_t i = 0; i < 600; ++i) {
+    if (i % 7 == 0)
+      change(state_key(i), std::nullopt);  // Deleted.
+    else if (i % 5 == 0)
+      change(state_key(i), Bytes(i % 90, 0xab));  // Replaced.
+    if (i % 11 == 0) {                            // New, right after.
+      Bytes k = state_key(i);
+      k.push_back(0);
+      change(k, Bytes(3, 0x01));
+    }
+  }
+  for (uint32_t i = 0; i < 50; i += 4) {
+    Bytes replay{'R'};
+    put_be64(replay, i * 3);
+    change(replay, std::nullopt);  // An expired replay id.
+  }
+  // A deletion of a key the store never held changes nothing.
+  change(state_key(2'000), std::nullopt);
+  std::sort(overlay.begin(), overlay.end());
+  const Entries merged(expected.begin(), expected.end());
+  const StateSnapshot snap = snapshot_of(stored, overlay);
+  for (uint32_t bytes_max : {1u, 37u, 500u, state_sync_chunk_bytes_max}) {
+    size_t chunks = 0;
+    EXPECT_EQ(page(snap, {}, {}, bytes_max, chunks), merged) << bytes_max;
+  }
+  auto made = make_offer(snap, {});
+  ASSERT_TRUE(made.ok()) << made.status().to_string();
+  EXPECT_EQ(made->entries_total, merged.size());
+  uint64_t bytes = 0;
+  for (const auto& [k, v] : merged) bytes += k.size() + v.size();
+  EXPECT_EQ(made->bytes_total, bytes);
+  // The split keys are the entries at i * n / 16, so the ranges hold about equal counts.
+  ASSERT_EQ(made->split_keys.size(), state_sync_ranges_max - 1);
+  for (size_t i = 1; i < state_sync_ranges_max; ++i)
+    EXPECT_EQ(made->split_keys[i - 1], merged[i * merged.size() / state_sync_ranges_max].first);
+  Entries joined;
+  for (size_t r = 0; r <= made->split_keys.size(); ++r) {
+    size_t chunks = 0;
+    auto part = page(snap, r == 0 ? Bytes{} : made->split_keys[r - 1],
+                     r < made->split_keys.size() ? made->split_keys[r] : Bytes{}, 300, chunks);
+    joined.insert(joined.end(), part.begin(), part.end());
+  }
+  EXPECT_EQ(joined, merged);
+  // A range that starts and ends between keys, inside the overlay's new keys.
+  Bytes from = state_key(11);
+  from.push_back(0);
+  size_t chunks = 0;
+  auto part = page(snap, from, state_key(23), 100, chunks);
+  EXPECT_EQ(part, Entries(expected.lower_bound(from), expected.lower_bound(state_key(23))));
 }
 
 TEST(StateSyncOffers, EvidenceThatIsNotACertifiedChainIsRefused) {

@@ -357,7 +357,7 @@ void BftOrderer::on_consensus(const PublicKey& peer, ByteView bytes) {
     return;
   }
   if (const auto* p = std::get_if<consensus::Proposal>(&m)) note_proposal(p->block);
-  remember(m, /*sync=*/false);
+  if (const auto* t = std::get_if<consensus::Timeout>(&m)) remember_timeout(*t, /*sync=*/false);
   bridge_epochs(peer, m);
   if (const auto* request = std::get_if<consensus::BlockRequest>(&m)) {
     // Served by whoever holds the blocks, to whoever asks, member or not.
@@ -373,6 +373,15 @@ void BftOrderer::on_consensus(const PublicKey& peer, ByteView bytes) {
         !std::holds_alternative<consensus::EpochProof>(m))
       return;
     from = core_->validators().leader(core_->current_round());
+  }
+  if (const auto* p = std::get_if<consensus::Proposal>(&m)) {
+    // Kept only once the core has checked it, with the id the core computed, and before any of
+    // the actions it caused: the synced safety write before this node's vote makes it durable.
+    // The bytes stored are those received, which are the proposal's canonical encoding.
+    consensus::Core::ProposalOutcome outcome = core_->on_proposal(*from, *p, now_ms());
+    if (outcome.valid) remember_proposal(p->block, bytes, /*sync=*/false);
+    execute(std::move(outcome.actions));
+    return;
   }
   execute(core_->on_message(*from, m, now_ms()));
 }
@@ -411,31 +420,30 @@ std::optional<consensus::EpochProof> BftOrderer::load_epoch_proof(consensus::Epo
   return std::move(*proof);
 }
 
-void BftOrderer::remember(const consensus::Message& m, bool sync) {
-  const auto& set = core_->validators();
+void BftOrderer::remember_proposal(const consensus::Block& block, ByteView encoded, bool sync) {
+  // Only proposals the core found valid (or this node's own) come here: at most one a round
+  // from an honest leader. Those at or below the committed head are void already.
+  if (block.epoch != core_->validators().epoch() || block.height <= head_height_) return;
   storage::WriteBatch batch;
-  if (const auto* p = std::get_if<consensus::Proposal>(&m)) {
-    const consensus::Block& b = p->block;
-    // Only a proposal its author really signed, of this epoch and above the committed head:
-    // at most one a round from an honest leader, pruned as the chain commits.
-    if (b.epoch != set.epoch() || b.author >= set.size() || b.height <= head_height_ ||
-        b.compute_id() != p->block_id ||
-        !verify_signature(set.key(b.author),
-                          consensus::proposal_signing_message(b.epoch, p->block_id), p->signature))
-      return;
-    Bytes key = recent_proposal_key(b.height, b.round);
-    batch.put(key, consensus::encode_message(m));
-    recent_proposal_keys_.insert(std::move(key));
-  } else if (const auto* t = std::get_if<consensus::Timeout>(&m)) {
-    if (t->epoch != set.epoch() || t->author >= set.size() ||
-        !verify_signature(set.key(t->author),
-                          consensus::timeout_signing_message(t->epoch, t->round, t->high_qc.round),
-                          t->signature))
-      return;
-    batch.put(recent_timeout_key(t->author), consensus::encode_message(m));
-  } else {
+  Bytes key = recent_proposal_key(block.height, block.round);
+  batch.put(key, encoded);
+  recent_proposal_keys_.insert(std::move(key));
+  write_recent(batch, sync);
+}
+
+void BftOrderer::remember_timeout(const consensus::Timeout& t, bool sync) {
+  const auto& set = core_->validators();
+  if (t.epoch != set.epoch() || t.author >= set.size() ||
+      !verify_signature(set.key(t.author),
+                        consensus::timeout_signing_message(t.epoch, t.round, t.high_qc.round),
+                        t.signature))
     return;
-  }
+  storage::WriteBatch batch;
+  batch.put(recent_timeout_key(t.author), consensus::encode_message(t));
+  write_recent(batch, sync);
+}
+
+void BftOrderer::write_recent(const storage::WriteBatch& batch, bool sync) {
   // Unsynced for what peers send: the synced safety write that precedes any vote or timeout
   // of ours makes it durable first (the store's log is written in order).
   Status st = node_.kv().write(batch, sync);
@@ -513,9 +521,15 @@ void BftOrderer::execute(std::vector<consensus::Action> actions) {
     if (core_.get() != core) return;
     auto& action = actions[i];
     if (auto* b = std::get_if<consensus::BroadcastAction>(&action)) {
-      if (const auto* p = std::get_if<consensus::Proposal>(&b->message)) note_proposal(p->block);
-      remember(b->message, /*sync=*/true);
+      // The core broadcasts only its own proposals and timeouts; a proposal's record is the
+      // very bytes the peers get.
       Bytes body = consensus::encode_message(b->message);
+      if (const auto* p = std::get_if<consensus::Proposal>(&b->message)) {
+        note_proposal(p->block);
+        remember_proposal(p->block, body, /*sync=*/true);
+      } else if (const auto* t = std::get_if<consensus::Timeout>(&b->message)) {
+        remember_timeout(*t, /*sync=*/true);
+      }
       for (const auto& peer : options_.peers) send_frame(peer.key, peer_channel_consensus, body);
     } else if (auto* s = std::get_if<consensus::SendAction>(&action)) {
       const auto& set = core_->validators();

@@ -166,7 +166,11 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   void switch_epoch(consensus::Epoch ended);
   void persist_safety(const consensus::SafetyData& data);
   void note_proposal(const consensus::Block& block);
-  void remember(const consensus::Message& m, bool sync);
+  // The 'U' records: a proposal the core found valid (or this node's own) as `encoded`, its
+  // encode_message bytes; a validator's latest signed timeout.
+  void remember_proposal(const consensus::Block& block, ByteView encoded, bool sync);
+  void remember_timeout(const consensus::Timeout& t, bool sync);
+  void write_recent(const storage::WriteBatch& batch, bool sync);
   void replay_recent();
   void prune_recent_all(storage::WriteBatch& batch);
   std::vector<Bytes> take_recent_keys(uint64_t height);

@@ -379,7 +379,7 @@ void BftOrderer::on_consensus(const PublicKey& peer, ByteView bytes) {
     // the actions it caused: the synced safety write before this node's vote makes it durable.
     // The bytes stored are those received, which are the proposal's canonical encoding.
     consensus::Core::ProposalOutcome outcome = core_->on_proposal(*from, *p, now_ms());
-    if (outcome.valid) remember_proposal(p->block, bytes, /*sync=*/false);
+    if (outcome.valid) remember_proposal(p->block, bytes);
     execute(std::move(outcome.actions));
     return;
   }
@@ -420,7 +420,7 @@ std::optional<consensus::EpochProof> BftOrderer::load_epoch_proof(consensus::Epo
   return std::move(*proof);
 }
 
-void BftOrderer::remember_proposal(const consensus::Block& block, ByteView encoded, bool sync) {
+void BftOrderer::remember_proposal(const consensus::Block& block, ByteView encoded) {
   // Only proposals the core found valid (or this node's own) come here: at most one a round
   // from an honest leader. Those at or below the committed head are void already.
   if (block.epoch != core_->validators().epoch() || block.height <= head_height_) return;
@@ -428,7 +428,7 @@ void BftOrderer::remember_proposal(const consensus::Block& block, ByteView encod
   Bytes key = recent_proposal_key(block.height, block.round);
   batch.put(key, encoded);
   recent_proposal_keys_.insert(std::move(key));
-  write_recent(batch, sync);
+  write_recent(batch, /*sync=*/false);
 }
 
 void BftOrderer::remember_timeout(const consensus::Timeout& t, bool sync) {
@@ -451,10 +451,21 @@ void BftOrderer::write_recent(const storage::WriteBatch& batch, bool sync) {
 }
 
 void BftOrderer::replay_recent() {
-  // After a restart the Core knows only the committed head; the proposals and timeouts seen
-  // before it carry the highest QC and TC. Without them a network that restarted as a whole
-  // may hold no QC as high as its safety data demands for a timeout, and at best waits out
-  // backed-off timeouts (WholeNetworkRestartResumes: about 4 s with the replay, 29 s without).
+  // After a restart the Core knows only the persisted head. The records replayed here give it
+  // back two things, and each needs the whole proposal, payload included:
+  //  - The highest QC and TC seen. Without them a network that restarted as a whole may hold
+  //    no QC as high as its safety data demands for a timeout, and at best waits out
+  //    backed-off timeouts (WholeNetworkRestartResumes: about 4 s with the replay, 29 s
+  //    without).
+  //  - The blocks above the persisted head: those consensus committed but the executor had
+  //    not yet persisted (up to bft_execution_queue_blocks_max), and those certified or voted
+  //    for. Each is stored before this node's synced vote, so a QC's n - f voters hold it
+  //    durably, at least f + 1 honest ones. After a crash of the whole network these records
+  //    are the only copy of those blocks' transactions (mempools are not persisted): a record
+  //    without its payload, or only the certificates, would leave a committed block that no
+  //    validator can execute, while every later block must extend it, and the chain would halt
+  //    for good. So the payload stays; the record is erased in the batch that persists the
+  //    ledger block, which keeps the payload from then on.
   std::vector<std::pair<consensus::Round, consensus::Message>> recent;
   recent_proposal_keys_.clear();
   Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView k, ByteView v) {
@@ -526,7 +537,10 @@ void BftOrderer::execute(std::vector<consensus::Action> actions) {
       Bytes body = consensus::encode_message(b->message);
       if (const auto* p = std::get_if<consensus::Proposal>(&b->message)) {
         note_proposal(p->block);
-        remember_proposal(p->block, body, /*sync=*/true);
+        // Not synced on its own: the leader's vote for it comes next with a synced safety
+        // write, which makes this record durable too. Until then its loss in a crash costs
+        // nothing, since no vote of ours rests on it and the peers hold what we send.
+        remember_proposal(p->block, body);
       } else if (const auto* t = std::get_if<consensus::Timeout>(&b->message)) {
         remember_timeout(*t, /*sync=*/true);
       }

@@ -8,6 +8,8 @@ namespace corridor::consensus {
 // The actions of one input, accumulated in order.
 struct Core::Out {
   std::vector<Action> actions;
+  // Whether the proposal this input carried passed check_proposal.
+  bool proposal_valid = false;
 };
 
 namespace {
@@ -99,6 +101,18 @@ std::vector<Action> Core::on_message(ValidatorIndex from, const Message& message
   return std::move(out.actions);
 }
 
+Core::ProposalOutcome Core::on_proposal(ValidatorIndex from, const Proposal& proposal,
+                                        uint64_t now_ms) {
+  Out out;
+  if (from >= validators_.size()) {
+    ++stats_.invalid_messages;
+    return {};
+  }
+  handle(out, from, proposal, now_ms);
+  if (missing_ancestor_) request_sync(out, from, *missing_ancestor_, now_ms);
+  return {out.proposal_valid, std::move(out.actions)};
+}
+
 std::vector<Action> Core::on_timer(uint64_t now_ms) {
   Out out;
   if (now_ms < timer_deadline_ms_) return {};
@@ -161,6 +175,11 @@ void Core::handle(Out& out, ValidatorIndex from, const Proposal& p, uint64_t now
     ++stats_.invalid_messages;
     return;
   }
+  out.proposal_valid = true;
+  accept_proposal(out, from, p, now);
+}
+
+void Core::accept_proposal(Out& out, ValidatorIndex from, const Proposal& p, uint64_t now) {
   const Block& b = p.block;
   auto [seen, first] = proposal_ids_.emplace(b.round, p.block_id);
   process_qc(out, b.qc, now);
@@ -260,7 +279,9 @@ void Core::propose(Out& out, uint64_t now, bool allow_hold) {
   p.tc = std::move(tc);
   ++stats_.proposals_sent;
   out.actions.push_back(BroadcastAction{p});
-  handle(out, me_, p, now);
+  // Built here from certificates already verified, and its id just computed: checking it like
+  // a peer's would hash the payload and verify the signatures a second time.
+  accept_proposal(out, me_, p, now);
 }
 
 // --- Votes and certificates ------------------------------------------------------------
@@ -475,10 +496,11 @@ bool Core::check_chain(const std::vector<Block>& blocks, std::vector<Hash256>& i
   // Each block is as authentic as the certificate we hold for it: hash-linked to the one
   // before, and with a valid QC certifying its parent. Blocks below this epoch's genesis are
   // not needed and are not accepted; the genesis itself must be the one we started from.
+  const size_t known = std::min(ids.size(), size_t{1});
   ids.resize(blocks.size());
   for (size_t i = 0; i < blocks.size(); ++i) {
     const Block& b = blocks[i];
-    ids[i] = b.compute_id();
+    if (i >= known) ids[i] = b.compute_id();
     bool linked = i == 0 || blocks[i - 1].parent_id == ids[i];
     bool sane = b.height <= genesis_height_
                     ? b.height == genesis_height_ && ids[i] == genesis_id_
@@ -513,11 +535,14 @@ void Core::handle(Out& out, ValidatorIndex from, const BlockResponse& r, uint64_
       blocks.resize(i + 1);
       break;
     }
-  std::vector<Hash256> ids;
-  if (!requested_.contains(blocks[0].compute_id()) || !check_chain(blocks, ids)) {
-    if (ids.empty()) ++stats_.invalid_messages;
+  // The first id is computed once, for both the question whether it was asked for and the
+  // chain's check.
+  std::vector<Hash256> ids{blocks[0].compute_id()};
+  if (!requested_.contains(ids[0])) {
+    ++stats_.invalid_messages;
     return;
   }
+  if (!check_chain(blocks, ids)) return;
   requested_.erase(ids[0]);
   insert_chain(blocks, ids);
   const Block& oldest = blocks.back();
@@ -565,7 +590,9 @@ void Core::retry_pending(Out& out, uint64_t now) {
       if (!find_block(it->first)) continue;
       auto [from, proposal] = std::move(it->second);
       pending_.erase(it);
-      handle(out, from, proposal, now);
+      // Checked on arrival; what it was checked against (its signatures, its certificates,
+      // the clock when it came) has not changed since.
+      accept_proposal(out, from, proposal, now);
       progress = true;
       break;
     }

@@ -132,6 +132,15 @@ class Core {
 
   std::vector<Action> start(uint64_t now_ms);
   std::vector<Action> on_message(ValidatorIndex from, const Message& message, uint64_t now_ms);
+  // on_message for a proposal, also telling whether it passed every check (its id recomputed
+  // from the block, never taken from the message; the author's signature and the
+  // certificates verified). A host that keeps proposals for a restart stores the valid ones
+  // before it carries out the actions, and so neither hashes nor verifies them again.
+  struct ProposalOutcome {
+    bool valid = false;
+    std::vector<Action> actions;
+  };
+  ProposalOutcome on_proposal(ValidatorIndex from, const Proposal& proposal, uint64_t now_ms);
   std::vector<Action> on_timer(uint64_t now_ms);
   // Builds and sends the proposal the adaptor asked to hold (Adaptor::hold_proposal),
   // with whatever make_payload now gives; nothing when no proposal of the current round is
@@ -163,11 +172,15 @@ class Core {
   void handle(Out& out, ValidatorIndex from, const EpochRequest& r, uint64_t now);
   void handle(Out& out, ValidatorIndex from, const EpochProof& p, uint64_t now);
   // Checks a newest-first chain of blocks: hash-linked, of this epoch above its genesis, each
-  // QC certifying the parent. Fills ids; false (and counts it) if anything is wrong.
+  // QC certifying the parent. Fills ids (the caller may pass blocks[0]'s, computed already, as
+  // its only entry); false (and counts it) if anything is wrong.
   bool check_chain(const std::vector<Block>& blocks, std::vector<Hash256>& ids);
   void insert_chain(const std::vector<Block>& blocks, const std::vector<Hash256>& ids);
 
   bool check_proposal(const Proposal& p, uint64_t now);
+  // What follows the checks for a proposal that passed them (or is this validator's own):
+  // certificates, equivocation, the parent, voting.
+  void accept_proposal(Out& out, ValidatorIndex from, const Proposal& p, uint64_t now);
   bool qc_valid(const QuorumCert& qc);
   void process_qc(Out& out, const QuorumCert& qc, uint64_t now);
   void process_tc(Out& out, const TimeoutCert& tc, uint64_t now);
@@ -218,7 +231,8 @@ class Core {
   Round held_round_ = 0;
   // The first proposal seen per round, to notice equivocation.
   std::map<Round, Hash256> proposal_ids_;
-  // Proposals whose ancestors are being fetched, keyed by the missing ancestor's id.
+  // Proposals whose ancestors are being fetched, keyed by the missing ancestor's id. Each
+  // passed check_proposal on arrival and is not checked (nor hashed) again.
   std::multimap<Hash256, std::pair<ValidatorIndex, Proposal>> pending_;
   // Outstanding block requests: when each was last sent. A response must start at one.
   std::map<Hash256, uint64_t> requested_;

@@ -48,7 +48,8 @@ void put_tc(Writer& w, const TimeoutCert& tc) {
   }
 }
 
-void put_block_fields(Writer& w, const Block& b) {
+// Every field of a block but the payload's bytes: up to and including the payload's length.
+void put_block_header(Writer& w, const Block& b) {
   w.u64(b.epoch);
   w.u64(b.round);
   w.u64(b.height);
@@ -58,7 +59,13 @@ void put_block_fields(Writer& w, const Block& b) {
   w.u64(b.time_ms);
   w.u64(b.exec_height);
   w.fixed(b.exec_state_root);
-  w.var_bytes(b.payload);
+  CORRIDOR_ASSERT(b.payload.size() <= UINT32_MAX);
+  w.u32(static_cast<uint32_t>(b.payload.size()));
+}
+
+void put_block_fields(Writer& w, const Block& b) {
+  put_block_header(w, b);
+  w.raw(b.payload);
 }
 
 bool get_qc(Reader& r, QuorumCert& qc) {
@@ -129,10 +136,15 @@ Round TimeoutCert::max_high_qc_round() const {
 }
 
 Hash256 Block::compute_id() const {
-  Bytes b = domain_message(block_domain, 256 + payload.size());
-  Writer w(b);
-  put_block_fields(w, *this);
-  return sha256(b);
+  // The hash of the domain and the block's encoding. The payload (megabytes in a busy block)
+  // is hashed where it lies instead of being copied behind the header first.
+  Bytes header = domain_message(block_domain, 256);
+  Writer w(header);
+  put_block_header(w, *this);
+  Sha256 hash;
+  hash.update(header);
+  hash.update(payload);
+  return hash.finish();
 }
 
 Bytes vote_signing_message(Epoch epoch, Round round, uint64_t height, const Hash256& block_id) {

@@ -98,6 +98,9 @@ struct Block {
   Hash256 exec_state_root;
   Bytes payload;
 
+  // The block's id: a hash over all of it, payload included, so it costs a pass over megabytes
+  // in a busy block. A node computes it once per proposal (Core::check_proposal for a peer's,
+  // Core::propose for its own) and passes it on; it never takes the id a message claims.
   Hash256 compute_id() const;
 };
 

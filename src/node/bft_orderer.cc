@@ -357,7 +357,7 @@ void BftOrderer::on_consensus(const PublicKey& peer, ByteView bytes) {
     return;
   }
   if (const auto* p = std::get_if<consensus::Proposal>(&m)) note_proposal(p->block);
-  remember(m, /*sync=*/false);
+  if (const auto* t = std::get_if<consensus::Timeout>(&m)) remember_timeout(*t, /*sync=*/false);
   bridge_epochs(peer, m);
   if (const auto* request = std::get_if<consensus::BlockRequest>(&m)) {
     // Served by whoever holds the blocks, to whoever asks, member or not.
@@ -373,6 +373,15 @@ void BftOrderer::on_consensus(const PublicKey& peer, ByteView bytes) {
         !std::holds_alternative<consensus::EpochProof>(m))
       return;
     from = core_->validators().leader(core_->current_round());
+  }
+  if (const auto* p = std::get_if<consensus::Proposal>(&m)) {
+    // Kept only once the core has checked it, with the id the core computed, and before any of
+    // the actions it caused: the synced safety write before this node's vote makes it durable.
+    // The bytes stored are those received, which are the proposal's canonical encoding.
+    consensus::Core::ProposalOutcome outcome = core_->on_proposal(*from, *p, now_ms());
+    if (outcome.valid) remember_proposal(p->block, bytes);
+    execute(std::move(outcome.actions));
+    return;
   }
   execute(core_->on_message(*from, m, now_ms()));
 }
@@ -411,31 +420,30 @@ std::optional<consensus::EpochProof> BftOrderer::load_epoch_proof(consensus::Epo
   return std::move(*proof);
 }
 
-void BftOrderer::remember(const consensus::Message& m, bool sync) {
-  const auto& set = core_->validators();
+void BftOrderer::remember_proposal(const consensus::Block& block, ByteView encoded) {
+  // Only proposals the core found valid (or this node's own) come here: at most one a round
+  // from an honest leader. Those at or below the committed head are void already.
+  if (block.epoch != core_->validators().epoch() || block.height <= head_height_) return;
   storage::WriteBatch batch;
-  if (const auto* p = std::get_if<consensus::Proposal>(&m)) {
-    const consensus::Block& b = p->block;
-    // Only a proposal its author really signed, of this epoch and above the committed head:
-    // at most one a round from an honest leader, pruned as the chain commits.
-    if (b.epoch != set.epoch() || b.author >= set.size() || b.height <= head_height_ ||
-        b.compute_id() != p->block_id ||
-        !verify_signature(set.key(b.author),
-                          consensus::proposal_signing_message(b.epoch, p->block_id), p->signature))
-      return;
-    Bytes key = recent_proposal_key(b.height, b.round);
-    batch.put(key, consensus::encode_message(m));
-    recent_proposal_keys_.insert(std::move(key));
-  } else if (const auto* t = std::get_if<consensus::Timeout>(&m)) {
-    if (t->epoch != set.epoch() || t->author >= set.size() ||
-        !verify_signature(set.key(t->author),
-                          consensus::timeout_signing_message(t->epoch, t->round, t->high_qc.round),
-                          t->signature))
-      return;
-    batch.put(recent_timeout_key(t->author), consensus::encode_message(m));
-  } else {
+  Bytes key = recent_proposal_key(block.height, block.round);
+  batch.put(key, encoded);
+  recent_proposal_keys_.insert(std::move(key));
+  write_recent(batch, /*sync=*/false);
+}
+
+void BftOrderer::remember_timeout(const consensus::Timeout& t, bool sync) {
+  const auto& set = core_->validators();
+  if (t.epoch != set.epoch() || t.author >= set.size() ||
+      !verify_signature(set.key(t.author),
+                        consensus::timeout_signing_message(t.epoch, t.round, t.high_qc.round),
+                        t.signature))
     return;
-  }
+  storage::WriteBatch batch;
+  batch.put(recent_timeout_key(t.author), consensus::encode_message(t));
+  write_recent(batch, sync);
+}
+
+void BftOrderer::write_recent(const storage::WriteBatch& batch, bool sync) {
   // Unsynced for what peers send: the synced safety write that precedes any vote or timeout
   // of ours makes it durable first (the store's log is written in order).
   Status st = node_.kv().write(batch, sync);
@@ -443,10 +451,21 @@ void BftOrderer::remember(const consensus::Message& m, bool sync) {
 }
 
 void BftOrderer::replay_recent() {
-  // After a restart the Core knows only the committed head; the proposals and timeouts seen
-  // before it carry the highest QC and TC. Without them a network that restarted as a whole
-  // may hold no QC as high as its safety data demands for a timeout, and at best waits out
-  // backed-off timeouts (WholeNetworkRestartResumes: about 4 s with the replay, 29 s without).
+  // After a restart the Core knows only the persisted head. The records replayed here give it
+  // back two things, and each needs the whole proposal, payload included:
+  //  - The highest QC and TC seen. Without them a network that restarted as a whole may hold
+  //    no QC as high as its safety data demands for a timeout, and at best waits out
+  //    backed-off timeouts (WholeNetworkRestartResumes: about 4 s with the replay, 29 s
+  //    without).
+  //  - The blocks above the persisted head: those consensus committed but the executor had
+  //    not yet persisted (up to bft_execution_queue_blocks_max), and those certified or voted
+  //    for. Each is stored before this node's synced vote, so a QC's n - f voters hold it
+  //    durably, at least f + 1 honest ones. After a crash of the whole network these records
+  //    are the only copy of those blocks' transactions (mempools are not persisted): a record
+  //    without its payload, or only the certificates, would leave a committed block that no
+  //    validator can execute, while every later block must extend it, and the chain would halt
+  //    for good. So the payload stays; the record is erased in the batch that persists the
+  //    ledger block, which keeps the payload from then on.
   std::vector<std::pair<consensus::Round, consensus::Message>> recent;
   recent_proposal_keys_.clear();
   Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView k, ByteView v) {
@@ -513,9 +532,18 @@ void BftOrderer::execute(std::vector<consensus::Action> actions) {
     if (core_.get() != core) return;
     auto& action = actions[i];
     if (auto* b = std::get_if<consensus::BroadcastAction>(&action)) {
-      if (const auto* p = std::get_if<consensus::Proposal>(&b->message)) note_proposal(p->block);
-      remember(b->message, /*sync=*/true);
+      // The core broadcasts only its own proposals and timeouts; a proposal's record is the
+      // very bytes the peers get.
       Bytes body = consensus::encode_message(b->message);
+      if (const auto* p = std::get_if<consensus::Proposal>(&b->message)) {
+        note_proposal(p->block);
+        // Not synced on its own: the leader's vote for it comes next with a synced safety
+        // write, which makes this record durable too. Until then its loss in a crash costs
+        // nothing, since no vote of ours rests on it and the peers hold what we send.
+        remember_proposal(p->block, body);
+      } else if (const auto* t = std::get_if<consensus::Timeout>(&b->message)) {
+        remember_timeout(*t, /*sync=*/true);
+      }
       for (const auto& peer : options_.peers) send_frame(peer.key, peer_channel_consensus, body);
     } else if (auto* s = std::get_if<consensus::SendAction>(&action)) {
       const auto& set = core_->validators();

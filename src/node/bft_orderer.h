@@ -32,8 +32,10 @@
 //   'I' block id       be64(height) of that block
 //   'E'                the current epoch's first block: height u64, block id
 //   'P' be64(epoch)    how that epoch ended, as encode_message(EpochProof)
-//   'U' 0 be64(height) be64(round)   a signed proposal above the committed head (pruned as
-//                                    the chain commits), as encode_message
+//   'U' 0 be64(height) be64(round)   a proposal above the committed head that the core
+//                                    checked (or this node's own), payload included, as
+//                                    encode_message; erased with the batch that persists its
+//                                    height (replay_recent says why the payload is kept)
 //   'U' 1 be64(author)               each validator's latest signed timeout, as encode_message
 #pragma once
 
@@ -166,7 +168,11 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   void switch_epoch(consensus::Epoch ended);
   void persist_safety(const consensus::SafetyData& data);
   void note_proposal(const consensus::Block& block);
-  void remember(const consensus::Message& m, bool sync);
+  // The 'U' records: a proposal the core found valid (or this node's own) as `encoded`, its
+  // encode_message bytes; a validator's latest signed timeout.
+  void remember_proposal(const consensus::Block& block, ByteView encoded);
+  void remember_timeout(const consensus::Timeout& t, bool sync);
+  void write_recent(const storage::WriteBatch& batch, bool sync);
   void replay_recent();
   void prune_recent_all(storage::WriteBatch& batch);
   std::vector<Bytes> take_recent_keys(uint64_t height);

@@ -285,5 +285,54 @@ TEST(ConsensusCore, AHoldOutlivedByItsRoundIsVoid) {
   EXPECT_GE(net.min_committed({0, 1, 2, 3}), 1u);
 }
 
+// A proposal is judged by the id computed from its block, never by the one it claims: a leader
+// that signs one block's id and sends another block is refused, however valid its signature.
+TEST(ConsensusCore, AProposalWhoseBlockDoesNotGiveItsIdIsRefused) {
+  Network net(4);
+  Core& voter = *net.cores_[0];
+  Block b;
+  b.epoch = 1;
+  b.round = 1;
+  b.height = 1;
+  b.parent_id = net.genesis_id_;
+  b.qc = genesis_qc(net.genesis_id_);
+  b.author = net.validators_.leader(1);
+  b.payload = Bytes{1, 2, 3};
+  auto signed_as = [&](Block block, const Hash256& id) {
+    Proposal p{std::move(block), id, {}, std::nullopt};
+    p.signature = key_for(static_cast<int>(p.block.author))
+                      .sign(proposal_signing_message(p.block.epoch, p.block_id));
+    return p;
+  };
+  auto votes = [](const std::vector<Action>& actions) {
+    int n = 0;
+    for (const auto& a : actions)
+      if (const auto* s = std::get_if<SendAction>(&a);
+          s && std::holds_alternative<Vote>(s->message))
+        ++n;
+    return n;
+  };
+
+  // The leader signs the id of this block but sends it with another payload.
+  Block other = b;
+  other.payload = Bytes{9, 9, 9};
+  const Proposal forged = signed_as(other, b.compute_id());
+  auto refused = voter.on_proposal(b.author, forged, 0);
+  EXPECT_FALSE(refused.valid);
+  EXPECT_EQ(votes(refused.actions), 0);
+  EXPECT_EQ(voter.stats().invalid_messages, 1u);
+  EXPECT_EQ(voter.safety().last_voted_round, 0u);
+  // The same through on_message.
+  EXPECT_EQ(votes(voter.on_message(b.author, forged, 0)), 0);
+  EXPECT_EQ(voter.stats().invalid_messages, 2u);
+
+  // The block with the id it gives is accepted and voted for.
+  auto accepted = voter.on_proposal(b.author, signed_as(b, b.compute_id()), 0);
+  EXPECT_TRUE(accepted.valid);
+  EXPECT_EQ(votes(accepted.actions), 1);
+  EXPECT_EQ(voter.stats().invalid_messages, 2u);
+  EXPECT_EQ(voter.safety().last_voted_round, 1u);
+}
+
 }  // namespace
 }  // namespace corridor::consensus

@@ -58,10 +58,11 @@ constexpr double rate_per_s_max = 10'000'000;
 // Default concurrency in the closed loop: the peak on the 2-core machine of docs/benchmarks.md.
 // Batch-signed, more transactions in flight make larger blocks, which spread each block's
 // fixed costs (synced writes, state root, consensus messages) over more transfers, until the
-// cores are saturated: at 10,000 accounts 96 clients gave 215k, 144 275k, 192 310k, 256 330k,
-// 384 317k and 512 321k transfers/s, with finality growing with the queue. Individually
-// signed ones need many transactions in flight to fill a block: 32 clients of 100 each.
-constexpr uint32_t clients_default_batch = 256;
+// cores are saturated: at 10,000 accounts 256 clients gave 358k, 384 388k, 512 399k, 768 358k
+// and 1,024 363k transfers/s, with finality growing with the queue (docs/benchmarks.md).
+// Individually signed ones need many transactions in flight to fill a block: 32 clients of
+// 100 each.
+constexpr uint32_t clients_default_batch = 512;
 constexpr uint32_t clients_default_individual = 32;
 // Individually signed transactions go this many to a request (POST /v1/transactions/batch),
 // as a bank's gateway forwarding its payments would send them; 1 sends each on its own.

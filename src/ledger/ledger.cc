@@ -30,6 +30,11 @@ Bytes replay_id_key(const ReplayId& r) {
   return k;
 }
 
+std::optional<ReplayId> decode_replay_id_key(ByteView key) {
+  if (key.size() != 1 + 8 + Hash256::size() || key[0] != replay_key_prefix) return std::nullopt;
+  return ReplayId{get_be64(key.subspan(1, 8)), Hash256::from_view(key.subspan(9))};
+}
+
 namespace {
 
 // A live replay id's leaf in the state tree: its key, and the hash of its (empty) value. The

@@ -65,6 +65,8 @@ struct ReplayId {
 // entry key starts with 'R' (entry kinds are small numbers), so the two never meet in the tree.
 inline constexpr uint8_t replay_key_prefix = 'R';
 Bytes replay_id_key(const ReplayId& r);
+// The id a replay_id_key encodes; nullopt for any other key.
+std::optional<ReplayId> decode_replay_id_key(ByteView key);
 struct StateDelta {
   std::vector<StateChange> changes;
   std::vector<ReplayId> ids_added;

@@ -25,10 +25,6 @@ inline constexpr uint8_t store_prefix_state = 'S';
 // A replay id's store key is its state-tree key (ledger.h).
 inline constexpr uint8_t store_prefix_replay = replay_key_prefix;
 
-inline Bytes replay_store_key(const ReplayId& r) {
-  return replay_id_key(r);
-}
-
 // Adds a block's state changes to `batch`. Entries go in key order: RocksDB's memtable then
 // inserts each key next to the previous one (measured in docs/benchmarks.md).
 template <typename Batch>
@@ -48,8 +44,8 @@ void put_state_delta(Batch& batch, const StateDelta& delta) {
     else
       batch.put(key, change->value);
   }
-  for (const auto& r : delta.ids_added) batch.put(replay_store_key(r), {});
-  for (const auto& r : delta.ids_expired) batch.erase(replay_store_key(r));
+  for (const auto& r : delta.ids_added) batch.put(replay_id_key(r), {});
+  for (const auto& r : delta.ids_expired) batch.erase(replay_id_key(r));
 }
 
 // The state changes of consecutive blocks, merged by key (a later write of a key replaces an
@@ -70,8 +66,8 @@ class StateDeltaAccumulator {
       if (it == changes_.end()) it = changes_.emplace(std::string(key), std::string()).first;
       it->second.assign(change.value.begin(), change.value.end());
     }
-    for (const auto& r : delta.ids_added) replay_[as_string(replay_store_key(r))] = true;
-    for (const auto& r : delta.ids_expired) replay_[as_string(replay_store_key(r))] = false;
+    for (const auto& r : delta.ids_added) replay_[as_string(replay_id_key(r))] = true;
+    for (const auto& r : delta.ids_expired) replay_[as_string(replay_id_key(r))] = false;
   }
 
   // Adds every merged change to `batch` in key order (as put_state_delta does, for the same
@@ -151,11 +147,12 @@ template <typename Store>
       }));
   CORRIDOR_RETURN_IF_ERROR(load_status);
   CORRIDOR_RETURN_IF_ERROR(store.scan_prefix(Bytes{store_prefix_replay}, [&](ByteView k, ByteView) {
-    if (k.size() != 1 + 8 + Hash256::size()) {
+    const auto id = decode_replay_id_key(k);
+    if (!id) {
       load_status = corruption("malformed replay id key");
       return false;
     }
-    ledger.load_replay_id({get_be64(k.subspan(1, 8)), Hash256::from_view(k.subspan(9))});
+    ledger.load_replay_id(*id);
     return true;
   }));
   CORRIDOR_RETURN_IF_ERROR(load_status);

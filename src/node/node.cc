@@ -476,9 +476,8 @@ Status Node::install_checkpoint(uint64_t height, const Hash256& state_root,
     if (!k.empty() && k[0] == ledger::store_prefix_state) {
       Status st = fresh.load_entry(ByteView(k).subspan(1), v);
       if (!st.ok()) return corruption("checkpoint entry: " + st.message());
-    } else if (k.size() == 1 + 8 + Hash256::size() && k[0] == ledger::store_prefix_replay) {
-      fresh.load_replay_id(
-          {get_be64(ByteView(k).subspan(1, 8)), Hash256::from_view(ByteView(k).subspan(9))});
+    } else if (const auto id = ledger::decode_replay_id_key(k)) {
+      fresh.load_replay_id(*id);
     } else {
       return corruption("checkpoint entry with a malformed key");
     }

@@ -265,6 +265,26 @@ TEST(LedgerReplayIds, AreInTheStateRootWhileLive) {
   EXPECT_EQ(a.ledger().state_root(), before);
 }
 
+// The replay id's key, as stored and as a state-tree key, round-trips; nothing else decodes.
+TEST(LedgerReplayIds, KeysRoundTripAndRefuseOtherKeys) {
+  const ReplayId id{0x0102030405060708, sha256(as_bytes("tx"))};
+  const Bytes key = replay_id_key(id);
+  ASSERT_EQ(key.size(), 1u + 8 + Hash256::size());
+  EXPECT_EQ(key[0], replay_key_prefix);
+  auto back = decode_replay_id_key(key);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->valid_until_height, id.valid_until_height);
+  EXPECT_EQ(back->id, id.id);
+  Bytes other_prefix = key;
+  other_prefix[0] = 'S';
+  EXPECT_FALSE(decode_replay_id_key(other_prefix).has_value());
+  EXPECT_FALSE(decode_replay_id_key(ByteView(key).first(key.size() - 1)).has_value());
+  Bytes longer = key;
+  longer.push_back(0);
+  EXPECT_FALSE(decode_replay_id_key(longer).has_value());
+  EXPECT_FALSE(decode_replay_id_key(ByteView{}).has_value());
+}
+
 // The root does not depend on the order entries are loaded in, only on the entries, as long as
 // every account comes before what refers to it.
 TEST(LedgerLoad, TheRootDoesNotDependOnLoadOrderWithinAKind) {

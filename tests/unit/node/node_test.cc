@@ -1057,7 +1057,7 @@ TEST_F(NodeTest, ACheckpointMissingOrAlteringAReplayIdIsRefused) {
                                    return true;
                                  })
                     .ok());
-  const Bytes paid_key = ledger::replay_store_key({paid.valid_until_height, paid.id});
+  const Bytes paid_key = ledger::replay_id_key({paid.valid_until_height, paid.id});
   auto paid_entry = std::find_if(entries.begin(), entries.end(),
                                  [&](const auto& e) { return e.first == paid_key; });
   ASSERT_NE(paid_entry, entries.end());
@@ -1077,7 +1077,7 @@ TEST_F(NodeTest, ACheckpointMissingOrAlteringAReplayIdIsRefused) {
 
   auto shifted = entries;
   shifted[paid_entry - entries.begin()].first =
-      ledger::replay_store_key({paid.valid_until_height + 1, paid.id});
+      ledger::replay_id_key({paid.valid_until_height + 1, paid.id});
   auto [st_shifted, n_shifted] = install(shifted);
   EXPECT_EQ(st_shifted.code(), StatusCode::corruption) << st_shifted.to_string();
 

@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "base/hash.h"
@@ -32,14 +34,29 @@ bool verify_merkle_proof(const Hash256& root, const Hash256& key, const Hash256&
 
 class StateTree {
  public:
+  // Nodes allocated or freed before put_sorted() lays the tree out again, at the least. Below
+  // half the leaf count the copy would cost more than the scattered nodes do; the floor keeps a
+  // small tree from being copied every block.
+  static constexpr uint64_t compact_node_changes_min = 1024;
+
   StateTree();
 
   // Inserts the key or replaces its value hash.
   void put(const Hash256& key, const Hash256& value_hash);
+  // Inserts or replaces every (key, value hash) of `leaves`, which must be in strictly
+  // ascending key order, and rehashes the paths it changed. The same tree as put() one by one,
+  // in one pass: each node the batch reaches is visited and rehashed once, where single puts
+  // walk from the root for every key and the root then walks the dirty paths again. A block
+  // that changes thousands of entries spends most of its state commitment here.
+  void put_sorted(std::span<const std::pair<Hash256, Hash256>> leaves);
   // Removes the key; a no-op when absent.
   void erase(const Hash256& key);
 
   Hash256 root();
+  // Lays the nodes out again in depth-first order, so that a pass over the tree reads memory
+  // in the order it is laid out. Changes no hash. put_sorted() calls it once enough nodes have
+  // come and gone since the last time (compact_node_changes_min, or half the leaves).
+  void compact();
   size_t size() const { return leaf_count_; }
   // An inclusion proof for key, or nullopt when the key is absent. Rehashes dirty nodes first.
   std::optional<MerkleProof> prove(const Hash256& key);
@@ -69,14 +86,20 @@ class StateTree {
     return (key.bytes[depth >> 3] >> (7 - (depth & 7))) & 1;
   }
 
+  using LeafSpan = std::span<const std::pair<Hash256, Hash256>>;
+  // put_sorted below `node` (the subtree at `depth`); returns the subtree's new ref, hashed.
+  Ref put_range(Ref node, uint32_t depth, LeafSpan leaves);
   Ref new_leaf(const Hash256& key, const Hash256& value_hash);
   Ref new_internal();
   void free_leaf(Ref r);
   void free_internal(Ref r);
   const Hash256& hash_of(Ref r);
+  Ref copy_subtree(Ref r, std::vector<Internal>& internals, std::vector<Leaf>& leaves) const;
 
   Ref root_ = 0;
   size_t leaf_count_ = 0;
+  // Nodes allocated or freed since the last compact(): a measure of how scattered the layout is.
+  uint64_t node_changes_ = 0;
   std::vector<Internal> internals_;
   std::vector<Leaf> leaves_;
   std::vector<uint32_t> free_internals_;

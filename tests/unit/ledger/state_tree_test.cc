@@ -234,6 +234,93 @@ TEST(StateTree, RandomPutsAndErasesMatchTheReference) {
   EXPECT_EQ(t.size(), model.size());
 }
 
+// put_sorted must build exactly the tree single puts build, from any starting tree: splits of
+// leaves the batch lands on, deep shared prefixes, replaced values, and paths left dirty by
+// erases between batches. Small batches against a few hundred keys reach every case often;
+// thousands of batches also cross the compaction threshold several times.
+TEST(StateTree, SortedBatchesMatchTheReference) {
+  std::mt19937_64 rng(21);
+  auto pool = random_keys(300, 22);
+  for (int i = 0; i < 60; ++i) {
+    Hash256 k = pool[i % 3];
+    k.bytes[31 - (i % 5)] ^= static_cast<uint8_t>(1 + i);
+    pool.push_back(k);
+  }
+  StateTree t;
+  std::map<Hash256, Hash256> model;
+  for (int step = 0; step < 2000; ++step) {
+    for (int e = static_cast<int>(rng() % 4); e > 0; --e) {
+      const Hash256& k = pool[rng() % pool.size()];
+      t.erase(k);
+      model.erase(k);
+    }
+    std::map<Hash256, Hash256> batch;
+    for (int n = static_cast<int>(1 + rng() % 40); n > 0; --n)
+      batch[pool[rng() % pool.size()]] = h(std::to_string(rng() % 7));
+    const std::vector<std::pair<Hash256, Hash256>> sorted(batch.begin(), batch.end());
+    t.put_sorted(sorted);
+    for (const auto& [k, v] : sorted) model[k] = v;
+    ASSERT_EQ(t.root(), reference_root_of(model)) << "step " << step;
+    ASSERT_EQ(t.size(), model.size());
+  }
+  for (const auto& [k, v] : model) {
+    const auto proof = t.prove(k);
+    ASSERT_TRUE(proof.has_value());
+    EXPECT_TRUE(verify_merkle_proof(t.root(), k, v, *proof));
+  }
+}
+
+TEST(StateTree, SortedBatchOnAnEmptyTreeAndAnEmptyBatch) {
+  StateTree t;
+  t.put_sorted({});
+  EXPECT_EQ(t.root(), Hash256{});
+  const std::vector<std::pair<Hash256, Hash256>> one{{key_with_first_byte(0x80), h("v")}};
+  t.put_sorted(one);
+  EXPECT_EQ(t.root(), state_leaf_hash(one[0].first, one[0].second));
+  t.put_sorted({});
+  EXPECT_EQ(t.root(), state_leaf_hash(one[0].first, one[0].second));
+  EXPECT_EQ(t.size(), 1u);
+}
+
+TEST(StateTree, CompactKeepsTheRootProofsAndLaterUpdates) {
+  StateTree t;
+  std::map<Hash256, Hash256> model;
+  const auto keys = random_keys(500, 31);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    t.put(keys[i], h(std::to_string(i)));
+    model[keys[i]] = h(std::to_string(i));
+  }
+  for (size_t i = 0; i < keys.size(); i += 3) {
+    t.erase(keys[i]);
+    model.erase(keys[i]);
+  }
+  // Compacted with dirty paths pending: the hashes still owed must survive the copy.
+  t.put(keys[1], h("changed"));
+  model[keys[1]] = h("changed");
+  t.compact();
+  EXPECT_EQ(t.root(), reference_root_of(model));
+  EXPECT_EQ(t.size(), model.size());
+  for (const auto& [k, v] : model) {
+    const auto proof = t.prove(k);
+    ASSERT_TRUE(proof.has_value());
+    EXPECT_TRUE(verify_merkle_proof(t.root(), k, v, *proof));
+  }
+  for (size_t i = 0; i < keys.size(); i += 3) {
+    t.put(keys[i], h("back"));
+    model[keys[i]] = h("back");
+  }
+  t.erase(keys[2]);
+  model.erase(keys[2]);
+  EXPECT_EQ(t.root(), reference_root_of(model));
+}
+
+TEST(StateTreeDeathTest, SortedBatchRefusesKeysOutOfOrder) {
+  StateTree t;
+  const std::vector<std::pair<Hash256, Hash256>> unsorted{{key_with_first_byte(2), h("a")},
+                                                          {key_with_first_byte(1), h("b")}};
+  EXPECT_DEATH(t.put_sorted(unsorted), "ascending");
+}
+
 TEST(StateTree, ProofsVerifyForEveryKeyAndFailWhenTampered) {
   auto keys = random_keys(150, 11);
   StateTree t;

@@ -179,6 +179,8 @@ void BftOrderer::start(OrderedBatchSink sink) {
   }
   sink_ = std::move(sink);
   exec_thread_ = std::thread([this] { run_executor(); });
+  if (options_.state_sync_snapshot_interval_blocks != 0)
+    summary_thread_ = std::thread([this] { run_summaries(); });
   thread_ = std::thread([this] { run(); });
 }
 
@@ -191,6 +193,14 @@ void BftOrderer::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // The summary worker: a pass under way stops at its next check. What it posts from now on
+  // stays in the loop's queue, never run.
+  {
+    std::lock_guard lock(summary_mu_);
+    summary_stopping_ = true;
+  }
+  summary_cv_.notify_all();
+  if (summary_thread_.joinable()) summary_thread_.join();
   // Then the executor, which first finishes the blocks consensus committed.
   {
     std::lock_guard lock(exec_mu_);
@@ -933,6 +943,12 @@ void BftOrderer::on_state_sync(const PublicKey& peer, ByteView bytes) {
 }
 
 void BftOrderer::serve_checkpoint(const PublicKey& peer, const CheckpointRequest& request) {
+  // A peer waiting for the summary worker is served when it is done (on_summary_done); asking
+  // again meanwhile only updates what it asks for, at no cost to the loop.
+  if (auto waiting = pending_offers_.find(peer); waiting != pending_offers_.end()) {
+    waiting->second = request.above_height;
+    return;
+  }
   // The stored head QC and the blocks below it are written in one batch with the ledger block,
   // so its height, not the loop's (which runs ahead of execution), is the head to prove from.
   auto qc_bytes = node_.kv().get(Bytes{consensus::store_key_head_qc});
@@ -941,10 +957,24 @@ void BftOrderer::serve_checkpoint(const PublicKey& peer, const CheckpointRequest
     auto qc = consensus::decode_qc(**qc_bytes);
     if (qc.ok()) head_qc = *qc;
   }
-  // The newest snapshot the committed chain attests, if it is of use to the asker.
+  // The offer's totals and split keys take a pass over the snapshot's state, seconds near the
+  // state limits, so it never runs here, on the consensus thread: nothing a peer sends may
+  // stall consensus. The summary worker computes it (StateSnapshot::summary keeps it with the
+  // snapshot), and nobody pays for it while nobody syncs. So the newest snapshot the committed
+  // chain attests and whose summary is kept is offered at once, even when a newer one is not
+  // summarised yet: an asker never waits while a usable answer is at hand. Only when none is,
+  // the newest usable snapshot goes to the worker and the asker waits for it (defer_offer).
+  std::shared_ptr<const StateSnapshot> unsummarised;
   for (auto it = snapshots_.rbegin(); head_qc && it != snapshots_.rend(); ++it) {
     const StateSnapshot& snap = **it;
     if (snap.height() <= request.above_height || snap.height() <= epoch_start_height_) break;
+    auto summary = snap.computed_summary();
+    if (summary && !summary->ok()) {
+      // Over the limits, or unreadable: said once when it was computed, and kept.
+      spdlog::debug("state sync: snapshot at height {} not offered: {}", snap.height(),
+                    summary->status().to_string());
+      continue;
+    }
     auto evidence =
         build_checkpoint_evidence([this](uint64_t h) { return load_block_at(h); }, head_qc->height,
                                   *head_qc, snap.height(), snap.state_root());
@@ -953,33 +983,77 @@ void BftOrderer::serve_checkpoint(const PublicKey& peer, const CheckpointRequest
                     evidence.status().message());
       continue;
     }
-    // The offer's totals and split keys take one pass over the snapshot's state. It runs here,
-    // on the consensus thread, the first time a snapshot is offered, and is kept with the
-    // snapshot for every later asker. Chosen over a background thread because it is simpler
-    // and costs nothing while nobody syncs (the common case: every block would otherwise pay
-    // for it, as the copy of the state did before); the pass reads the store snapshot without
-    // the ledger's lock, so execution goes on meanwhile; and a sync is rare, its asker waiting
-    // for the answers of every peer anyway.
-    auto offer = make_offer(snap, std::move(evidence).value());
-    if (!offer.ok()) {
-      // A state over the limits was reported when its snapshot first refused (the refusal is
-      // kept with it); a failed read is worth a warning each time.
-      if (offer.status().code() == StatusCode::resource_exhausted)
-        spdlog::debug("state sync: snapshot at height {} not offered: {}", snap.height(),
-                      offer.status().to_string());
-      else
-        spdlog::warn("state sync: snapshot at height {} not offered: {}", snap.height(),
-                     offer.status().to_string());
+    if (!summary) {
+      if (!unsummarised) unsummarised = *it;
       continue;
     }
-    Bytes body = encode_sync_message(*offer);
+    Bytes body = encode_sync_message(
+        make_offer(snap, std::move(*summary).value(), std::move(evidence).value()));
     if (body.size() > state_sync_offer_bytes_max) continue;
     send_frame(peer, peer_channel_state_sync, body);
     return;
   }
+  if (unsummarised && defer_offer(peer, request.above_height, std::move(unsummarised))) return;
   spdlog::debug("state sync: no checkpoint above {} for {} ({} snapshots, head {})",
                 request.above_height, peer.hex().substr(0, 12), snapshots_.size(), head_height_);
   send_frame(peer, peer_channel_state_sync, encode_sync_message(NoCheckpoint{head_height_}));
+}
+
+bool BftOrderer::defer_offer(const PublicKey& peer, uint64_t above_height,
+                             std::shared_ptr<const StateSnapshot> snap) {
+  // One entry per peer (a peer asking again while it waits is not served twice: see
+  // serve_checkpoint), so a peer repeating its request grows nothing; the bound covers the rest.
+  if (pending_offers_.size() >= state_sync_pending_offers_max) return false;
+  pending_offers_.emplace(peer, above_height);
+  // One summary at a time: while the worker is busy with another snapshot, the peer waits for
+  // that one and is served again when it is done, which then starts this one if still needed.
+  // A snapshot's summary is kept whatever its outcome, so no snapshot is summarised twice.
+  if (!summarising_) {
+    summarising_ = snap;
+    ++summaries_started_;
+    spdlog::info("state sync: summarising the state at height {} for an offer, in the background",
+                 snap->height());
+    {
+      std::lock_guard lock(summary_mu_);
+      summary_job_ = std::move(snap);
+    }
+    summary_cv_.notify_all();
+  }
+  return true;
+}
+
+void BftOrderer::run_summaries() {
+  while (true) {
+    std::shared_ptr<const StateSnapshot> snap;
+    {
+      std::unique_lock lock(summary_mu_);
+      summary_cv_.wait(lock, [&] { return summary_job_ != nullptr || summary_stopping_; });
+      if (summary_stopping_) return;
+      snap = std::move(summary_job_);
+      summary_job_.reset();
+      const auto delay = std::chrono::milliseconds(options_.state_sync_summary_delay_ms_for_test);
+      if (delay.count() != 0 &&
+          summary_cv_.wait_for(lock, delay, [&] { return summary_stopping_.load(); }))
+        return;
+    }
+    // Kept with the snapshot, whatever the outcome; a stop in the middle is not.
+    auto summary = snap->summary(&summary_stopping_);
+    if (!summary.ok() && summary_stopping_) return;
+    post([this] { on_summary_done(); });
+  }
+}
+
+void BftOrderer::on_summary_done() {
+  // Peers wait only while the worker is busy: it is idle now, and they are served afresh.
+  summarising_.reset();
+  // Each waiting peer is served as if it asked now: the snapshot may have been dropped, or its
+  // evidence may no longer build, in the meantime, and a refused summary leaves the peer an
+  // older offer, another snapshot to wait for, or NoCheckpoint.
+  std::map<PublicKey, uint64_t> waiting;
+  waiting.swap(pending_offers_);
+  for (const auto& [peer, above_height] : waiting)
+    serve_checkpoint(peer, CheckpointRequest{above_height});
+  publish_status();
 }
 
 void BftOrderer::serve_chunk_to(const PublicKey& peer, const ChunkRequest& request) {
@@ -1067,7 +1141,8 @@ void BftOrderer::maybe_snapshot(uint64_t executed_height) {
 
 void BftOrderer::take_snapshot() {
   // Cheap: a store snapshot and a copy of the changes since the last state checkpoint
-  // (Node::snapshot_state); the offer's pass over the state waits for an asker.
+  // (Node::snapshot_state); the offer's pass over the state waits for an asker, and runs on
+  // the summary worker (serve_checkpoint).
   auto snap = node_.snapshot_state();
   if (!snap.ok()) {
     spdlog::warn("state sync: no snapshot at height {}: {}", head_height_,
@@ -1077,7 +1152,13 @@ void BftOrderer::take_snapshot() {
   // The executor may have run ahead: the copy is of whatever height the node is at, once.
   if (!snapshots_.empty() && snapshots_.back()->height() >= (*snap)->height()) return;
   snapshots_.push_back(std::move(snap).value());
-  while (snapshots_.size() > state_sync_snapshots_kept) snapshots_.pop_front();
+  while (snapshots_.size() > state_sync_snapshots_kept) {
+    // The one the summary worker is on stays until it is done, so that the peers waiting for
+    // it get its offer even when blocks come faster than the pass.
+    auto oldest = snapshots_.begin();
+    if (*oldest == summarising_) ++oldest;
+    snapshots_.erase(oldest);
+  }
 }
 
 std::optional<consensus::Block> BftOrderer::load_committed_block(const Hash256& id) {

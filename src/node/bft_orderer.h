@@ -17,6 +17,10 @@
 // network's receive handler posts consensus frames to it; forwarded transactions are admitted
 // on the network thread (Node::submit_forwarded is thread-safe).
 //
+// State sync's summaries (the pass over a snapshot's state behind an offer) run on a third
+// thread, the summary worker, one at a time; the loop hands it a snapshot and hears back
+// through its queue (serve_checkpoint).
+//
 // Pipelining: committed blocks are executed and persisted by a second thread, the executor, in
 // commit order, while the loop goes on voting and proposing on later rounds; proposals carry
 // the latest executed height and root, which may trail the committed head by up to
@@ -101,6 +105,9 @@ struct BftOptions {
   uint32_t state_sync_chunk_bytes = state_sync_chunk_bytes_max;
   // A fault hook for tests only: this node corrupts one value in every chunk it serves.
   bool state_sync_corrupt_chunks_for_test = false;
+  // A test hook only: the summary worker waits this long before each summary, as the pass over
+  // a state near the limits would take.
+  uint32_t state_sync_summary_delay_ms_for_test = 0;
 };
 
 class BftOrderer final : public Orderer, public consensus::Adaptor {
@@ -124,6 +131,9 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   ConsensusStatus status() const;
   std::optional<SyncProgress> sync_progress() const override;
   std::optional<ConsensusStatus> consensus_status() const override;
+  // Summaries of snapshots this node's background worker was given to compute (one pass over
+  // the state each).
+  uint64_t state_sync_summaries_started() const { return summaries_started_.load(); }
 
  private:
   // A committed block handed to the executor thread.
@@ -146,6 +156,13 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   // State sync: serving peers, driving this node's client, and installing what it downloaded.
   void on_state_sync(const PublicKey& peer, ByteView bytes);
   void serve_checkpoint(const PublicKey& peer, const CheckpointRequest& request);
+  // Keeps `peer` waiting for an offer until the summary worker is done, and gives it `snap` if
+  // it is idle; false when too many peers wait already.
+  bool defer_offer(const PublicKey& peer, uint64_t above_height,
+                   std::shared_ptr<const StateSnapshot> snap);
+  // On the loop thread, when the worker finished a summary: the waiting peers are served again.
+  void on_summary_done();
+  void run_summaries();
   void serve_chunk_to(const PublicKey& peer, const ChunkRequest& request);
   // Asks peers for a checkpoint when `seen_height` (a peer's) is far above the head, or at start.
   void maybe_probe(uint64_t seen_height, bool at_start = false);
@@ -226,6 +243,10 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   uint64_t network_height_ = 0;
   uint64_t chunks_served_ = 0;
   uint64_t serve_refused_ = 0;
+  // The snapshot the summary worker is summarising (null while it is idle), and the peers
+  // waiting for an offer meanwhile, each with the height its request asked to be above.
+  std::shared_ptr<const StateSnapshot> summarising_;
+  std::map<PublicKey, uint64_t> pending_offers_;
 
   // The loop's queue.
   std::mutex mu_;
@@ -241,6 +262,16 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   bool exec_busy_ = false;
   bool exec_stopping_ = false;
   std::thread exec_thread_;
+
+  // The summary worker: one thread computing one snapshot's summary at a time, off the loop
+  // (a pass over a state near the limits takes seconds), started only on a serving node.
+  std::mutex summary_mu_;
+  std::condition_variable summary_cv_;
+  std::shared_ptr<const StateSnapshot> summary_job_;
+  // Set by stop(): the worker ends, and a pass under way stops early.
+  std::atomic<bool> summary_stopping_{false};
+  std::atomic<uint64_t> summaries_started_{0};
+  std::thread summary_thread_;
 
   mutable std::mutex status_mu_;
   ConsensusStatus published_;

@@ -392,7 +392,11 @@ void Node::commit_batch(OrderedBatch&& batch) {
       extra = [&](storage::WriteBatch& wb) { batch.add_records(*done, wb); };
     }
     unpersisted_.add(executed.delta);
-    const bool checkpoint = h.height - checkpoint_height_ >= config_.checkpoint_blocks ||
+    // At every multiple of checkpoint_blocks, wherever the last checkpoint was (a restart, a
+    // stop, an installed or an early one leaves it between): state sync snapshots fall on those
+    // multiples too, and so find the changes since the checkpoint few.
+    const uint64_t every = std::max<uint64_t>(config_.checkpoint_blocks, 1);
+    const bool checkpoint = h.height / every != checkpoint_height_ / every ||
                             unpersisted_.size() >= checkpoint_changes_max;
     Status st = chain_.commit(block, envelopes, executed.result,
                               checkpoint ? &unpersisted_ : nullptr, extra);

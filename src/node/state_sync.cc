@@ -207,13 +207,14 @@ Result<consensus::EpochProof> build_checkpoint_evidence(const BlockLoader& load,
 
 StateSnapshot::StateSnapshot(uint64_t height, const Hash256& state_root, Bytes ledger_block,
                              Bytes block_result, std::shared_ptr<const storage::KvSnapshot> store,
-                             Overlay overlay)
+                             Overlay overlay, Limits limits)
     : height_(height),
       state_root_(state_root),
       ledger_block_(std::move(ledger_block)),
       block_result_(std::move(block_result)),
       store_(std::move(store)),
-      overlay_(std::move(overlay)) {
+      overlay_(std::move(overlay)),
+      limits_(limits) {
   CORRIDOR_ASSERT(store_ != nullptr);
 }
 
@@ -259,53 +260,89 @@ Status StateSnapshot::scan(ByteView start, ByteView end, const storage::ScanVisi
   return Status::ok_status();
 }
 
-Result<StateSnapshot::Summary> StateSnapshot::summary() const {
-  std::lock_guard lock(summary_mu_);
-  if (summary_) return *summary_;
-  Result<Summary> computed = compute_summary();
-  // A read error may pass, so only an answer (or a state over the limits, which the snapshot
-  // keeps being) is kept.
-  if (computed.ok() || computed.status().code() == StatusCode::resource_exhausted)
-    summary_ = computed;
+Result<StateSnapshot::Summary> StateSnapshot::summary(const std::atomic<bool>* cancel) const {
+  std::lock_guard compute(compute_mu_);
+  if (auto kept = computed_summary()) return *std::move(kept);
+  Result<Summary> computed = compute_summary(cancel);
+  // A stop in the middle is no answer; everything else is kept, a read error too: the next
+  // snapshot, a snapshot interval later, is tried afresh, and a peer asking again and again
+  // cannot make this one be read through more than once.
+  if (!computed.ok() && cancel && cancel->load()) return computed;
   // Said once per snapshot: the askers that follow get the kept refusal without a log line.
-  if (computed.status().code() == StatusCode::resource_exhausted)
+  if (!computed.ok())
     spdlog::warn("state sync: the state at height {} is not offered: {}", height_,
-                 computed.status().message());
+                 computed.status().to_string());
+  std::lock_guard lock(summary_mu_);
+  summary_ = computed;
   return computed;
 }
 
-Result<StateSnapshot::Summary> StateSnapshot::compute_summary() const {
+std::optional<Result<StateSnapshot::Summary>> StateSnapshot::computed_summary() const {
+  std::lock_guard lock(summary_mu_);
+  return summary_;
+}
+
+Result<StateSnapshot::Summary> StateSnapshot::compute_summary(
+    const std::atomic<bool>* cancel) const {
+  // One pass counts the entries and bytes, refusing a state over the limits as soon as it gets
+  // there, and keeps every stride-th key as a candidate range boundary. The total is unknown
+  // until the end, so the stride starts at 1 and doubles whenever the candidates fill their
+  // bound (every other one is dropped): at the end they are at most
+  // state_sync_summary_samples_max keys, evenly spaced, at least half that many once the
+  // stride grew. A second pass over a state near the limits would cost as much again.
   Summary out;
-  // The first pass counts, refusing a state over the limits as soon as it gets there.
+  std::vector<Bytes> samples;
+  samples.reserve(state_sync_summary_samples_max);
+  uint64_t stride = 1;
   bool over = false;
+  bool cancelled = false;
   CORRIDOR_RETURN_IF_ERROR(scan({}, {}, [&](ByteView key, ByteView value) {
+    if (cancel && (out.entries & 0xfff) == 0 && cancel->load(std::memory_order_relaxed)) {
+      cancelled = true;
+      return false;
+    }
+    if (out.entries % stride == 0) {
+      if (samples.size() == state_sync_summary_samples_max) {
+        // The kept ones are the entries at multiples of the doubled stride, which this entry's
+        // index is too (it is samples_max times the old stride).
+        for (size_t i = 1; 2 * i < samples.size(); ++i) samples[i] = std::move(samples[2 * i]);
+        samples.resize(samples.size() / 2);
+        stride *= 2;
+      }
+      samples.emplace_back(key.begin(), key.end());
+    }
     ++out.entries;
     out.bytes += key.size() + value.size();
-    over = out.entries > state_sync_entries_max || out.bytes > state_sync_state_bytes_max;
+    over = out.entries > limits_.entries_max || out.bytes > limits_.bytes_max;
     return !over;
   }));
+  if (cancelled) return Status(StatusCode::unavailable, "the summary was cancelled");
   if (over) return resource_exhausted("the state exceeds the state sync limits");
-  // The second picks the entries at i * n / ranges as the range boundaries.
+  // The boundary of range i is the candidate nearest the entry at i * n / ranges, so the
+  // ranges hold about equal counts (exactly i * n / ranges while the stride stayed 1).
+  // Candidates are distinct keys in key order, so boundaries at rising indices ascend.
   const uint64_t n = out.entries;
   const uint64_t ranges = std::min<uint64_t>(state_sync_ranges_max, std::max<uint64_t>(n, 1));
-  uint64_t index = 0;
-  uint64_t next_split = 1;
-  if (ranges > 1) {
-    CORRIDOR_RETURN_IF_ERROR(scan({}, {}, [&](ByteView key, ByteView) {
-      if (index == next_split * n / ranges) {
-        if (out.split_keys.empty() || key_less(out.split_keys.back(), key))
-          out.split_keys.emplace_back(key.begin(), key.end());
-        ++next_split;
-      }
-      ++index;
-      return next_split < ranges;
-    }));
+  size_t last = 0;
+  for (uint64_t i = 1; i < ranges; ++i) {
+    const uint64_t place = i * n / ranges;
+    const size_t nearest =
+        std::min<size_t>(static_cast<size_t>((place + stride / 2) / stride), samples.size() - 1);
+    // Never the first entry (range 0 would be empty), never a boundary twice.
+    if (nearest <= last) continue;
+    out.split_keys.push_back(std::move(samples[nearest]));
+    last = nearest;
   }
   return out;
 }
 
 Result<CheckpointOffer> make_offer(const StateSnapshot& snapshot, consensus::EpochProof evidence) {
   CORRIDOR_ASSIGN_OR_RETURN(StateSnapshot::Summary summary, snapshot.summary());
+  return make_offer(snapshot, std::move(summary), std::move(evidence));
+}
+
+CheckpointOffer make_offer(const StateSnapshot& snapshot, StateSnapshot::Summary summary,
+                           consensus::EpochProof evidence) {
   CheckpointOffer offer;
   offer.height = snapshot.height();
   offer.state_root = snapshot.state_root();

@@ -16,6 +16,7 @@
 // no I/O; BftOrderer carries the frames and installs through Node::install_checkpoint.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -44,7 +45,8 @@ inline constexpr uint64_t state_sync_lag_blocks_default = 128;
 // holds a snapshot of). A height is offered only if a committed block claims its root, and a
 // commit of several blocks at once (after a failed round) skips claims, so each snapshot point
 // is a window of consecutive heights; the newest state_sync_snapshots_kept are kept (this
-// window's and the end of the previous one).
+// window's and the end of the previous one; one whose summary is being computed stays until it
+// is done, within that count).
 inline constexpr uint64_t state_sync_snapshot_interval_blocks_default = 64;
 inline constexpr uint64_t state_sync_snapshot_window_blocks = 4;
 inline constexpr size_t state_sync_snapshots_kept = 6;
@@ -57,6 +59,13 @@ inline constexpr uint32_t state_sync_chunk_bytes_max = 256 << 10;
 inline constexpr size_t state_sync_requests_in_flight_max = 4;
 // Key ranges an offer splits the state into (downloaded in parallel, each in chunks).
 inline constexpr size_t state_sync_ranges_max = 16;
+// The serving side's summary pass keeps at most this many keys as candidate range boundaries
+// (every stride-th entry, the stride doubling whenever the list fills), so each boundary it
+// picks lies within 1/1,024 of the entries of its place at equal counts (StateSnapshot::summary).
+inline constexpr size_t state_sync_summary_samples_max = 64 * state_sync_ranges_max;
+// Peers a serving node keeps waiting for an offer while its background worker summarises a
+// snapshot (one entry per peer); beyond it a peer is answered NoCheckpoint and asks again.
+inline constexpr size_t state_sync_pending_offers_max = 64;
 // A key longer than this is malformed (ledger entry keys are far shorter).
 inline constexpr size_t state_sync_key_bytes_max = 1'024;
 // The evidence spans at most this many blocks, from the checkpoint to the certified block.
@@ -78,6 +87,12 @@ inline constexpr uint64_t state_sync_probe_resend_ms = 100;
 // most one second's worth). A request over the budget is not answered; the client asks again.
 inline constexpr uint64_t state_sync_serve_bytes_per_s_max = 32ull << 20;
 
+// Above these a snapshot's summary is refused (smaller in tests, which cannot hold 512 MiB).
+struct StateSnapshotLimits {
+  uint64_t entries_max = state_sync_entries_max;
+  uint64_t bytes_max = state_sync_state_bytes_max;
+};
+
 // A serving node's consistent view of its state at one height, with the ledger block and result
 // there. It holds no copy of the state: the node's store keeps the state of its last state
 // checkpoint (ChainStore), so the view is a snapshot of the store (storage::KvSnapshot, which
@@ -97,9 +112,11 @@ class StateSnapshot {
     uint64_t bytes = 0;
     std::vector<Bytes> split_keys;
   };
+  using Limits = StateSnapshotLimits;
 
   StateSnapshot(uint64_t height, const Hash256& state_root, Bytes ledger_block, Bytes block_result,
-                std::shared_ptr<const storage::KvSnapshot> store, Overlay overlay);
+                std::shared_ptr<const storage::KvSnapshot> store, Overlay overlay,
+                Limits limits = {});
 
   uint64_t height() const { return height_; }
   const Hash256& state_root() const { return state_root_; }
@@ -112,14 +129,21 @@ class StateSnapshot {
   // returns false. Fails only when the store cannot be read.
   [[nodiscard]] Status scan(ByteView start, ByteView end, const storage::ScanVisitor& visit) const;
 
-  // The offer's summary. It needs a pass over the whole state, so it is computed on the first
-  // call, which comes with the first checkpoint request that would offer this snapshot, and
-  // then kept: a node nobody syncs from never pays for it. Refused (resource_exhausted) above
-  // state_sync_entries_max entries or state_sync_state_bytes_max bytes.
-  [[nodiscard]] Result<Summary> summary() const;
+  // The offer's summary. It needs one pass over the whole state, so it is computed on the first
+  // call and then kept, whatever its outcome: a node nobody syncs from never pays for it, and
+  // no snapshot is read through twice. A serving node calls it on its background worker
+  // (BftOrderer), the first time a peer asks for a checkpoint this snapshot would answer.
+  // Refused (resource_exhausted) above the limits (state_sync_entries_max entries,
+  // state_sync_state_bytes_max bytes), as soon as the pass gets there. When `cancel` turns true
+  // the pass stops early with unavailable, which is not kept (the node is stopping). Blocks
+  // while another thread computes it.
+  [[nodiscard]] Result<Summary> summary(const std::atomic<bool>* cancel = nullptr) const;
+  // The kept summary, or nullopt while none was computed. Never blocks on a computation, so
+  // the consensus thread may ask.
+  std::optional<Result<Summary>> computed_summary() const;
 
  private:
-  Result<Summary> compute_summary() const;
+  Result<Summary> compute_summary(const std::atomic<bool>* cancel) const;
 
   uint64_t height_;
   Hash256 state_root_;
@@ -127,6 +151,10 @@ class StateSnapshot {
   Bytes block_result_;
   std::shared_ptr<const storage::KvSnapshot> store_;
   Overlay overlay_;
+  Limits limits_;
+  // Held for the whole computation: one pass per snapshot, however many threads ask.
+  mutable std::mutex compute_mu_;
+  // Held only to read or set summary_, so that computed_summary() never waits for a pass.
   mutable std::mutex summary_mu_;
   mutable std::optional<Result<Summary>> summary_;
 };
@@ -184,6 +212,10 @@ Result<consensus::EpochProof> build_checkpoint_evidence(const BlockLoader& load,
 // The offer of a snapshot (its summary is computed on the first call: StateSnapshot::summary).
 [[nodiscard]] Result<CheckpointOffer> make_offer(const StateSnapshot& snapshot,
                                                  consensus::EpochProof evidence);
+// The offer of a snapshot with its summary computed already (StateSnapshot::computed_summary):
+// no pass over the state.
+CheckpointOffer make_offer(const StateSnapshot& snapshot, StateSnapshot::Summary summary,
+                           consensus::EpochProof evidence);
 // The answer to a chunk request from a snapshot, within the request's and the protocol's limits.
 [[nodiscard]] Result<ChunkResponse> serve_chunk(const StateSnapshot& snapshot,
                                                 const ChunkRequest& request);

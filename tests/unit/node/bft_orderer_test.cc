@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "consensus/store_layout.h"
 #include "ledger/block.h"
 #include "ledger/operation.h"
+#include "net/peer_network.h"
 #include "node/genesis.h"
 #include "storage/mem_kv_store.h"
 #include "support/test_support.h"
@@ -336,6 +338,8 @@ namespace {
 // State sync: small thresholds so that a test network is "far ahead" within seconds.
 constexpr uint64_t kSyncLag = 16;
 constexpr uint64_t kSnapshotEvery = 8;
+// How long a slowed summary worker takes (AnOfferWaitsForTheSummaryWorkerWhileConsensusGoesOn).
+constexpr uint32_t kSummaryDelayMs = 1'500;
 
 void tune_state_sync(BftOptions& o) {
   o.state_sync_lag_blocks = kSyncLag;
@@ -494,6 +498,126 @@ TEST_F(BftStateSyncTest, CorruptChunkIsRefusedCountedAndAnotherPeerServes) {
            members_[3].node->status().height >= members_[0].node->status().height;
   }));
   expect_agreement();
+}
+
+// Serving a checkpoint never runs the offer's pass over the state on the consensus thread: a
+// peer's request hands it to the serving node's summary worker, and the offer goes out when the
+// worker is done, while consensus goes on. Validator 0's worker is slowed down to the seconds
+// a state near the limits would take; the observer's key is used by a bare peer network of the
+// test's own, a peer validator 0 knows, which asks and shows what comes back.
+TEST_F(BftStateSyncTest, AnOfferWaitsForTheSummaryWorkerWhileConsensusGoesOn) {
+  tune_ = [](size_t i, BftOptions& o) {
+    tune_state_sync(o);
+    if (i == 0) o.state_sync_summary_delay_ms_for_test = kSummaryDelayMs;
+  };
+  const auto kSummaryDelay = std::chrono::milliseconds(kSummaryDelayMs);
+  for (size_t i = 0; i < members_.size(); ++i) {
+    members_[i].node->stop();
+    members_[i].node.reset();
+  }
+  for (size_t i = 0; i < members_.size(); ++i) boot(i);
+  for (size_t i = 0; i < members_.size(); ++i) wire(i);
+  grow_to(2 * kSyncLag);
+  Member& observer = members_[kValidators];
+  observer.node->stop();
+  observer.node.reset();
+
+  struct Answer {
+    SyncMessage message;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::mutex mu;
+  std::vector<Answer> answers;
+  const PublicKey v0 = members_[0].key.public_key();
+  net::PeerNetworkOptions net_options;
+  net_options.network_id = members_[0].node->network_id();
+  net_options.peers = {{v0, "127.0.0.1", members_[0].port}};
+  net_options.frame_bytes_max = consensus::message_bytes_max + 1;
+  auto asker = net::PeerNetwork::start(observer.key, net_options, [&](const PublicKey&, Bytes f) {
+    if (f.empty() || f[0] != peer_channel_state_sync) return;
+    auto m = decode_sync_message(ByteView(f).subspan(1));
+    if (!m.ok()) return;
+    std::lock_guard lock(mu);
+    answers.push_back({std::move(m).value(), std::chrono::steady_clock::now()});
+  });
+  ASSERT_TRUE(asker.ok()) << asker.status().to_string();
+  ASSERT_TRUE(wait_for([&] {
+    const auto c = (*asker)->counters();
+    const auto it = c.peers.find(v0);
+    return it != c.peers.end() && it->second.connected;
+  }));
+  auto answers_now = [&] {
+    std::lock_guard lock(mu);
+    return answers;
+  };
+  Bytes request{peer_channel_state_sync};
+  const Bytes body = encode_sync_message(CheckpointRequest{0});
+  request.insert(request.end(), body.begin(), body.end());
+
+  // A faulty peer repeats its request, twenty times within a second.
+  const uint64_t asked_at_height = members_[0].node->status().height;
+  const auto asked_at = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE((*asker)->send(v0, request).ok());
+    std::this_thread::sleep_for(50ms);
+  }
+  // Validator 0's height, read while no answer had come yet.
+  uint64_t height_unanswered = asked_at_height;
+  ASSERT_TRUE(wait_for([&] {
+    const uint64_t h = members_[0].node->status().height;
+    if (!answers_now().empty()) return true;
+    height_unanswered = h;
+    return false;
+  }));
+  // Any answer to the repeated requests would be here by now.
+  std::this_thread::sleep_for(1s);
+  std::vector<Answer> got = answers_now();
+  ASSERT_EQ(got.size(), 1u) << "one answer for twenty requests";
+  const auto* offer = std::get_if<CheckpointOffer>(&got[0].message);
+  ASSERT_NE(offer, nullptr) << "the answer is not an offer";
+  // The offer came after the worker's summary, one for all the requests, and validator 0 went on
+  // committing blocks in the meantime: its consensus thread did not wait for the pass.
+  EXPECT_GE(got[0].at - asked_at, kSummaryDelay);
+  EXPECT_EQ(members_[0].orderer->state_sync_summaries_started(), 1u);
+  EXPECT_GE(height_unanswered, asked_at_height + 3);
+  // A real offer: it passes a syncing node's checks, its ranges cut by the one-pass summary.
+  const auto set = members_[0].node->validator_set();
+  ASSERT_TRUE(set.has_value());
+  auto verified = verify_offer(*offer, consensus::ValidatorSet(set->epoch, set->validators), 0);
+  EXPECT_TRUE(verified.ok()) << verified.status().to_string();
+  EXPECT_EQ(offer->split_keys.size(), state_sync_ranges_max - 1);
+
+  // With the network halted (validators 1 and 2 stop: no quorum), validator 0's snapshots hold
+  // still: once one was summarised for an asker, asking again is answered at once, from the
+  // summary kept with the snapshot, with no further pass.
+  for (size_t i : {size_t{1}, size_t{2}}) {
+    members_[i].node->stop();
+    members_[i].node.reset();
+  }
+  uint64_t still = 0;
+  ASSERT_TRUE(wait_for([&] {
+    const uint64_t h = members_[0].node->status().height;
+    if (h != still) {
+      still = h;
+      return false;
+    }
+    std::this_thread::sleep_for(300ms);
+    return members_[0].node->status().height == h;
+  }));
+  ASSERT_TRUE((*asker)->send(v0, request).ok());
+  ASSERT_TRUE(wait_for([&] { return answers_now().size() == 2; }));
+  ASSERT_TRUE(std::holds_alternative<CheckpointOffer>(answers_now()[1].message));
+  const uint64_t passes = members_[0].orderer->state_sync_summaries_started();
+  const auto asked_again_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE((*asker)->send(v0, request).ok());
+  ASSERT_TRUE(wait_for([&] { return answers_now().size() == 3; }));
+  got = answers_now();
+  ASSERT_TRUE(std::holds_alternative<CheckpointOffer>(got[2].message));
+  EXPECT_EQ(std::get<CheckpointOffer>(got[2].message).height,
+            std::get<CheckpointOffer>(got[1].message).height);
+  EXPECT_LT(got[2].at - asked_again_at, kSummaryDelay);
+  EXPECT_EQ(members_[0].orderer->state_sync_summaries_started(), passes);
+  (*asker)->stop();
 }
 
 }  // namespace

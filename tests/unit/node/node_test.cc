@@ -974,6 +974,42 @@ TEST_F(NodeCrashTest, BlocksAboveTheCheckpointAreReExecutedOnOpen) {
   EXPECT_EQ(checkpoint->height, 5u);
 }
 
+// State checkpoints fall on the multiples of checkpoint_blocks, where state sync snapshots are
+// taken, also after a reopen at a height between them: a clean stop writes one at its head, and
+// the next is still written at the next multiple, not checkpoint_blocks after the stop's.
+TEST_F(NodeCrashTest, CheckpointsFallOnMultiplesAfterAReopenAtAnUnalignedHeight) {
+  close();
+  NodeConfig c = memory_config();
+  c.checkpoint_blocks = 4;
+  open(c);
+  build_history();  // Blocks 1-5: a checkpoint at 4.
+  auto checkpoint_height = [&] {
+    auto checkpoint = ChainStore(*kv_).checkpoint();
+    EXPECT_TRUE(checkpoint.ok()) << checkpoint.status().to_string();
+    return checkpoint.ok() ? checkpoint->height : UINT64_MAX;
+  };
+  EXPECT_EQ(checkpoint_height(), 4u);
+  close();  // A clean stop.
+  EXPECT_EQ(checkpoint_height(), 5u);
+  open(c);
+  expect_recovered();
+  // Block h, then where the checkpoint is: at 8 and 12 (counted from 5 it would be 9 and 13).
+  const std::vector<std::pair<uint64_t, uint64_t>> expected = {
+      {6, 5}, {7, 5}, {8, 8}, {9, 8}, {10, 8}, {11, 8}, {12, 12}, {13, 12}};
+  for (const auto& [height, at] : expected) {
+    commit_recorded({maker_->make("bob", {op::transfer("alice", usd_, 1'00 + height)})});
+    ASSERT_EQ(node_->status().height, height);
+    EXPECT_EQ(checkpoint_height(), at) << "after block " << height;
+  }
+  // A crash now (another node opened on the store, with no stop) starts from the checkpoint at
+  // 12, re-executes block 13 and gets to the same state.
+  auto reopened = Node::open(c, kv_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+  EXPECT_EQ((*reopened)->status().height, 13u);
+  EXPECT_EQ((*reopened)->status().state_root, node_->status().state_root);
+  EXPECT_TRUE((*reopened)->check_invariants().ok());
+}
+
 TEST_F(NodeCrashTest, ABlockThatReExecutesDifferentlyIsRefused) {
   close();
   NodeConfig c = memory_config();

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <string>
 
@@ -24,7 +25,8 @@ Bytes state_key(uint32_t i) {
 using Entries = std::vector<std::pair<Bytes, Bytes>>;
 
 // A snapshot at height 42 of a store holding `stored`, with `overlay` laid over it.
-StateSnapshot snapshot_of(const Entries& stored, StateSnapshot::Overlay overlay = {}) {
+StateSnapshot snapshot_of(const Entries& stored, StateSnapshot::Overlay overlay = {},
+                          StateSnapshot::Limits limits = {}) {
   storage::MemKvStore kv;
   storage::WriteBatch batch;
   for (const auto& [k, v] : stored) batch.put(k, v);
@@ -35,7 +37,7 @@ StateSnapshot snapshot_of(const Entries& stored, StateSnapshot::Overlay overlay 
   EXPECT_TRUE(kv.write(batch, /*sync=*/true).ok());
   auto store = kv.snapshot();
   EXPECT_TRUE(store.ok());
-  return StateSnapshot(42, sha256(Bytes{'r'}), {}, {}, *store, std::move(overlay));
+  return StateSnapshot(42, sha256(Bytes{'r'}), {}, {}, *store, std::move(overlay), limits);
 }
 
 // n entries of value_bytes each, and the snapshot serving exactly them from its store.
@@ -221,7 +223,9 @@ TEST(StateSyncServing, TheOverlayIsMergedOverTheStore) {
   uint64_t bytes = 0;
   for (const auto& [k, v] : merged) bytes += k.size() + v.size();
   EXPECT_EQ(made->bytes_total, bytes);
-  // The split keys are the entries at i * n / 16, so the ranges hold about equal counts.
+  // The split keys are the entries at i * n / 16, so the ranges hold about equal counts (with
+  // fewer entries than the summary keeps candidates, exactly those).
+  ASSERT_LT(merged.size(), state_sync_summary_samples_max);
   ASSERT_EQ(made->split_keys.size(), state_sync_ranges_max - 1);
   for (size_t i = 1; i < state_sync_ranges_max; ++i)
     EXPECT_EQ(made->split_keys[i - 1], merged[i * merged.size() / state_sync_ranges_max].first);
@@ -239,6 +243,135 @@ TEST(StateSyncServing, TheOverlayIsMergedOverTheStore) {
   size_t chunks = 0;
   auto part = page(snap, from, state_key(23), 100, chunks);
   EXPECT_EQ(part, Entries(expected.lower_bound(from), expected.lower_bound(state_key(23))));
+}
+
+// Checks a summary of `merged` (the state's entries in key order): its totals, and split keys
+// that are keys of the state, ascending, each within 1/state_sync_summary_samples_max of the
+// entries of its place at equal counts, and that pass the receiving side's decoding.
+void expect_summary_of(const Entries& merged, const StateSnapshot::Summary& summary) {
+  const uint64_t n = merged.size();
+  EXPECT_EQ(summary.entries, n);
+  uint64_t bytes = 0;
+  for (const auto& [k, v] : merged) bytes += k.size() + v.size();
+  EXPECT_EQ(summary.bytes, bytes);
+  const uint64_t ranges = std::min<uint64_t>(state_sync_ranges_max, std::max<uint64_t>(n, 1));
+  ASSERT_EQ(summary.split_keys.size(), ranges - 1) << n << " entries";
+  const uint64_t slack = n / state_sync_summary_samples_max + 1;
+  for (size_t i = 0; i < summary.split_keys.size(); ++i) {
+    auto at = std::lower_bound(merged.begin(), merged.end(), summary.split_keys[i],
+                               [](const auto& e, const Bytes& k) { return e.first < k; });
+    ASSERT_TRUE(at != merged.end() && at->first == summary.split_keys[i])
+        << "split key " << i << " is not a key of the state";
+    const uint64_t index = static_cast<uint64_t>(at - merged.begin());
+    const uint64_t place = (i + 1) * n / ranges;
+    EXPECT_LE(std::max(index, place) - std::min(index, place), slack)
+        << "split key " << i << " of " << n << " entries at " << index << ", not near " << place;
+    EXPECT_GT(index, 0u);  // No range is empty.
+    if (i > 0) {
+      EXPECT_LT(summary.split_keys[i - 1], summary.split_keys[i]);
+    }
+  }
+  CheckpointOffer offer;
+  offer.entries_total = summary.entries;
+  offer.bytes_total = summary.bytes;
+  offer.split_keys = summary.split_keys;
+  offer.evidence.blocks.resize(2);  // The decoder wants blocks of evidence, any.
+  auto decoded = decode_sync_message(encode_sync_message(offer));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().to_string();
+  EXPECT_EQ(std::get<CheckpointOffer>(*decoded).split_keys, summary.split_keys);
+}
+
+// The summary is one pass that keeps every stride-th key, the stride doubling as the candidates
+// fill up: whatever the count, around and far above where the stride starts to grow, the
+// ranges it cuts hold about equal counts.
+TEST(StateSyncSummary, OnePassCountsAndCutsRangesOfAboutEqualCounts) {
+  const uint32_t k = static_cast<uint32_t>(state_sync_summary_samples_max);
+  for (uint32_t n :
+       {0u, 1u, 2u, 15u, 16u, 17u, 100u, k - 1, k, k + 1, 2 * k, 2 * k + 1, 5 * k + 3, 40'000u}) {
+    const Entries entries = make_entries(n, 3);
+    const StateSnapshot snap = snapshot_of(entries);
+    auto summary = snap.summary();
+    ASSERT_TRUE(summary.ok()) << summary.status().to_string();
+    expect_summary_of(entries, *summary);
+  }
+}
+
+// The same over a store with many changes laid over it: the pass counts and cuts the merged
+// state, not the store's.
+TEST(StateSyncSummary, CountsAndCutsTheStateWithTheOverlayMerged) {
+  const Entries stored = make_entries(30'000, 8);
+  std::map<Bytes, Bytes> expected(stored.begin(), stored.end());
+  StateSnapshot::Overlay overlay;
+  for (uint32_t i = 0; i < 30'000; i += 3) {
+    if (i % 2 == 0) {
+      overlay.emplace_back(state_key(i), std::nullopt);  // Deleted: a third of the first half.
+      expected.erase(state_key(i));
+    }
+    Bytes added = state_key(i);
+    added.push_back(1);
+    overlay.emplace_back(added, Bytes(i % 50, 0x5a));  // New, of various sizes.
+    expected[added] = Bytes(i % 50, 0x5a);
+  }
+  std::sort(overlay.begin(), overlay.end());
+  const Entries merged(expected.begin(), expected.end());
+  const StateSnapshot snap = snapshot_of(stored, overlay);
+  EXPECT_FALSE(snap.computed_summary().has_value());  // Nothing is computed until asked.
+  auto summary = snap.summary();
+  ASSERT_TRUE(summary.ok()) << summary.status().to_string();
+  expect_summary_of(merged, *summary);
+  // Kept: the same answer without another pass.
+  auto kept = snap.computed_summary();
+  ASSERT_TRUE(kept.has_value() && kept->ok());
+  EXPECT_EQ((*kept)->split_keys, summary->split_keys);
+  EXPECT_EQ((*kept)->bytes, summary->bytes);
+  // Paged range by range, the split keys cut the merged state into contiguous ranges.
+  Entries joined;
+  for (size_t r = 0; r <= summary->split_keys.size(); ++r) {
+    size_t chunks = 0;
+    auto part = page(snap, r == 0 ? Bytes{} : summary->split_keys[r - 1],
+                     r < summary->split_keys.size() ? summary->split_keys[r] : Bytes{},
+                     state_sync_chunk_bytes_max, chunks);
+    joined.insert(joined.end(), part.begin(), part.end());
+  }
+  EXPECT_EQ(joined, merged);
+}
+
+// A state over either limit is refused, and the refusal is kept with the snapshot; a state
+// exactly at them is offered.
+TEST(StateSyncSummary, AStateOverTheLimitsIsRefusedAndTheRefusalKept) {
+  const Entries entries = make_entries(1'000, 11);  // 20 bytes an entry.
+  StateSnapshot::Limits at_limits{1'000, 20'000};
+  auto fits = snapshot_of(entries, {}, at_limits).summary();
+  ASSERT_TRUE(fits.ok()) << fits.status().to_string();
+  EXPECT_EQ(fits->entries, 1'000u);
+  EXPECT_EQ(fits->bytes, 20'000u);
+  for (StateSnapshot::Limits over :
+       {StateSnapshot::Limits{999, 20'000}, StateSnapshot::Limits{1'000, 19'999},
+        StateSnapshot::Limits{10, UINT64_MAX}}) {
+    const StateSnapshot snap = snapshot_of(entries, {}, over);
+    auto refused = snap.summary();
+    EXPECT_EQ(refused.status().code(), StatusCode::resource_exhausted)
+        << over.entries_max << " " << over.bytes_max;
+    auto kept = snap.computed_summary();
+    ASSERT_TRUE(kept.has_value());
+    EXPECT_EQ(kept->status().code(), StatusCode::resource_exhausted);
+    EXPECT_EQ(make_offer(snap, {}).status().code(), StatusCode::resource_exhausted);
+  }
+}
+
+// A pass stopped by its cancel flag (the node stopping) answers unavailable and keeps nothing:
+// a later call computes the summary.
+TEST(StateSyncSummary, ACancelledPassKeepsNothing) {
+  const Entries entries = make_entries(10'000, 4);
+  const StateSnapshot snap = snapshot_of(entries);
+  std::atomic<bool> cancel{true};
+  EXPECT_EQ(snap.summary(&cancel).status().code(), StatusCode::unavailable);
+  EXPECT_FALSE(snap.computed_summary().has_value());
+  cancel = false;
+  auto summary = snap.summary(&cancel);
+  ASSERT_TRUE(summary.ok()) << summary.status().to_string();
+  expect_summary_of(entries, *summary);
+  EXPECT_TRUE(snap.computed_summary().has_value());
 }
 
 TEST(StateSyncOffers, EvidenceThatIsNotACertifiedChainIsRefused) {

@@ -243,12 +243,18 @@ TEST(PeerNetwork, ThreeNodesAllDialingEachOtherSettleOnOneChannelPerPairAndDeliv
       ASSERT_TRUE(n[i]->net->connect(n[j]->pk(), "127.0.0.1", n[j]->net->port()).ok());
     }
   }
+  // Settled means every pair is on the channel the lower key dialed, on both sides. Connected
+  // alone is not enough: on a loaded machine one direction's dial can still be connecting
+  // (not yet a pending handshake) when the other direction's channel is already up, and the
+  // pair moves to the preferred channel only when that dial completes.
   auto settled = [&] {
     for (int i = 0; i < 3; ++i) {
       const auto c = n[i]->net->counters();
       if (c.handshakes_pending != 0) return false;
       for (int j = 0; j < 3; ++j) {
-        if (j != i && !c.peers.at(n[j]->pk()).connected) return false;
+        if (j == i) continue;
+        const auto& pc = c.peers.at(n[j]->pk());
+        if (!pc.connected || pc.outbound != (n[i]->pk() < n[j]->pk())) return false;
       }
     }
     return true;

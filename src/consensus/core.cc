@@ -97,7 +97,8 @@ std::vector<Action> Core::on_message(ValidatorIndex from, const Message& message
     return {};
   }
   std::visit([&](const auto& m) { handle(out, from, m, now_ms); }, message);
-  if (missing_ancestor_) request_sync(out, from, *missing_ancestor_, now_ms);
+  if (missing_ancestor_)
+    request_sync(out, from, *missing_ancestor_, missing_ancestor_height_, now_ms);
   return std::move(out.actions);
 }
 
@@ -109,7 +110,8 @@ Core::ProposalOutcome Core::on_proposal(ValidatorIndex from, const Proposal& pro
     return {};
   }
   handle(out, from, proposal, now_ms);
-  if (missing_ancestor_) request_sync(out, from, *missing_ancestor_, now_ms);
+  if (missing_ancestor_)
+    request_sync(out, from, *missing_ancestor_, missing_ancestor_height_, now_ms);
   return {out.proposal_valid, std::move(out.actions)};
 }
 
@@ -122,7 +124,7 @@ std::vector<Action> Core::on_timer(uint64_t now_ms) {
     // the next validator if that is us.
     ValidatorIndex peer = validators_.leader(round_);
     if (peer == me_) peer = static_cast<ValidatorIndex>((peer + 1) % validators_.size());
-    request_sync(out, peer, *missing_ancestor_, now_ms);
+    request_sync(out, peer, *missing_ancestor_, missing_ancestor_height_, now_ms);
   }
   // While the round is stuck, the timeout is sent again at every expiry, so that lost
   // messages cannot stall the network for good.
@@ -197,7 +199,7 @@ void Core::accept_proposal(Out& out, ValidatorIndex from, const Proposal& p, uin
   if (!parent) {
     if (pending_.size() < config_.pending_proposals_max)
       pending_.emplace(b.parent_id, std::make_pair(from, p));
-    request_sync(out, from, b.parent_id, now);
+    request_sync(out, from, b.parent_id, b.height - 1, now);
     return;
   }
   if (b.time_ms < parent->time_ms) {
@@ -333,6 +335,7 @@ void Core::try_commit(Out& out, const QuorumCert& qc) {
       // An ancestor is missing: the commit waits for sync, which on_message and on_timer
       // keep asking for, and is tried again with this QC when blocks arrive.
       missing_ancestor_ = id;
+      missing_ancestor_height_ = chain.back().second->height - 1;
       pending_commit_qc_ = qc;
       return;
     }
@@ -451,7 +454,8 @@ void Core::handle(Out& out, ValidatorIndex, const Timeout& t, uint64_t now) {
 
 // --- Block sync --------------------------------------------------------------------------
 
-void Core::request_sync(Out& out, ValidatorIndex peer, const Hash256& block_id, uint64_t now) {
+void Core::request_sync(Out& out, ValidatorIndex peer, const Hash256& block_id, uint64_t height,
+                        uint64_t now) {
   if (peer == me_ || find_block(block_id)) return;
   auto it = requested_.find(block_id);
   if (it != requested_.end() && now < it->second + config_.sync_retry_ms) return;
@@ -463,13 +467,20 @@ void Core::request_sync(Out& out, ValidatorIndex peer, const Hash256& block_id, 
     requested_.erase(oldest);
   }
   ++stats_.sync_requests;
-  out.actions.push_back(SendAction{peer, BlockRequest{block_id, sync_blocks_max}});
+  // Blocks at or below the committed height are here already. Asking for them too made every
+  // request for a proposal's parent that was only late (still on its way behind the next
+  // proposal, megabytes each under load) bring back sync_blocks_max blocks. The answer's
+  // oldest block tells whether more are missing, and handle(BlockResponse) then asks again.
+  const uint64_t above_committed = height > committed_height_ ? height - committed_height_ : 1;
+  const auto count = static_cast<uint32_t>(std::min<uint64_t>(above_committed, sync_blocks_max));
+  out.actions.push_back(SendAction{peer, BlockRequest{block_id, count}});
 }
 
 BlockResponse Core::serve(const BlockRequest& r) {
   BlockResponse resp;
   Hash256 id = r.block_id;
   uint32_t count = std::min(r.count, sync_blocks_max);
+  size_t payload_bytes = 0;
   while (resp.blocks.size() < count) {
     const Block* b = find_block(id);
     std::optional<Block> loaded;
@@ -479,6 +490,8 @@ BlockResponse Core::serve(const BlockRequest& r) {
       if (!loaded) break;
       b = &*loaded;
     }
+    payload_bytes += b->payload.size();
+    if (!resp.blocks.empty() && payload_bytes > config_.sync_response_payload_bytes_max) break;
     resp.blocks.push_back(*b);
     if (b->height == 0) break;
     id = b->parent_id;
@@ -547,7 +560,7 @@ void Core::handle(Out& out, ValidatorIndex from, const BlockResponse& r, uint64_
   insert_chain(blocks, ids);
   const Block& oldest = blocks.back();
   if (oldest.height > committed_height_ + 1 && !find_block(oldest.parent_id))
-    request_sync(out, from, oldest.parent_id, now);
+    request_sync(out, from, oldest.parent_id, oldest.height - 1, now);
   // The commit that waited for these blocks is tried again after the certificates they carry
   // (which may commit part of the chain on their own).
   std::optional<QuorumCert> waiting = std::exchange(pending_commit_qc_, std::nullopt);
@@ -579,7 +592,7 @@ void Core::handle(Out& out, ValidatorIndex from, const EpochProof& p, uint64_t n
   ++stats_.epoch_proofs_accepted;
   insert_chain(p.blocks, ids);
   process_qc(out, p.qc, now);
-  if (missing_ancestor_) request_sync(out, from, *missing_ancestor_, now);
+  if (missing_ancestor_) request_sync(out, from, *missing_ancestor_, missing_ancestor_height_, now);
 }
 
 void Core::retry_pending(Out& out, uint64_t now) {

@@ -40,6 +40,10 @@ struct CoreConfig {
   size_t pending_proposals_max = 32;
   // A block request not answered within this long is sent again (to the next peer asked).
   uint64_t sync_retry_ms = 500;
+  // Payload bytes of the blocks in one answer to a block request, at most (at least one block
+  // is always sent). An answer must fit in one message (message_bytes_max), and a node that
+  // lags by many large blocks fetches them in several answers instead of none.
+  size_t sync_response_payload_bytes_max = block_payload_bytes_max;
 };
 
 // What the core asks of its host. Implementations must be deterministic given the same
@@ -190,7 +194,10 @@ class Core {
   void advance_round(Out& out, Round round, uint64_t now);
   void propose(Out& out, uint64_t now, bool allow_hold = true);
   void send_timeout(Out& out, uint64_t now);
-  void request_sync(Out& out, ValidatorIndex peer, const Hash256& block_id, uint64_t now);
+  // Asks `peer` for block `block_id`, at `height`, and the blocks below it that this node may
+  // lack: those above its committed height.
+  void request_sync(Out& out, ValidatorIndex peer, const Hash256& block_id, uint64_t height,
+                    uint64_t now);
   void retry_pending(Out& out, uint64_t now);
   uint64_t timeout_ms() const;
   const Block* find_block(const Hash256& id) const;
@@ -238,6 +245,7 @@ class Core {
   std::map<Hash256, uint64_t> requested_;
   // An ancestor found missing while trying to commit; asked for again until it arrives.
   std::optional<Hash256> missing_ancestor_;
+  uint64_t missing_ancestor_height_ = 0;  // The height of missing_ancestor_.
   // The QC whose commit waits for that ancestor (from an EpochProof, or a proposal's chain).
   std::optional<QuorumCert> pending_commit_qc_;
   // Executed state roots of recent heights, to compare with proposals' claims.

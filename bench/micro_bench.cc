@@ -35,17 +35,23 @@ void BM_Ed25519Verify(benchmark::State& state) {
 }
 BENCHMARK(BM_Ed25519Verify);
 
-void BM_StateTreeUpdate(benchmark::State& state) {
-  const auto keys = static_cast<size_t>(state.range(0));
-  StateTree tree;
-  std::vector<Hash256> ks(keys);
-  for (size_t i = 0; i < keys; ++i) {
+// A tree of `count` leaves with hashed keys (each key its own value), hashed once; the keys.
+std::vector<Hash256> fill_tree(StateTree& tree, size_t count) {
+  std::vector<Hash256> ks(count);
+  for (size_t i = 0; i < count; ++i) {
     Bytes b(8);
     for (int j = 0; j < 8; ++j) b[j] = static_cast<uint8_t>(i >> (8 * j));
     ks[i] = sha256(b);
     tree.put(ks[i], ks[i]);
   }
   tree.root();
+  return ks;
+}
+
+void BM_StateTreeUpdate(benchmark::State& state) {
+  const auto keys = static_cast<size_t>(state.range(0));
+  StateTree tree;
+  const std::vector<Hash256> ks = fill_tree(tree, keys);
   std::mt19937_64 rng(1);
   uint64_t v = 0;
   for (auto _ : state) {
@@ -70,14 +76,7 @@ void BM_StateTreeDenseUpdate(benchmark::State& state) {
   constexpr size_t leaves = 20'000;
   constexpr size_t changed = 8'000;
   StateTree tree;
-  std::vector<Hash256> ks(leaves);
-  for (size_t i = 0; i < leaves; ++i) {
-    Bytes b(8);
-    for (int j = 0; j < 8; ++j) b[j] = static_cast<uint8_t>(i >> (8 * j));
-    ks[i] = sha256(b);
-    tree.put(ks[i], ks[i]);
-  }
-  tree.root();
+  const std::vector<Hash256> ks = fill_tree(tree, leaves);
   std::mt19937_64 rng(1);
   uint64_t v = 0;
   std::vector<std::pair<Hash256, Hash256>> block(changed);

@@ -974,36 +974,47 @@ void BftOrderer::serve_checkpoint(const PublicKey& peer, const CheckpointRequest
   // chain attests and whose summary is kept is offered at once, even when a newer one is not
   // summarised yet: an asker never waits while a usable answer is at hand. Only when none is,
   // the newest usable snapshot goes to the worker and the asker waits for it (defer_offer).
-  std::shared_ptr<const StateSnapshot> unsummarised;
+  // The evidence loads up to state_sync_evidence_blocks_max blocks from the store, so each
+  // snapshot's is built at most once a request, and only for a snapshot that would be used:
+  // first those with a summary, newest first; then, if none of them could be offered, those
+  // without, to find the newest one worth summarising.
+  auto evidence_for = [&](const StateSnapshot& snap) -> std::optional<consensus::EpochProof> {
+    auto evidence =
+        build_checkpoint_evidence([this](uint64_t h) { return load_block_at(h); }, head_qc->height,
+                                  *head_qc, snap.height(), snap.state_root());
+    if (evidence.ok()) return std::move(evidence).value();
+    spdlog::debug("state sync: snapshot at height {} not offered: {}", snap.height(),
+                  evidence.status().message());
+    return std::nullopt;
+  };
+  std::vector<std::shared_ptr<const StateSnapshot>> unsummarised;
   for (auto it = snapshots_.rbegin(); head_qc && it != snapshots_.rend(); ++it) {
     const StateSnapshot& snap = **it;
     if (snap.height() <= request.above_height || snap.height() <= epoch_start_height_) break;
     auto summary = snap.computed_summary();
-    if (summary && !summary->ok()) {
+    if (!summary) {
+      unsummarised.push_back(*it);
+      continue;
+    }
+    if (!summary->ok()) {
       // Over the limits, or unreadable: said once when it was computed, and kept.
       spdlog::debug("state sync: snapshot at height {} not offered: {}", snap.height(),
                     summary->status().to_string());
       continue;
     }
-    auto evidence =
-        build_checkpoint_evidence([this](uint64_t h) { return load_block_at(h); }, head_qc->height,
-                                  *head_qc, snap.height(), snap.state_root());
-    if (!evidence.ok()) {
-      spdlog::debug("state sync: snapshot at height {} not offered: {}", snap.height(),
-                    evidence.status().message());
-      continue;
-    }
-    if (!summary) {
-      if (!unsummarised) unsummarised = *it;
-      continue;
-    }
-    Bytes body = encode_sync_message(
-        make_offer(snap, std::move(*summary).value(), std::move(evidence).value()));
+    auto evidence = evidence_for(snap);
+    if (!evidence) continue;
+    Bytes body =
+        encode_sync_message(make_offer(snap, std::move(*summary).value(), std::move(*evidence)));
     if (body.size() > state_sync_offer_bytes_max) continue;
     send_frame(peer, peer_channel_state_sync, body);
     return;
   }
-  if (unsummarised && defer_offer(peer, request.above_height, std::move(unsummarised))) return;
+  for (auto& snap : unsummarised) {
+    if (!evidence_for(*snap)) continue;
+    if (defer_offer(peer, request.above_height, std::move(snap))) return;
+    break;
+  }
   spdlog::debug("state sync: no checkpoint above {} for {} ({} snapshots, head {})",
                 request.above_height, peer.hex().substr(0, 12), snapshots_.size(), head_height_);
   send_frame(peer, peer_channel_state_sync, encode_sync_message(NoCheckpoint{head_height_}));

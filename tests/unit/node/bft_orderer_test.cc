@@ -473,7 +473,8 @@ TEST_F(BftStateSyncTest, CorruptChunkIsRefusedCountedAndAnotherPeerServes) {
     }
     std::this_thread::sleep_for(300ms);
     return members_[a].node->status().height == h && members_[b].node->status().height == h;
-  }));
+  })) << "heights " << members_[a].node->status().height << " (serving corrupt chunks) and "
+      << members_[b].node->status().height;
   const uint64_t reached = still;
   members_[3].kv = std::make_shared<storage::MemKvStore>();
   boot(3);

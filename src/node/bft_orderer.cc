@@ -927,16 +927,6 @@ void BftOrderer::on_state_sync(const PublicKey& peer, ByteView bytes) {
   }
   const uint64_t now = now_ms();
   if (const auto* r = std::get_if<CheckpointRequest>(&*decoded)) {
-    // Only pinned peers get here, so the map holds at most one entry per peer.
-    if (!pending_offers_.contains(peer)) {
-      uint64_t& last = checkpoint_request_ms_[peer];
-      if (last != 0 && now < last + state_sync_checkpoint_request_interval_ms) {
-        ++serve_refused_;
-        publish_status();
-        return;
-      }
-      last = now;
-    }
     serve_checkpoint(peer, *r);
   } else if (const auto* q = std::get_if<ChunkRequest>(&*decoded)) {
     serve_chunk_to(peer, *q);

@@ -247,9 +247,6 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   // waiting for an offer meanwhile, each with the height its request asked to be above.
   std::shared_ptr<const StateSnapshot> summarising_;
   std::map<PublicKey, uint64_t> pending_offers_;
-  // When each peer's last checkpoint request was answered
-  // (state_sync_checkpoint_request_interval_ms).
-  std::map<PublicKey, uint64_t> checkpoint_request_ms_;
 
   // The loop's queue.
   std::mutex mu_;

@@ -66,12 +66,6 @@ inline constexpr size_t state_sync_summary_samples_max = 64 * state_sync_ranges_
 // Peers a serving node keeps waiting for an offer while its background worker summarises a
 // snapshot (one entry per peer); beyond it a peer is answered NoCheckpoint and asks again.
 inline constexpr size_t state_sync_pending_offers_max = 64;
-// A serving node answers one checkpoint request per peer in this long at most; the others are
-// dropped and counted (`serve_refused`). Answering costs the consensus thread the evidence of
-// each snapshot it holds: up to 64 blocks, megabytes each under load, loaded and encoded. An
-// honest asker probes at most this often (state_sync_probe_interval_ms), and a peer waiting for
-// a summary is not limited (asking again then costs nothing).
-inline constexpr uint64_t state_sync_checkpoint_request_interval_ms = 1'000;
 // A key longer than this is malformed (ledger entry keys are far shorter).
 inline constexpr size_t state_sync_key_bytes_max = 1'024;
 // The evidence spans at most this many blocks, from the checkpoint to the certified block.

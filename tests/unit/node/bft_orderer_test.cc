@@ -609,8 +609,6 @@ TEST_F(BftStateSyncTest, AnOfferWaitsForTheSummaryWorkerWhileConsensusGoesOn) {
   ASSERT_TRUE(wait_for([&] { return answers_now().size() == 2; }));
   ASSERT_TRUE(std::holds_alternative<CheckpointOffer>(answers_now()[1].message));
   const uint64_t passes = members_[0].orderer->state_sync_summaries_started();
-  // Asked again once the per-peer interval between answered requests has passed.
-  std::this_thread::sleep_for(std::chrono::milliseconds(state_sync_checkpoint_request_interval_ms));
   const auto asked_again_at = std::chrono::steady_clock::now();
   ASSERT_TRUE((*asker)->send(v0, request).ok());
   ASSERT_TRUE(wait_for([&] { return answers_now().size() == 3; }));
@@ -620,14 +618,6 @@ TEST_F(BftStateSyncTest, AnOfferWaitsForTheSummaryWorkerWhileConsensusGoesOn) {
             std::get<CheckpointOffer>(got[1].message).height);
   EXPECT_LT(got[2].at - asked_again_at, kSummaryDelay);
   EXPECT_EQ(members_[0].orderer->state_sync_summaries_started(), passes);
-  // A peer that asks again at once, not waiting for a summary, is dropped and counted: each
-  // answer costs the consensus thread the evidence of every snapshot held.
-  const uint64_t refused = members_[0].node->sync_progress()->serve_refused;
-  ASSERT_TRUE((*asker)->send(v0, request).ok());
-  ASSERT_TRUE(
-      wait_for([&] { return members_[0].node->sync_progress()->serve_refused == refused + 1; }));
-  std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(answers_now().size(), 3u);
   (*asker)->stop();
 }
 

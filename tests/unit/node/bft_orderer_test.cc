@@ -176,6 +176,23 @@ TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
     for (const auto& p : c->peers) heard += p.frames_in > 0 ? 1 : 0;
     EXPECT_GE(heard, static_cast<size_t>(i == kValidators ? kValidators : kValidators - 1))
         << "member " << i;
+    // Each member took kTxs / 5 submissions through its API and sent each on to the
+    // validators; each validator admitted frames the others forwarded.
+    EXPECT_TRUE(wait_for([&] {
+      return members_[i].node->status().consensus->txs_forwarded ==
+             static_cast<uint64_t>(kTxs) / members_.size();
+    })) << "member "
+        << i;
+    EXPECT_EQ(c->forwards_dropped + c->forwarded_frames_dropped, 0u) << "member " << i;
+    EXPECT_EQ(c->forwarded_frames_undecodable, 0u) << "member " << i;
+    // (A frame may still be in the admitter's queue when its transactions are final: another
+    // validator proposed them.)
+    if (i < kValidators) {
+      EXPECT_TRUE(wait_for([&] {
+        return members_[i].node->status().consensus->forwarded_frames_admitted > 0;
+      })) << "member "
+          << i;
+    }
     if (i == kValidators) {
       EXPECT_FALSE(c->leader);
       EXPECT_EQ(c->core.votes_sent, 0u) << "an observer never signs";
@@ -473,7 +490,8 @@ TEST_F(BftStateSyncTest, CorruptChunkIsRefusedCountedAndAnotherPeerServes) {
     }
     std::this_thread::sleep_for(300ms);
     return members_[a].node->status().height == h && members_[b].node->status().height == h;
-  })) << "heights " << members_[a].node->status().height << " (serving corrupt chunks) and "
+  })) << "heights "
+      << members_[a].node->status().height << " (serving corrupt chunks) and "
       << members_[b].node->status().height;
   const uint64_t reached = still;
   members_[3].kv = std::make_shared<storage::MemKvStore>();

@@ -739,8 +739,7 @@ HttpResponse NodeApi::get_status() {
     consensus["relay"] = {{"txs_forwarded", c.txs_forwarded},
                           {"forwards_dropped", c.forwards_dropped},
                           {"forwarded_frames_admitted", c.forwarded_frames_admitted},
-                          {"forwarded_frames_undecodable", c.forwarded_frames_undecodable},
-                          {"forwarded_frames_dropped", c.forwarded_frames_dropped}};
+                          {"forwarded_frames_undecodable", c.forwarded_frames_undecodable}};
     consensus["transport"] = {{"handshake_failures", c.handshake_failures},
                               {"connections_refused", c.connections_refused},
                               {"frames_malformed", c.frames_malformed}};

@@ -238,7 +238,6 @@ std::optional<ConsensusStatus> BftOrderer::consensus_status() const {
   s.forwards_dropped = r.forwards_dropped;
   s.forwarded_frames_admitted = r.frames_admitted;
   s.forwarded_frames_undecodable = r.frames_undecodable;
-  s.forwarded_frames_dropped = r.frames_dropped;
   for (const auto& [key, p] : c.peers)
     s.peers.push_back({key, p.connected, p.frames_in, p.frames_out, p.bytes_in, p.bytes_out,
                        p.queued_bytes, p.send_rejected, p.reconnects,
@@ -340,10 +339,8 @@ void BftOrderer::on_frame(const PublicKey& peer, Bytes payload) {
   if (payload.empty()) return;
   const uint8_t channel = payload[0];
   if (channel == peer_channel_txs) {
-    // Decoded and admitted on the relay's admitter thread: this thread only reads frames, and
-    // consensus frames must not wait behind signature checks.
-    payload.erase(payload.begin());
-    relay_.admit_forwarded(std::move(payload));
+    // Admitted here, on the network thread, in the order the peer sent its frames (tx_relay.h).
+    relay_.admit(ByteView(payload).subspan(1));
     return;
   }
   if (channel == peer_channel_state_sync) {
@@ -697,6 +694,7 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
         wb.put(Bytes{consensus::store_key_head_qc}, consensus::encode_qc(qc));
       };
       for (const Hash256& tx : ids) in_execution_.insert(tx);
+      node_.note_ordered(ids);
       enqueue_execution(ExecJob{std::move(batch), block.height, std::move(ids)});
       head_height_ = block.height;
       head_id_ = id;

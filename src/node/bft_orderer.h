@@ -14,9 +14,9 @@
 //     admitted, so whoever leads the next round can propose them (node/tx_relay.h).
 //
 // Threading: every Core call happens on one event-loop thread owned by the orderer. The
-// network's receive handler posts consensus frames to it; transactions move between
-// validators on the relay's two threads (TxRelay: a sender, and an admitter that decodes and
-// admits what peers forwarded; Node::submit_forwarded is thread-safe).
+// network's receive handler posts consensus frames to it and admits forwarded transactions
+// itself (Node::submit_forwarded is thread-safe); this node's admissions go to the peers from
+// the relay's sender thread (TxRelay).
 //
 // State sync's summaries (the pass over a snapshot's state behind an offer) run on a third
 // thread, the summary worker, one at a time; the loop hands it a snapshot and hears back

@@ -189,6 +189,11 @@ SubmitResult Node::submit_forwarded(ledger::Transaction tx, Bytes envelope) {
   return submit_impl(std::move(tx), std::move(envelope), nullptr, true);
 }
 
+void Node::note_ordered(const std::vector<Hash256>& ids) {
+  std::lock_guard lock(waiters_mu_);
+  ordered_.insert(ids.begin(), ids.end());
+}
+
 void Node::abandon(const Hash256& id) {
   notify(id, Status(StatusCode::unavailable, "the transaction expired before it was ordered"),
          Finality{id, 0, 0, 0, {}});
@@ -217,6 +222,11 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
   bool mempool_full = false;
   {
     std::lock_guard wl(waiters_mu_);
+    if (from_peer && ordered_.contains(tx.id)) {
+      // In a committed block on its way through the executor, which verifies it.
+      out.kind = SubmitResult::Kind::already_pending;
+      return out;
+    }
     if (auto it = inflight_.find(tx.id); it != inflight_.end()) {
       if (it->second.signatures == tx.signatures) {
         // The same body (same id) under exactly the signatures verified when it was admitted:
@@ -247,6 +257,18 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
     out.kind = SubmitResult::Kind::unavailable;
     out.message = "the mempool is full; retry later";
     return out;
+  }
+  if (from_peer) {
+    // A peer's forward can arrive after the block that carries it executed here (the peer's
+    // proposal overtook it): the replay check, cheap, then spares the signature check. Nobody
+    // waits on a forward, so which of the two refuses it first does not matter.
+    std::shared_lock rl(ledger_mu_);
+    const ResultCode early = ledger_.precheck_at(tx, head_.height + 1);
+    if (early != ResultCode::ok) {
+      out.kind = SubmitResult::Kind::rejected;
+      out.code = early;
+      return out;
+    }
   }
   admission_verifications_.fetch_add(1, std::memory_order_relaxed);
   check = ledger::check_signatures(tx, network_id_);
@@ -426,6 +448,11 @@ void Node::commit_batch(OrderedBatch&& batch) {
       unpersisted_.clear();
       checkpoint_height_ = h.height;
     }
+  }
+  {
+    std::lock_guard lock(waiters_mu_);
+    if (!ordered_.empty())
+      for (const auto& tx : block.txs) ordered_.erase(tx.id);
   }
   txs_committed_ += block.txs.size();
   ops_committed_ += ops;

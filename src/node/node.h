@@ -10,6 +10,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/status.h"
@@ -145,6 +146,11 @@ class Node {
   // Fails the waiters of an admitted transaction that can no longer be ordered (it expired
   // while pending).
   void abandon(const Hash256& id);
+  // Transactions in blocks consensus committed that this node has not executed yet. A peer's
+  // forward of one that arrives now is dropped before its signatures are verified: the block
+  // verifies them as it executes, and a second check would be wasted. (A forward arriving after
+  // the block executed is dropped by the replay check, also before verification.)
+  void note_ordered(const std::vector<Hash256>& ids);
 
   // Executes and commits one ordered batch as the next block. The orderer calls this; tests
   // and benchmarks may call it directly on a node that was not started.
@@ -249,6 +255,8 @@ class Node {
   };
   std::mutex waiters_mu_;
   std::unordered_map<Hash256, Inflight, FixedBytesHasher> inflight_;
+  // note_ordered's transactions, until their block executes: at most the executor's queue.
+  std::unordered_set<Hash256, FixedBytesHasher> ordered_;
   std::atomic<uint64_t> admission_verifications_{0};
 
   std::atomic<uint64_t> txs_committed_{0};

@@ -106,13 +106,12 @@ struct ConsensusStatus {
   uint64_t envelopes_decoded = 0;
   // What the consensus core sent, formed and refused.
   consensus::CoreStats core;
-  // Transactions relayed between validators (node/tx_relay.h): this node's admissions sent on,
-  // and forwarded frames admitted, undecodable or dropped over the relay's bound.
+  // Transactions relayed between validators (node/tx_relay.h): this node's admissions sent on
+  // or dropped over the relay's bound, and peers' forwarded frames admitted or undecodable.
   uint64_t txs_forwarded = 0;
   uint64_t forwards_dropped = 0;
   uint64_t forwarded_frames_admitted = 0;
   uint64_t forwarded_frames_undecodable = 0;
-  uint64_t forwarded_frames_dropped = 0;
   // Peer transport: refusals before or outside any channel (bad handshakes, floods, malformed
   // frames) and each peer's channel.
   uint64_t handshake_failures = 0;

@@ -1,5 +1,6 @@
 #include "node/tx_relay.h"
 
+#include <chrono>
 #include <utility>
 
 #include "base/assert.h"
@@ -16,10 +17,9 @@ TxRelay::~TxRelay() {
 
 void TxRelay::start() {
   std::lock_guard lock(mu_);
-  CORRIDOR_ASSERT_MSG(!sender_.joinable() && !admitter_.joinable(), "the relay starts once");
+  CORRIDOR_ASSERT_MSG(!sender_.joinable(), "the relay starts once");
   stopping_ = false;
   sender_ = std::thread([this] { run_sender(); });
-  admitter_ = std::thread([this] { run_admitter(); });
 }
 
 void TxRelay::stop() {
@@ -28,9 +28,7 @@ void TxRelay::stop() {
     stopping_ = true;
   }
   out_cv_.notify_all();
-  in_cv_.notify_all();
   if (sender_.joinable()) sender_.join();
-  if (admitter_.joinable()) admitter_.join();
 }
 
 void TxRelay::set_peers(std::vector<PublicKey> peers) {
@@ -39,29 +37,22 @@ void TxRelay::set_peers(std::vector<PublicKey> peers) {
 }
 
 void TxRelay::forward(Bytes envelope) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_ || outgoing_bytes_ + envelope.size() > relay_outgoing_bytes_max) {
       ++counters_.forwards_dropped;
       return;
     }
+    // The sender needs waking for the first forward of a batch and when a frame is full; the
+    // others wait for the linger to end.
+    const size_t before = outgoing_bytes_;
+    wake = outgoing_.empty() ||
+           (before < relay_frame_bytes_max && before + envelope.size() >= relay_frame_bytes_max);
     outgoing_bytes_ += envelope.size();
     outgoing_.push_back(std::move(envelope));
   }
-  out_cv_.notify_one();
-}
-
-void TxRelay::admit_forwarded(Bytes body) {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_ || incoming_bytes_ + body.size() > relay_incoming_bytes_max) {
-      ++counters_.frames_dropped;
-      return;
-    }
-    incoming_bytes_ += body.size();
-    incoming_.push_back(std::move(body));
-  }
-  in_cv_.notify_one();
+  if (wake) out_cv_.notify_one();
 }
 
 TxRelayCounters TxRelay::counters() const {
@@ -76,6 +67,8 @@ void TxRelay::run_sender() {
     {
       std::unique_lock lock(mu_);
       out_cv_.wait(lock, [&] { return stopping_ || !outgoing_.empty(); });
+      out_cv_.wait_for(lock, std::chrono::microseconds(relay_linger_us),
+                       [&] { return stopping_ || outgoing_bytes_ >= relay_frame_bytes_max; });
       if (stopping_) return;
       batch.swap(outgoing_);
       outgoing_bytes_ = 0;
@@ -106,28 +99,17 @@ void TxRelay::run_sender() {
   }
 }
 
-void TxRelay::run_admitter() {
-  while (true) {
-    Bytes body;
-    {
-      std::unique_lock lock(mu_);
-      in_cv_.wait(lock, [&] { return stopping_ || !incoming_.empty(); });
-      if (stopping_) return;
-      body = std::move(incoming_.front());
-      incoming_.pop_front();
-      incoming_bytes_ -= body.size();
-    }
-    // The node checks signatures and replay like any submission; duplicates of what it holds
-    // already are answered without effect.
-    auto txs = ledger::decode_payload_txs(body);
-    if (txs)
-      for (auto& p : *txs) admit_(std::move(p.tx), std::move(p.envelope));
-    std::lock_guard lock(mu_);
-    if (txs)
-      ++counters_.frames_admitted;
-    else
-      ++counters_.frames_undecodable;
-  }
+void TxRelay::admit(ByteView body) {
+  // The node checks signatures and replay like any submission; duplicates of what it holds
+  // already are answered without effect.
+  auto txs = ledger::decode_payload_txs(body);
+  if (txs)
+    for (auto& p : *txs) admit_(std::move(p.tx), std::move(p.envelope));
+  std::lock_guard lock(mu_);
+  if (txs)
+    ++counters_.frames_admitted;
+  else
+    ++counters_.frames_undecodable;
 }
 
 }  // namespace corridor::node

@@ -643,6 +643,38 @@ TEST_F(NodeTest, ForwardedTransactionSkipsTheReferenceCheckAndFailsInItsBlock) {
   EXPECT_EQ(r.code, ResultCode::tx_unknown_signer) << describe(r);
 }
 
+TEST_F(NodeTest, AForwardOfAnOrderedOrExecutedTransactionIsDroppedBeforeVerifying) {
+  const AssetId usd = set_up_bank(*orderer_, *maker_);
+  const Transaction pay = maker_->make("alice", {op::transfer("bob", usd, 7'00)});
+  const Bytes envelope = ledger::encode_transaction(pay);
+  const uint64_t before = node_->status().admission_verifications;
+  // Consensus committed a block carrying it, which this node has not executed yet: a peer's
+  // forward arriving now is dropped unverified (the block verifies it as it executes).
+  node_->note_ordered({pay.id});
+  SubmitResult r = node_->submit_forwarded(pay, envelope);
+  EXPECT_EQ(r.kind, Kind::already_pending) << describe(r);
+  EXPECT_FALSE(node_->is_pending(pay.id));
+  EXPECT_EQ(node_->status().admission_verifications, before);
+
+  std::vector<PendingTx> txs{PendingTx{pay, envelope}};
+  OrderedBatch batch{std::move(txs), node_->status().block_time_ms + 1'000};
+  batch.verify_signatures = true;
+  node_->commit_batch(std::move(batch));
+  EXPECT_EQ(balance(*node_, "bob", usd), 7'00);
+  // Executed: the block let go of its ids, and the replay check refuses a late forward, still
+  // before any signature is verified.
+  r = node_->submit_forwarded(pay, envelope);
+  EXPECT_EQ(r.kind, Kind::rejected) << describe(r);
+  EXPECT_EQ(r.code, ResultCode::tx_duplicate) << describe(r);
+  EXPECT_EQ(node_->status().admission_verifications, before);
+
+  // Any other forward is verified as before.
+  const Transaction next = maker_->make("alice", {op::transfer("bob", usd, 1'00)});
+  r = node_->submit_forwarded(next, ledger::encode_transaction(next));
+  EXPECT_EQ(r.kind, Kind::accepted) << describe(r);
+  EXPECT_EQ(node_->status().admission_verifications, before + 1);
+}
+
 TEST_F(NodeTest, RejectedReferenceDoesNotConsumeTheId) {
   const AssetId usd = set_up_bank(*orderer_, *maker_);
   const Transaction pay = maker_->make("alice", {op::transfer("carol", usd, 25'00)});

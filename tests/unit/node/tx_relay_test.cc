@@ -1,5 +1,5 @@
 // TxRelay: this node's admissions go to every peer at once, coalescing while the sender is
-// busy; peers' forwards are admitted on the relay's own thread; both queues stay bounded.
+// busy, within a bounded queue; peers' forwards are admitted in order on the caller's thread.
 #include "node/tx_relay.h"
 
 #include <chrono>
@@ -26,14 +26,13 @@ using test::test_key;
 
 constexpr auto wait_max = 10s;
 
-// What the relay sent and admitted, with a gate that holds the callbacks while a test queues
-// more behind them.
+// What the relay sent and admitted, with a gate that holds the sender while a test queues more
+// behind it.
 struct Recorder {
   std::mutex mu;
   std::condition_variable cv;
   bool gate_open = true;
   size_t sends_entered = 0;
-  size_t admits_entered = 0;
   std::map<std::string, std::vector<std::vector<Bytes>>> frames;  // per peer, in order
   std::vector<Hash256> admitted;
 
@@ -61,12 +60,8 @@ struct Recorder {
     cv.notify_all();
   }
   void on_admit(const ledger::Transaction& tx) {
-    std::unique_lock lock(mu);
-    ++admits_entered;
-    cv.notify_all();
-    cv.wait(lock, [&] { return gate_open; });
+    std::lock_guard lock(mu);
     admitted.push_back(tx.id);
-    cv.notify_all();
   }
   template <typename Pred>
   bool wait_for(Pred pred) {
@@ -167,42 +162,39 @@ TEST_F(TxRelayTest, ALargeBatchIsSplitAtTheFrameBound) {
   EXPECT_EQ(f[2], std::vector<Bytes>{bigs.back()});
 }
 
-TEST_F(TxRelayTest, ForwardedFramesAreDecodedAndAdmittedInOrder) {
-  const auto a = signed_registration("alice", 1);
-  const auto b = signed_registration("bob", 1);
-  relay_.admit_forwarded(ledger::encode_payload(
+TEST_F(TxRelayTest, ForwardedFramesAreDecodedAndAdmittedInOrderOnTheCallingThread) {
+  const auto a = test::signed_registration("alice", 1);
+  const auto b = test::signed_registration("bob", 1);
+  relay_.admit(ledger::encode_payload(
       std::vector<Bytes>{ledger::encode_transaction(a), ledger::encode_transaction(b)}));
-  relay_.admit_forwarded(Bytes{0xff, 0xff, 0xff, 0xff, 0x01});  // not a transaction list
-  ASSERT_TRUE(rec_.wait_for([&] { return rec_.admitted.size() == 2; }));
-  EXPECT_EQ(rec_.admitted, (std::vector<Hash256>{a.id, b.id}));
-  ASSERT_TRUE(eventually([&] { return relay_.counters().frames_undecodable == 1; }));
+  // Admitted before admit() returns: the caller's next frame comes after these.
+  {
+    std::lock_guard lock(rec_.mu);
+    EXPECT_EQ(rec_.admitted, (std::vector<Hash256>{a.id, b.id}));
+  }
+  relay_.admit(Bytes{0xff, 0xff, 0xff, 0xff, 0x01});  // not a transaction list
+  EXPECT_EQ(relay_.counters().frames_undecodable, 1u);
   EXPECT_EQ(relay_.counters().frames_admitted, 1u);
 }
 
-TEST_F(TxRelayTest, AFloodOfForwardedFramesIsBoundedAndCounted) {
-  rec_.hold();
-  relay_.admit_forwarded(ledger::encode_payload(std::vector<Bytes>{envelope("alice", 1)}));
-  // The admitter is held inside its first admission; what arrives now waits in the queue.
-  ASSERT_TRUE(rec_.wait_for([&] { return rec_.admits_entered == 1; }));
-  const size_t frame_bytes = 1 << 20;
-  const size_t fit = relay_incoming_bytes_max / frame_bytes;
-  for (size_t i = 0; i < fit + 3; ++i) relay_.admit_forwarded(Bytes(frame_bytes, 0));
-  EXPECT_EQ(relay_.counters().frames_dropped, 3u);
-  rec_.release();
-  // The queued frames (garbage here) are all processed once the admitter moves on.
-  ASSERT_TRUE(eventually([&] { return relay_.counters().frames_undecodable == fit; }));
-  EXPECT_EQ(relay_.counters().frames_admitted, 1u);
-}
-
-TEST_F(TxRelayTest, NothingIsSentOrAdmittedAfterStop) {
+TEST_F(TxRelayTest, NothingIsSentAfterStop) {
   relay_.stop();
   relay_.forward(envelope("alice", 1));
-  relay_.admit_forwarded(ledger::encode_payload(std::vector<Bytes>{envelope("alice", 2)}));
   EXPECT_EQ(relay_.counters().forwards_dropped, 1u);
-  EXPECT_EQ(relay_.counters().frames_dropped, 1u);
   std::lock_guard lock(rec_.mu);
   EXPECT_TRUE(rec_.frames.empty());
-  EXPECT_TRUE(rec_.admitted.empty());
+}
+
+TEST_F(TxRelayTest, TheOutgoingQueueIsBoundedAndCounted) {
+  rec_.hold();
+  relay_.forward(envelope("alice", 1));
+  // The sender is held inside its first send; what is admitted now waits in the queue.
+  ASSERT_TRUE(rec_.wait_for([&] { return rec_.sends_entered == 1; }));
+  const size_t fit = relay_outgoing_bytes_max / ledger::tx_bytes_max;
+  for (size_t i = 0; i < fit + 2; ++i) relay_.forward(Bytes(ledger::tx_bytes_max, 7));
+  EXPECT_EQ(relay_.counters().forwards_dropped, 2u);
+  rec_.release();
+  ASSERT_TRUE(eventually([&] { return relay_.counters().txs_forwarded == fit + 1; }));
 }
 
 }  // namespace

@@ -767,7 +767,8 @@ HttpResponse NodeApi::get_status() {
                     {"last_installed_height", p.last_installed_height},
                     {"network_height", p.network_height},
                     {"chunks_served", p.chunks_served},
-                    {"serve_refused", p.serve_refused}};
+                    {"serve_refused", p.serve_refused},
+                    {"checkpoint_requests_cached", p.checkpoint_requests_cached}};
   }
   return json_response(200, body);
 }

@@ -264,6 +264,7 @@ void BftOrderer::publish_status() {
     published_sync_ = sync_->progress();
     published_sync_.chunks_served = chunks_served_;
     published_sync_.serve_refused = serve_refused_;
+    published_sync_.checkpoint_requests_cached = checkpoint_requests_cached_;
     published_sync_.network_height = std::max(network_height_, head_height_);
   }
 }
@@ -964,14 +965,8 @@ void BftOrderer::serve_checkpoint(const PublicKey& peer, const CheckpointRequest
     waiting->second = request.above_height;
     return;
   }
-  // The stored head QC and the blocks below it are written in one batch with the ledger block,
-  // so its height, not the loop's (which runs ahead of execution), is the head to prove from.
-  auto qc_bytes = node_.kv().get(Bytes{consensus::store_key_head_qc});
-  std::optional<consensus::QuorumCert> head_qc;
-  if (qc_bytes.ok() && *qc_bytes) {
-    auto qc = consensus::decode_qc(**qc_bytes);
-    if (qc.ok()) head_qc = *qc;
-  }
+  const uint64_t now = now_ms();
+  forget_evidence(now);
   // The offer's totals and split keys take a pass over the snapshot's state, seconds near the
   // state limits, so it never runs here, on the consensus thread: nothing a peer sends may
   // stall consensus. The summary worker computes it (StateSnapshot::summary keeps it with the
@@ -980,20 +975,77 @@ void BftOrderer::serve_checkpoint(const PublicKey& peer, const CheckpointRequest
   // summarised yet: an asker never waits while a usable answer is at hand. Only when none is,
   // the newest usable snapshot goes to the worker and the asker waits for it (defer_offer).
   // The evidence loads up to state_sync_evidence_blocks_max blocks from the store, so each
-  // snapshot's is built at most once a request, and only for a snapshot that would be used:
-  // first those with a summary, newest first; then, if none of them could be offered, those
-  // without, to find the newest one worth summarising.
-  auto evidence_for = [&](const StateSnapshot& snap) -> std::optional<consensus::EpochProof> {
-    auto evidence =
-        build_checkpoint_evidence([this](uint64_t h) { return load_block_at(h); }, head_qc->height,
-                                  *head_qc, snap.height(), snap.state_root());
-    if (evidence.ok()) return std::move(evidence).value();
-    spdlog::debug("state sync: snapshot at height {} not offered: {}", snap.height(),
-                  evidence.status().message());
-    return std::nullopt;
+  // snapshot's is built only for a snapshot that would be used: first those with a summary,
+  // newest first; then, if none of them could be offered, those without, to find the newest
+  // one worth summarising. And it is built at most once an interval for all requests and all
+  // peers (the answer does not depend on who asks): a faulty peer repeating its request, or
+  // varying the height it asks to be above, is answered from what was built, so its requests
+  // cost the loop a lookup. Reused only for the same snapshot, in the same epoch (an asker checks
+  // the evidence against the epoch's validators) and with the same summary state (a summary
+  // turns a snapshot worth waiting for into an offer). The head moving on does not matter: the
+  // committed blocks in an offer stay a valid proof, and the interval bounds how far behind the
+  // head it ends.
+  uint64_t built = 0;
+  uint64_t reused = 0;
+  // Read once, when the first evidence is built.
+  bool head_qc_read = false;
+  std::optional<consensus::QuorumCert> head_qc;
+  auto entry_for = [&](const std::shared_ptr<const StateSnapshot>& snap,
+                       const StateSnapshot::Summary* summary) -> const EvidenceEntry& {
+    const bool summarised = summary != nullptr;
+    if (auto it = evidence_cache_.find(snap->height());
+        it != evidence_cache_.end() && it->second.snapshot.lock() == snap &&
+        it->second.epoch_start_height == epoch_start_height_ &&
+        it->second.summarised == summarised && it->second.built_ms <= now &&
+        now < it->second.built_ms + options_.state_sync_evidence_reuse_ms) {
+      ++reused;
+      return it->second;
+    }
+    if (!head_qc_read) {
+      head_qc_read = true;
+      // The stored head QC and the blocks below it are written in one batch with the ledger
+      // block, so its height, not the loop's (which runs ahead of execution), is the head to
+      // prove from.
+      auto qc_bytes = node_.kv().get(Bytes{consensus::store_key_head_qc});
+      if (qc_bytes.ok() && *qc_bytes) {
+        auto qc = consensus::decode_qc(**qc_bytes);
+        if (qc.ok()) head_qc = *qc;
+      }
+    }
+    ++built;
+    ++evidence_builds_;
+    EvidenceEntry entry{snap, epoch_start_height_, summarised, now, false, {}};
+    if (head_qc) {
+      auto evidence =
+          build_checkpoint_evidence([this](uint64_t h) { return load_block_at(h); },
+                                    head_qc->height, *head_qc, snap->height(), snap->state_root());
+      if (!evidence.ok()) {
+        spdlog::debug("state sync: snapshot at height {} not offered: {}", snap->height(),
+                      evidence.status().message());
+      } else if (!summary) {
+        entry.usable = true;
+      } else {
+        entry.offer = encode_sync_message(make_offer(*snap, *summary, std::move(evidence).value()));
+        entry.usable = entry.offer.size() <= state_sync_offer_bytes_max;
+        if (!entry.usable) entry.offer = {};
+      }
+    }
+    // Bounded: one entry per snapshot held (forget_evidence dropped the others), and the
+    // oldest makes room should that ever not suffice.
+    if (!evidence_cache_.contains(snap->height()) &&
+        evidence_cache_.size() >= state_sync_evidence_cache_entries_max) {
+      evidence_cache_.erase(std::min_element(
+          evidence_cache_.begin(), evidence_cache_.end(),
+          [](const auto& a, const auto& b) { return a.second.built_ms < b.second.built_ms; }));
+    }
+    return evidence_cache_[snap->height()] = std::move(entry);
+  };
+  // Counted when the answer came from reused evidence alone.
+  auto count = [&] {
+    if (reused != 0 && built == 0) ++checkpoint_requests_cached_;
   };
   std::vector<std::shared_ptr<const StateSnapshot>> unsummarised;
-  for (auto it = snapshots_.rbegin(); head_qc && it != snapshots_.rend(); ++it) {
+  for (auto it = snapshots_.rbegin(); it != snapshots_.rend(); ++it) {
     const StateSnapshot& snap = **it;
     if (snap.height() <= request.above_height || snap.height() <= epoch_start_height_) break;
     auto summary = snap.computed_summary();
@@ -1007,22 +1059,34 @@ void BftOrderer::serve_checkpoint(const PublicKey& peer, const CheckpointRequest
                     summary->status().to_string());
       continue;
     }
-    auto evidence = evidence_for(snap);
-    if (!evidence) continue;
-    Bytes body =
-        encode_sync_message(make_offer(snap, std::move(*summary).value(), std::move(*evidence)));
-    if (body.size() > state_sync_offer_bytes_max) continue;
-    send_frame(peer, peer_channel_state_sync, body);
+    const EvidenceEntry& entry = entry_for(*it, &summary->value());
+    if (!entry.usable) continue;
+    count();
+    send_frame(peer, peer_channel_state_sync, entry.offer);
     return;
   }
   for (auto& snap : unsummarised) {
-    if (!evidence_for(*snap)) continue;
-    if (defer_offer(peer, request.above_height, std::move(snap))) return;
+    if (!entry_for(snap, nullptr).usable) continue;
+    if (defer_offer(peer, request.above_height, std::move(snap))) {
+      count();
+      return;
+    }
     break;
   }
+  count();
   spdlog::debug("state sync: no checkpoint above {} for {} ({} snapshots, head {})",
                 request.above_height, peer.hex().substr(0, 12), snapshots_.size(), head_height_);
   send_frame(peer, peer_channel_state_sync, encode_sync_message(NoCheckpoint{head_height_}));
+}
+
+void BftOrderer::forget_evidence(uint64_t now) {
+  std::erase_if(evidence_cache_, [&](const auto& e) {
+    // A clock set back makes an entry look younger than it is: it is dropped too.
+    return e.second.snapshot.expired() || now < e.second.built_ms ||
+           now >= e.second.built_ms + options_.state_sync_evidence_reuse_ms ||
+           std::none_of(snapshots_.begin(), snapshots_.end(),
+                        [&](const auto& s) { return s == e.second.snapshot.lock(); });
+  });
 }
 
 bool BftOrderer::defer_offer(const PublicKey& peer, uint64_t above_height,
@@ -1185,6 +1249,8 @@ void BftOrderer::take_snapshot() {
     if (*oldest == summarising_) ++oldest;
     snapshots_.erase(oldest);
   }
+  // The evidence of a dropped snapshot is of no further use, and may hold a large offer.
+  forget_evidence(now_ms());
 }
 
 std::optional<consensus::Block> BftOrderer::load_committed_block(const Hash256& id) {

@@ -110,6 +110,9 @@ struct BftOptions {
   // A test hook only: the summary worker waits this long before each summary, as the pass over
   // a state near the limits would take.
   uint32_t state_sync_summary_delay_ms_for_test = 0;
+  // How long the evidence built for a snapshot answers checkpoint requests before it is built
+  // again (longer in tests, which must not depend on timing).
+  uint64_t state_sync_evidence_reuse_ms = state_sync_evidence_reuse_ms_default;
 };
 
 class BftOrderer final : public Orderer, public consensus::Adaptor {
@@ -138,8 +141,22 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   // Summaries of snapshots this node's background worker was given to compute (one pass over
   // the state each).
   uint64_t state_sync_summaries_started() const { return summaries_started_.load(); }
+  // Times this node built the evidence of a snapshot to answer a checkpoint request (each loads
+  // up to state_sync_evidence_blocks_max blocks from the store).
+  uint64_t state_sync_evidence_builds() const { return evidence_builds_.load(); }
 
  private:
+  // What serve_checkpoint learned about one snapshot: whether its evidence built (and, with
+  // the snapshot's summary, the offer encoded from it), for the epoch and summary state it was
+  // built in.
+  struct EvidenceEntry {
+    std::weak_ptr<const StateSnapshot> snapshot;
+    uint64_t epoch_start_height = 0;
+    bool summarised = false;
+    uint64_t built_ms = 0;
+    bool usable = false;
+    Bytes offer;  // The encoded CheckpointOffer, when summarised and usable.
+  };
   // A committed block handed to the executor thread.
   struct ExecJob {
     OrderedBatch batch;
@@ -160,6 +177,8 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   // State sync: serving peers, driving this node's client, and installing what it downloaded.
   void on_state_sync(const PublicKey& peer, ByteView bytes);
   void serve_checkpoint(const PublicKey& peer, const CheckpointRequest& request);
+  // Drops the evidence entries of snapshots no longer held, and those too old to reuse.
+  void forget_evidence(uint64_t now);
   // Keeps `peer` waiting for an offer until the summary worker is done, and gives it `snap` if
   // it is idle; false when too many peers wait already.
   bool defer_offer(const PublicKey& peer, uint64_t above_height,
@@ -254,6 +273,12 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   // waiting for an offer meanwhile, each with the height its request asked to be above.
   std::shared_ptr<const StateSnapshot> summarising_;
   std::map<PublicKey, uint64_t> pending_offers_;
+  // The evidence built for each snapshot held, by height, reused by every request for
+  // options_.state_sync_evidence_reuse_ms (at most state_sync_evidence_cache_entries_max), and
+  // the requests answered from it alone.
+  std::map<uint64_t, EvidenceEntry> evidence_cache_;
+  uint64_t checkpoint_requests_cached_ = 0;
+  std::atomic<uint64_t> evidence_builds_{0};
 
   // The loop's queue.
   std::mutex mu_;

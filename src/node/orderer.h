@@ -72,6 +72,8 @@ struct SyncProgress {
   // Serving side: chunks served to peers, and requests refused over the rate limit.
   uint64_t chunks_served = 0;
   uint64_t serve_refused = 0;
+  // Checkpoint requests answered from evidence built for an earlier one, without building any.
+  uint64_t checkpoint_requests_cached = 0;
 };
 
 // One peer channel as an operator sees it.

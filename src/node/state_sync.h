@@ -66,6 +66,16 @@ inline constexpr size_t state_sync_summary_samples_max = 64 * state_sync_ranges_
 // Peers a serving node keeps waiting for an offer while its background worker summarises a
 // snapshot (one entry per peer); beyond it a peer is answered NoCheckpoint and asks again.
 inline constexpr size_t state_sync_pending_offers_max = 64;
+// The evidence behind an answer to a checkpoint request (up to state_sync_evidence_blocks_max
+// committed blocks loaded from the store, and the offer encoded from them) is built on the
+// consensus thread, so a serving node reuses what it built for a snapshot for this long, for
+// every request and every peer, instead of building it again (BftOrderer::serve_checkpoint).
+// Shorter than state_sync_probe_interval_ms, so that what an honest asker's probe had built
+// never answers its next probe; a resend within a probe (after a lost answer) is answered as the
+// first request was.
+inline constexpr uint64_t state_sync_evidence_reuse_ms_default = 500;
+// Evidence kept for reuse: one entry per snapshot held, so no more than the snapshots kept.
+inline constexpr size_t state_sync_evidence_cache_entries_max = state_sync_snapshots_kept;
 // A key longer than this is malformed (ledger entry keys are far shorter).
 inline constexpr size_t state_sync_key_bytes_max = 1'024;
 // The evidence spans at most this many blocks, from the checkpoint to the certified block.
@@ -76,6 +86,7 @@ inline constexpr size_t state_sync_offer_bytes_max = consensus::message_bytes_ma
 inline constexpr uint64_t state_sync_request_timeout_ms = 2'000;
 // How often a lagging node asks its peers for checkpoints, and how long it waits for offers.
 inline constexpr uint64_t state_sync_probe_interval_ms = 1'000;
+static_assert(state_sync_evidence_reuse_ms_default < state_sync_probe_interval_ms);
 inline constexpr uint64_t state_sync_offer_wait_ms = 500;
 // The probe at start waits longer: peers' channels to a node that just (re)started take a
 // moment to come up.

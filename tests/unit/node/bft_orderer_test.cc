@@ -369,7 +369,8 @@ class BftStateSyncTest : public BftOrdererTest {
  protected:
   // Makes blocks with state in them until the network is `height` high.
   void grow_to(uint64_t height) {
-    int t = 0;
+    // Also after earlier submissions: fresh account names, and the finals counted from here.
+    int t = finals_.load();
     while (members_[0].node->status().height < height) {
       submit(static_cast<size_t>(t) % kValidators, "grow" + std::to_string(t));
       ++t;
@@ -384,6 +385,84 @@ class BftStateSyncTest : public BftOrdererTest {
     members_[i].kv = std::make_shared<storage::MemKvStore>();
     boot(i);
     wire(i);
+  }
+
+  // Validators 1 and 2 stop: no quorum, so validator 0's height and snapshots hold still.
+  void halt() {
+    for (size_t i : {size_t{1}, size_t{2}}) {
+      members_[i].node->stop();
+      members_[i].node.reset();
+    }
+    uint64_t still = 0;
+    ASSERT_TRUE(wait_for([&] {
+      const uint64_t h = members_[0].node->status().height;
+      if (h != still) {
+        still = h;
+        return false;
+      }
+      std::this_thread::sleep_for(300ms);
+      return members_[0].node->status().height == h;
+    }));
+  }
+
+  // A bare peer network of the test's own under the observer's key (a peer validator 0 knows;
+  // the observer is stopped), which asks validator 0 for checkpoints and keeps what comes back.
+  struct Answer {
+    SyncMessage message;
+    Bytes encoded;
+    std::chrono::steady_clock::time_point at;
+  };
+  class Asker {
+   public:
+    ~Asker() {
+      if (net_) net_->stop();
+    }
+    void ask(uint64_t above_height) {
+      Bytes request{peer_channel_state_sync};
+      const Bytes body = encode_sync_message(CheckpointRequest{above_height});
+      request.insert(request.end(), body.begin(), body.end());
+      ASSERT_TRUE(net_->send(to_, request).ok());
+    }
+    std::vector<Answer> answers() {
+      std::lock_guard lock(mu_);
+      return answers_;
+    }
+
+   private:
+    friend class BftStateSyncTest;
+    PublicKey to_;
+    std::unique_ptr<net::PeerNetwork> net_;
+    std::mutex mu_;
+    std::vector<Answer> answers_;
+  };
+  void start_asker(std::unique_ptr<Asker>& asker) {
+    Member& observer = members_[kValidators];
+    observer.node->stop();
+    observer.node.reset();
+    asker = std::make_unique<Asker>();
+    Asker* a = asker.get();
+    a->to_ = members_[0].key.public_key();
+    net::PeerNetworkOptions net_options;
+    net_options.network_id = members_[0].node->network_id();
+    net_options.peers = {{a->to_, "127.0.0.1", members_[0].port}};
+    net_options.frame_bytes_max = consensus::message_bytes_max + 1;
+    auto started =
+        net::PeerNetwork::start(observer.key, net_options, [a](const PublicKey&, Bytes f) {
+          if (f.empty() || f[0] != peer_channel_state_sync) return;
+          Bytes encoded(f.begin() + 1, f.end());
+          auto m = decode_sync_message(encoded);
+          if (!m.ok()) return;
+          std::lock_guard lock(a->mu_);
+          a->answers_.push_back(
+              {std::move(m).value(), std::move(encoded), std::chrono::steady_clock::now()});
+        });
+    ASSERT_TRUE(started.ok()) << started.status().to_string();
+    a->net_ = std::move(started).value();
+    ASSERT_TRUE(wait_for([&] {
+      const auto c = a->net_->counters();
+      const auto it = c.peers.find(a->to_);
+      return it != c.peers.end() && it->second.connected;
+    }));
   }
 
   // Member i has installed a checkpoint and followed the chain to where member `ref` was.
@@ -537,60 +616,27 @@ TEST_F(BftStateSyncTest, AnOfferWaitsForTheSummaryWorkerWhileConsensusGoesOn) {
   for (size_t i = 0; i < members_.size(); ++i) boot(i);
   for (size_t i = 0; i < members_.size(); ++i) wire(i);
   grow_to(2 * kSyncLag);
-  Member& observer = members_[kValidators];
-  observer.node->stop();
-  observer.node.reset();
-
-  struct Answer {
-    SyncMessage message;
-    std::chrono::steady_clock::time_point at;
-  };
-  std::mutex mu;
-  std::vector<Answer> answers;
-  const PublicKey v0 = members_[0].key.public_key();
-  net::PeerNetworkOptions net_options;
-  net_options.network_id = members_[0].node->network_id();
-  net_options.peers = {{v0, "127.0.0.1", members_[0].port}};
-  net_options.frame_bytes_max = consensus::message_bytes_max + 1;
-  auto asker = net::PeerNetwork::start(observer.key, net_options, [&](const PublicKey&, Bytes f) {
-    if (f.empty() || f[0] != peer_channel_state_sync) return;
-    auto m = decode_sync_message(ByteView(f).subspan(1));
-    if (!m.ok()) return;
-    std::lock_guard lock(mu);
-    answers.push_back({std::move(m).value(), std::chrono::steady_clock::now()});
-  });
-  ASSERT_TRUE(asker.ok()) << asker.status().to_string();
-  ASSERT_TRUE(wait_for([&] {
-    const auto c = (*asker)->counters();
-    const auto it = c.peers.find(v0);
-    return it != c.peers.end() && it->second.connected;
-  }));
-  auto answers_now = [&] {
-    std::lock_guard lock(mu);
-    return answers;
-  };
-  Bytes request{peer_channel_state_sync};
-  const Bytes body = encode_sync_message(CheckpointRequest{0});
-  request.insert(request.end(), body.begin(), body.end());
+  std::unique_ptr<Asker> asker;
+  ASSERT_NO_FATAL_FAILURE(start_asker(asker));
 
   // A faulty peer repeats its request, twenty times within a second.
   const uint64_t asked_at_height = members_[0].node->status().height;
   const auto asked_at = std::chrono::steady_clock::now();
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE((*asker)->send(v0, request).ok());
+    ASSERT_NO_FATAL_FAILURE(asker->ask(0));
     std::this_thread::sleep_for(50ms);
   }
   // Validator 0's height, read while no answer had come yet.
   uint64_t height_unanswered = asked_at_height;
   ASSERT_TRUE(wait_for([&] {
     const uint64_t h = members_[0].node->status().height;
-    if (!answers_now().empty()) return true;
+    if (!asker->answers().empty()) return true;
     height_unanswered = h;
     return false;
   }));
   // Any answer to the repeated requests would be here by now.
   std::this_thread::sleep_for(1s);
-  std::vector<Answer> got = answers_now();
+  std::vector<Answer> got = asker->answers();
   ASSERT_EQ(got.size(), 1u) << "one answer for twenty requests";
   const auto* offer = std::get_if<CheckpointOffer>(&got[0].message);
   ASSERT_NE(offer, nullptr) << "the answer is not an offer";
@@ -606,37 +652,95 @@ TEST_F(BftStateSyncTest, AnOfferWaitsForTheSummaryWorkerWhileConsensusGoesOn) {
   EXPECT_TRUE(verified.ok()) << verified.status().to_string();
   EXPECT_EQ(offer->split_keys.size(), state_sync_ranges_max - 1);
 
-  // With the network halted (validators 1 and 2 stop: no quorum), validator 0's snapshots hold
-  // still: once one was summarised for an asker, asking again is answered at once, from the
-  // summary kept with the snapshot, with no further pass.
-  for (size_t i : {size_t{1}, size_t{2}}) {
-    members_[i].node->stop();
-    members_[i].node.reset();
-  }
-  uint64_t still = 0;
-  ASSERT_TRUE(wait_for([&] {
-    const uint64_t h = members_[0].node->status().height;
-    if (h != still) {
-      still = h;
-      return false;
-    }
-    std::this_thread::sleep_for(300ms);
-    return members_[0].node->status().height == h;
-  }));
-  ASSERT_TRUE((*asker)->send(v0, request).ok());
-  ASSERT_TRUE(wait_for([&] { return answers_now().size() == 2; }));
-  ASSERT_TRUE(std::holds_alternative<CheckpointOffer>(answers_now()[1].message));
+  // With the network halted, validator 0's snapshots hold still: once one was summarised for an
+  // asker, asking again is answered at once, from the summary kept with the snapshot, with no
+  // further pass.
+  ASSERT_NO_FATAL_FAILURE(halt());
+  ASSERT_NO_FATAL_FAILURE(asker->ask(0));
+  ASSERT_TRUE(wait_for([&] { return asker->answers().size() == 2; }));
+  ASSERT_TRUE(std::holds_alternative<CheckpointOffer>(asker->answers()[1].message));
   const uint64_t passes = members_[0].orderer->state_sync_summaries_started();
   const auto asked_again_at = std::chrono::steady_clock::now();
-  ASSERT_TRUE((*asker)->send(v0, request).ok());
-  ASSERT_TRUE(wait_for([&] { return answers_now().size() == 3; }));
-  got = answers_now();
+  ASSERT_NO_FATAL_FAILURE(asker->ask(0));
+  ASSERT_TRUE(wait_for([&] { return asker->answers().size() == 3; }));
+  got = asker->answers();
   ASSERT_TRUE(std::holds_alternative<CheckpointOffer>(got[2].message));
   EXPECT_EQ(std::get<CheckpointOffer>(got[2].message).height,
             std::get<CheckpointOffer>(got[1].message).height);
   EXPECT_LT(got[2].at - asked_again_at, kSummaryDelay);
   EXPECT_EQ(members_[0].orderer->state_sync_summaries_started(), passes);
-  (*asker)->stop();
+}
+
+// Answering a checkpoint request builds a snapshot's evidence (up to 64 blocks loaded from the
+// store, and the offer encoded) on the consensus thread. A peer repeating its request, however
+// often and whatever height it asks to be above, is answered every time, from the evidence
+// built once; a change of the snapshots held gives the answer anew. Validator 0 reuses its
+// evidence for ten minutes here, so that only a change of its state, never the clock, can make
+// it build again.
+TEST_F(BftStateSyncTest, RepeatedCheckpointRequestsAreAllAnsweredFromOneEvidenceBuild) {
+  tune_ = [](size_t i, BftOptions& o) {
+    tune_state_sync(o);
+    if (i == 0) o.state_sync_evidence_reuse_ms = 600'000;
+  };
+  for (size_t i = 0; i < members_.size(); ++i) {
+    members_[i].node->stop();
+    members_[i].node.reset();
+  }
+  for (size_t i = 0; i < members_.size(); ++i) boot(i);
+  for (size_t i = 0; i < members_.size(); ++i) wire(i);
+  grow_to(2 * kSyncLag);
+  std::unique_ptr<Asker> asker;
+  ASSERT_NO_FATAL_FAILURE(start_asker(asker));
+  ASSERT_NO_FATAL_FAILURE(halt());
+  BftOrderer& v0 = *members_[0].orderer;
+  auto cached = [&] { return members_[0].node->sync_progress()->checkpoint_requests_cached; };
+
+  // The first request waits for the summary of the newest snapshot the chain attests, and is
+  // answered with its offer (the evidence built while the snapshot had no summary says only that
+  // it is worth waiting for: it is not reused for the offer).
+  ASSERT_NO_FATAL_FAILURE(asker->ask(0));
+  ASSERT_TRUE(wait_for([&] { return asker->answers().size() == 1; }));
+  const Answer first = asker->answers()[0];
+  const auto* offer = std::get_if<CheckpointOffer>(&first.message);
+  ASSERT_NE(offer, nullptr) << "the answer is not an offer";
+  const uint64_t offered = offer->height;
+  ASSERT_GT(offered, 0u);
+  const uint64_t builds = v0.state_sync_evidence_builds();
+  const uint64_t cached_before = cached();
+  EXPECT_GE(builds, 1u);
+
+  // Repeated at once, asking to be above 0 or just below the offered height (which selects the
+  // same snapshot): every request is answered with the same offer, and none builds evidence.
+  constexpr size_t kRepeats = 30;
+  for (size_t i = 0; i < kRepeats; ++i)
+    ASSERT_NO_FATAL_FAILURE(asker->ask(i % 2 ? offered - 1 : 0));
+  ASSERT_TRUE(wait_for([&] { return asker->answers().size() == 1 + kRepeats; }))
+      << asker->answers().size() << " answers to " << 1 + kRepeats << " requests";
+  for (const Answer& a : asker->answers()) EXPECT_EQ(a.encoded, first.encoded);
+  EXPECT_EQ(v0.state_sync_evidence_builds(), builds);
+  ASSERT_TRUE(wait_for([&] { return cached() == cached_before + kRepeats; }))
+      << cached() - cached_before << " of " << kRepeats << " counted";
+
+  // The network goes on for eight snapshot windows: the snapshot offered is dropped, and newer
+  // ones are held. The same request now gets an offer of a newer snapshot, not the one built
+  // before (which would still be reused for minutes).
+  for (size_t i : {size_t{1}, size_t{2}}) {
+    boot(i);
+    wire(i);
+  }
+  grow_to(members_[0].node->status().height + 8 * kSnapshotEvery);
+  ASSERT_NO_FATAL_FAILURE(halt());
+  ASSERT_NO_FATAL_FAILURE(asker->ask(0));
+  ASSERT_TRUE(wait_for([&] { return asker->answers().size() == 2 + kRepeats; }));
+  const Answer after = asker->answers().back();
+  const auto* newer = std::get_if<CheckpointOffer>(&after.message);
+  ASSERT_NE(newer, nullptr) << "the answer is not an offer";
+  EXPECT_GT(newer->height, offered);
+  EXPECT_GT(v0.state_sync_evidence_builds(), builds);
+  const auto set = members_[0].node->validator_set();
+  ASSERT_TRUE(set.has_value());
+  auto verified = verify_offer(*newer, consensus::ValidatorSet(set->epoch, set->validators), 0);
+  EXPECT_TRUE(verified.ok()) << verified.status().to_string();
 }
 
 }  // namespace

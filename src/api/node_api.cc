@@ -701,6 +701,18 @@ HttpResponse NodeApi::get_escrow(const std::string& id_text) {
   return json_response(200, escrow_to_json(*e, asset ? asset->scale : 0));
 }
 
+namespace {
+
+json latency_json(const node::LatencySummary& l) {
+  return {{"samples", l.samples},
+          {"p50", l.p50_ms},
+          {"p90", l.p90_ms},
+          {"p99", l.p99_ms},
+          {"max", l.max_ms}};
+}
+
+}  // namespace
+
 HttpResponse NodeApi::get_status() {
   node::NodeStatus s = node_.status();
   json consensus = {{"mode", s.bft ? "bft" : "solo"}, {"validators", s.validators}};
@@ -753,7 +765,11 @@ HttpResponse NodeApi::get_status() {
       {"mempool", {{"txs", s.mempool_txs}, {"ops", s.mempool_ops}}},
       {"committed", {{"txs", s.txs_committed}, {"ops", s.ops_committed}}},
       {"ledger", {{"accounts", s.accounts}, {"assets", s.assets}, {"holdings", s.holdings}}},
-      {"consensus", consensus}};
+      {"consensus", consensus},
+      {"latency_ms",
+       {{"admission_to_proposal", latency_json(s.latency.admission_to_proposal)},
+        {"proposal_to_commit", latency_json(s.latency.proposal_to_commit)},
+        {"commit_to_durable", latency_json(s.latency.commit_to_durable)}}}};
   if (s.sync) {
     const node::SyncProgress& p = *s.sync;
     body["sync"] = {{"phase", std::string(node::sync_phase_name(p.phase))},

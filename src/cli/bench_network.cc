@@ -749,6 +749,15 @@ class Bench {
     }
     window_end_ = Clock::now();
     chain_ops_end_ = ops_committed(endpoints_.front());
+    // Each node's stage latencies over its last seconds, which are the window's end.
+    for (const Endpoint& e : endpoints_) {
+      auto r =
+          api::http_request(e.host, e.port, "GET", "/v1/status", "", "application/json", 5'000);
+      if (!r.ok() || r->status != 200) continue;
+      json body = json::parse(r->body, nullptr, false);
+      if (body.is_object() && body.contains("latency_ms"))
+        node_stages_.push_back(body["latency_ms"]);
+    }
     height_end_ = height_last_;
     if (nodes_cpu_s_) cpu_end_s_ = nodes_cpu_s_();
     if (!in_window) chain_ops_start_ = chain_ops_end_;
@@ -813,6 +822,26 @@ class Bench {
                          {"p90", percentile(latencies, 0.90)},
                          {"p99", percentile(latencies, 0.99)},
                          {"max", latencies.back()}};
+    // Where finality went, by stage (node/stage_latency.h): for each stage, the median over
+    // the nodes of their p50 and of their p99.
+    if (!node_stages_.empty()) {
+      json stages = json::object();
+      for (const char* stage :
+           {"admission_to_proposal", "proposal_to_commit", "commit_to_durable"}) {
+        std::vector<double> p50s;
+        std::vector<double> p99s;
+        for (const json& n : node_stages_) {
+          if (!n.contains(stage) || n[stage].value("samples", uint64_t{0}) == 0) continue;
+          p50s.push_back(n[stage].value("p50", 0.0));
+          p99s.push_back(n[stage].value("p99", 0.0));
+        }
+        if (p50s.empty()) continue;
+        std::sort(p50s.begin(), p50s.end());
+        std::sort(p99s.begin(), p99s.end());
+        stages[stage] = {{"p50", percentile(p50s, 0.5)}, {"p99", percentile(p99s, 0.5)}};
+      }
+      j["stages_ms"] = stages;
+    }
     json failures = json::object();
     for (const auto& [code, n] : failures_) failures[code] = n;
     j["failures"] = failures;
@@ -827,6 +856,7 @@ class Bench {
   std::vector<Endpoint> endpoints_;
   std::ostream& progress_;
   std::function<double()> nodes_cpu_s_;
+  std::vector<json> node_stages_;
   double cpu_start_s_ = 0;
   double cpu_end_s_ = 0;
   Hash256 network_id_;
@@ -907,6 +937,14 @@ void print_human(const json& j, std::ostream& out) {
     out << "finality latency_ms: p50 " << fixed(l["p50"].get<double>(), 1) << ", p90 "
         << fixed(l["p90"].get<double>(), 1) << ", p99 " << fixed(l["p99"].get<double>(), 1)
         << ", max " << fixed(l["max"].get<double>(), 1) << "\n";
+  }
+  if (j.contains("stages_ms") && !j["stages_ms"].empty()) {
+    out << "stages_ms (median over nodes, p50/p99):";
+    for (const char* stage : {"admission_to_proposal", "proposal_to_commit", "commit_to_durable"})
+      if (j["stages_ms"].contains(stage))
+        out << " " << stage << " " << fixed(j["stages_ms"][stage]["p50"].get<double>(), 1) << "/"
+            << fixed(j["stages_ms"][stage]["p99"].get<double>(), 1);
+    out << "\n";
   }
   if (j.contains("nodes_cpu"))
     out << "nodes' CPU: " << fixed(j["nodes_cpu"]["us_per_transfer"].get<double>(), 2)

@@ -670,6 +670,7 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
     for (const auto& p : batch.txs) ids.push_back(p.tx.id);
     batch.time_ms = block.time_ms;
     batch.height = block.height;
+    batch.ordered_ms = now_ms();
     batch.verify_signatures = true;
 
     if (!has_governance(batch.txs)) {

@@ -18,6 +18,24 @@
 
 namespace corridor::node {
 
+namespace {
+
+// Milliseconds since the Unix epoch: the clock block time stamps use.
+uint64_t wall_clock_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Milliseconds of a monotonic clock, for the stage latency windows.
+uint64_t steady_clock_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+}  // namespace
+
 using ledger::ResultCode;
 
 Node::Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv)
@@ -338,6 +356,7 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
   }
   Inflight& inflight = inflight_[tx.id];
   inflight.signatures = tx.signatures;
+  if (!from_peer && inflight.admitted_ms == 0) inflight.admitted_ms = wall_clock_ms();
   if (on_final) inflight.callbacks.push_back(on_final);
   Hash256 id = tx.id;
   // What this node's API admitted goes on to the other validators at once (the orderer only
@@ -449,10 +468,26 @@ void Node::commit_batch(OrderedBatch&& batch) {
       checkpoint_height_ = h.height;
     }
   }
+  // Durable now: where the time went (stage_latency.h), before the clients hear of it.
+  const auto block_ms = static_cast<double>(block.header.time_ms);
+  std::vector<double> admitted_to_proposal;
   {
     std::lock_guard lock(waiters_mu_);
-    if (!ordered_.empty())
-      for (const auto& tx : block.txs) ordered_.erase(tx.id);
+    for (const auto& tx : block.txs) {
+      if (!ordered_.empty()) ordered_.erase(tx.id);
+      auto it = inflight_.find(tx.id);
+      if (it != inflight_.end() && it->second.admitted_ms != 0)
+        admitted_to_proposal.push_back(block_ms - static_cast<double>(it->second.admitted_ms));
+    }
+  }
+  const uint64_t now_steady = steady_clock_ms();
+  latency_admission_to_proposal_.add(admitted_to_proposal, now_steady);
+  if (batch.ordered_ms != 0 && !block.txs.empty()) {
+    const auto ordered_ms = static_cast<double>(batch.ordered_ms);
+    const double proposal_to_commit[] = {ordered_ms - block_ms};
+    const double commit_to_durable[] = {static_cast<double>(wall_clock_ms()) - ordered_ms};
+    latency_proposal_to_commit_.add(proposal_to_commit, now_steady);
+    latency_commit_to_durable_.add(commit_to_durable, now_steady);
   }
   txs_committed_ += block.txs.size();
   ops_committed_ += ops;
@@ -583,6 +618,10 @@ NodeStatus Node::status() const {
   s.ops_committed = ops_committed_.load();
   s.admission_verifications = admission_verifications_.load(std::memory_order_relaxed);
   if (const Orderer* o = orderer_view_.load()) s.consensus = o->consensus_status();
+  const uint64_t now_steady = steady_clock_ms();
+  s.latency.admission_to_proposal = latency_admission_to_proposal_.summary(now_steady);
+  s.latency.proposal_to_commit = latency_proposal_to_commit_.summary(now_steady);
+  s.latency.commit_to_durable = latency_commit_to_durable_.summary(now_steady);
   return s;
 }
 

@@ -21,6 +21,7 @@
 #include "node/config.h"
 #include "node/mempool.h"
 #include "node/orderer.h"
+#include "node/stage_latency.h"
 #include "node/verified_signatures.h"
 #include "storage/kv_store.h"
 
@@ -85,6 +86,8 @@ struct NodeStatus {
   std::optional<SyncProgress> sync;
   // The consensus orderer's live state, once it runs.
   std::optional<ConsensusStatus> consensus;
+  // Where the time to finality went on this node, by stage (stage_latency.h).
+  StageLatencies latency;
 };
 
 struct AccountInfo {
@@ -252,12 +255,17 @@ class Node {
   struct Inflight {
     std::vector<FinalityCallback> callbacks;
     std::vector<ledger::TxSignature> signatures;
+    // When this node's API admitted it (wall clock ms); 0 for a peer's forward.
+    uint64_t admitted_ms = 0;
   };
   std::mutex waiters_mu_;
   std::unordered_map<Hash256, Inflight, FixedBytesHasher> inflight_;
   // note_ordered's transactions, until their block executes: at most the executor's queue.
   std::unordered_set<Hash256, FixedBytesHasher> ordered_;
   std::atomic<uint64_t> admission_verifications_{0};
+  LatencyWindow latency_admission_to_proposal_;
+  LatencyWindow latency_proposal_to_commit_;
+  LatencyWindow latency_commit_to_durable_;
 
   std::atomic<uint64_t> txs_committed_{0};
   std::atomic<uint64_t> ops_committed_{0};

@@ -44,6 +44,9 @@ struct OrderedBatch {
   // Called after execution, before the block is persisted: records the orderer adds here go
   // to disk in the same synced batch as the block, so the two never disagree after a crash.
   std::function<void(const ExecutedBatch&, storage::WriteBatch&)> add_records = nullptr;
+  // When the orderer committed the batch (wall clock ms, the clock of time_ms), for the node's
+  // stage latencies; 0 when it does not say.
+  uint64_t ordered_ms = 0;
 };
 
 using OrderedBatchSink = std::function<void(OrderedBatch&&)>;

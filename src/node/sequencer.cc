@@ -39,6 +39,8 @@ void Sequencer::run() {
     OrderedBatch batch;
     batch.txs = std::move(txs);
     batch.time_ms = last_time_ms_;
+    // Ordered and committed in one step here: the proposal-to-commit stage is nil.
+    batch.ordered_ms = last_time_ms_;
     sink_(std::move(batch));
   }
 }

@@ -49,6 +49,16 @@ TEST_F(NodeApiTest, Status) {
   EXPECT_EQ(r.body["ledger"]["accounts"], 3);
   EXPECT_EQ(r.body["ledger"]["assets"], 1);
   EXPECT_EQ(r.body["ledger"]["holdings"], 2);
+  // Where the time to finality went, by stage: the seven submissions went through this node's
+  // API, and the sequencer orders and commits in one step.
+  const json& l = r.body["latency_ms"];
+  EXPECT_EQ(l["admission_to_proposal"]["samples"], 7) << l;
+  EXPECT_GE(l["admission_to_proposal"]["p50"].get<double>(), 0) << l;
+  EXPECT_EQ(l["proposal_to_commit"]["samples"], 7) << l;
+  EXPECT_EQ(l["proposal_to_commit"]["max"], 0) << l;
+  EXPECT_EQ(l["commit_to_durable"]["samples"], 7) << l;
+  for (const char* stage : {"admission_to_proposal", "proposal_to_commit", "commit_to_durable"})
+    EXPECT_LE(l[stage]["p50"].get<double>(), l[stage]["p99"].get<double>()) << stage;
 }
 
 TEST_F(NodeApiTest, SubmitEnvelopeAndWaitForFinality) {

@@ -1,5 +1,8 @@
 #include "ledger/entries.h"
 
+#include <cstring>
+#include <string_view>
+
 #include "base/encoding.h"
 #include "ledger/limits.h"
 
@@ -18,12 +21,33 @@ void encode_asset_key(const AssetId& id, Bytes& out) {
   w.short_string(id.code.str());
 }
 
+namespace {
+// Appends `n` bytes to `out` in one step and returns where they start: the hottest encoders
+// (a holding's key and value, for every changed holding of every block) size their output
+// once and fill it, where the Writer grows it field by field (an allocation per growth).
+uint8_t* append(Bytes& out, size_t n) {
+  const size_t at = out.size();
+  out.resize(at + n);
+  return out.data() + at;
+}
+uint8_t* put_le64(uint8_t* p, uint64_t v) {
+  for (size_t i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  return p + 8;
+}
+}  // namespace
+
 void encode_holding_key(const AccountId& holder, const AssetId& asset, Bytes& out) {
-  Writer w(out);
-  w.u8(static_cast<uint8_t>(EntryKind::holding));
-  w.fixed(holder);
-  w.fixed(asset.issuer);
-  w.short_string(asset.code.str());
+  // The same bytes as a Writer's u8(kind), fixed(holder), fixed(issuer), short_string(code).
+  const std::string_view code = asset.code.str();
+  static_assert(asset_code_len_max <= 255);
+  uint8_t* p = append(out, 1 + AccountId::size() + AccountId::size() + 1 + code.size());
+  *p++ = static_cast<uint8_t>(EntryKind::holding);
+  std::memcpy(p, holder.data(), AccountId::size());
+  p += AccountId::size();
+  std::memcpy(p, asset.issuer.data(), AccountId::size());
+  p += AccountId::size();
+  *p++ = static_cast<uint8_t>(code.size());
+  std::memcpy(p, code.data(), code.size());
 }
 
 void encode_account_value(const AccountEntry& a, Bytes& out) {
@@ -44,10 +68,11 @@ void encode_asset_value(const AssetEntry& a, Bytes& out) {
 }
 
 void encode_holding_value(const HoldingEntry& h, Bytes& out) {
-  Writer w(out);
-  w.i64(h.balance);
-  w.i64(h.limit);
-  w.u8(h.flags);
+  // The same bytes as a Writer's i64(balance), i64(limit), u8(flags).
+  uint8_t* p = append(out, 8 + 8 + 1);
+  p = put_le64(p, static_cast<uint64_t>(h.balance));
+  p = put_le64(p, static_cast<uint64_t>(h.limit));
+  *p = h.flags;
 }
 
 void encode_validator_set_key(Bytes& out) {

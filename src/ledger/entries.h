@@ -122,6 +122,11 @@ struct OfferEntry {
 };
 inline constexpr uint64_t offer_counter_id = 0;
 
+// The longest entry key, a holding's: 0x03, holder, issuer, and a length-prefixed asset code of
+// at most asset_code_len_max characters (docs/protocol.md). Every other kind's key is shorter.
+inline constexpr size_t entry_key_size_max =
+    1 + AccountId::size() + AccountId::size() + 1 + asset_code_len_max;
+
 void encode_account_key(const AccountId& id, Bytes& out);
 void encode_asset_key(const AssetId& id, Bytes& out);
 void encode_holding_key(const AccountId& holder, const AssetId& asset, Bytes& out);

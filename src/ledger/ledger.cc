@@ -354,7 +354,8 @@ void Ledger::rollback(Journal& j) {
       case Journal::Kind::holding_changed: {
         auto h = indexes_->holdings.find(it->key);
         CORRIDOR_ASSERT(h != indexes_->holdings.end());
-        h->second = it->old_holding;
+        // The entry only: the slot's tree key belongs to the same holding before and after.
+        static_cast<HoldingEntry&>(h->second) = it->old_holding;
         break;
       }
       case Journal::Kind::holding_created:
@@ -448,14 +449,31 @@ StateDelta Ledger::end_block() {
     encode_asset_value(a, value);
     emit(std::move(key), std::move(value));
   }
-  for (HoldingKey k : dirty_holdings_) {
+  // Reading a changed holding's account id (for its key) is a cache miss under load, one for
+  // every holding: the account of the holding a few places ahead is fetched while this one is
+  // encoded and hashed (BM_LedgerDenseBlock, docs/benchmarks.md).
+  constexpr size_t prefetch_distance = 8;
+  for (size_t n = 0; n < dirty_holdings_.size(); ++n) {
+    const HoldingKey k = dirty_holdings_[n];
+    if (n + prefetch_distance < dirty_holdings_.size()) {
+      const size_t account = dirty_holdings_[n + prefetch_distance] >> 32;
+      if (account < accounts_.size()) __builtin_prefetch(&accounts_[account].id);
+    }
     auto it = indexes_->holdings.find(k);
     if (it == indexes_->holdings.end() || !it->second.dirty) continue;
-    it->second.dirty = false;
+    HoldingSlot& h = it->second;
+    h.dirty = false;
     Bytes key, value;
     encode_holding_key(accounts_[k >> 32].id, assets_[k & 0xffffffffu].id, key);
-    encode_holding_value(it->second, value);
-    emit(std::move(key), std::move(value));
+    encode_holding_value(h, value);
+    // The holding's tree key is hashed once, the first time it changes (or when it is loaded),
+    // and kept in its slot; the encoded key is still built for the delta, which stores it.
+    if (!h.tree_key_known) {
+      h.tree_key = sha256(key);
+      h.tree_key_known = true;
+    }
+    leaves.emplace_back(h.tree_key, sha256(value));
+    d.changes.push_back({std::move(key), std::move(value)});
   }
   emit_settlement_entries([&](Bytes key, Bytes value) { emit(std::move(key), std::move(value)); },
                           [&](Bytes key) {
@@ -472,7 +490,7 @@ StateDelta Ledger::end_block() {
   }
   end_block_fx(d, leaves);
   std::stable_sort(leaves.begin(), leaves.end(),
-                   [](const auto& x, const auto& y) { return x.first < y.first; });
+                   [](const auto& x, const auto& y) { return tree_key_less(x.first, y.first); });
   // Of a key listed twice the last value stands, as if each were put in turn.
   auto last_of_each = std::unique(leaves.rbegin(), leaves.rend(), [](const auto& x, const auto& y) {
                         return x.first == y.first;
@@ -718,6 +736,7 @@ std::optional<HoldingProof> Ledger::prove_holding(const AccountId& holder,
 
 Status Ledger::load_entry(ByteView key, ByteView value) {
   CORRIDOR_ASSIGN_OR_RETURN(EntryKey k, decode_entry_key(key));
+  const Hash256 tree_key = sha256(key);
   switch (k.kind) {
     case EntryKind::account: {
       CORRIDOR_ASSIGN_OR_RETURN(AccountEntry a, decode_account_value(k.account, value));
@@ -745,7 +764,10 @@ Status Ledger::load_entry(ByteView key, ByteView value) {
                           " names a missing account or asset");
       if (indexes_->holdings.contains(holding_key(*acct, as->second)))
         return corruption("duplicate holding entry");
-      indexes_->holdings[holding_key(*acct, as->second)] = h;
+      HoldingSlot& slot = indexes_->holdings[holding_key(*acct, as->second)];
+      static_cast<HoldingEntry&>(slot) = h;
+      slot.tree_key = tree_key;
+      slot.tree_key_known = true;
       accounts_[*acct].holding_assets.push_back(as->second);
       break;
     }
@@ -764,7 +786,7 @@ Status Ledger::load_entry(ByteView key, ByteView value) {
       CORRIDOR_RETURN_IF_ERROR(load_offer(k, value));
       break;
   }
-  tree_.put(sha256(key), sha256(value));
+  tree_.put(tree_key, sha256(value));
   return Status();
 }
 

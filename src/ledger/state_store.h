@@ -8,6 +8,8 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +18,8 @@
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
+#include <absl/hash/hash.h>
 
 #include "base/encoding.h"
 #include "base/status.h"
@@ -50,6 +54,21 @@ void put_state_delta(Batch& batch, const StateDelta& delta) {
   for (const auto& r : delta.ids_expired) batch.erase(replay_id_key(r));
 }
 
+// An entry key held in place, without an allocation: entry keys are short and bounded
+// (entry_key_size_max, a holding's), so a table of them keeps each key in its own slot.
+class InlineEntryKey {
+ public:
+  explicit InlineEntryKey(ByteView key) : size_(static_cast<uint8_t>(key.size())) {
+    CORRIDOR_ASSERT_MSG(key.size() <= entry_key_size_max, "entry key longer than any encoding");
+    std::memcpy(bytes_.data(), key.data(), key.size());
+  }
+  ByteView view() const { return {bytes_.data(), size_}; }
+
+ private:
+  uint8_t size_;
+  std::array<uint8_t, entry_key_size_max> bytes_;
+};
+
 // The state changes of consecutive blocks, merged by key (a later write of a key replaces an
 // earlier one). A host that persists the state every few blocks instead of every block keeps
 // them here, and then writes each changed key once however often the blocks changed it: with
@@ -59,14 +78,11 @@ class StateDeltaAccumulator {
  public:
   void add(const StateDelta& delta) {
     // Most keys repeat from block to block (the same holdings change again), so the key is
-    // looked up as a view and copied only when it is new, and the value reuses the capacity of
-    // the one it replaces.
+    // looked up as a view, and the value reuses the room of the one it replaces.
     for (const auto& change : delta.changes) {
-      // Debian's abseil has its own string_view, which is what its string hash takes.
-      const absl::string_view key(reinterpret_cast<const char*>(change.key.data()),
-                                  change.key.size());
+      const ByteView key(change.key);
       auto it = changes_.find(key);
-      if (it == changes_.end()) it = changes_.emplace(std::string(key), std::string()).first;
+      if (it == changes_.end()) it = changes_.try_emplace(InlineEntryKey(key)).first;
       it->second.assign(change.value.begin(), change.value.end());
     }
     for (const auto& r : delta.ids_added) replay_[as_string(replay_id_key(r))] = true;
@@ -77,13 +93,8 @@ class StateDeltaAccumulator {
   // reason): present entries put, deleted ones erased.
   template <typename Batch>
   void put(Batch& batch) const {
-    std::vector<const std::pair<const std::string, std::string>*> entries;
-    entries.reserve(changes_.size());
-    for (const auto& e : changes_) entries.push_back(&e);
-    std::sort(entries.begin(), entries.end(),
-              [](const auto* a, const auto* b) { return a->first < b->first; });
-    for (const auto* e : entries) {
-      const Bytes key = prefixed(store_prefix_state, as_bytes(e->first));
+    for (const auto* e : sorted_changes()) {
+      const Bytes key = prefixed(store_prefix_state, e->first.view());
       if (e->second.empty())
         batch.erase(key);
       else
@@ -104,7 +115,7 @@ class StateDeltaAccumulator {
     std::vector<std::pair<Bytes, std::optional<Bytes>>> out;
     out.reserve(size());
     for (const auto& [k, v] : changes_) {
-      out.emplace_back(prefixed(store_prefix_state, as_bytes(k)),
+      out.emplace_back(prefixed(store_prefix_state, k.view()),
                        v.empty() ? std::nullopt : std::optional<Bytes>(Bytes(v.begin(), v.end())));
     }
     for (const auto& [k, present] : replay_)
@@ -124,13 +135,50 @@ class StateDeltaAccumulator {
   }
 
  private:
+  // A value up to this size is held in its slot: holdings (17 bytes), assets and counters.
+  // Larger ones (accounts, offers, queued payments) are rarer and go to the heap.
+  static constexpr size_t inline_value_size_max = 24;
+  using Value = absl::InlinedVector<uint8_t, inline_value_size_max>;
+  // Hash and equality over a key held or a key looked up as a view, so a lookup copies nothing.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(ByteView k) const {
+      return absl::Hash<absl::string_view>{}(
+          absl::string_view(reinterpret_cast<const char*>(k.data()), k.size()));
+    }
+    size_t operator()(const InlineEntryKey& k) const { return (*this)(k.view()); }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    static ByteView view(ByteView k) { return k; }
+    static ByteView view(const InlineEntryKey& k) { return k.view(); }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      const ByteView x = view(a), y = view(b);
+      return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size()) == 0;
+    }
+  };
+  using Changes = absl::flat_hash_map<InlineEntryKey, Value, KeyHash, KeyEq>;
+
   static std::string as_string(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
-  // Entry key -> value; an empty value is a deletion. Open addressing, because a node merges
-  // every changed entry of every block here: in node-based std::unordered_map each lookup was a
-  // bucket, a node and the key's bytes, three cache misses on a table the rest of the block has
-  // evicted. The table looks a std::string key up by string_view without a copy.
-  absl::flat_hash_map<std::string, std::string> changes_;
+  std::vector<const Changes::value_type*> sorted_changes() const {
+    std::vector<const Changes::value_type*> entries;
+    entries.reserve(changes_.size());
+    for (const auto& e : changes_) entries.push_back(&e);
+    std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) {
+      const ByteView x = a->first.view(), y = b->first.view();
+      return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
+    });
+    return entries;
+  }
+
+  // Entry key -> value; an empty value is a deletion. Open addressing with the key, and a
+  // small value, in the slot: a node merges every changed entry of every block here, on a
+  // table the rest of the block has evicted from cache, and a lookup that finds its key then
+  // touches the slot and nothing else. With the keys and values as std::string, each hit also
+  // read the key's heap copy and wrote the value's (docs/benchmarks.md).
+  Changes changes_;
   std::unordered_map<std::string, bool> replay_;  // replay store key -> present
 };
 

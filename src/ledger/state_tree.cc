@@ -128,7 +128,7 @@ void StateTree::put(const Hash256& key, const Hash256& value_hash) {
 void StateTree::put_sorted(LeafSpan leaves) {
   if (leaves.empty()) return;
   for (size_t i = 1; i < leaves.size(); ++i)
-    CORRIDOR_ASSERT_MSG(leaves[i - 1].first < leaves[i].first,
+    CORRIDOR_ASSERT_MSG(tree_key_less(leaves[i - 1].first, leaves[i].first),
                         "put_sorted takes keys in strictly ascending order");
   root_ = put_range(root_, 0, leaves);
   // Nodes are appended or reused from the free lists in the order keys arrive, so after many

@@ -18,11 +18,22 @@
 
 namespace corridor::ledger {
 
+// A holding as the ledger keeps it: the entry and, once computed, its key in the state tree
+// (SHA-256 of its encoded entry key). Under load most holdings change in every block, and
+// end_block would otherwise hash every changed holding's key again each time. The tree key
+// depends only on the holder's and the asset's ids, which never change while the holding
+// exists (a holding leaves the table only when the transaction that opened it is rolled back),
+// so the cached value cannot go stale; a new slot starts without one. Not encoded.
+struct HoldingSlot : HoldingEntry {
+  Hash256 tree_key;
+  bool tree_key_known = false;
+};
+
 struct Ledger::Indexes {
   absl::flat_hash_map<AccountId, uint32_t, FixedBytesHasher> accounts;
   // A holding's address changes when the table grows (an account opens a holding): no pointer
   // to a holding is kept across an operation that may open one.
-  absl::flat_hash_map<HoldingKey, HoldingEntry> holdings;
+  absl::flat_hash_map<HoldingKey, HoldingSlot> holdings;
 };
 
 }  // namespace corridor::ledger

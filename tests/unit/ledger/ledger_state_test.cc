@@ -10,6 +10,7 @@
 
 #include "ledger/entries.h"
 #include "ledger/ledger.h"
+#include "ledger/state_store.h"
 #include "support/test_support.h"
 #include "unit/ledger/ledger_fixture.h"
 
@@ -415,6 +416,95 @@ TEST(LedgerDelta, CarriesCanonicalEncodingsOfChangedEntries) {
   StateDelta empty = a.end_block();
   EXPECT_TRUE(empty.changes.empty());
   EXPECT_TRUE(empty.ids_added.empty());
+}
+
+// A holding's tree key is hashed once and kept with the holding (end_block, load_entry). The
+// root must stay the one recomputed from the stored entries: through a holding opened and
+// rolled back in one transaction and then opened again at the same place, through many blocks
+// that change it again, and after a restart from the store, whose holdings take their keys
+// from the load.
+TEST(LedgerHoldingTreeKeys, KeepTheRootOfTheStoredEntries) {
+  test::TestLedger a;
+  a.create_accounts({"cb", "b1", "b2"});
+  const AssetId usd = a.create_asset("cb", "USD", 2);
+  // The longest code gives the longest entry key (entry_key_size_max).
+  const AssetId longest = a.create_asset("cb", "ABCDEFGHIJKL", 0);
+  a.open_holding("b2", usd, 1'000'000);
+  a.begin_block();
+  EXPECT_EQ(
+      a.apply(a.make_tx("b1", {op::open_holding(usd, 1'000), op::transfer("nobody", usd, 1)})).code,
+      ResultCode::tx_failed);
+  a.end_block();
+  EXPECT_EQ(a.ledger().holding(test_id("b1"), usd), nullptr);
+  EXPECT_EQ(a.ledger().state_root(), a.stored_state_root());
+  a.open_holding("b1", usd, 1'000'000);
+  a.open_holding("b1", longest, 1'000);
+  a.open_holding("b2", longest, 1'000);
+  a.issue("b1", usd, 500);
+  a.issue("b1", longest, 7);
+  auto transfers = [&](int blocks) {
+    for (int i = 0; i < blocks; ++i) {
+      EXPECT_EQ(a.submit("b1", {op::transfer("b2", usd, 3), op::transfer("b2", longest, 1)}),
+                outcome_ok());
+      EXPECT_EQ(a.submit("b2", {op::transfer("b1", usd, 1)}), outcome_ok());
+      EXPECT_EQ(a.ledger().state_root(), a.stored_state_root()) << "block " << a.height();
+    }
+  };
+  transfers(3);
+  a.restart();
+  transfers(3);
+  EXPECT_EQ(*a.balance("b2", usd), 6 * 3 - 6 * 1);
+  EXPECT_EQ(*a.balance("b2", longest), 6);
+  // Proofs hash the key afresh, and verify against the root built from the kept keys.
+  for (const AssetId& asset_id : {usd, longest}) {
+    auto proof = a.ledger().prove_holding(test_id("b2"), asset_id);
+    ASSERT_TRUE(proof.has_value());
+    EXPECT_TRUE(verify_holding_proof(a.ledger().state_root(), *proof));
+  }
+  Bytes key;
+  encode_holding_key(test_id("b1"), longest, key);
+  EXPECT_EQ(key.size(), entry_key_size_max);
+}
+
+// The changes waiting for a checkpoint hold keys and small values in place and larger values
+// apart: each kind merges by key, the last write standing, and comes back in key order.
+TEST(StateDeltaAccumulator, MergesByKeyWithKeysAndValuesOfEverySize) {
+  Bytes longest_key;
+  encode_holding_key(test_id("b1"), asset("ABCDEFGHIJKL", "cb"), longest_key);
+  ASSERT_EQ(longest_key.size(), entry_key_size_max);
+  Bytes short_key;
+  encode_counters_key(short_key);
+  Bytes account_key;
+  encode_account_key(test_id("b1"), account_key);
+  const Bytes small_value(17, 1), large_value(200, 2), other_value(3, 3);
+  StateDeltaAccumulator acc;
+  StateDelta first;
+  first.changes = {{longest_key, small_value}, {short_key, large_value}, {account_key, {}}};
+  acc.add(first);
+  StateDelta second;
+  second.changes = {{longest_key, large_value}, {account_key, other_value}};
+  acc.add(second);
+  EXPECT_EQ(acc.size(), 3u);
+  const auto changes = acc.store_changes();
+  ASSERT_EQ(changes.size(), 3u);
+  // Store keys are 'S' then the entry key, in key order: account (1), holding (3), counters (8).
+  EXPECT_EQ(changes[0].first, prefixed(store_prefix_state, account_key));
+  EXPECT_EQ(changes[0].second, other_value);
+  EXPECT_EQ(changes[1].first, prefixed(store_prefix_state, longest_key));
+  EXPECT_EQ(changes[1].second, large_value);
+  EXPECT_EQ(changes[2].first, prefixed(store_prefix_state, short_key));
+  EXPECT_EQ(changes[2].second, large_value);
+  // A later deletion stands as a deletion.
+  StateDelta third;
+  third.changes = {{short_key, {}}, {longest_key, small_value}};
+  acc.add(third);
+  const auto after = acc.store_changes();
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[1].second, small_value);
+  EXPECT_EQ(after[2].second, std::nullopt);
+  acc.clear();
+  EXPECT_TRUE(acc.empty());
+  EXPECT_TRUE(acc.store_changes().empty());
 }
 
 TEST(LedgerQueries, HoldingsAreListedInAssetOrder) {

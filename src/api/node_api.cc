@@ -749,7 +749,6 @@ HttpResponse NodeApi::get_status() {
                        {"frames_refused", p.frames_refused}});
     consensus["peers"] = peers;
     consensus["relay"] = {{"txs_forwarded", c.txs_forwarded},
-                          {"forwards_dropped", c.forwards_dropped},
                           {"forwarded_frames_admitted", c.forwarded_frames_admitted},
                           {"forwarded_frames_undecodable", c.forwarded_frames_undecodable}};
     consensus["transport"] = {{"handshake_failures", c.handshake_failures},

@@ -45,15 +45,7 @@ bool payload_is_empty(const Bytes& payload) {
 }  // namespace
 
 BftOrderer::BftOrderer(Node& node, const KeyPair& key, BftOptions options)
-    : node_(node),
-      key_(key),
-      options_(std::move(options)),
-      network_id_(node.network_id()),
-      relay_([this](const PublicKey& peer,
-                    const Bytes& body) { send_frame(peer, peer_channel_txs, body); },
-             [this](ledger::Transaction tx, Bytes envelope) {
-               (void)node_.submit_forwarded(std::move(tx), std::move(envelope));
-             }) {}
+    : node_(node), key_(key), options_(std::move(options)), network_id_(node.network_id()) {}
 
 BftOrderer::~BftOrderer() {
   stop();
@@ -175,7 +167,6 @@ Status BftOrderer::load_core() {
   // The Core learns the state root of its last committed block as it would after executing
   // it, so that its proposals carry the right execution claim.
   core_->on_executed(head_height_, head_root_);
-  set_relay_peers();
   publish_status();
   return Status();
 }
@@ -187,8 +178,6 @@ void BftOrderer::start(OrderedBatchSink sink) {
     running_ = true;
   }
   sink_ = std::move(sink);
-  set_relay_peers();
-  relay_.start();
   exec_thread_ = std::thread([this] { run_executor(); });
   if (options_.state_sync_snapshot_interval_blocks != 0)
     summary_thread_ = std::thread([this] { run_summaries(); });
@@ -198,7 +187,6 @@ void BftOrderer::start(OrderedBatchSink sink) {
 void BftOrderer::stop() {
   // The network first, so that no frame is posted to a loop that is going away.
   if (net_) net_->stop();
-  relay_.stop();
   {
     std::lock_guard lock(mu_);
     running_ = false;
@@ -233,11 +221,8 @@ std::optional<ConsensusStatus> BftOrderer::consensus_status() const {
   s.handshake_failures = c.handshake_failures_total();
   s.connections_refused = c.connections_refused;
   s.frames_malformed = c.frames_malformed;
-  const TxRelayCounters r = relay_.counters();
-  s.txs_forwarded = r.txs_forwarded;
-  s.forwards_dropped = r.forwards_dropped;
-  s.forwarded_frames_admitted = r.frames_admitted;
-  s.forwarded_frames_undecodable = r.frames_undecodable;
+  s.forwarded_frames_admitted = forwarded_frames_admitted_.load(std::memory_order_relaxed);
+  s.forwarded_frames_undecodable = forwarded_frames_undecodable_.load(std::memory_order_relaxed);
   for (const auto& [key, p] : c.peers)
     s.peers.push_back({key, p.connected, p.frames_in, p.frames_out, p.bytes_in, p.bytes_out,
                        p.queued_bytes, p.send_rejected, p.reconnects,
@@ -259,6 +244,7 @@ void BftOrderer::publish_status() {
   published_.pending_txs = pending_.size();
   published_.envelopes_reused = pending_.counters().envelopes_matched;
   published_.envelopes_decoded = pending_.counters().envelopes_decoded;
+  published_.txs_forwarded = txs_forwarded_;
   published_.core = core_->stats();
   if (sync_) {
     published_sync_ = sync_->progress();
@@ -340,8 +326,17 @@ void BftOrderer::on_frame(const PublicKey& peer, Bytes payload) {
   if (payload.empty()) return;
   const uint8_t channel = payload[0];
   if (channel == peer_channel_txs) {
-    // Admitted here, on the network thread, in the order the peer sent its frames (tx_relay.h).
-    relay_.admit(ByteView(payload).subspan(1));
+    // Admitted here, on the network thread: the node checks signatures and replay like any
+    // submission, and duplicates of what it holds already are answered without effect. Each
+    // peer's frames come in the order it sent them, so a transaction its validator forwarded
+    // is admitted (verified, off the executor) before that validator's proposal carrying it.
+    auto txs = ledger::decode_payload_txs(ByteView(payload).subspan(1));
+    if (!txs) {
+      forwarded_frames_undecodable_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    for (auto& p : *txs) (void)node_.submit_forwarded(std::move(p.tx), std::move(p.envelope));
+    forwarded_frames_admitted_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   if (channel == peer_channel_state_sync) {
@@ -820,7 +815,6 @@ void BftOrderer::switch_epoch(consensus::Epoch ended) {
   core_ = std::make_unique<consensus::Core>(std::move(validators), me, key_, recovery,
                                             options_.core, *this);
   core_->on_executed(head_height_, head_root_);
-  set_relay_peers();
   spdlog::info("consensus: epoch {} starts at height {}{}", set->epoch, head_height_,
                me ? "" : " (observer)");
   // Peers still in the old epoch would otherwise learn of its end only when a round times out.
@@ -847,14 +841,8 @@ void BftOrderer::note_proposal(const consensus::Block& block) {
       p->proposed_height = std::max(p->proposed_height, block.height);
 }
 
-void BftOrderer::set_relay_peers() {
-  std::vector<PublicKey> peers;
-  for (const PublicKey& key : core_->validators().keys())
-    if (key != key_.public_key()) peers.push_back(key);
-  relay_.set_peers(std::move(peers));
-}
-
 void BftOrderer::drain_mempool() {
+  std::vector<Bytes> forward;
   while (pending_.size() < bft_pending_txs_max) {
     auto txs = node_.mempool().take(options_.block_txs_max, node_.config().block_ops_max,
                                     ledger::block_bytes_max, std::chrono::milliseconds(0),
@@ -866,9 +854,17 @@ void BftOrderer::drain_mempool() {
       if (!node_.is_pending(p.tx.id) || pending_.contains(p.tx.id) ||
           in_execution_.contains(p.tx.id))
         continue;
+      if (!p.from_peer) forward.push_back(p.envelope);
       pending_.add(std::move(p.tx), std::move(p.envelope));
     }
   }
+  if (forward.empty()) return;
+  // Every validator gets what this node admitted, so that any leader can propose it.
+  txs_forwarded_ += forward.size();
+  Bytes body = ledger::encode_payload(forward);
+  const auto& set = core_->validators();
+  for (const PublicKey& key : set.keys())
+    if (key != key_.public_key()) send_frame(key, peer_channel_txs, body);
 }
 
 void BftOrderer::prune_pending() {

@@ -10,13 +10,13 @@
 //     height; the node executes it and writes it together with this orderer's records (the
 //     consensus block, the QC certifying it, epoch records) in one synced batch, then notifies
 //     clients. Only then does the Core learn the state root.
-//   - Transactions submitted to this node are forwarded to every validator as they are
-//     admitted, so whoever leads the next round can propose them (node/tx_relay.h).
+//   - Transactions submitted to this node are forwarded to every validator, so whoever leads
+//     the next round can propose them.
 //
 // Threading: every Core call happens on one event-loop thread owned by the orderer. The
-// network's receive handler posts consensus frames to it and admits forwarded transactions
-// itself (Node::submit_forwarded is thread-safe); this node's admissions go to the peers from
-// the relay's sender thread (TxRelay).
+// network's receive handler posts consensus frames to it; forwarded transactions are admitted
+// on the network thread, in the order each peer sent its frames (Node::submit_forwarded is
+// thread-safe).
 //
 // State sync's summaries (the pass over a snapshot's state behind an offer) run on a third
 // thread, the summary worker, one at a time; the loop hands it a snapshot and hears back
@@ -67,7 +67,6 @@
 #include "node/orderer.h"
 #include "node/pending_txs.h"
 #include "node/state_sync.h"
-#include "node/tx_relay.h"
 
 namespace corridor::node {
 
@@ -136,8 +135,6 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   ConsensusStatus status() const;
   std::optional<SyncProgress> sync_progress() const override;
   std::optional<ConsensusStatus> consensus_status() const override;
-  bool forwards_admissions() const override { return true; }
-  void forward_admitted(Bytes envelope) override { relay_.forward(std::move(envelope)); }
   // Summaries of snapshots this node's background worker was given to compute (one pass over
   // the state each).
   uint64_t state_sync_summaries_started() const { return summaries_started_.load(); }
@@ -217,8 +214,6 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   void prune_recent_all(storage::WriteBatch& batch);
   std::vector<Bytes> take_recent_keys(uint64_t height);
   void drain_mempool();
-  // The relay's forward targets: every validator of the current set but this node.
-  void set_relay_peers();
   void prune_pending();
   void publish_status();
   std::optional<consensus::EpochProof> load_epoch_proof(consensus::Epoch epoch) const;
@@ -233,7 +228,11 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   BftOptions options_;
   Hash256 network_id_;
   std::unique_ptr<net::PeerNetwork> net_;
-  TxRelay relay_;
+  // Peers' forwarded frames admitted, and refused as not a transaction list (network thread).
+  std::atomic<uint64_t> forwarded_frames_admitted_{0};
+  std::atomic<uint64_t> forwarded_frames_undecodable_{0};
+  // This node's admissions forwarded to the other validators (loop thread).
+  uint64_t txs_forwarded_ = 0;
   OrderedBatchSink sink_;
 
   // Loop-thread state.

@@ -359,22 +359,8 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
   if (!from_peer && inflight.admitted_ms == 0) inflight.admitted_ms = wall_clock_ms();
   if (on_final) inflight.callbacks.push_back(on_final);
   Hash256 id = tx.id;
-  // What this node's API admitted goes on to the other validators at once (the orderer only
-  // queues it), so that whoever leads next can propose it.
-  Orderer* forwarder = nullptr;
-  Bytes to_forward;
-  if (!from_peer) {
-    Orderer* o = orderer_view_.load();
-    if (o != nullptr && o->forwards_admissions()) {
-      forwarder = o;
-      to_forward = envelope;
-    }
-  }
   switch (mempool_.add(PendingTx{std::move(tx), std::move(envelope), from_peer})) {
     case Mempool::AddResult::added:
-      if (forwarder != nullptr) forwarder->forward_admitted(std::move(to_forward));
-      out.kind = SubmitResult::Kind::accepted;
-      return out;
     case Mempool::AddResult::already_pending:
       out.kind = SubmitResult::Kind::accepted;
       return out;

@@ -239,7 +239,7 @@ class Node {
   std::unique_ptr<Orderer> orderer_;
   // The started orderer, for status readers on other threads (orderer_ itself is set once, in
   // start(), and lives as long as the node).
-  std::atomic<Orderer*> orderer_view_{nullptr};
+  std::atomic<const Orderer*> orderer_view_{nullptr};
 
   // Exclusive while a block executes and commits; shared for reads.
   mutable std::shared_mutex ledger_mu_;

@@ -111,10 +111,9 @@ struct ConsensusStatus {
   uint64_t envelopes_decoded = 0;
   // What the consensus core sent, formed and refused.
   consensus::CoreStats core;
-  // Transactions relayed between validators (node/tx_relay.h): this node's admissions sent on
-  // or dropped over the relay's bound, and peers' forwarded frames admitted or undecodable.
+  // Transactions forwarded between validators: this node's admissions sent on to the others,
+  // and peers' forwarded frames admitted or refused as not a transaction list.
   uint64_t txs_forwarded = 0;
-  uint64_t forwards_dropped = 0;
   uint64_t forwarded_frames_admitted = 0;
   uint64_t forwarded_frames_undecodable = 0;
   // Peer transport: refusals before or outside any channel (bad handshakes, floods, malformed
@@ -136,12 +135,6 @@ class Orderer {
   // The consensus state, for orderers that run consensus (the single-node sequencer has none).
   // Thread-safe.
   virtual std::optional<ConsensusStatus> consensus_status() const { return std::nullopt; }
-  // Whether forward_admitted wants the transactions this node's API admits.
-  virtual bool forwards_admissions() const { return false; }
-  // A transaction this node's API admitted (not one a peer forwarded), as its envelope: an
-  // orderer that shares transactions with other validators sends it on at once. Called on the
-  // admitting thread; thread-safe and quick (it queues).
-  virtual void forward_admitted(Bytes /*envelope*/) {}
 };
 
 }  // namespace corridor::node

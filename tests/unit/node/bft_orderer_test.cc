@@ -176,17 +176,18 @@ TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
     for (const auto& p : c->peers) heard += p.frames_in > 0 ? 1 : 0;
     EXPECT_GE(heard, static_cast<size_t>(i == kValidators ? kValidators : kValidators - 1))
         << "member " << i;
-    // Each member took kTxs / 5 submissions through its API and sent each on to the
-    // validators; each validator admitted frames the others forwarded.
-    EXPECT_TRUE(wait_for([&] {
-      return members_[i].node->status().consensus->txs_forwarded ==
-             static_cast<uint64_t>(kTxs) / members_.size();
-    })) << "member "
-        << i;
-    EXPECT_EQ(c->forwards_dropped, 0u) << "member " << i;
+    // Each member took kTxs / 5 submissions through its API and sent on to the validators
+    // those not committed already (all of the observer's, which never proposes); each
+    // validator admitted frames the others forwarded, none of them refused.
+    const uint64_t own = static_cast<uint64_t>(kTxs) / members_.size();
+    if (i == kValidators) {
+      EXPECT_EQ(c->txs_forwarded, own);
+    } else {
+      EXPECT_LE(c->txs_forwarded, own) << "member " << i;
+    }
     EXPECT_EQ(c->forwarded_frames_undecodable, 0u) << "member " << i;
-    // (A frame may still be in the admitter's queue when its transactions are final: another
-    // validator proposed them.)
+    // (A frame may be admitted after its transactions are final: another validator proposed
+    // them.)
     if (i < kValidators) {
       EXPECT_TRUE(wait_for([&] {
         return members_[i].node->status().consensus->forwarded_frames_admitted > 0;

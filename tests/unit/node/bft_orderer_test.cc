@@ -373,6 +373,15 @@ void tune_state_sync(BftOptions& o) {
 
 class BftStateSyncTest : public BftOrdererTest {
  protected:
+  // Restarts every member on its store with the test's tune_ (SetUp started them without it).
+  void restart_all() {
+    for (size_t i = 0; i < members_.size(); ++i) {
+      members_[i].node->stop();
+      members_[i].node.reset();
+    }
+    for (size_t i = 0; i < members_.size(); ++i) boot(i);
+    for (size_t i = 0; i < members_.size(); ++i) wire(i);
+  }
   // Makes blocks with state in them until the network is `height` high.
   void grow_to(uint64_t height) {
     // Also after earlier submissions: fresh account names, and the finals counted from here.
@@ -503,12 +512,7 @@ TEST_F(BftStateSyncTest, WipedValidatorInstallsACheckpointInsteadOfReplaying) {
     // About two entries a chunk: each range takes several requests, several in flight.
     o.state_sync_chunk_bytes = 120;
   };
-  for (size_t i = 0; i < members_.size(); ++i) {
-    members_[i].node->stop();
-    members_[i].node.reset();
-  }
-  for (size_t i = 0; i < members_.size(); ++i) boot(i);
-  for (size_t i = 0; i < members_.size(); ++i) wire(i);
+  restart_all();
 
   grow_to(3 * kSyncLag);
   const uint64_t reached = members_[0].node->status().height;
@@ -552,12 +556,7 @@ TEST_F(BftStateSyncTest, CorruptChunkIsRefusedCountedAndAnotherPeerServes) {
     if (i == b) o.state_sync_snapshot_interval_blocks = 4 * kSnapshotEvery;
     if (i == 1 || i == 2) o.state_sync_snapshot_interval_blocks = 0;
   };
-  for (size_t i = 0; i < members_.size(); ++i) {
-    members_[i].node->stop();
-    members_[i].node.reset();
-  }
-  for (size_t i = 0; i < members_.size(); ++i) boot(i);
-  for (size_t i = 0; i < members_.size(); ++i) wire(i);
+  restart_all();
 
   grow_to(5 * kSyncLag);
   // Validator 3 loses its store, and validators 1 and 2 stop: no quorum, so the servers' heads
@@ -615,12 +614,7 @@ TEST_F(BftStateSyncTest, AnOfferWaitsForTheSummaryWorkerWhileConsensusGoesOn) {
     if (i == 0) o.state_sync_summary_delay_ms_for_test = kSummaryDelayMs;
   };
   const auto kSummaryDelay = std::chrono::milliseconds(kSummaryDelayMs);
-  for (size_t i = 0; i < members_.size(); ++i) {
-    members_[i].node->stop();
-    members_[i].node.reset();
-  }
-  for (size_t i = 0; i < members_.size(); ++i) boot(i);
-  for (size_t i = 0; i < members_.size(); ++i) wire(i);
+  restart_all();
   grow_to(2 * kSyncLag);
   std::unique_ptr<Asker> asker;
   ASSERT_NO_FATAL_FAILURE(start_asker(asker));
@@ -688,12 +682,7 @@ TEST_F(BftStateSyncTest, RepeatedCheckpointRequestsAreAllAnsweredFromOneEvidence
     tune_state_sync(o);
     if (i == 0) o.state_sync_evidence_reuse_ms = 600'000;
   };
-  for (size_t i = 0; i < members_.size(); ++i) {
-    members_[i].node->stop();
-    members_[i].node.reset();
-  }
-  for (size_t i = 0; i < members_.size(); ++i) boot(i);
-  for (size_t i = 0; i < members_.size(); ++i) wire(i);
+  restart_all();
   grow_to(2 * kSyncLag);
   std::unique_ptr<Asker> asker;
   ASSERT_NO_FATAL_FAILURE(start_asker(asker));

@@ -990,11 +990,11 @@ void BftOrderer::serve_checkpoint(const PublicKey& peer, const CheckpointRequest
   auto entry_for = [&](const std::shared_ptr<const StateSnapshot>& snap,
                        const StateSnapshot::Summary* summary) -> const EvidenceEntry& {
     const bool summarised = summary != nullptr;
+    // forget_evidence(now) dropped the entries past their interval already.
     if (auto it = evidence_cache_.find(snap->height());
         it != evidence_cache_.end() && it->second.snapshot.lock() == snap &&
         it->second.epoch_start_height == epoch_start_height_ &&
-        it->second.summarised == summarised && it->second.built_ms <= now &&
-        now < it->second.built_ms + options_.state_sync_evidence_reuse_ms) {
+        it->second.summarised == summarised) {
       ++reused;
       return it->second;
     }

@@ -27,7 +27,7 @@ uint64_t wall_clock_ms() {
                                    .count());
 }
 
-// Milliseconds of a monotonic clock, for the stage latency windows.
+// Milliseconds of a monotonic clock: the admission rate limit and the stage latency windows.
 uint64_t steady_clock_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
@@ -342,11 +342,7 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
   const AccountId source = tx.source;
   const uint64_t ops = tx.ops.size();
   if (!from_peer) {
-    const auto now_ms =
-        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::steady_clock::now().time_since_epoch())
-                                  .count());
-    if (uint64_t wait_ms = rate_limiter_.acquire(source, ops, now_ms); wait_ms > 0) {
+    if (uint64_t wait_ms = rate_limiter_.acquire(source, ops, steady_clock_ms()); wait_ms > 0) {
       out.kind = SubmitResult::Kind::rate_limited;
       out.retry_after_ms = wait_ms;
       out.message = "the source account is over its admission rate; retry in " +

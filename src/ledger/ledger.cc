@@ -423,7 +423,7 @@ StateDelta Ledger::end_block() {
   // order of puts; the sort is stable so that a key put twice keeps its last value.
   std::vector<std::pair<Hash256, Hash256>> leaves;
   leaves.reserve(dirty + ids_added_.size());
-  for (const ReplayId& r : ids_expired_) tree_.erase(replay_leaf(r).first);
+  for (const ReplayId& r : ids_expired_) erase_leaf(replay_leaf(r).first);
   for (const ReplayId& r : ids_added_) leaves.push_back(replay_leaf(r));
   auto emit = [&](Bytes key, Bytes value) {
     leaves.emplace_back(sha256(key), sha256(value));
@@ -477,7 +477,7 @@ StateDelta Ledger::end_block() {
   }
   emit_settlement_entries([&](Bytes key, Bytes value) { emit(std::move(key), std::move(value)); },
                           [&](Bytes key) {
-                            tree_.erase(sha256(key));
+                            erase_leaf(sha256(key));
                             d.changes.push_back({std::move(key), {}});
                           });
   if (validator_set_dirty_) {
@@ -489,13 +489,7 @@ StateDelta Ledger::end_block() {
     emit(std::move(key), std::move(value));
   }
   end_block_fx(d, leaves);
-  std::stable_sort(leaves.begin(), leaves.end(),
-                   [](const auto& x, const auto& y) { return tree_key_less(x.first, y.first); });
-  // Of a key listed twice the last value stands, as if each were put in turn.
-  auto last_of_each = std::unique(leaves.rbegin(), leaves.rend(), [](const auto& x, const auto& y) {
-                        return x.first == y.first;
-                      }).base();
-  tree_.put_sorted(std::span(last_of_each, leaves.end()));
+  put_leaves(leaves);
   dirty_accounts_.clear();
   dirty_assets_.clear();
   dirty_holdings_.clear();
@@ -716,6 +710,60 @@ ResultCode Ledger::op_set_validators(const SetValidatorsOp& op, Journal& j) {
   return ResultCode::ok;
 }
 
+void Ledger::set_state_root_interval(uint64_t blocks) {
+  CORRIDOR_ASSERT_MSG(blocks >= 1 && blocks <= state_root_interval_blocks_max,
+                      "the state root interval is out of range");
+  CORRIDOR_ASSERT_MSG(height_ == 0 && waiting_leaves_.empty() && tree_.size() == 0,
+                      "the state root interval is set before any state");
+  state_root_interval_ = blocks;
+}
+
+void Ledger::erase_leaf(const Hash256& key) {
+  if (state_root_interval_ == 1) {
+    tree_.erase(key);
+    return;
+  }
+  waiting_leaves_.emplace_back(key, std::nullopt);
+}
+
+void Ledger::put_leaves(std::vector<std::pair<Hash256, Hash256>>& leaves) {
+  if (state_root_interval_ == 1) {
+    std::stable_sort(leaves.begin(), leaves.end(),
+                     [](const auto& x, const auto& y) { return tree_key_less(x.first, y.first); });
+    // Of a key listed twice the last value stands, as if each were put in turn.
+    auto last_of_each =
+        std::unique(leaves.rbegin(), leaves.rend(), [](const auto& x, const auto& y) {
+          return x.first == y.first;
+        }).base();
+    tree_.put_sorted(std::span(last_of_each, leaves.end()));
+    return;
+  }
+  waiting_leaves_.reserve(waiting_leaves_.size() + leaves.size());
+  for (const auto& [key, value_hash] : leaves) waiting_leaves_.emplace_back(key, value_hash);
+  if (is_root_height(height_)) fold_waiting_leaves();
+}
+
+void Ledger::fold_waiting_leaves() {
+  auto& w = waiting_leaves_;
+  std::stable_sort(w.begin(), w.end(),
+                   [](const auto& x, const auto& y) { return tree_key_less(x.first, y.first); });
+  // Of a key changed more than once since the last root height its last change stands, as if
+  // each had reached the tree in turn. Removals and puts of distinct keys commute.
+  auto last_of_each = std::unique(w.rbegin(), w.rend(), [](const auto& x, const auto& y) {
+                        return x.first == y.first;
+                      }).base();
+  std::vector<std::pair<Hash256, Hash256>> puts;
+  puts.reserve(static_cast<size_t>(w.end() - last_of_each));
+  for (auto it = last_of_each; it != w.end(); ++it) {
+    if (it->second)
+      puts.emplace_back(it->first, *it->second);
+    else
+      tree_.erase(it->first);
+  }
+  tree_.put_sorted(puts);
+  w.clear();
+}
+
 // --- Proofs, loading, invariants ------------------------------------------------------------
 
 std::optional<HoldingProof> Ledger::prove_holding(const AccountId& holder,
@@ -727,11 +775,27 @@ std::optional<HoldingProof> Ledger::prove_holding(const AccountId& holder,
   HoldingProof p;
   encode_holding_key(holder, asset_id, p.entry_key);
   encode_holding_value(*h, p.entry_value);
-  auto proof = tree_.prove(sha256(p.entry_key));
-  // A holding changed in a block that has not ended is not in the tree yet.
+  const Hash256 tree_key = sha256(p.entry_key);
+  // A holding changed since the last root height has a leaf that commits to an older value.
+  for (const auto& [key, value_hash] : waiting_leaves_)
+    if (key == tree_key) return std::nullopt;
+  auto proof = tree_.prove(tree_key);
+  // A holding created in a block that has not ended is not in the tree yet.
   if (!proof) return std::nullopt;
   p.proof = std::move(*proof);
   return p;
+}
+
+bool Ledger::holding_changed_since_root(const AccountId& holder, const AssetId& asset_id) const {
+  const HoldingEntry* h = holding(holder, asset_id);
+  if (!h) return false;
+  if (h->dirty) return true;
+  Bytes key;
+  encode_holding_key(holder, asset_id, key);
+  const Hash256 tree_key = sha256(key);
+  for (const auto& [k, value_hash] : waiting_leaves_)
+    if (k == tree_key) return true;
+  return false;
 }
 
 Status Ledger::load_entry(ByteView key, ByteView value) {
@@ -798,6 +862,8 @@ void Ledger::load_replay_id(const ReplayId& id) {
 }
 
 void Ledger::finish_load(uint64_t height) {
+  CORRIDOR_ASSERT_MSG(is_root_height(height) && waiting_leaves_.empty(),
+                      "a state is loaded at a root height");
   height_ = height;
   asset_cache_.reset();
 }

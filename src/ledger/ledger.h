@@ -127,9 +127,22 @@ class Ledger {
   // missing one, with op_account_not_found or op_asset_not_found; ok otherwise. State may
   // change before the block, so apply() checks again; this only answers clients early.
   std::pair<uint32_t, ResultCode> check_references(const Transaction& tx) const;
-  // Ends the block: folds changed entries into the state tree and returns the delta.
+  // Ends the block: returns the delta, and folds changed entries into the state tree at root
+  // heights; between them the changes wait for the next root height.
   StateDelta end_block();
+  // The state commitment is recomputed at root heights: multiples of the state root interval
+  // (1 unless set; at most state_root_interval_blocks_max). Folding a block's changes into
+  // the tree costs a pass over the paths they touch; when most entries change every few blocks
+  // that pass is nearly the whole tree whatever the block's size, so folding the changes of
+  // several blocks at once costs little more than one (docs/consensus.md, "State commitment").
+  // Set once, before the first block or load, by whoever reads the network's genesis.
+  void set_state_root_interval(uint64_t blocks);
+  uint64_t state_root_interval() const { return state_root_interval_; }
+  bool is_root_height(uint64_t height) const { return height % state_root_interval_ == 0; }
+  // The root of the state after the last root height at or below height(): the state after
+  // every block when the interval is 1.
   Hash256 state_root() { return tree_.root(); }
+  uint64_t state_root_height() const { return height_ - height_ % state_root_interval_; }
   uint64_t height() const { return height_; }
 
   // --- Queries --------------------------------------------------------------------------
@@ -151,8 +164,13 @@ class Ledger {
   const CountersEntry& counters() const { return counters_; }
   // The consensus validator set, once the genesis block has installed one.
   const std::optional<ValidatorSetEntry>& validator_set() const { return validator_set_; }
-  // Proof of a holding against state_root(); nullopt if there is no such holding.
+  // Proof of a holding against state_root(); nullopt if there is no such holding, or if it
+  // changed since state_root_height() (its current value is not the one the root commits to:
+  // holding_changed_since_root() tells the two apart).
   std::optional<HoldingProof> prove_holding(const AccountId& holder, const AssetId& asset);
+  // Whether the holding changed after state_root_height(), in the current block or in one that
+  // ended after the last root height. Linear in the changes waiting for the next root height.
+  bool holding_changed_since_root(const AccountId& holder, const AssetId& asset) const;
 
   // --- FX queries (ledger_fx.cc) -----------------------------------------------------------
   const OfferEntry* offer(uint64_t offer_id) const;
@@ -174,7 +192,8 @@ class Ledger {
   // --- Loading from storage -------------------------------------------------------------
   Status load_entry(ByteView key, ByteView value);
   void load_replay_id(const ReplayId& id);
-  // Rebuilds derived indexes and the state tree after loading; sets the height.
+  // Rebuilds derived indexes after loading; sets the height, which must be a root height
+  // (the loaded state is the one its root commits to).
   void finish_load(uint64_t height);
 
   // --- Invariants -----------------------------------------------------------------------
@@ -319,6 +338,12 @@ class Ledger {
   ResultCode check_references_fx(const Operation& op,
                                  const std::function<bool(const AssetId&)>& asset_known) const;
   void end_block_fx(StateDelta& d, std::vector<std::pair<Hash256, Hash256>>& leaves);
+  // The block's changes to the state tree, at end_block: a leaf removed, and the leaves put
+  // (in any order, a key listed twice keeping its last value). Applied to the tree at once at
+  // root heights (with those waiting since the last one), kept for the next one otherwise.
+  void erase_leaf(const Hash256& key);
+  void put_leaves(std::vector<std::pair<Hash256, Hash256>>& leaves);
+  void fold_waiting_leaves();
   Status load_offer(const EntryKey& k, ByteView value);
   __extension__ typedef __int128 Int128;
   Status check_invariants_fx(std::vector<Int128>& sums) const;
@@ -369,6 +394,11 @@ class Ledger {
   std::vector<ReplayId> ids_expired_;
 
   StateTree tree_;
+  uint64_t state_root_interval_ = 1;
+  // Changes to the tree since the last root height, oldest first: within a block its removals
+  // come before its puts, as the tree would have seen them with an interval of 1. A removal
+  // has no value hash (nullopt).
+  std::vector<std::pair<Hash256, std::optional<Hash256>>> waiting_leaves_;
   Journal journal_;
   // The last asset looked up by id: a batch usually names one asset thousands of times.
   mutable std::optional<std::pair<AssetId, uint32_t>> asset_cache_;

@@ -500,7 +500,7 @@ void Ledger::end_block_fx(StateDelta& d, std::vector<std::pair<Hash256, Hash256>
     auto it = offers_.find(id);
     if (it == offers_.end()) {
       // Filled or cancelled: the entry leaves the state (an empty value deletes it).
-      tree_.erase(sha256(key));
+      erase_leaf(sha256(key));
       d.changes.push_back({std::move(key), {}});
       continue;
     }

@@ -22,6 +22,12 @@ inline constexpr uint32_t account_holdings_max = 1'000;
 inline constexpr uint32_t validators_max = 256;
 inline constexpr uint32_t block_txs_max = 100'000;
 inline constexpr size_t block_bytes_max = 64 << 20;
+// The state root is recomputed at heights that are multiples of the network's state root
+// interval (ledger.h, "root heights"). Checkpoints and state-sync snapshots fall on root heights
+// only, so the interval must divide their intervals; it is bounded so that changes waiting for
+// the next root stay few (at most this many blocks' worth) and a divergence between validators'
+// execution shows within this many blocks.
+inline constexpr uint64_t state_root_interval_blocks_max = 64;
 
 // --- FX: offers, order books and path payments (docs/fx.md) -------------------------------
 // Offers crossed by one operation, over all the legs of a path payment and by an offer placed

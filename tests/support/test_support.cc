@@ -464,8 +464,14 @@ std::optional<Amount> TestLedger::supply(const AssetId& asset_id) const {
   return a->supply;
 }
 
+void TestLedger::set_state_root_interval(uint64_t blocks) {
+  ledger_->set_state_root_interval(blocks);
+  state_root_interval_ = blocks;
+}
+
 Result<std::unique_ptr<Ledger>> TestLedger::load_copy() const {
   auto copy = std::make_unique<Ledger>();
+  copy->set_state_root_interval(state_root_interval_);
   // A storage layer iterates its entries in key order, and the entry kind is the first byte of
   // a key, so accounts load before the assets they issue and assets before their holdings.
   for (const auto& [key, value] : stored_entries_)

@@ -157,6 +157,9 @@ class TestLedger {
 
   ledger::Ledger& ledger() { return *ledger_; }
   const ledger::Ledger& ledger() const { return *ledger_; }
+  // Sets the ledger's state root interval (before any block); copies loaded by load_copy()
+  // and restart() get it too. Restart only at root heights then.
+  void set_state_root_interval(uint64_t blocks);
   uint64_t height() const { return ledger_->height(); }
   bool block_open() const { return block_open_; }
 
@@ -213,6 +216,7 @@ class TestLedger {
 
   FailureHandler on_failure_;
   std::unique_ptr<ledger::Ledger> ledger_;
+  uint64_t state_root_interval_ = 1;
   bool block_open_ = false;
   uint64_t next_nonce_ = 1;
   // The name of every account that has been the source of a transaction built here.

@@ -585,7 +585,9 @@ HttpResponse NodeApi::get_account(const std::string& id_hex) {
 HttpResponse NodeApi::get_proof(const std::string& id_hex, const std::string& asset_text) {
   AccountId id = parse_account(id_hex);
   AssetId asset = parse_asset(asset_text);
-  auto p = node_.prove_holding(id, asset);
+  auto proven = node_.prove_holding(id, asset);
+  if (!proven.ok()) return json_error(503, "unavailable", proven.status().message());
+  const auto& p = *proven;
   if (!p)
     return json_error(404, "holding_not_found",
                       "account " + id.hex() + " holds no " + asset.to_string());

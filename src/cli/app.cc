@@ -21,6 +21,7 @@
 #include "cli/node_client.h"
 #include "cli/run_node.h"
 #include "ledger/ledger.h"
+#include "ledger/limits.h"
 #include "ledger/state_tree.h"
 
 namespace corridor::cli {
@@ -692,6 +693,11 @@ int run_cli(int argc, char** argv) {
                    "binary (envelope bytes, application/octet-stream) or json (hex in JSON)")
       ->capture_default_str();
   bench_net->add_option("--accounts", bn.accounts, "Funded accounts")->capture_default_str();
+  bench_net
+      ->add_option("--state-root-interval", bn.state_root_interval_blocks,
+                   "The temporary localnet recomputes its state root every this many blocks")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, ledger::state_root_interval_blocks_max));
   bench_net->add_option("--duration-s", bn.duration_s, "Measured seconds")->capture_default_str();
   bench_net->add_option("--warmup-s", bn.warmup_s, "Unmeasured seconds of load first")
       ->capture_default_str();

@@ -179,7 +179,8 @@ double process_cpu_s(pid_t pid) {
 // stops it) when this object goes away.
 class TempLocalnet {
  public:
-  TempLocalnet(uint32_t validators, bool keep, std::ostream& progress)
+  TempLocalnet(uint32_t validators, uint64_t state_root_interval_blocks, bool keep,
+               std::ostream& progress)
       : keep_(keep), progress_(progress) {
     dir_ = fs::temp_directory_path() / ("corridor-bench-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
@@ -193,6 +194,7 @@ class TempLocalnet {
     const std::string net = (dir_ / "net").string();
     const std::string v = std::to_string(validators);
     const std::string port = std::to_string(base_port_);
+    const std::string interval = std::to_string(state_root_interval_blocks);
     pid_ = ::fork();
     if (pid_ == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGINT);
@@ -203,7 +205,8 @@ class TempLocalnet {
         ::close(fd);
       }
       ::execl(self, self, "localnet", "--dir", net.c_str(), "--validators", v.c_str(),
-              "--observers", "0", "--base-port", port.c_str(), static_cast<char*>(nullptr));
+              "--observers", "0", "--base-port", port.c_str(), "--state-root-interval",
+              interval.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     if (pid_ < 0) throw CliError("cannot start the localnet: fork failed");
@@ -1022,7 +1025,8 @@ int run_bench_network(const BenchNetworkOptions& options, std::ostream& out,
     std::optional<TempLocalnet> localnet;
     std::vector<Endpoint> endpoints;
     if (options.nodes.empty()) {
-      localnet.emplace(options.validators, options.keep, progress);
+      localnet.emplace(options.validators, options.state_root_interval_blocks, options.keep,
+                       progress);
       endpoints = localnet->endpoints();
     } else {
       for (const std::string& url : options.nodes) endpoints.push_back(parse_endpoint(url));

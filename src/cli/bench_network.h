@@ -38,8 +38,10 @@ struct BenchNetworkOptions {
   // (hex inside a JSON body).
   std::string wire = "binary";
   uint32_t accounts = 1'000;  // Funded holders of the benchmark's currency.
-  uint32_t duration_s = 10;   // Measured window.
-  uint32_t warmup_s = 2;      // Load before the window that is not measured.
+  // The temporary localnet's state root interval (genesis; `corridor localnet`'s default).
+  uint64_t state_root_interval_blocks = 8;
+  uint32_t duration_s = 10;  // Measured window.
+  uint32_t warmup_s = 2;     // Load before the window that is not measured.
   uint64_t seed = 1;
   bool keep = false;  // Keep the temporary localnet's directory (logs) afterwards.
   bool json = false;  // One JSON object on `out`; progress still goes to `progress`.

@@ -58,6 +58,7 @@ int run_node(const RunNodeOptions& options) {
       return exit_failed;
     }
     genesis = std::move(g).value();
+    config.state_root_interval_blocks = genesis->state_root_interval_blocks;
     genesis_block = node::genesis_ledger_block(*genesis).value();
     auto k = read_key_file(config.key_file);
     if (!k.ok()) {

@@ -204,6 +204,10 @@ template <typename Store>
     return true;
   }));
   CORRIDOR_RETURN_IF_ERROR(load_status);
+  if (!ledger.is_root_height(height))
+    return corruption("the stored state is at height " + std::to_string(height) +
+                      ", which is not a multiple of the state root interval " +
+                      std::to_string(ledger.state_root_interval()));
   ledger.finish_load(height);
   if (ledger.state_root() != expected_root)
     return corruption("loaded state root " + ledger.state_root().hex() +

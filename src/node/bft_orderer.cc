@@ -1220,8 +1220,12 @@ void BftOrderer::maybe_install() {
 
 void BftOrderer::maybe_snapshot(uint64_t executed_height) {
   const uint64_t interval = options_.state_sync_snapshot_interval_blocks;
-  if (interval == 0 ||
-      executed_height % interval >= std::min(state_sync_snapshot_window_blocks, interval))
+  // Snapshots are of states a root commits to: the window is of root heights (Node::open
+  // checks that the root interval divides the snapshot interval).
+  const uint64_t root_interval = node_.config().state_root_interval_blocks;
+  if (interval == 0 || executed_height % root_interval != 0 ||
+      executed_height % interval >=
+          std::min(state_sync_snapshot_window_blocks * root_interval, interval))
     return;
   take_snapshot();
 }
@@ -1232,6 +1236,8 @@ void BftOrderer::take_snapshot() {
   // the summary worker (serve_checkpoint).
   auto snap = node_.snapshot_state();
   if (!snap.ok()) {
+    // The executor went past the root height: a later one in the window is taken instead.
+    if (snap.status().code() == StatusCode::failed_precondition) return;
     spdlog::warn("state sync: no snapshot at height {}: {}", head_height_,
                  snap.status().to_string());
     return;

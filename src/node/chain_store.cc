@@ -35,6 +35,18 @@ Hash256 network_id_for_name(const std::string& network_name) {
   return h.finish();
 }
 
+Hash256 network_id_for(const std::string& network_name, uint64_t state_root_interval_blocks) {
+  if (state_root_interval_blocks == 1) return network_id_for_name(network_name);
+  Sha256 h;
+  h.update(std::string_view("corridor.network.v1"));
+  h.update(network_name);
+  uint8_t interval[8];
+  for (int i = 0; i < 8; ++i)
+    interval[i] = static_cast<uint8_t>(state_root_interval_blocks >> (56 - 8 * i));
+  h.update(ByteView(interval, sizeof interval));
+  return h.finish();
+}
+
 Status ChainStore::init_genesis(const std::string& network_name) {
   Bytes key{key_genesis};
   CORRIDOR_ASSIGN_OR_RETURN(auto existing, kv_.get(key));

@@ -56,6 +56,10 @@ struct TxRecord {
 };
 
 Hash256 network_id_for_name(const std::string& network_name);
+// The network id of a network that recomputes its state root every `state_root_interval_blocks`
+// blocks (ledger.h): the name's id for an interval of 1, and otherwise one that commits to the
+// interval too, so that nodes disagreeing on it refuse each other's transactions and peers.
+Hash256 network_id_for(const std::string& network_name, uint64_t state_root_interval_blocks);
 
 class ChainStore {
  public:

@@ -63,6 +63,10 @@ struct NodeConfig {
   // taken every this many blocks (0: this node serves none).
   uint64_t state_sync_lag_blocks = 128;
   uint64_t state_sync_snapshot_interval_blocks = 64;
+  // The network's state root interval (ledger.h). Not read from the node's file: a BFT node
+  // takes it from the genesis file, which every node of the network shares; a solo node uses 1.
+  // It must divide state_sync_snapshot_interval_blocks (snapshots fall on root heights).
+  uint64_t state_root_interval_blocks = 1;
 };
 
 // Parses TOML text; unknown keys and wrong types are errors, so a typo is not silently ignored.

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ledger/limits.h"
 #include "ledger/operation.h"
 #include "ledger/transaction.h"
 #include "node/chain_store.h"
@@ -68,12 +69,14 @@ void write_peers(std::ostringstream& o, std::string_view name,
 }  // namespace
 
 Genesis make_genesis(const std::string& network_name, std::vector<GenesisPeer> validators,
-                     std::vector<GenesisPeer> observers, const KeyPair& operator_key) {
+                     std::vector<GenesisPeer> observers, const KeyPair& operator_key,
+                     uint64_t state_root_interval_blocks) {
   Genesis g;
   g.network_name = network_name;
   g.validators = std::move(validators);
   g.observers = std::move(observers);
-  const Hash256 network_id = network_id_for_name(network_name);
+  g.state_root_interval_blocks = state_root_interval_blocks;
+  const Hash256 network_id = network_id_for(network_name, state_root_interval_blocks);
   std::vector<PublicKey> keys;
   for (const auto& v : g.validators) keys.push_back(v.key);
   g.transactions.push_back(signed_envelope(network_id, operator_key, 0,
@@ -114,6 +117,8 @@ std::string genesis_to_toml(const Genesis& g) {
   o << "# Corridor genesis: every node of the network must use this same file.\n"
     << "network_name = \"" << g.network_name << "\"\n"
     << "time_ms = " << g.time_ms << "\n"
+    << "# The state root is recomputed at multiples of this height (docs/consensus.md).\n"
+    << "state_root_interval_blocks = " << g.state_root_interval_blocks << "\n"
     << "# Ledger block 0: canonical transaction envelopes (hex), applied in order.\n"
     << "transactions = [\n";
   for (const Bytes& t : g.transactions) o << "  \"" << to_hex(t) << "\",\n";
@@ -138,6 +143,11 @@ Result<Genesis> parse_genesis(const std::string& toml_text) {
   int64_t time = root["time_ms"].value_or(int64_t{0});
   if (time < 0) return invalid_argument("genesis: time_ms must not be negative");
   g.time_ms = static_cast<uint64_t>(time);
+  const int64_t interval = root["state_root_interval_blocks"].value_or(int64_t{1});
+  if (interval < 1 || static_cast<uint64_t>(interval) > ledger::state_root_interval_blocks_max)
+    return invalid_argument("genesis: state_root_interval_blocks must be 1 to " +
+                            std::to_string(ledger::state_root_interval_blocks_max));
+  g.state_root_interval_blocks = static_cast<uint64_t>(interval);
   if (const toml::array* txs = root["transactions"].as_array()) {
     for (const toml::node& t : *txs) {
       auto bytes = from_hex(t.value_or(std::string()));

@@ -29,12 +29,16 @@ struct Genesis {
   std::vector<GenesisPeer> observers;
   // Ledger block 0, in order: canonical transaction envelopes.
   std::vector<Bytes> transactions;
+  // The ledger recomputes its state root at multiples of this height (ledger.h); the network id
+  // commits to it (network_id_for).
+  uint64_t state_root_interval_blocks = 1;
 };
 
 // A genesis whose block 0 has `operator_key` register its own account and install the
 // validators' keys as epoch 0's set.
 Genesis make_genesis(const std::string& network_name, std::vector<GenesisPeer> validators,
-                     std::vector<GenesisPeer> observers, const KeyPair& operator_key);
+                     std::vector<GenesisPeer> observers, const KeyPair& operator_key,
+                     uint64_t state_root_interval_blocks = 1);
 // Ledger block 0 (height 0, the genesis time, the transactions); invalid_argument when an
 // envelope does not decode or the block does not install exactly the listed validators.
 Result<ledger::Block> genesis_ledger_block(const Genesis& genesis);

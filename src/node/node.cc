@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <optional>
 
 #include "base/encoding.h"
@@ -42,10 +43,12 @@ Node::Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv)
     : config_(config),
       kv_(std::move(kv)),
       chain_(*kv_),
-      network_id_(network_id_for_name(config.network_name)),
+      network_id_(network_id_for(config.network_name, config.state_root_interval_blocks)),
       mempool_(config.mempool_txs_max, config.mempool_ops_max),
       rate_limiter_(
-          AccountRateLimit{config.mempool_account_ops_per_s, config.mempool_account_burst_ops}) {}
+          AccountRateLimit{config.mempool_account_ops_per_s, config.mempool_account_burst_ops}) {
+  ledger_.set_state_root_interval(config.state_root_interval_blocks);
+}
 
 Node::~Node() {
   stop();
@@ -55,6 +58,16 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
                                          std::shared_ptr<storage::KvStore> kv,
                                          const ledger::Block* genesis) {
   crypto_init();
+  const uint64_t interval = config.state_root_interval_blocks;
+  if (interval < 1 || interval > ledger::state_root_interval_blocks_max)
+    return invalid_argument("the state root interval must be 1 to " +
+                            std::to_string(ledger::state_root_interval_blocks_max) + " blocks");
+  // A state-sync snapshot is of the state a root commits to, so snapshots fall on root heights.
+  if (config.state_sync_snapshot_interval_blocks % interval != 0)
+    return invalid_argument("state_sync_snapshot_interval_blocks (" +
+                            std::to_string(config.state_sync_snapshot_interval_blocks) +
+                            ") must be a multiple of the network's state root interval (" +
+                            std::to_string(interval) + ")");
   if (!kv) {
     if (config.storage == StorageEngine::memory) {
       kv = std::make_shared<storage::MemKvStore>();
@@ -180,11 +193,14 @@ void Node::stop() {
   {
     // No block commits any more: the state goes to the store, so that a restart after a clean
     // stop has nothing to re-execute. Failing here loses nothing (the blocks are durable).
+    // Between root heights the state is not the one the head's root commits to; the blocks
+    // since the last checkpoint are re-executed at the restart instead.
     std::unique_lock lock(ledger_mu_);
-    if (head_.height > checkpoint_height_) {
+    if (head_.height > checkpoint_height_ && ledger_.is_root_height(head_.height)) {
       Status st = write_checkpoint_locked();
       if (!st.ok()) spdlog::warn("cannot write the state checkpoint at stop: {}", st.to_string());
     }
+    answer_proof_requests_locked(/*stopping=*/true);
   }
   // Whatever is still queued was accepted but never ordered: its waiters learn that the node
   // stopped, and a client resubmits (the id makes that safe).
@@ -431,10 +447,13 @@ void Node::commit_batch(OrderedBatch&& batch) {
     unpersisted_.add(executed.delta);
     // At every multiple of checkpoint_blocks, wherever the last checkpoint was (a restart, a
     // stop, an installed or an early one leaves it between): state sync snapshots fall on those
-    // multiples too, and so find the changes since the checkpoint few.
+    // multiples too, and so find the changes since the checkpoint few. Only at root heights:
+    // the stored state is checked against the root when it is loaded. When the interval does
+    // not divide checkpoint_blocks, the checkpoint waits for the next root height.
     const uint64_t every = std::max<uint64_t>(config_.checkpoint_blocks, 1);
-    const bool checkpoint = h.height / every != checkpoint_height_ / every ||
-                            unpersisted_.size() >= checkpoint_changes_max;
+    const bool checkpoint =
+        ledger_.is_root_height(h.height) && (h.height / every != checkpoint_height_ / every ||
+                                             unpersisted_.size() >= checkpoint_changes_max);
     Status st = chain_.commit(block, envelopes, executed.result,
                               checkpoint ? &unpersisted_ : nullptr, extra);
     if (!st.ok()) {
@@ -445,6 +464,8 @@ void Node::commit_batch(OrderedBatch&& batch) {
     }
     head_ = ChainHead{h.height, h.hash(), executed.result.state_root};
     head_time_ms_ = h.time_ms;
+    if (!proof_requests_.empty() && ledger_.is_root_height(h.height))
+      answer_proof_requests_locked(/*stopping=*/false);
     if (checkpoint) {
       unpersisted_.clear();
       checkpoint_height_ = h.height;
@@ -496,9 +517,16 @@ void Node::notify(const Hash256& id, const Status& s, const Finality& f) {
 Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state(size_t changes_max) {
   {
     std::shared_lock lock(ledger_mu_);
+    // The executor may have gone past the root height the caller saw.
+    if (!ledger_.is_root_height(head_.height))
+      return failed_precondition("the head (height " + std::to_string(head_.height) +
+                                 ") is not at a root height");
     if (unpersisted_.size() <= changes_max) return snapshot_state_locked();
   }
   std::unique_lock lock(ledger_mu_);
+  if (!ledger_.is_root_height(head_.height))
+    return failed_precondition("the head (height " + std::to_string(head_.height) +
+                               ") is not at a root height");
   // The checkpoint would be written within checkpoint_blocks anyway; writing it now costs the
   // same write earlier, and leaves the snapshot an empty overlay instead of a large copy.
   if (unpersisted_.size() > changes_max) CORRIDOR_RETURN_IF_ERROR(write_checkpoint_locked());
@@ -532,8 +560,11 @@ Status Node::install_checkpoint(uint64_t height, const Hash256& state_root,
                                 const std::function<void(storage::WriteBatch&)>& extra) {
   CORRIDOR_ASSIGN_OR_RETURN(ledger::Block block, ledger::decode_block(ledger_block));
   if (block.header.height != height) return invalid_argument("the checkpoint block's height");
+  if (height % config_.state_root_interval_blocks != 0)
+    return invalid_argument("the checkpoint's height is not a multiple of the state root interval");
   // Built aside, so that entries that do not add up change nothing.
   ledger::Ledger fresh;
+  fresh.set_state_root_interval(config_.state_root_interval_blocks);
   for (const auto& [k, v] : entries) {
     if (!k.empty() && k[0] == ledger::store_prefix_state) {
       Status st = fresh.load_entry(ByteView(k).subspan(1), v);
@@ -657,12 +688,60 @@ std::optional<ledger::EscrowEntry> Node::escrow(uint64_t id) const {
   return *e;
 }
 
-std::optional<HoldingProofInfo> Node::prove_holding(const AccountId& holder, const AssetId& asset) {
-  // Proof generation rehashes dirty tree nodes, which mutates the tree: exclusive lock.
-  std::unique_lock lock(ledger_mu_);
-  auto p = ledger_.prove_holding(holder, asset);
-  if (!p) return std::nullopt;
-  return HoldingProofInfo{std::move(*p), head_.state_root, head_.height};
+struct Node::ProofRequest {
+  AccountId holder;
+  AssetId asset;
+  std::promise<Result<std::optional<HoldingProofInfo>>> answer;
+};
+
+Result<std::optional<HoldingProofInfo>> Node::prove_holding(const AccountId& holder,
+                                                            const AssetId& asset) {
+  auto request = std::make_shared<ProofRequest>();
+  auto answer = request->answer.get_future();
+  uint64_t root_height = 0;
+  {
+    // Proof generation rehashes dirty tree nodes, which mutates the tree: exclusive lock.
+    std::unique_lock lock(ledger_mu_);
+    root_height = ledger_.state_root_height();
+    if (!ledger_.holding_changed_since_root(holder, asset)) {
+      auto p = ledger_.prove_holding(holder, asset);
+      if (!p) return std::optional<HoldingProofInfo>{};
+      return std::optional<HoldingProofInfo>{
+          HoldingProofInfo{std::move(*p), head_.state_root, root_height}};
+    }
+    if (stopping_.load()) return Status(StatusCode::unavailable, "the node is stopping");
+    if (proof_requests_.size() >= proof_requests_max)
+      return Status(StatusCode::unavailable, "too many proofs are waiting for the next state root");
+    request->holder = holder;
+    request->asset = asset;
+    proof_requests_.push_back(request);
+  }
+  if (answer.wait_for(std::chrono::milliseconds(proof_wait_ms_max)) != std::future_status::ready) {
+    std::unique_lock lock(ledger_mu_);
+    std::erase(proof_requests_, request);
+  }
+  // Answered in time, or just before the request was withdrawn.
+  if (answer.wait_for(std::chrono::milliseconds(0)) == std::future_status::ready)
+    return answer.get();
+  return Status(StatusCode::unavailable, "the holding changed after the last state root (height " +
+                                             std::to_string(root_height) +
+                                             ") and no root height came within " +
+                                             std::to_string(proof_wait_ms_max) + " ms");
+}
+
+void Node::answer_proof_requests_locked(bool stopping) {
+  for (auto& r : proof_requests_) {
+    if (stopping) {
+      r->answer.set_value(Status(StatusCode::unavailable, "the node stopped"));
+      continue;
+    }
+    // At a root height every change is in the tree: the proof is of the current value.
+    auto p = ledger_.prove_holding(r->holder, r->asset);
+    r->answer.set_value(p ? std::optional<HoldingProofInfo>{HoldingProofInfo{
+                                std::move(*p), head_.state_root, head_.height}}
+                          : std::optional<HoldingProofInfo>{});
+  }
+  proof_requests_.clear();
 }
 
 // --- FX queries ------------------------------------------------------------------------------

@@ -119,6 +119,11 @@ class Node {
   // the checkpoint first, so that each copy stays small (tens of MB at most) however the
   // checkpoint and snapshot heights fall.
   static constexpr size_t snapshot_changes_max = 250'000;
+  // How long a proof of a holding changed since the last root height waits for the next one:
+  // state_root_interval_blocks_max blocks at the idle block rate, with room to spare.
+  static constexpr uint64_t proof_wait_ms_max = 10'000;
+  // Proofs waiting for the next root height at once; beyond it they are refused (unavailable).
+  static constexpr size_t proof_requests_max = 1'024;
 
   // Opens the node's store (RocksDB under data_dir, or memory), checks the genesis record,
   // and loads the ledger at the last committed block. With `kv` given, uses that store
@@ -189,7 +194,13 @@ class Node {
   const NodeConfig& config() const { return config_; }
   std::optional<AccountInfo> account(const AccountId& id) const;
   std::optional<ledger::AssetEntry> asset(const AssetId& id) const;
-  std::optional<HoldingProofInfo> prove_holding(const AccountId& holder, const AssetId& asset);
+  // A proof of the holding against the last state root, with that root's height (the head's,
+  // when the state root interval is 1); nullopt when there is no such holding. A holding that
+  // changed since the last root height has no proof against that root: the call waits for the
+  // next root height, which the executor answers it at, for at most proof_wait_ms_max, and
+  // answers unavailable if none came (or the node stopped).
+  Result<std::optional<HoldingProofInfo>> prove_holding(const AccountId& holder,
+                                                        const AssetId& asset);
   // The liquidity queue in arrival order from sequence number `from_seq`, optionally only the
   // payments `party` pays or receives, at most `limit` of them; and one open escrow.
   std::vector<ledger::QueuedPaymentEntry> queued_payments(const std::optional<AccountId>& party,
@@ -228,6 +239,10 @@ class Node {
   SubmitResult submit_impl(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final,
                            bool from_peer);
   void notify(const Hash256& id, const Status& s, const Finality& f);
+  // Answers the proofs waiting for a root height; ledger_mu_ held exclusively, at a root
+  // height, or at stop (every answer then unavailable).
+  struct ProofRequest;
+  void answer_proof_requests_locked(bool stopping);
 
   NodeConfig config_;
   std::shared_ptr<storage::KvStore> kv_;
@@ -249,6 +264,9 @@ class Node {
   ledger::StateDeltaAccumulator unpersisted_;
   uint64_t checkpoint_height_ = 0;
   uint64_t head_time_ms_ = 0;
+  // Proofs of holdings changed since the last root height, waiting for the next (under
+  // ledger_mu_).
+  std::vector<std::shared_ptr<ProofRequest>> proof_requests_;
 
   // A transaction admitted and not yet final: the callbacks waiting for it, and the signatures
   // admission verified for it.

@@ -139,7 +139,6 @@ class Chaos : public ::testing::Test {
     // node binds them again; below Linux's ephemeral range (32768 and up), so no outgoing
     // connection holds one, and apart from the localnet test's range (20000 and up).
     base_port_ = static_cast<uint16_t>(12'000 + (::getpid() % 500) * 10);
-    network_id_ = node::network_id_for_name(network_name);
     pids_.assign(nodes, -1);
   }
 
@@ -196,6 +195,7 @@ class Chaos : public ::testing::Test {
 
     auto genesis = node::load_genesis((dir_ / "genesis.toml").string());
     ASSERT_TRUE(genesis.ok()) << genesis.status().to_string();
+    network_id_ = node::network_id_for(genesis->network_name, genesis->state_root_interval_blocks);
     ASSERT_EQ(genesis->validators.size(), static_cast<size_t>(validators));
     ASSERT_EQ(genesis->observers.size(), static_cast<size_t>(nodes - validators));
     for (int n = 0; n < nodes; ++n) {

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -23,6 +24,7 @@
 #include "ledger/transaction.h"
 #include "localnet_support.h"
 #include "node/chain_store.h"
+#include "node/genesis.h"
 
 namespace corridor::test {
 namespace {
@@ -49,7 +51,6 @@ class Localnet : public ::testing::Test {
     // API ports base .. base + 4, peer ports 100 above; chosen per process to avoid clashes,
     // and below Linux's ephemeral range (32768 and up) so no outgoing connection holds one.
     base_port_ = static_cast<uint16_t>(20'000 + (::getpid() % 400) * 25);
-    network_id_ = node::network_id_for_name(network_name);
     for (int i = 0; i < nodes; ++i) ports_.push_back(static_cast<uint16_t>(base_port_ + i));
   }
 
@@ -87,8 +88,19 @@ class Localnet : public ::testing::Test {
   }
 
   Transaction make_tx(const KeyPair& key, std::vector<Operation> ops) {
+    // The network id commits to the genesis's state root interval: read from the genesis file
+    // the localnet wrote, as a client configured for the network would.
+    if (!network_id_) {
+      auto genesis = node::load_genesis((dir_ / "net" / "genesis.toml").string());
+      EXPECT_TRUE(genesis.ok()) << genesis.status().to_string();
+      if (genesis.ok()) {
+        EXPECT_EQ(genesis->network_name, network_name);
+        network_id_ =
+            node::network_id_for(genesis->network_name, genesis->state_root_interval_blocks);
+      }
+    }
     Transaction tx;
-    tx.network_id = network_id_;
+    tx.network_id = network_id_.value_or(Hash256{});
     tx.source = key.account_id();
     tx.nonce = ++nonce_;
     tx.valid_until_height = height(0) + 10'000;
@@ -161,7 +173,7 @@ class Localnet : public ::testing::Test {
   std::filesystem::path dir_;
   uint16_t base_port_ = 0;
   std::vector<uint16_t> ports_;
-  Hash256 network_id_;
+  std::optional<Hash256> network_id_;
   pid_t localnet_ = -1;
   pid_t restarted_ = -1;
   uint64_t nonce_ = 0;

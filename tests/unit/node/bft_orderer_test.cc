@@ -53,7 +53,8 @@ class BftOrdererTest : public ::testing::Test {
       GenesisPeer p{name, members_.back().key.public_key(), "127.0.0.1", 1};
       (i < kValidators ? validators : observers).push_back(p);
     }
-    genesis_ = make_genesis("bft-test", validators, observers, test::test_key("bft-operator"));
+    genesis_ = make_genesis("bft-test", validators, observers, test::test_key("bft-operator"),
+                            root_interval_);
     auto block = genesis_ledger_block(genesis_);
     ASSERT_TRUE(block.ok()) << block.status().to_string();
     block_ = *block;
@@ -71,6 +72,7 @@ class BftOrdererTest : public ::testing::Test {
     NodeConfig config;
     config.network_name = "bft-test";
     config.storage = StorageEngine::memory;
+    config.state_root_interval_blocks = genesis_.state_root_interval_blocks;
     auto node = Node::open(config, m.kv, &block_);
     ASSERT_TRUE(node.ok()) << node.status().to_string();
     m.node = std::move(node).value();
@@ -152,6 +154,8 @@ class BftOrdererTest : public ::testing::Test {
   std::atomic<int> finals_{0};
   // Adjusts member i's orderer options before it boots.
   std::function<void(size_t, BftOptions&)> tune_;
+  // The network's state root interval (genesis); a derived fixture sets it before SetUp.
+  uint64_t root_interval_ = 1;
 };
 
 TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
@@ -490,7 +494,9 @@ class BftStateSyncTest : public BftOrdererTest {
     auto p = members_[i].node->sync_progress();
     ASSERT_TRUE(p.has_value());
     EXPECT_GT(p->last_installed_height, kSyncLag);
-    EXPECT_LT(p->last_installed_height % kSnapshotEvery, state_sync_snapshot_window_blocks);
+    EXPECT_LT(p->last_installed_height % kSnapshotEvery,
+              std::min(state_sync_snapshot_window_blocks * root_interval_, kSnapshotEvery));
+    EXPECT_EQ(p->last_installed_height % root_interval_, 0u) << "not at a root height";
     // Not replayed from genesis: the node holds none of the blocks after genesis (a node still
     // far behind after its first checkpoint may install a later one, so only the blocks below
     // any checkpoint are checked), and executed only blocks after its checkpoint.
@@ -533,6 +539,44 @@ TEST_F(BftStateSyncTest, WipedValidatorInstallsACheckpointInsteadOfReplaying) {
     if (i != 3) served += members_[i].node->sync_progress()->chunks_served;
   EXPECT_GT(served, state_sync_ranges_max);
   // It restarts from the installed state like from any other.
+  members_[3].node->stop();
+  members_[3].node.reset();
+  boot(3);
+  wire(3);
+  submit(3, "after-restart");
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == before + 2; }));
+  expect_agreement();
+}
+
+// A network that recomputes its state root every 4 blocks: the validators agree on every
+// block's result, snapshots fall on root heights only, and a wiped validator installs a
+// checkpoint at one (its state checked against the attested root), executes the blocks above
+// it, and agrees with the others from there on, also after a restart.
+class BftStateRootIntervalTest : public BftStateSyncTest {
+ protected:
+  BftStateRootIntervalTest() { root_interval_ = 4; }
+};
+
+TEST_F(BftStateRootIntervalTest, AWipedValidatorSyncsFromARootHeightAndAgrees) {
+  tune_ = [](size_t, BftOptions& o) { tune_state_sync(o); };
+  restart_all();
+  grow_to(3 * kSyncLag);
+  const uint64_t reached = members_[0].node->status().height;
+  // Between root heights the results repeat the last root.
+  for (uint64_t h = 1; h < reached; ++h) {
+    auto b = members_[0].node->block(h);
+    auto root = members_[0].node->block(h - h % root_interval_);
+    ASSERT_TRUE(b.ok() && b->has_value() && root.ok() && root->has_value());
+    EXPECT_EQ((*b)->result.state_root, (*root)->result.state_root) << "block " << h;
+  }
+  wipe_and_restart(3);
+  expect_synced(3, reached);
+  const int before = finals_.load();
+  submit(3, "after-sync");
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == before + 1; }));
+  ASSERT_TRUE(wait_for(
+      [&] { return members_[3].node->status().height >= members_[0].node->status().height; }));
+  expect_agreement();
   members_[3].node->stop();
   members_[3].node.reset();
   boot(3);

@@ -1042,6 +1042,104 @@ TEST_F(NodeCrashTest, CheckpointsFallOnMultiplesAfterAReopenAtAnUnalignedHeight)
   EXPECT_TRUE((*reopened)->check_invariants().ok());
 }
 
+// With a state root interval of 3 the head's root changes only at multiples of 3, and the
+// state is written to the store only there: a checkpoint due at 2 (checkpoint_blocks) waits
+// for 3, and a clean stop at a height between root heights writes none, so the reopened node
+// re-executes the blocks above the last root height and gets to the same head.
+TEST_F(NodeCrashTest, WithAStateRootIntervalTheStateIsStoredOnlyAtRootHeights) {
+  close();
+  NodeConfig c = memory_config();
+  c.checkpoint_blocks = 2;
+  c.state_root_interval_blocks = 3;
+  c.state_sync_snapshot_interval_blocks = 6;
+  open(c);
+  const Hash256 genesis_root = node_->status().state_root;
+  auto checkpoint_height = [&] {
+    auto checkpoint = ChainStore(*kv_).checkpoint();
+    EXPECT_TRUE(checkpoint.ok()) << checkpoint.status().to_string();
+    return checkpoint.ok() ? checkpoint->height : UINT64_MAX;
+  };
+  build_history();  // Blocks 1-5.
+  auto root_at = [&](uint64_t height) {
+    auto b = node_->block(height);
+    EXPECT_TRUE(b.ok() && b->has_value());
+    return b.ok() && b->has_value() ? (*b)->result.state_root : Hash256{};
+  };
+  // Blocks 1 and 2 report the root of height 0; 3 a new one, which 4 and 5 report again.
+  EXPECT_EQ(root_at(1), genesis_root);
+  EXPECT_EQ(root_at(2), genesis_root);
+  EXPECT_NE(root_at(3), genesis_root);
+  EXPECT_EQ(root_at(4), root_at(3));
+  EXPECT_EQ(root_at(5), root_at(3));
+  EXPECT_EQ(node_->status().state_root, root_at(3));
+  EXPECT_EQ(checkpoint_height(), 3u);
+  close();  // A clean stop at 5, between root heights.
+  EXPECT_EQ(checkpoint_height(), 3u);
+  open(c);
+  expect_recovered();
+  commit_recorded({maker_->make("bob", {op::transfer("alice", usd_, 2'00)})});
+  EXPECT_EQ(node_->status().height, 6u);
+  EXPECT_NE(node_->status().state_root, root_at(3));
+  EXPECT_EQ(checkpoint_height(), 6u);
+  EXPECT_EQ(balance(*node_, "alice", usd_), 603'00);
+}
+
+// The interval must divide the state sync snapshot interval, and stay within its limit.
+TEST_F(NodeCrashTest, AStateRootIntervalThatDoesNotFitIsRefused) {
+  NodeConfig c = memory_config();
+  c.state_root_interval_blocks = 5;  // The snapshot interval is 64.
+  auto n = Node::open(c, std::make_shared<storage::MemKvStore>());
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), StatusCode::invalid_argument);
+  c.state_root_interval_blocks = ledger::state_root_interval_blocks_max * 2;
+  c.state_sync_snapshot_interval_blocks = 0;
+  EXPECT_FALSE(Node::open(c, std::make_shared<storage::MemKvStore>()).ok());
+  c.state_root_interval_blocks = 0;
+  EXPECT_FALSE(Node::open(c, std::make_shared<storage::MemKvStore>()).ok());
+}
+
+// A holding changed since the last root height has no proof against that root: the request
+// waits for the next root height and is answered there, with that height's root. One that did
+// not change is answered at once, against the last root.
+TEST_F(NodeTest, AProofOfAHoldingChangedSinceTheLastRootWaitsForTheNextRootHeight) {
+  close();
+  NodeConfig c = memory_config();
+  c.state_root_interval_blocks = 4;
+  open(c);
+  const AssetId usd = set_up_bank(*orderer_, *maker_);  // Blocks 1-4.
+  ASSERT_EQ(node_->status().height, 4u);
+  auto now = node_->prove_holding(test_id("alice"), usd);
+  ASSERT_TRUE(now.ok() && now->has_value());
+  EXPECT_EQ((*now)->height, 4u);
+  EXPECT_TRUE(ledger::verify_holding_proof(node_->status().state_root, (*now)->proof));
+
+  orderer_->commit_ok({maker_->make("alice", {op::transfer("bob", usd, 7'00)})});  // Block 5.
+  auto waiting =
+      std::async(std::launch::async, [&] { return node_->prove_holding(test_id("alice"), usd); });
+  // Nothing else commits a block here: the answer cannot come before block 8.
+  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  // The issuer holds no USD: answered at once, found or waiting alike.
+  auto none = node_->prove_holding(test_id("issuer"), usd);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  orderer_->commit_ok({maker_->make("bob", {op::transfer("alice", usd, 1'00)})});  // Block 6.
+  orderer_->commit_ok({maker_->make("bob", {op::transfer("alice", usd, 1'00)})});  // Block 7.
+  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(20)), std::future_status::timeout);
+  const Hash256 root_before = node_->status().state_root;
+  orderer_->commit_ok({maker_->make("bob", {op::transfer("alice", usd, 1'00)})});  // Block 8.
+  ASSERT_EQ(waiting.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  auto proof = waiting.get();
+  ASSERT_TRUE(proof.ok()) << proof.status().to_string();
+  ASSERT_TRUE(proof->has_value());
+  EXPECT_EQ((*proof)->height, 8u);
+  EXPECT_NE((*proof)->state_root, root_before);
+  EXPECT_EQ((*proof)->state_root, node_->status().state_root);
+  EXPECT_TRUE(ledger::verify_holding_proof((*proof)->state_root, (*proof)->proof));
+  auto h = ledger::decode_holding_value((*proof)->proof.entry_value);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->balance, 500'00 - 7'00 + 3 * 1'00);
+}
+
 TEST_F(NodeCrashTest, ABlockThatReExecutesDifferentlyIsRefused) {
   close();
   NodeConfig c = memory_config();

@@ -762,6 +762,8 @@ HttpResponse NodeApi::get_status() {
       {"height", s.height},
       {"block_hash", s.block_hash.hex()},
       {"state_root", s.state_root.hex()},
+      {"state_root_height", s.state_root_height},
+      {"state_root_interval", s.state_root_interval},
       {"block_time_ms", s.block_time_ms},
       {"mempool", {{"txs", s.mempool_txs}, {"ops", s.mempool_ops}}},
       {"committed", {{"txs", s.txs_committed}, {"ops", s.ops_committed}}},

@@ -614,6 +614,8 @@ NodeStatus Node::status() const {
     s.height = head_.height;
     s.block_hash = head_.block_hash;
     s.state_root = head_.state_root;
+    s.state_root_interval = config_.state_root_interval_blocks;
+    s.state_root_height = head_.height - head_.height % s.state_root_interval;
     s.block_time_ms = head_time_ms_;
     s.accounts = ledger_.account_count();
     s.assets = ledger_.asset_count();

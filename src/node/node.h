@@ -65,7 +65,11 @@ struct NodeStatus {
   Hash256 network_id;
   uint64_t height = 0;
   Hash256 block_hash;
+  // The root of the state after block state_root_height: the last multiple of the network's
+  // state root interval at or below `height` (ledger.h).
   Hash256 state_root;
+  uint64_t state_root_height = 0;
+  uint64_t state_root_interval = 1;
   uint64_t block_time_ms = 0;
   size_t mempool_txs = 0;
   size_t mempool_ops = 0;

@@ -24,6 +24,7 @@
 #include "ledger/transaction.h"
 #include "localnet_support.h"
 #include "node/chain_store.h"
+#include "node/config.h"
 #include "node/genesis.h"
 
 namespace corridor::test {
@@ -180,6 +181,32 @@ class Localnet : public ::testing::Test {
   uint64_t last_final_height_ = 0;
   std::vector<Hash256> ids_;
 };
+
+// `network init --state-root-interval` writes the interval into the genesis file and gives
+// every node a state-sync snapshot interval that is a multiple of it (a node refuses to start
+// otherwise); an interval out of range is refused before anything is written.
+TEST_F(Localnet, NetworkInitFitsTheSnapshotIntervalToTheStateRootInterval) {
+  const fs_path net = dir_ / "init";
+  const std::string init = std::string(CORRIDOR_BINARY) + " network init --dir " + net.string() +
+                           " --validators 1 --observers 0 --base-port " +
+                           std::to_string(base_port_) + " --state-root-interval ";
+  ASSERT_EQ(::system((init + "5 > /dev/null").c_str()), 0);
+  auto genesis = node::load_genesis((net / "genesis.toml").string());
+  ASSERT_TRUE(genesis.ok()) << genesis.status().to_string();
+  EXPECT_EQ(genesis->state_root_interval_blocks, 5u);
+  auto config = node::load_node_config((net / "validator0" / "node.toml").string());
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->state_sync_snapshot_interval_blocks, 65u);
+  for (const char* bad : {"0", "65"}) {
+    const fs_path other = dir_ / (std::string("bad") + bad);
+    EXPECT_NE(::system((std::string(CORRIDOR_BINARY) + " network init --dir " + other.string() +
+                        " --state-root-interval " + bad + " > /dev/null 2>&1")
+                           .c_str()),
+              0)
+        << bad;
+    EXPECT_FALSE(std::filesystem::exists(other / "genesis.toml")) << bad;
+  }
+}
 
 TEST_F(Localnet, ValidatorsAgreeObserverFollowsAndAKilledValidatorCatchesUp) {
   const std::string out = (dir_ / "localnet.out").string();

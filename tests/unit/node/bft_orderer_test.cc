@@ -397,6 +397,24 @@ class BftStateSyncTest : public BftOrdererTest {
     }
   }
 
+  // Member i takes a new transaction and makes it final, catches up with validator 0, and all
+  // members agree on blocks and state roots.
+  void expect_final_and_agreed(size_t i, const std::string& account) {
+    const int before = finals_.load();
+    submit(i, account);
+    ASSERT_TRUE(wait_for([&] { return finals_.load() == before + 1; }));
+    ASSERT_TRUE(wait_for(
+        [&] { return members_[i].node->status().height >= members_[0].node->status().height; }));
+    expect_agreement();
+  }
+  // Stops member i and starts it again on its store.
+  void restart(size_t i) {
+    members_[i].node->stop();
+    members_[i].node.reset();
+    boot(i);
+    wire(i);
+  }
+
   // Stops member i, throws its store away and starts it on an empty one.
   void wipe_and_restart(size_t i) {
     members_[i].node->stop();
@@ -526,12 +544,7 @@ TEST_F(BftStateSyncTest, WipedValidatorInstallsACheckpointInsteadOfReplaying) {
   expect_synced(3, reached);
   // The checkpoint's state is the network's: it takes and finalizes new work, and every node
   // agrees on blocks and state roots from there on.
-  const int before = finals_.load();
-  submit(3, "after-sync");
-  ASSERT_TRUE(wait_for([&] { return finals_.load() == before + 1; }));
-  ASSERT_TRUE(wait_for(
-      [&] { return members_[3].node->status().height >= members_[0].node->status().height; }));
-  expect_agreement();
+  expect_final_and_agreed(3, "after-sync");
   EXPECT_EQ(members_[3].node->sync_progress()->bad_chunks, 0u);
   // Paged: more chunks served than the offer's 16 ranges.
   uint64_t served = 0;
@@ -539,13 +552,8 @@ TEST_F(BftStateSyncTest, WipedValidatorInstallsACheckpointInsteadOfReplaying) {
     if (i != 3) served += members_[i].node->sync_progress()->chunks_served;
   EXPECT_GT(served, state_sync_ranges_max);
   // It restarts from the installed state like from any other.
-  members_[3].node->stop();
-  members_[3].node.reset();
-  boot(3);
-  wire(3);
-  submit(3, "after-restart");
-  ASSERT_TRUE(wait_for([&] { return finals_.load() == before + 2; }));
-  expect_agreement();
+  restart(3);
+  expect_final_and_agreed(3, "after-restart");
 }
 
 // A network that recomputes its state root every 4 blocks: the validators agree on every
@@ -571,19 +579,9 @@ TEST_F(BftStateRootIntervalTest, AWipedValidatorSyncsFromARootHeightAndAgrees) {
   }
   wipe_and_restart(3);
   expect_synced(3, reached);
-  const int before = finals_.load();
-  submit(3, "after-sync");
-  ASSERT_TRUE(wait_for([&] { return finals_.load() == before + 1; }));
-  ASSERT_TRUE(wait_for(
-      [&] { return members_[3].node->status().height >= members_[0].node->status().height; }));
-  expect_agreement();
-  members_[3].node->stop();
-  members_[3].node.reset();
-  boot(3);
-  wire(3);
-  submit(3, "after-restart");
-  ASSERT_TRUE(wait_for([&] { return finals_.load() == before + 2; }));
-  expect_agreement();
+  expect_final_and_agreed(3, "after-sync");
+  restart(3);
+  expect_final_and_agreed(3, "after-restart");
 }
 
 TEST_F(BftStateSyncTest, CorruptChunkIsRefusedCountedAndAnotherPeerServes) {

@@ -26,6 +26,9 @@ constexpr uint64_t wait_timeout_ms_max = 120'000;
 // Envelopes in one POST /v1/transactions/batch. Individually signed payments are a few hundred
 // bytes of hex each, so this many fit the server's 4 MiB body limit.
 constexpr size_t batch_envelopes_max = 5'000;
+// A proof of a holding changed since the last root height waits for the next one (node.h):
+// state_root_interval_blocks_max blocks at the idle block rate, with room to spare.
+constexpr uint64_t proof_wait_ms_max = 10'000;
 // A page of the liquidity queue: the API lists at most this many payments per request.
 constexpr uint64_t queue_page_max = 1'000;
 
@@ -341,7 +344,7 @@ HttpResponse NodeApi::route(const HttpRequest& req, Responder& respond, bool& de
   if (resource == "accounts") {
     if (parts.size() == 3) return get ? get_account(parts[2]) : method_not_allowed();
     if (parts.size() == 6 && parts[3] == "holdings" && parts[5] == "proof")
-      return get ? get_proof(parts[2], parts[4]) : method_not_allowed();
+      return get ? get_proof(parts[2], parts[4], respond, deferred) : method_not_allowed();
   }
   if (resource == "assets" && parts.size() == 3)
     return get ? get_asset(parts[2]) : method_not_allowed();
@@ -582,28 +585,58 @@ HttpResponse NodeApi::get_account(const std::string& id_hex) {
   return json_response(200, j);
 }
 
-HttpResponse NodeApi::get_proof(const std::string& id_hex, const std::string& asset_text) {
-  AccountId id = parse_account(id_hex);
-  AssetId asset = parse_asset(asset_text);
-  auto proven = node_.prove_holding(id, asset);
-  if (!proven.ok()) return json_error(503, "unavailable", proven.status().message());
-  const auto& p = *proven;
-  if (!p)
-    return json_error(404, "holding_not_found",
-                      "account " + id.hex() + " holds no " + asset.to_string());
+namespace {
+
+json proof_json(const node::HoldingProofInfo& p, const AccountId& id, const AssetId& asset,
+                const node::Node& node) {
   json siblings = json::array();
-  for (const auto& s : p->proof.proof.siblings) siblings.push_back(s.hex());
-  auto h = ledger::decode_holding_value(p->proof.entry_value);
-  auto as = node_.asset(asset);
+  for (const auto& s : p.proof.proof.siblings) siblings.push_back(s.hex());
   json j = {{"account", id.hex()},
             {"asset", asset.to_string()},
-            {"height", p->height},
-            {"state_root", p->state_root.hex()},
-            {"entry_key", to_hex(p->proof.entry_key)},
-            {"entry_value", to_hex(p->proof.entry_value)},
+            {"height", p.height},
+            {"state_root", p.state_root.hex()},
+            {"entry_key", to_hex(p.proof.entry_key)},
+            {"entry_value", to_hex(p.proof.entry_value)},
             {"siblings", siblings}};
+  auto h = ledger::decode_holding_value(p.proof.entry_value);
+  auto as = node.asset(asset);
   if (h.ok() && as) j["holding"] = holding_to_json(asset, *h, as->scale);
-  return json_response(200, j);
+  return j;
+}
+
+}  // namespace
+
+HttpResponse NodeApi::get_proof(const std::string& id_hex, const std::string& asset_text,
+                                Responder& respond, bool& deferred) {
+  const AccountId id = parse_account(id_hex);
+  const AssetId asset = parse_asset(asset_text);
+  // The answer may come later, from the executor at the next root height (node.h): armed
+  // first, the timeout answers if none comes in time, and whichever is first wins.
+  const uint64_t timeout_id =
+      timeouts_->schedule(std::chrono::milliseconds(proof_wait_ms_max), [respond] {
+        respond(json_error(503, "unavailable",
+                           "the holding changed after the last state root and no root height "
+                           "came within " +
+                               std::to_string(proof_wait_ms_max) + " ms"));
+      });
+  deferred = true;
+  node_.prove_holding(
+      id, asset,
+      [respond, id, asset, timeout_id, timeouts = timeouts_.get(),
+       &node = node_](Result<std::optional<node::HoldingProofInfo>> proven) {
+        timeouts->cancel(timeout_id);
+        if (!proven.ok()) {
+          respond(json_error(503, "unavailable", proven.status().message()));
+          return;
+        }
+        if (!*proven) {
+          respond(json_error(404, "holding_not_found",
+                             "account " + id.hex() + " holds no " + asset.to_string()));
+          return;
+        }
+        respond(json_response(200, proof_json(**proven, id, asset, node)));
+      });
+  return {};
 }
 
 HttpResponse NodeApi::get_asset(const std::string& asset_text) {

@@ -32,7 +32,8 @@ class NodeApi {
   HttpResponse encode(const HttpRequest& request);
   HttpResponse get_transaction(const std::string& id_hex);
   HttpResponse get_account(const std::string& id_hex);
-  HttpResponse get_proof(const std::string& id_hex, const std::string& asset_text);
+  HttpResponse get_proof(const std::string& id_hex, const std::string& asset_text,
+                         Responder& respond, bool& deferred);
   HttpResponse get_asset(const std::string& asset_text);
   HttpResponse get_block(const std::string& height_text);
   HttpResponse get_queue(const HttpRequest& req);

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <future>
 #include <optional>
 
 #include "base/encoding.h"
@@ -190,6 +189,7 @@ void Node::stop() {
   orderer_view_.store(nullptr);
   mempool_.close();
   if (orderer_) orderer_->stop();
+  ProofAnswers stopped_proofs;
   {
     // No block commits any more: the state goes to the store, so that a restart after a clean
     // stop has nothing to re-execute. Failing here loses nothing (the blocks are durable).
@@ -200,8 +200,9 @@ void Node::stop() {
       Status st = write_checkpoint_locked();
       if (!st.ok()) spdlog::warn("cannot write the state checkpoint at stop: {}", st.to_string());
     }
-    answer_proof_requests_locked(/*stopping=*/true);
+    stopped_proofs = take_proof_answers_locked(/*stopping=*/true);
   }
+  for (auto& [done, answer] : stopped_proofs) done(std::move(answer));
   // Whatever is still queued was accepted but never ordered: its waiters learn that the node
   // stopped, and a client resubmits (the id makes that safe).
   std::unordered_map<Hash256, Inflight, FixedBytesHasher> left;
@@ -403,6 +404,8 @@ void Node::commit_batch(OrderedBatch&& batch) {
   CORRIDOR_ASSERT_MSG(bytes < ledger::block_bytes_max && block.txs.size() <= ledger::block_txs_max,
                       "ordered batch exceeds the block limits");
   ledger::ExecutedBlock executed;
+  // Proofs answered at this block (a root height), called once the lock is released.
+  ProofAnswers proofs;
   {
     std::unique_lock lock(ledger_mu_);
     ledger::BlockHeader& h = block.header;
@@ -465,12 +468,13 @@ void Node::commit_batch(OrderedBatch&& batch) {
     head_ = ChainHead{h.height, h.hash(), executed.result.state_root};
     head_time_ms_ = h.time_ms;
     if (!proof_requests_.empty() && ledger_.is_root_height(h.height))
-      answer_proof_requests_locked(/*stopping=*/false);
+      proofs = take_proof_answers_locked(/*stopping=*/false);
     if (checkpoint) {
       unpersisted_.clear();
       checkpoint_height_ = h.height;
     }
   }
+  for (auto& [done, answer] : proofs) done(std::move(answer));
   // Durable now: where the time went (stage_latency.h), before the clients hear of it.
   const auto block_ms = static_cast<double>(block.header.time_ms);
   std::vector<double> admitted_to_proposal;
@@ -693,57 +697,47 @@ std::optional<ledger::EscrowEntry> Node::escrow(uint64_t id) const {
 struct Node::ProofRequest {
   AccountId holder;
   AssetId asset;
-  std::promise<Result<std::optional<HoldingProofInfo>>> answer;
+  ProofCallback done;
 };
 
-Result<std::optional<HoldingProofInfo>> Node::prove_holding(const AccountId& holder,
-                                                            const AssetId& asset) {
-  auto request = std::make_shared<ProofRequest>();
-  auto answer = request->answer.get_future();
-  uint64_t root_height = 0;
+void Node::prove_holding(const AccountId& holder, const AssetId& asset, ProofCallback done) {
+  std::optional<Result<std::optional<HoldingProofInfo>>> now;
   {
     // Proof generation rehashes dirty tree nodes, which mutates the tree: exclusive lock.
     std::unique_lock lock(ledger_mu_);
-    root_height = ledger_.state_root_height();
     if (!ledger_.holding_changed_since_root(holder, asset)) {
       auto p = ledger_.prove_holding(holder, asset);
-      if (!p) return std::optional<HoldingProofInfo>{};
-      return std::optional<HoldingProofInfo>{
-          HoldingProofInfo{std::move(*p), head_.state_root, root_height}};
+      now = p ? std::optional<HoldingProofInfo>{HoldingProofInfo{std::move(*p), head_.state_root,
+                                                                 ledger_.state_root_height()}}
+              : std::optional<HoldingProofInfo>{};
+    } else if (stopping_.load()) {
+      now = Status(StatusCode::unavailable, "the node is stopping");
+    } else if (proof_requests_.size() >= proof_requests_max) {
+      now = Status(StatusCode::unavailable, "too many proofs are waiting for the next state root");
+    } else {
+      proof_requests_.push_back(ProofRequest{holder, asset, std::move(done)});
+      return;
     }
-    if (stopping_.load()) return Status(StatusCode::unavailable, "the node is stopping");
-    if (proof_requests_.size() >= proof_requests_max)
-      return Status(StatusCode::unavailable, "too many proofs are waiting for the next state root");
-    request->holder = holder;
-    request->asset = asset;
-    proof_requests_.push_back(request);
   }
-  if (answer.wait_for(std::chrono::milliseconds(proof_wait_ms_max)) != std::future_status::ready) {
-    std::unique_lock lock(ledger_mu_);
-    std::erase(proof_requests_, request);
-  }
-  // Answered in time, or just before the request was withdrawn.
-  if (answer.wait_for(std::chrono::milliseconds(0)) == std::future_status::ready)
-    return answer.get();
-  return Status(StatusCode::unavailable, "the holding changed after the last state root (height " +
-                                             std::to_string(root_height) +
-                                             ") and no root height came within " +
-                                             std::to_string(proof_wait_ms_max) + " ms");
+  done(std::move(*now));
 }
 
-void Node::answer_proof_requests_locked(bool stopping) {
+Node::ProofAnswers Node::take_proof_answers_locked(bool stopping) {
+  ProofAnswers answers;
+  answers.reserve(proof_requests_.size());
   for (auto& r : proof_requests_) {
     if (stopping) {
-      r->answer.set_value(Status(StatusCode::unavailable, "the node stopped"));
+      answers.emplace_back(std::move(r.done), Status(StatusCode::unavailable, "the node stopped"));
       continue;
     }
     // At a root height every change is in the tree: the proof is of the current value.
-    auto p = ledger_.prove_holding(r->holder, r->asset);
-    r->answer.set_value(p ? std::optional<HoldingProofInfo>{HoldingProofInfo{
-                                std::move(*p), head_.state_root, head_.height}}
-                          : std::optional<HoldingProofInfo>{});
+    auto p = ledger_.prove_holding(r.holder, r.asset);
+    answers.emplace_back(std::move(r.done), p ? std::optional<HoldingProofInfo>{HoldingProofInfo{
+                                                    std::move(*p), head_.state_root, head_.height}}
+                                              : std::optional<HoldingProofInfo>{});
   }
   proof_requests_.clear();
+  return answers;
 }
 
 // --- FX queries ------------------------------------------------------------------------------

@@ -123,9 +123,6 @@ class Node {
   // the checkpoint first, so that each copy stays small (tens of MB at most) however the
   // checkpoint and snapshot heights fall.
   static constexpr size_t snapshot_changes_max = 250'000;
-  // How long a proof of a holding changed since the last root height waits for the next one:
-  // state_root_interval_blocks_max blocks at the idle block rate, with room to spare.
-  static constexpr uint64_t proof_wait_ms_max = 10'000;
   // Proofs waiting for the next root height at once; beyond it they are refused (unavailable).
   static constexpr size_t proof_requests_max = 1'024;
 
@@ -200,11 +197,13 @@ class Node {
   std::optional<ledger::AssetEntry> asset(const AssetId& id) const;
   // A proof of the holding against the last state root, with that root's height (the head's,
   // when the state root interval is 1); nullopt when there is no such holding. A holding that
-  // changed since the last root height has no proof against that root: the call waits for the
-  // next root height, which the executor answers it at, for at most proof_wait_ms_max, and
-  // answers unavailable if none came (or the node stopped).
-  Result<std::optional<HoldingProofInfo>> prove_holding(const AccountId& holder,
-                                                        const AssetId& asset);
+  // changed since the last root height has no proof against that root: it is proven at the
+  // next root height, on the executor's thread, when that block is durable. `done` is called
+  // exactly once: at once, at that root height, or with unavailable when the node stops or
+  // proof_requests_max wait already. The caller bounds the wait (the API answers 503 after
+  // 10 s; a late answer then goes nowhere).
+  using ProofCallback = std::function<void(Result<std::optional<HoldingProofInfo>>)>;
+  void prove_holding(const AccountId& holder, const AssetId& asset, ProofCallback done);
   // The liquidity queue in arrival order from sequence number `from_seq`, optionally only the
   // payments `party` pays or receives, at most `limit` of them; and one open escrow.
   std::vector<ledger::QueuedPaymentEntry> queued_payments(const std::optional<AccountId>& party,
@@ -243,10 +242,12 @@ class Node {
   SubmitResult submit_impl(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final,
                            bool from_peer);
   void notify(const Hash256& id, const Status& s, const Finality& f);
-  // Answers the proofs waiting for a root height; ledger_mu_ held exclusively, at a root
-  // height, or at stop (every answer then unavailable).
+  // Proves every waiting holding (at a root height), or answers each unavailable (at stop);
+  // ledger_mu_ held exclusively. The callbacks are called by the caller after unlocking.
   struct ProofRequest;
-  void answer_proof_requests_locked(bool stopping);
+  using ProofAnswers =
+      std::vector<std::pair<ProofCallback, Result<std::optional<HoldingProofInfo>>>>;
+  ProofAnswers take_proof_answers_locked(bool stopping);
 
   NodeConfig config_;
   std::shared_ptr<storage::KvStore> kv_;
@@ -270,7 +271,7 @@ class Node {
   uint64_t head_time_ms_ = 0;
   // Proofs of holdings changed since the last root height, waiting for the next (under
   // ledger_mu_).
-  std::vector<std::shared_ptr<ProofRequest>> proof_requests_;
+  std::vector<ProofRequest> proof_requests_;
 
   // A transaction admitted and not yet final: the callbacks waiting for it, and the signatures
   // admission verified for it.

@@ -2,6 +2,7 @@
 // port and the real HTTP client. Every route, the envelope and JSON forms of a submission, and
 // for bad input both the HTTP status and the exact error body, then proof that nothing applied.
 #include <chrono>
+#include <future>
 #include <set>
 #include <string>
 #include <thread>
@@ -651,6 +652,52 @@ TEST_F(NodeApiTest, HoldingProofVerifiesAgainstTheStateRoot) {
   Hash256 other_root = *root;
   other_root.bytes[0] ^= 1;
   EXPECT_FALSE(ledger::verify_holding_proof(other_root, proof));
+}
+
+// On a network that recomputes its state root every 4 blocks, a proof of a holding that changed
+// since the last root height is answered at the next one: the request waits (the server goes on
+// answering other requests meanwhile) and the proof is at that height, verifying against the
+// root its block reports.
+TEST_F(NodeApiTest, AProofOfAChangedHoldingIsAnsweredAtTheNextRootHeight) {
+  TearDown();
+  server_.reset();
+  api_.reset();
+  node_.reset();
+  configure_ = [](node::NodeConfig& c) { c.state_root_interval_blocks = 4; };
+  open(/*start=*/true);
+  const AssetId usd = set_up_bank();  // Seven blocks, one per final submission.
+  ASSERT_EQ(node_->status().height % 4, 3u);
+  EXPECT_EQ(get("/v1/status").body["state_root_height"], node_->status().height - 3);
+  submit_ok(make("alice", {op::transfer("bob", usd, 1'00)}));  // A root height: 8.
+  submit_ok(make("alice", {op::transfer("bob", usd, 2'00)}));  // Block 9.
+  const std::string target =
+      "/v1/accounts/" + test_id("alice").hex() + "/holdings/" + usd.to_string() + "/proof";
+  auto waiting = std::async(std::launch::async, [&] { return get(target); });
+  // No block comes until this thread submits one; the server answers other requests meanwhile.
+  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  EXPECT_EQ(get("/v1/status").status, 200);
+  for (int i = 0; i < 3; ++i) submit_ok(make("bob", {op::transfer("alice", usd, 1)}));  // 10-12.
+  ASSERT_EQ(waiting.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  Reply r = waiting.get();
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["height"], 12u);
+  EXPECT_EQ(r.body["holding"]["balance"], "497.03");
+  auto block = node_->block(12);
+  ASSERT_TRUE(block.ok() && block->has_value());
+  EXPECT_EQ(r.body["state_root"], (*block)->result.state_root.hex());
+  auto root = Hash256::from_hex_text(r.body["state_root"].get<std::string>());
+  auto key = from_hex(r.body["entry_key"].get<std::string>());
+  auto value = from_hex(r.body["entry_value"].get<std::string>());
+  ASSERT_TRUE(root.ok() && key.ok() && value.ok());
+  ledger::HoldingProof proof{*key, *value, {}};
+  for (const auto& sibling : r.body["siblings"])
+    proof.proof.siblings.push_back(*Hash256::from_hex_text(sibling.get<std::string>()));
+  EXPECT_TRUE(ledger::verify_holding_proof(*root, proof));
+  // bob's holding is unchanged since block 12: proven at once, at 12.
+  Reply bob =
+      get("/v1/accounts/" + test_id("bob").hex() + "/holdings/" + usd.to_string() + "/proof");
+  ASSERT_EQ(bob.status, 200) << bob.raw;
+  EXPECT_EQ(bob.body["height"], 12u);
 }
 
 TEST_F(NodeApiTest, ResultCodes) {

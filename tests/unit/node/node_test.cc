@@ -1099,8 +1099,10 @@ TEST_F(NodeCrashTest, AStateRootIntervalThatDoesNotFitIsRefused) {
 }
 
 // A holding changed since the last root height has no proof against that root: the request
-// waits for the next root height and is answered there, with that height's root. One that did
-// not change is answered at once, against the last root.
+// waits for the next root height and is answered there, once that block is durable, with that
+// height's root. One that did not change is answered at once, against the last root; one still
+// waiting when the node stops is answered unavailable. (ManualOrderer commits on this thread,
+// so every answer comes in order, on this thread.)
 TEST_F(NodeTest, AProofOfAHoldingChangedSinceTheLastRootWaitsForTheNextRootHeight) {
   close();
   NodeConfig c = memory_config();
@@ -1108,27 +1110,32 @@ TEST_F(NodeTest, AProofOfAHoldingChangedSinceTheLastRootWaitsForTheNextRootHeigh
   open(c);
   const AssetId usd = set_up_bank(*orderer_, *maker_);  // Blocks 1-4.
   ASSERT_EQ(node_->status().height, 4u);
-  auto now = node_->prove_holding(test_id("alice"), usd);
-  ASSERT_TRUE(now.ok() && now->has_value());
-  EXPECT_EQ((*now)->height, 4u);
-  EXPECT_TRUE(ledger::verify_holding_proof(node_->status().state_root, (*now)->proof));
+  using Answer = Result<std::optional<HoldingProofInfo>>;
+  std::vector<Answer> answers;
+  auto prove = [&](std::string_view holder) {
+    node_->prove_holding(test_id(holder), usd, [&](Answer a) { answers.push_back(std::move(a)); });
+  };
+  prove("alice");
+  ASSERT_EQ(answers.size(), 1u);
+  ASSERT_TRUE(answers[0].ok() && answers[0]->has_value());
+  EXPECT_EQ((*answers[0])->height, 4u);
+  EXPECT_TRUE(ledger::verify_holding_proof(node_->status().state_root, (*answers[0])->proof));
 
   orderer_->commit_ok({maker_->make("alice", {op::transfer("bob", usd, 7'00)})});  // Block 5.
-  auto waiting =
-      std::async(std::launch::async, [&] { return node_->prove_holding(test_id("alice"), usd); });
-  // Nothing else commits a block here: the answer cannot come before block 8.
-  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  prove("alice");
+  EXPECT_EQ(answers.size(), 1u) << "answered before the next root height";
   // The issuer holds no USD: answered at once, found or waiting alike.
-  auto none = node_->prove_holding(test_id("issuer"), usd);
-  ASSERT_TRUE(none.ok());
-  EXPECT_FALSE(none->has_value());
+  prove("issuer");
+  ASSERT_EQ(answers.size(), 2u);
+  ASSERT_TRUE(answers[1].ok());
+  EXPECT_FALSE(answers[1]->has_value());
   orderer_->commit_ok({maker_->make("bob", {op::transfer("alice", usd, 1'00)})});  // Block 6.
   orderer_->commit_ok({maker_->make("bob", {op::transfer("alice", usd, 1'00)})});  // Block 7.
-  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(20)), std::future_status::timeout);
+  EXPECT_EQ(answers.size(), 2u);
   const Hash256 root_before = node_->status().state_root;
   orderer_->commit_ok({maker_->make("bob", {op::transfer("alice", usd, 1'00)})});  // Block 8.
-  ASSERT_EQ(waiting.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  auto proof = waiting.get();
+  ASSERT_EQ(answers.size(), 3u);
+  const Answer& proof = answers[2];
   ASSERT_TRUE(proof.ok()) << proof.status().to_string();
   ASSERT_TRUE(proof->has_value());
   EXPECT_EQ((*proof)->height, 8u);
@@ -1138,6 +1145,17 @@ TEST_F(NodeTest, AProofOfAHoldingChangedSinceTheLastRootWaitsForTheNextRootHeigh
   auto h = ledger::decode_holding_value((*proof)->proof.entry_value);
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(h->balance, 500'00 - 7'00 + 3 * 1'00);
+
+  orderer_->commit_ok({maker_->make("alice", {op::transfer("bob", usd, 1'00)})});  // Block 9.
+  prove("bob");
+  EXPECT_EQ(answers.size(), 3u);
+  node_->stop();
+  ASSERT_EQ(answers.size(), 4u);
+  EXPECT_EQ(answers[3].status().code(), StatusCode::unavailable);
+  // After the stop, a proof that would wait is refused at once.
+  prove("alice");
+  ASSERT_EQ(answers.size(), 5u);
+  EXPECT_EQ(answers[4].status().code(), StatusCode::unavailable);
 }
 
 TEST_F(NodeCrashTest, ABlockThatReExecutesDifferentlyIsRefused) {

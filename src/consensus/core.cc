@@ -137,8 +137,10 @@ void Core::on_executed(uint64_t height, const Hash256& state_root) {
   executed_roots_[height] = state_root;
   while (executed_roots_.size() > executed_roots_max)
     executed_roots_.erase(executed_roots_.begin());
-  if (height >= executed_height_) {
-    executed_height_ = height;
+  // The root after `height` is the root at its last root height (CoreConfig).
+  const uint64_t claim_height = height - height % config_.exec_claim_interval_blocks;
+  if (claim_height >= executed_height_) {
+    executed_height_ = claim_height;
     executed_root_ = state_root;
   }
 }

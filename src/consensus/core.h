@@ -44,6 +44,12 @@ struct CoreConfig {
   // is always sent). An answer must fit in one message (message_bytes_max), and a node that
   // lags by many large blocks fetches them in several answers instead of none.
   size_t sync_response_payload_bytes_max = block_payload_bytes_max;
+  // The network's state root interval (ledger.h): roots change only at its multiples, so a
+  // proposal's execution claim names the last multiple at or below the executed height, with
+  // that height's root. A state-sync checkpoint exists only at such a height and needs a
+  // committed claim at exactly it; every proposal made while the executor is in the interval
+  // above it gives one.
+  uint64_t exec_claim_interval_blocks = 1;
 };
 
 // What the core asks of its host. Implementations must be deterministic given the same

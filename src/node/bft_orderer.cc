@@ -45,7 +45,9 @@ bool payload_is_empty(const Bytes& payload) {
 }  // namespace
 
 BftOrderer::BftOrderer(Node& node, const KeyPair& key, BftOptions options)
-    : node_(node), key_(key), options_(std::move(options)), network_id_(node.network_id()) {}
+    : node_(node), key_(key), options_(std::move(options)), network_id_(node.network_id()) {
+  options_.core.exec_claim_interval_blocks = node.config().state_root_interval_blocks;
+}
 
 BftOrderer::~BftOrderer() {
   stop();

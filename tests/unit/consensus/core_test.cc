@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <random>
+#include <set>
 
 namespace corridor::consensus {
 namespace {
@@ -43,8 +44,9 @@ KeyPair key_for(int i) {
 class Network {
  public:
   explicit Network(size_t n, uint64_t seed = 1,
-                   size_t sync_response_payload_bytes_max = block_payload_bytes_max)
-      : rng_(seed) {
+                   size_t sync_response_payload_bytes_max = block_payload_bytes_max,
+                   uint64_t root_interval = 1)
+      : rng_(seed), root_interval_(root_interval) {
     crypto_init();
     std::vector<PublicKey> keys;
     for (size_t i = 0; i < n; ++i) keys.push_back(key_for(static_cast<int>(i)).public_key());
@@ -60,6 +62,7 @@ class Network {
       CoreConfig cfg;
       cfg.round_timeout_ms_base = 100;
       cfg.sync_response_payload_bytes_max = sync_response_payload_bytes_max;
+      cfg.exec_claim_interval_blocks = root_interval;
       cores_.push_back(std::make_unique<Core>(validators_, static_cast<ValidatorIndex>(i),
                                               key_for(static_cast<int>(i)), rs, cfg, adaptors_[i]));
     }
@@ -120,7 +123,11 @@ class Network {
           commits_[i].push_back(c->ids[k]);
           adaptors_[i].committed[c->ids[k]] = c->blocks[k];
           ASSERT_EQ(c->blocks[k].height, commits_[i].size()) << "commits skip or repeat a height";
-          Hash256 root = sha256(c->ids[k].view());
+          // A root per block, or with an interval the root of the last multiple of it (the
+          // genesis's below the first).
+          const uint64_t h = c->blocks[k].height;
+          const uint64_t at = h - h % root_interval_;
+          Hash256 root = at == 0 ? Hash256{} : sha256(commits_[i][at - 1].view());
           if (static_cast<int>(i) == diverge_) root.bytes[0] ^= 1;
           cores_[i]->on_executed(c->blocks[k].height, root);
         }
@@ -175,6 +182,7 @@ class Network {
   std::vector<SentRequest> requests_;
   std::vector<std::pair<ValidatorIndex, BlockResponse>> responses_;  // (to, response) delivered.
   int diverge_ = -1;
+  uint64_t root_interval_ = 1;
   uint64_t now_ = 0;
 };
 
@@ -243,6 +251,25 @@ TEST(ConsensusCore, ADivergentExecutorIsExposedAndCannotLead) {
   EXPECT_GT(refused, 0u) << "honest validators never noticed the divergent roots";
   // The honest three still commit without it (its rounds time out).
   EXPECT_GT(net.min_committed({0, 1, 2}), 10u);
+}
+
+// With a state root interval of 4, every proposal's execution claim names a multiple of 4 with
+// its root, every multiple up to the committed height is claimed by some committed block (what
+// a state-sync checkpoint at that height needs), and the validators agree on every claim.
+TEST(ConsensusCore, ExecutionClaimsNameRootHeights) {
+  Network net(4, 1, block_payload_bytes_max, /*root_interval=*/4);
+  net.start();
+  net.run(400);
+  net.check_agreement();
+  const size_t committed = net.min_committed({0, 1, 2, 3});
+  ASSERT_GE(committed, 13u);
+  std::set<uint64_t> claimed;
+  for (const auto& [id, block] : net.adaptors_[0].committed) {
+    EXPECT_EQ(block.exec_height % 4, 0u) << "block " << block.height;
+    claimed.insert(block.exec_height);
+  }
+  for (uint64_t h = 4; h + 4 <= committed; h += 4) EXPECT_TRUE(claimed.contains(h)) << h;
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(net.cores_[i]->stats().exec_root_mismatches, 0u);
 }
 
 TEST(ConsensusCore, SafetyDataIsPersistedBeforeEveryVote) {

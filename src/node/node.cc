@@ -705,11 +705,13 @@ void Node::prove_holding(const AccountId& holder, const AssetId& asset, ProofCal
   {
     // Proof generation rehashes dirty tree nodes, which mutates the tree: exclusive lock.
     std::unique_lock lock(ledger_mu_);
-    if (!ledger_.holding_changed_since_root(holder, asset)) {
-      auto p = ledger_.prove_holding(holder, asset);
-      now = p ? std::optional<HoldingProofInfo>{HoldingProofInfo{std::move(*p), head_.state_root,
-                                                                 ledger_.state_root_height()}}
-              : std::optional<HoldingProofInfo>{};
+    // One pass over the changes waiting for the next root when there is a proof now (the
+    // common case), a second only to tell a changed holding from a missing one.
+    if (auto p = ledger_.prove_holding(holder, asset)) {
+      now = std::optional<HoldingProofInfo>{
+          HoldingProofInfo{std::move(*p), head_.state_root, ledger_.state_root_height()}};
+    } else if (!ledger_.holding_changed_since_root(holder, asset)) {
+      now = std::optional<HoldingProofInfo>{};
     } else if (stopping_.load()) {
       now = Status(StatusCode::unavailable, "the node is stopping");
     } else if (proof_requests_.size() >= proof_requests_max) {

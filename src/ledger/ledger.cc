@@ -719,27 +719,13 @@ void Ledger::set_state_root_interval(uint64_t blocks) {
 }
 
 void Ledger::erase_leaf(const Hash256& key) {
-  if (state_root_interval_ == 1) {
-    tree_.erase(key);
-    return;
-  }
   waiting_leaves_.emplace_back(key, std::nullopt);
 }
 
-void Ledger::put_leaves(std::vector<std::pair<Hash256, Hash256>>& leaves) {
-  if (state_root_interval_ == 1) {
-    std::stable_sort(leaves.begin(), leaves.end(),
-                     [](const auto& x, const auto& y) { return tree_key_less(x.first, y.first); });
-    // Of a key listed twice the last value stands, as if each were put in turn.
-    auto last_of_each =
-        std::unique(leaves.rbegin(), leaves.rend(), [](const auto& x, const auto& y) {
-          return x.first == y.first;
-        }).base();
-    tree_.put_sorted(std::span(last_of_each, leaves.end()));
-    return;
-  }
+void Ledger::put_leaves(const std::vector<std::pair<Hash256, Hash256>>& leaves) {
   waiting_leaves_.reserve(waiting_leaves_.size() + leaves.size());
   for (const auto& [key, value_hash] : leaves) waiting_leaves_.emplace_back(key, value_hash);
+  // Every height is a root height when the interval is 1.
   if (is_root_height(height_)) fold_waiting_leaves();
 }
 
@@ -748,7 +734,8 @@ void Ledger::fold_waiting_leaves() {
   std::stable_sort(w.begin(), w.end(),
                    [](const auto& x, const auto& y) { return tree_key_less(x.first, y.first); });
   // Of a key changed more than once since the last root height its last change stands, as if
-  // each had reached the tree in turn. Removals and puts of distinct keys commute.
+  // each had reached the tree in turn (within a block, removals come before puts: end_block
+  // records them first). Removals and puts of distinct keys commute.
   auto last_of_each = std::unique(w.rbegin(), w.rend(), [](const auto& x, const auto& y) {
                         return x.first == y.first;
                       }).base();
@@ -764,6 +751,11 @@ void Ledger::fold_waiting_leaves() {
   w.clear();
 }
 
+bool Ledger::leaf_waiting(const Hash256& tree_key) const {
+  return std::any_of(waiting_leaves_.begin(), waiting_leaves_.end(),
+                     [&](const auto& w) { return w.first == tree_key; });
+}
+
 // --- Proofs, loading, invariants ------------------------------------------------------------
 
 std::optional<HoldingProof> Ledger::prove_holding(const AccountId& holder,
@@ -777,8 +769,7 @@ std::optional<HoldingProof> Ledger::prove_holding(const AccountId& holder,
   encode_holding_value(*h, p.entry_value);
   const Hash256 tree_key = sha256(p.entry_key);
   // A holding changed since the last root height has a leaf that commits to an older value.
-  for (const auto& [key, value_hash] : waiting_leaves_)
-    if (key == tree_key) return std::nullopt;
+  if (leaf_waiting(tree_key)) return std::nullopt;
   auto proof = tree_.prove(tree_key);
   // A holding created in a block that has not ended is not in the tree yet.
   if (!proof) return std::nullopt;
@@ -792,10 +783,7 @@ bool Ledger::holding_changed_since_root(const AccountId& holder, const AssetId& 
   if (h->dirty) return true;
   Bytes key;
   encode_holding_key(holder, asset_id, key);
-  const Hash256 tree_key = sha256(key);
-  for (const auto& [k, value_hash] : waiting_leaves_)
-    if (k == tree_key) return true;
-  return false;
+  return leaf_waiting(sha256(key));
 }
 
 Status Ledger::load_entry(ByteView key, ByteView value) {

@@ -342,8 +342,10 @@ class Ledger {
   // (in any order, a key listed twice keeping its last value). Applied to the tree at once at
   // root heights (with those waiting since the last one), kept for the next one otherwise.
   void erase_leaf(const Hash256& key);
-  void put_leaves(std::vector<std::pair<Hash256, Hash256>>& leaves);
+  void put_leaves(const std::vector<std::pair<Hash256, Hash256>>& leaves);
   void fold_waiting_leaves();
+  // Whether the tree key changed since the last root height (linear in the waiting changes).
+  bool leaf_waiting(const Hash256& tree_key) const;
   Status load_offer(const EntryKey& k, ByteView value);
   __extension__ typedef __int128 Int128;
   Status check_invariants_fx(std::vector<Int128>& sums) const;

@@ -29,21 +29,19 @@ Bytes tx_key(const Hash256& id) {
 }  // namespace
 
 Hash256 network_id_for_name(const std::string& network_name) {
-  Sha256 h;
-  h.update(std::string_view("corridor.network.v1"));
-  h.update(network_name);
-  return h.finish();
+  return network_id_for(network_name, 1);
 }
 
 Hash256 network_id_for(const std::string& network_name, uint64_t state_root_interval_blocks) {
-  if (state_root_interval_blocks == 1) return network_id_for_name(network_name);
   Sha256 h;
   h.update(std::string_view("corridor.network.v1"));
   h.update(network_name);
-  uint8_t interval[8];
-  for (int i = 0; i < 8; ++i)
-    interval[i] = static_cast<uint8_t>(state_root_interval_blocks >> (56 - 8 * i));
-  h.update(ByteView(interval, sizeof interval));
+  // An interval of 1 adds nothing, so that the ids of networks from before it existed stay.
+  if (state_root_interval_blocks != 1) {
+    Bytes interval;
+    put_be64(interval, state_root_interval_blocks);
+    h.update(interval);
+  }
   return h.finish();
 }
 

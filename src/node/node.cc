@@ -522,19 +522,21 @@ Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state(size_t changes
   {
     std::shared_lock lock(ledger_mu_);
     // The executor may have gone past the root height the caller saw.
-    if (!ledger_.is_root_height(head_.height))
-      return failed_precondition("the head (height " + std::to_string(head_.height) +
-                                 ") is not at a root height");
+    CORRIDOR_RETURN_IF_ERROR(head_at_root_height_locked());
     if (unpersisted_.size() <= changes_max) return snapshot_state_locked();
   }
   std::unique_lock lock(ledger_mu_);
-  if (!ledger_.is_root_height(head_.height))
-    return failed_precondition("the head (height " + std::to_string(head_.height) +
-                               ") is not at a root height");
+  CORRIDOR_RETURN_IF_ERROR(head_at_root_height_locked());
   // The checkpoint would be written within checkpoint_blocks anyway; writing it now costs the
   // same write earlier, and leaves the snapshot an empty overlay instead of a large copy.
   if (unpersisted_.size() > changes_max) CORRIDOR_RETURN_IF_ERROR(write_checkpoint_locked());
   return snapshot_state_locked();
+}
+
+Status Node::head_at_root_height_locked() const {
+  if (ledger_.is_root_height(head_.height)) return Status();
+  return failed_precondition("the head (height " + std::to_string(head_.height) +
+                             ") is not at a root height");
 }
 
 Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state_locked() const {
@@ -618,8 +620,8 @@ NodeStatus Node::status() const {
     s.height = head_.height;
     s.block_hash = head_.block_hash;
     s.state_root = head_.state_root;
-    s.state_root_interval = config_.state_root_interval_blocks;
-    s.state_root_height = head_.height - head_.height % s.state_root_interval;
+    s.state_root_interval = ledger_.state_root_interval();
+    s.state_root_height = ledger_.state_root_height();
     s.block_time_ms = head_time_ms_;
     s.accounts = ledger_.account_count();
     s.assets = ledger_.asset_count();

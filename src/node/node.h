@@ -232,6 +232,9 @@ class Node {
   Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv);
   Status init(const ledger::Block* genesis);
   Status commit_genesis(const ledger::Block& genesis);
+  // failed_precondition unless the head is at a root height, where a snapshot of the state is
+  // one its root commits to; ledger_mu_ held (shared or exclusive).
+  Status head_at_root_height_locked() const;
   // snapshot_state with ledger_mu_ held (shared or exclusive).
   Result<std::shared_ptr<const StateSnapshot>> snapshot_state_locked() const;
   // Writes the changes since the last checkpoint as a new one at the head; ledger_mu_ held

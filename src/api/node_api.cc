@@ -805,7 +805,8 @@ HttpResponse NodeApi::get_status() {
       {"latency_ms",
        {{"admission_to_proposal", latency_json(s.latency.admission_to_proposal)},
         {"proposal_to_commit", latency_json(s.latency.proposal_to_commit)},
-        {"commit_to_durable", latency_json(s.latency.commit_to_durable)}}}};
+        {"commit_to_durable", latency_json(s.latency.commit_to_durable)},
+        {"admission_to_durable", latency_json(s.latency.admission_to_durable)}}}};
   if (s.sync) {
     const node::SyncProgress& p = *s.sync;
     body["sync"] = {{"phase", std::string(node::sync_phase_name(p.phase))},

@@ -47,6 +47,10 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
+// The stages of finality each node reports in /v1/status (node/stage_latency.h).
+constexpr const char* node_stage_names[] = {"admission_to_proposal", "proposal_to_commit",
+                                            "commit_to_durable", "admission_to_durable"};
+
 // --- Limits ----------------------------------------------------------------------------------
 constexpr uint32_t validators_max = 16;
 constexpr uint32_t duration_s_max = 3'600;
@@ -829,8 +833,7 @@ class Bench {
     // the nodes of their p50 and of their p99.
     if (!node_stages_.empty()) {
       json stages = json::object();
-      for (const char* stage :
-           {"admission_to_proposal", "proposal_to_commit", "commit_to_durable"}) {
+      for (const char* stage : node_stage_names) {
         std::vector<double> p50s;
         std::vector<double> p99s;
         for (const json& n : node_stages_) {
@@ -943,7 +946,7 @@ void print_human(const json& j, std::ostream& out) {
   }
   if (j.contains("stages_ms") && !j["stages_ms"].empty()) {
     out << "stages_ms (median over nodes, p50/p99):";
-    for (const char* stage : {"admission_to_proposal", "proposal_to_commit", "commit_to_durable"})
+    for (const char* stage : node_stage_names)
       if (j["stages_ms"].contains(stage))
         out << " " << stage << " " << fixed(j["stages_ms"][stage]["p50"].get<double>(), 1) << "/"
             << fixed(j["stages_ms"][stage]["p99"].get<double>(), 1);

@@ -477,22 +477,28 @@ void Node::commit_batch(OrderedBatch&& batch) {
   for (auto& [done, answer] : proofs) done(std::move(answer));
   // Durable now: where the time went (stage_latency.h), before the clients hear of it.
   const auto block_ms = static_cast<double>(block.header.time_ms);
+  const auto durable_ms = static_cast<double>(wall_clock_ms());
   std::vector<double> admitted_to_proposal;
+  std::vector<double> admitted_to_durable;
   {
     std::lock_guard lock(waiters_mu_);
     for (const auto& tx : block.txs) {
       if (!ordered_.empty()) ordered_.erase(tx.id);
       auto it = inflight_.find(tx.id);
-      if (it != inflight_.end() && it->second.admitted_ms != 0)
-        admitted_to_proposal.push_back(block_ms - static_cast<double>(it->second.admitted_ms));
+      if (it != inflight_.end() && it->second.admitted_ms != 0) {
+        const auto admitted_ms = static_cast<double>(it->second.admitted_ms);
+        admitted_to_proposal.push_back(block_ms - admitted_ms);
+        admitted_to_durable.push_back(durable_ms - admitted_ms);
+      }
     }
   }
   const uint64_t now_steady = steady_clock_ms();
   latency_admission_to_proposal_.add(admitted_to_proposal, now_steady);
+  latency_admission_to_durable_.add(admitted_to_durable, now_steady);
   if (batch.ordered_ms != 0 && !block.txs.empty()) {
     const auto ordered_ms = static_cast<double>(batch.ordered_ms);
     const double proposal_to_commit[] = {ordered_ms - block_ms};
-    const double commit_to_durable[] = {static_cast<double>(wall_clock_ms()) - ordered_ms};
+    const double commit_to_durable[] = {durable_ms - ordered_ms};
     latency_proposal_to_commit_.add(proposal_to_commit, now_steady);
     latency_commit_to_durable_.add(commit_to_durable, now_steady);
   }
@@ -643,6 +649,7 @@ NodeStatus Node::status() const {
   s.latency.admission_to_proposal = latency_admission_to_proposal_.summary(now_steady);
   s.latency.proposal_to_commit = latency_proposal_to_commit_.summary(now_steady);
   s.latency.commit_to_durable = latency_commit_to_durable_.summary(now_steady);
+  s.latency.admission_to_durable = latency_admission_to_durable_.summary(now_steady);
   return s;
 }
 

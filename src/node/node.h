@@ -292,6 +292,7 @@ class Node {
   LatencyWindow latency_admission_to_proposal_;
   LatencyWindow latency_proposal_to_commit_;
   LatencyWindow latency_commit_to_durable_;
+  LatencyWindow latency_admission_to_durable_;
 
   std::atomic<uint64_t> txs_committed_{0};
   std::atomic<uint64_t> ops_committed_{0};

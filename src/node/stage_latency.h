@@ -6,9 +6,13 @@
 //                          this node's consensus committed it
 //   commit_to_durable      that block, from the commit until this node had executed it, written
 //                          it (synced) and told its clients
+//   admission_to_durable   a transaction this node's API admitted, until the block carrying it
+//                          was durable here: the three stages above for one transaction
 //
-// Together they make up the finality a client of this node sees, less the network between the
-// client and the node. Block time stamps are the proposer's clock: across machines, the first
+// Together the first three make up the finality a client of this node sees, less the network
+// between the client and the node, and the fourth is that whole for each transaction (the sum
+// of the first three's medians is not the median of their sums: the first is per transaction,
+// the other two per block). Block time stamps are the proposer's clock: across machines, the first
 // two stages include the skew between the proposer's clock and this node's.
 #pragma once
 
@@ -39,6 +43,7 @@ struct StageLatencies {
   LatencySummary admission_to_proposal;
   LatencySummary proposal_to_commit;
   LatencySummary commit_to_durable;
+  LatencySummary admission_to_durable;
 };
 
 // One stage's window. Thread-safe. `now_ms` is any monotonic clock in milliseconds, the same

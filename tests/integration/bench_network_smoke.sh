@@ -20,7 +20,8 @@ assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"], lat
 assert r["chain"]["ops_committed"] > 0, r
 # Where finality went, from the nodes' own stage figures: every stage has figures, in order.
 stages = r["stages_ms"]
-for stage in ("admission_to_proposal", "proposal_to_commit", "commit_to_durable"):
+for stage in ("admission_to_proposal", "proposal_to_commit", "commit_to_durable",
+              "admission_to_durable"):
     assert stages[stage]["p50"] <= stages[stage]["p99"], stages
 assert stages["commit_to_durable"]["p50"] > 0, stages
 print(f'{r["signing"]}/{r["mode"]}/{r["wire"]}: {r["transfers"]} transfers final, '

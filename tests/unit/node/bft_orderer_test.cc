@@ -203,6 +203,7 @@ TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
     EXPECT_GT(l.proposal_to_commit.samples, 0u) << "member " << i;
     EXPECT_GT(l.commit_to_durable.samples, 0u) << "member " << i;
     EXPECT_GT(l.admission_to_proposal.samples, 0u) << "member " << i;
+    EXPECT_GT(l.admission_to_durable.samples, 0u) << "member " << i;
     if (i == kValidators) {
       EXPECT_FALSE(c->leader);
       EXPECT_EQ(c->core.votes_sent, 0u) << "an observer never signs";

@@ -785,7 +785,12 @@ HttpResponse NodeApi::get_status() {
     consensus["peers"] = peers;
     consensus["relay"] = {{"txs_forwarded", c.txs_forwarded},
                           {"forwarded_frames_admitted", c.forwarded_frames_admitted},
-                          {"forwarded_frames_undecodable", c.forwarded_frames_undecodable}};
+                          {"forwarded_frames_undecodable", c.forwarded_frames_undecodable},
+                          {"compact_proposals_sent", c.compact_proposals.sent},
+                          {"compact_proposals_expanded", c.compact_proposals.expanded},
+                          {"compact_proposals_incomplete", c.compact_proposals.incomplete},
+                          {"compact_proposals_refused", c.compact_proposals.refused},
+                          {"full_proposals_served", c.compact_proposals.full_served}};
     consensus["transport"] = {{"handshake_failures", c.handshake_failures},
                               {"connections_refused", c.connections_refused},
                               {"frames_malformed", c.frames_malformed}};

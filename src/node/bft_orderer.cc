@@ -14,6 +14,7 @@
 #include "ledger/limits.h"
 #include "ledger/payload.h"
 #include "ledger/state_store.h"
+#include "node/compact_proposal.h"
 
 namespace corridor::node {
 namespace {
@@ -247,6 +248,7 @@ void BftOrderer::publish_status() {
   published_.envelopes_reused = pending_.counters().envelopes_matched;
   published_.envelopes_decoded = pending_.counters().envelopes_decoded;
   published_.txs_forwarded = txs_forwarded_;
+  published_.compact_proposals = compact_;
   published_.core = core_->stats();
   if (sync_) {
     published_sync_ = sync_->progress();
@@ -348,6 +350,18 @@ void BftOrderer::on_frame(const PublicKey& peer, Bytes payload) {
     });
     return;
   }
+  if (channel == peer_channel_compact_proposal) {
+    post([this, peer, payload = std::move(payload)] {
+      on_compact_proposal(peer, ByteView(payload).subspan(1));
+    });
+    return;
+  }
+  if (channel == peer_channel_proposal_request) {
+    post([this, peer, payload = std::move(payload)] {
+      on_proposal_request(peer, ByteView(payload).subspan(1));
+    });
+    return;
+  }
   if (channel != peer_channel_consensus) return;
   post([this, peer, payload = std::move(payload)] {
     on_consensus(peer, ByteView(payload).subspan(1));
@@ -361,7 +375,11 @@ void BftOrderer::on_consensus(const PublicKey& peer, ByteView bytes) {
                   decoded.status().message());
     return;
   }
-  const consensus::Message& m = *decoded;
+  handle_consensus(peer, *decoded, bytes);
+}
+
+void BftOrderer::handle_consensus(const PublicKey& peer, const consensus::Message& m,
+                                  ByteView bytes) {
   if (const auto* p = std::get_if<consensus::Proposal>(&m)) {
     network_height_ = std::max(network_height_, p->block.height);
     maybe_probe(p->block.height);
@@ -563,6 +581,20 @@ void BftOrderer::execute(std::vector<consensus::Action> actions) {
         // write, which makes this record durable too. Until then its loss in a crash costs
         // nothing, since no vote of ours rests on it and the peers hold what we send.
         remember_proposal(p->block, body);
+        if (auto compact = compact_proposal_body(*p)) {
+          ++compact_.sent;
+          // Only validators hold the forwarded transactions; observers get the full form.
+          for (const auto& peer : options_.peers) {
+            if (core_->validators().index_of(peer.key))
+              send_frame(peer.key, peer_channel_compact_proposal, *compact);
+            else
+              send_frame(peer.key, peer_channel_consensus, body);
+          }
+          // Kept in full for the peers that cannot expand it.
+          own_proposals_.push_back(OwnProposal{p->block_id, std::move(body), {}});
+          while (own_proposals_.size() > bft_own_proposals_kept) own_proposals_.pop_front();
+          continue;
+        }
       } else if (const auto* t = std::get_if<consensus::Timeout>(&b->message)) {
         remember_timeout(*t, /*sync=*/true);
       }
@@ -608,6 +640,89 @@ void BftOrderer::send_frame(const PublicKey& peer, uint8_t channel, const Bytes&
   Status st = net_->send(peer, std::move(frame));
   // A full queue or a peer that is down loses this frame; consensus retransmits or syncs.
   if (!st.ok()) spdlog::debug("send to {}: {}", peer.hex().substr(0, 12), st.message());
+}
+
+// --- Compact proposals ---------------------------------------------------------------------
+
+std::optional<Bytes> BftOrderer::compact_proposal_body(const consensus::Proposal& p) {
+  // Named by id: the envelopes held here byte for byte. Each came through some node's API and
+  // was forwarded from there to every validator before any proposal could carry it
+  // (docs/protocol.md, "Forwarding"); this node's own admissions were forwarded just now, by
+  // the drain that began the proposal, on the same channels as the proposal that follows.
+  auto compact = compact_payload(p.block.payload, [&](ByteView envelope) -> std::optional<Hash256> {
+    if (const PendingTxs::Entry* e = pending_.find_envelope(envelope)) return e->id;
+    return std::nullopt;
+  });
+  if (!compact || compact->ids == 0) return std::nullopt;
+  consensus::Proposal sent = p;
+  sent.block.payload = std::move(compact->bytes);
+  return consensus::encode_message(sent);
+}
+
+void BftOrderer::on_compact_proposal(const PublicKey& peer, ByteView bytes) {
+  auto decoded = consensus::decode_message(bytes);
+  auto* p = decoded.ok() ? std::get_if<consensus::Proposal>(&*decoded) : nullptr;
+  if (!p) {
+    ++compact_.refused;
+    spdlog::debug("undecodable compact proposal from {}", peer.hex().substr(0, 12));
+    return;
+  }
+  if (sync_->pauses_consensus()) {
+    // While state sync pauses consensus a proposal only says how far ahead the network is,
+    // which its height tells without the payload.
+    handle_consensus(peer, *decoded, bytes);
+    return;
+  }
+  // The forwards that came before this frame were admitted already (network thread, in
+  // arrival order): the drain brings them here.
+  drain_mempool();
+  auto expanded =
+      expand_payload(p->block.payload, [&](const Hash256& id) -> std::optional<ByteView> {
+        if (const PendingTxs::Entry* e = pending_.find_id(id)) return ByteView(e->envelope);
+        return std::nullopt;
+      });
+  if (!expanded.ok()) {
+    ++compact_.refused;
+    spdlog::debug("compact proposal from {}: {}", peer.hex().substr(0, 12),
+                  expanded.status().message());
+    return;
+  }
+  if (expanded->missing == 0) {
+    p->block.payload = std::move(expanded->payload);
+    // Equal ids mean equal bytes: the rebuilt block is the one the leader signed, and the core
+    // checks that signature as for any proposal.
+    if (p->block.compute_id() == p->block_id) {
+      ++compact_.expanded;
+      const Bytes full = consensus::encode_message(*decoded);
+      handle_consensus(peer, *decoded, full);
+      return;
+    }
+  }
+  // A transaction this node does not hold, or holds under other bytes (other signatures,
+  // which the id does not cover): the leader's full form instead. It comes on the consensus
+  // channel, like any proposal.
+  ++compact_.incomplete;
+  send_frame(peer, peer_channel_proposal_request,
+             Bytes(p->block_id.view().begin(), p->block_id.view().end()));
+}
+
+void BftOrderer::on_proposal_request(const PublicKey& peer, ByteView bytes) {
+  Reader r(bytes);
+  Hash256 id;
+  if (!r.fixed(id) || !r.finish("proposal request").ok()) {
+    ++compact_.refused;
+    return;
+  }
+  for (OwnProposal& own : own_proposals_) {
+    if (own.id != id) continue;
+    // Once per peer and proposal, so that asking cannot make this node send more than one
+    // full copy to each peer; a peer that still lacks the block fetches it once a certificate
+    // names it, as any node that missed a proposal does.
+    if (!own.served.insert(peer).second) return;
+    ++compact_.full_served;
+    send_frame(peer, peer_channel_consensus, own.body);
+    return;
+  }
 }
 
 void BftOrderer::persist_safety(const consensus::SafetyData& data) {
@@ -856,7 +971,7 @@ void BftOrderer::drain_mempool() {
       if (!node_.is_pending(p.tx.id) || pending_.contains(p.tx.id) ||
           in_execution_.contains(p.tx.id))
         continue;
-      if (!p.from_peer) forward.push_back(p.envelope);
+      if (!p.from_peer && options_.forward_admissions_for_test) forward.push_back(p.envelope);
       pending_.add(std::move(p.tx), std::move(p.envelope));
     }
   }

@@ -74,6 +74,13 @@ namespace corridor::node {
 inline constexpr uint8_t peer_channel_consensus = 0;   // consensus::encode_message
 inline constexpr uint8_t peer_channel_txs = 1;         // forwarded transactions, payload encoding
 inline constexpr uint8_t peer_channel_state_sync = 2;  // node/state_sync.h messages
+// A proposal whose payload is in compact form (node/compact_proposal.h), and a peer's request
+// for the full form of one (the block id, 32 bytes), answered on peer_channel_consensus.
+inline constexpr uint8_t peer_channel_compact_proposal = 3;
+inline constexpr uint8_t peer_channel_proposal_request = 4;
+// A leader's own latest proposals kept in full, to answer peers that could not expand their
+// compact form; each peer is answered once per proposal.
+inline constexpr size_t bft_own_proposals_kept = 4;
 // Transactions kept by the orderer between the mempool and a committed block.
 inline constexpr size_t bft_pending_txs_max = 100'000;
 // A transaction proposed at height h is not offered again at heights h + 1 .. h + 3 (those
@@ -112,6 +119,9 @@ struct BftOptions {
   // How long the evidence built for a snapshot answers checkpoint requests before it is built
   // again (longer in tests, which must not depend on timing).
   uint64_t state_sync_evidence_reuse_ms = state_sync_evidence_reuse_ms_default;
+  // A test hook only: false keeps what this node's API admits from the other validators, so
+  // that they meet compact proposals naming transactions they lack.
+  bool forward_admissions_for_test = true;
 };
 
 class BftOrderer final : public Orderer, public consensus::Adaptor {
@@ -171,6 +181,14 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
 
   void on_frame(const PublicKey& peer, Bytes payload);
   void on_consensus(const PublicKey& peer, ByteView bytes);
+  // A decoded consensus message and its canonical encoding (as received, or rebuilt from a
+  // compact proposal).
+  void handle_consensus(const PublicKey& peer, const consensus::Message& m, ByteView bytes);
+  // Compact proposals (node/compact_proposal.h): sending one, expanding one from the
+  // transactions held here (or asking its leader for the full form), and answering such asks.
+  std::optional<Bytes> compact_proposal_body(const consensus::Proposal& p);
+  void on_compact_proposal(const PublicKey& peer, ByteView bytes);
+  void on_proposal_request(const PublicKey& peer, ByteView bytes);
   // State sync: serving peers, driving this node's client, and installing what it downloaded.
   void on_state_sync(const PublicKey& peer, ByteView bytes);
   void serve_checkpoint(const PublicKey& peer, const CheckpointRequest& request);
@@ -233,6 +251,16 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   std::atomic<uint64_t> forwarded_frames_undecodable_{0};
   // This node's admissions forwarded to the other validators (loop thread).
   uint64_t txs_forwarded_ = 0;
+  // Compact proposals (loop thread): this leader's, sent; peers' expanded here, or incomplete
+  // here (a transaction missing or held under other bytes: the full form was asked for), or
+  // refused as malformed; and full forms this leader sent to peers that asked.
+  CompactProposalCounters compact_;
+  struct OwnProposal {
+    Hash256 id;
+    Bytes body;  // The full proposal, consensus::encode_message.
+    std::set<PublicKey> served;
+  };
+  std::deque<OwnProposal> own_proposals_;
   OrderedBatchSink sink_;
 
   // Loop-thread state.

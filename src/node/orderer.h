@@ -93,6 +93,16 @@ struct PeerStatus {
   uint64_t frames_refused = 0;  // Failed authentication, oversize or truncated.
 };
 
+// Compact proposals (node/compact_proposal.h), as one node saw them.
+struct CompactProposalCounters {
+  uint64_t sent = 0;         // This node's proposals sent to its peers in compact form.
+  uint64_t expanded = 0;     // Peers' compact proposals rebuilt here in full.
+  uint64_t incomplete = 0;   // Peers' compact proposals that named a transaction not held
+                             // here byte for byte: the full form was asked for.
+  uint64_t refused = 0;      // Malformed compact proposals and requests, dropped.
+  uint64_t full_served = 0;  // Full forms of this node's proposals sent to peers that asked.
+};
+
 // The live state of a consensus orderer, for /v1/status and `corridor status`.
 struct ConsensusStatus {
   uint64_t epoch = 0;
@@ -116,6 +126,7 @@ struct ConsensusStatus {
   uint64_t txs_forwarded = 0;
   uint64_t forwarded_frames_admitted = 0;
   uint64_t forwarded_frames_undecodable = 0;
+  CompactProposalCounters compact_proposals;
   // Peer transport: refusals before or outside any channel (bad handshakes, floods, malformed
   // frames) and each peer's channel.
   uint64_t handshake_failures = 0;

@@ -190,6 +190,7 @@ TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
       EXPECT_LE(c->txs_forwarded, own) << "member " << i;
     }
     EXPECT_EQ(c->forwarded_frames_undecodable, 0u) << "member " << i;
+    EXPECT_EQ(c->compact_proposals.refused, 0u) << "member " << i;
     // (A frame may be admitted after its transactions are final: another validator proposed
     // them.)
     if (i < kValidators) {
@@ -250,6 +251,62 @@ TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
 // An idle leader waits for transactions before proposing an empty block, and proposes the
 // moment one arrives: with a hold of an hour, a submission still becomes final within the
 // test's wait, and the idle network makes no blocks (rounds that time out make none either).
+TEST_F(BftOrdererTest, ProposalsTravelCompactAndExpandFromForwardedTransactions) {
+  // Submissions to every validator: each leader names by id what it proposes, and its peers,
+  // holding what was forwarded to them, rebuild its proposals without asking for them in full.
+  constexpr int kTxs = 40;
+  for (int t = 0; t < kTxs; ++t)
+    submit(static_cast<size_t>(t) % kValidators, "c" + std::to_string(t));
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs; })) << finals_.load() << " final";
+  uint64_t sent = 0;
+  uint64_t expanded = 0;
+  for (size_t i = 0; i < kValidators; ++i) {
+    const CompactProposalCounters c = members_[i].node->status().consensus->compact_proposals;
+    sent += c.sent;
+    expanded += c.expanded;
+    EXPECT_EQ(c.refused, 0u) << "member " << i;
+  }
+  EXPECT_GT(sent, 0u);
+  EXPECT_GT(expanded, 0u);
+  // The observer holds no forwarded transactions: it gets proposals in full.
+  const CompactProposalCounters o =
+      members_[kValidators].node->status().consensus->compact_proposals;
+  EXPECT_EQ(o.expanded + o.incomplete, 0u);
+  expect_agreement();
+}
+
+TEST_F(BftOrdererTest, APeerLackingATransactionOfACompactProposalGetsItInFull) {
+  TearDown();
+  members_.clear();
+  // Validator 0 keeps what its API admits: its compact proposals name transactions that no
+  // other validator holds.
+  tune_ = [](size_t i, BftOptions& o) {
+    if (i == 0) o.forward_admissions_for_test = false;
+  };
+  SetUp();
+  constexpr int kTxs = 5;
+  for (int t = 0; t < kTxs; ++t) submit(0, "unforwarded" + std::to_string(t));
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs; })) << finals_.load() << " final";
+  const CompactProposalCounters leader = members_[0].node->status().consensus->compact_proposals;
+  EXPECT_GT(leader.sent, 0u);
+  EXPECT_GT(leader.full_served, 0u);
+  uint64_t incomplete = 0;
+  for (size_t i = 1; i < kValidators; ++i) {
+    const CompactProposalCounters c = members_[i].node->status().consensus->compact_proposals;
+    incomplete += c.incomplete;
+    EXPECT_EQ(c.refused, 0u) << "member " << i;
+  }
+  EXPECT_GT(incomplete, 0u);
+  // Every member, the observer too, holds the transactions: the full proposals served them.
+  const uint64_t h = members_[0].node->status().height;
+  ASSERT_TRUE(wait_for([&] {
+    for (auto& m : members_)
+      if (m.node->status().height < h) return false;
+    return true;
+  }));
+  expect_agreement();
+}
+
 TEST_F(BftOrdererTest, AnIdleLeaderProposesAsSoonAsATransactionArrives) {
   TearDown();
   members_.clear();

@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "base/encoding.h"
 #include "ledger/limits.h"
@@ -35,6 +39,12 @@ struct Held {
   }
 };
 
+Held holding(std::initializer_list<ledger::Transaction> txs) {
+  Held held;
+  for (const ledger::Transaction& tx : txs) held.hold(tx);
+  return held;
+}
+
 TEST(CompactProposal, ExpandsToTheProposedPayloadByteForByte) {
   const ledger::Transaction a = test::signed_registration("alice", 1);
   const ledger::Transaction b = test::signed_registration("bob", 2);
@@ -44,17 +54,13 @@ TEST(CompactProposal, ExpandsToTheProposedPayloadByteForByte) {
                               ledger::encode_transaction(c)});
 
   // The leader holds a and c (b reached it some other way): b travels whole.
-  Held leader;
-  leader.hold(a);
-  leader.hold(c);
+  const Held leader = holding({a, c});
   auto compact = compact_payload(payload, leader.id_of());
   ASSERT_TRUE(compact.has_value());
   EXPECT_EQ(compact->ids, 2u);
   EXPECT_LT(compact->bytes.size(), payload.size());
 
-  Held peer;
-  peer.hold(a);
-  peer.hold(c);
+  const Held peer = holding({a, c});
   auto expanded = expand_payload(compact->bytes, peer.envelope_of());
   ASSERT_TRUE(expanded.ok()) << expanded.status().to_string();
   EXPECT_EQ(expanded->ids, 2u);
@@ -75,15 +81,12 @@ TEST(CompactProposal, AMissingTransactionIsCountedAndGivesNoPayload) {
   const ledger::Transaction b = test::signed_registration("bob", 2);
   const Bytes payload =
       ledger::encode_payload({ledger::encode_transaction(a), ledger::encode_transaction(b)});
-  Held leader;
-  leader.hold(a);
-  leader.hold(b);
+  const Held leader = holding({a, b});
   auto compact = compact_payload(payload, leader.id_of());
   ASSERT_TRUE(compact.has_value());
   EXPECT_EQ(compact->ids, 2u);
 
-  Held peer;
-  peer.hold(b);
+  const Held peer = holding({b});
   auto expanded = expand_payload(compact->bytes, peer.envelope_of());
   ASSERT_TRUE(expanded.ok());
   EXPECT_EQ(expanded->missing, 1u);
@@ -99,66 +102,41 @@ TEST(CompactProposal, OtherBytesUnderTheSameIdExpandToAnotherPayload) {
   other.signatures[0].signature.data()[0] ^= 1;
   ASSERT_EQ(other.id, a.id);
   const Bytes payload = ledger::encode_payload({ledger::encode_transaction(a)});
-  Held leader;
-  leader.hold(a);
+  const Held leader = holding({a});
   auto compact = compact_payload(payload, leader.id_of());
   ASSERT_TRUE(compact.has_value());
 
-  Held peer;
-  peer.hold(other);
+  const Held peer = holding({other});
   auto expanded = expand_payload(compact->bytes, peer.envelope_of());
   ASSERT_TRUE(expanded.ok());
   EXPECT_EQ(expanded->missing, 0u);
   EXPECT_NE(expanded->payload, payload);
 }
 
+// A compact form: the count, then the given bytes.
+Bytes compact_form(uint32_t count, std::initializer_list<uint8_t> rest, size_t zeros = 0) {
+  Bytes b;
+  Writer w(b);
+  w.u32(count);
+  for (uint8_t byte : rest) w.u8(byte);
+  w.raw(Bytes(zeros, 0));
+  return b;
+}
+
 TEST(CompactProposal, MalformedFormsAreRefused) {
   const Held none;
-  const auto refused = [&](const Bytes& compact) {
-    return !expand_payload(compact, none.envelope_of()).ok();
+  Bytes oversized_envelope = compact_form(1, {compact_entry_envelope});
+  Writer(oversized_envelope).u32(static_cast<uint32_t>(ledger::tx_bytes_max + 1));
+  const std::vector<std::pair<std::string, Bytes>> cases = {
+      {"truncated count", Bytes{1, 0}},
+      {"count above the block's limit", compact_form(ledger::block_txs_max + 1, {})},
+      {"unknown tag", compact_form(1, {7})},
+      {"truncated id", compact_form(1, {compact_entry_id}, 31)},
+      {"envelope above a transaction's limit", oversized_envelope},
+      {"bytes after the last entry", compact_form(0, {0})},
   };
-  // Truncated count.
-  EXPECT_TRUE(refused(Bytes{1, 0}));
-  // A count above the block's limit.
-  {
-    Bytes b;
-    Writer(b).u32(ledger::block_txs_max + 1);
-    EXPECT_TRUE(refused(b));
-  }
-  // An unknown tag.
-  {
-    Bytes b;
-    Writer w(b);
-    w.u32(1);
-    w.u8(7);
-    EXPECT_TRUE(refused(b));
-  }
-  // A truncated id.
-  {
-    Bytes b;
-    Writer w(b);
-    w.u32(1);
-    w.u8(compact_entry_id);
-    w.raw(Bytes(31, 0));
-    EXPECT_TRUE(refused(b));
-  }
-  // An envelope longer than a transaction may be.
-  {
-    Bytes b;
-    Writer w(b);
-    w.u32(1);
-    w.u8(compact_entry_envelope);
-    w.u32(static_cast<uint32_t>(ledger::tx_bytes_max + 1));
-    EXPECT_TRUE(refused(b));
-  }
-  // Bytes after the last entry.
-  {
-    Bytes b;
-    Writer w(b);
-    w.u32(0);
-    w.u8(0);
-    EXPECT_TRUE(refused(b));
-  }
+  for (const auto& [what, bytes] : cases)
+    EXPECT_FALSE(expand_payload(bytes, none.envelope_of()).ok()) << what;
   // A payload that is not a well-formed list has no compact form.
   Held leader;
   EXPECT_FALSE(compact_payload(Bytes{5, 0, 0, 0}, leader.id_of()).has_value());

@@ -690,7 +690,10 @@ void BftOrderer::on_compact_proposal(const PublicKey& peer, ByteView bytes) {
   if (expanded->missing == 0) {
     p->block.payload = std::move(expanded->payload);
     // Equal ids mean equal bytes: the rebuilt block is the one the leader signed, and the core
-    // checks that signature as for any proposal.
+    // checks that signature as for any proposal. The core hashes the block again; checking here
+    // first is what lets a follower that holds other bytes for an id ask for the full form
+    // rather than refuse the proposal, which a client submitting two signings of one
+    // transaction to different validators could otherwise make happen round after round.
     if (p->block.compute_id() == p->block_id) {
       ++compact_.expanded;
       const Bytes full = consensus::encode_message(*decoded);

@@ -572,8 +572,8 @@ void BftOrderer::execute(std::vector<consensus::Action> actions) {
     if (core_.get() != core) return;
     auto& action = actions[i];
     if (auto* b = std::get_if<consensus::BroadcastAction>(&action)) {
-      // The core broadcasts only its own proposals and timeouts; a proposal's record is the
-      // very bytes the peers get.
+      // The core broadcasts only its own proposals and timeouts; a proposal's record is its full
+      // encoding, which observers get as it is and validators rebuild from the compact form.
       Bytes body = consensus::encode_message(b->message);
       if (const auto* p = std::get_if<consensus::Proposal>(&b->message)) {
         note_proposal(p->block);
@@ -581,7 +581,7 @@ void BftOrderer::execute(std::vector<consensus::Action> actions) {
         // write, which makes this record durable too. Until then its loss in a crash costs
         // nothing, since no vote of ours rests on it and the peers hold what we send.
         remember_proposal(p->block, body);
-        if (auto compact = compact_proposal_body(*p)) {
+        if (auto compact = compact_proposal_body(b->message)) {
           ++compact_.sent;
           // Only validators hold the forwarded transactions; observers get the full form.
           for (const auto& peer : options_.peers) {
@@ -644,7 +644,8 @@ void BftOrderer::send_frame(const PublicKey& peer, uint8_t channel, const Bytes&
 
 // --- Compact proposals ---------------------------------------------------------------------
 
-std::optional<Bytes> BftOrderer::compact_proposal_body(const consensus::Proposal& p) {
+std::optional<Bytes> BftOrderer::compact_proposal_body(consensus::Message& m) {
+  auto& p = std::get<consensus::Proposal>(m);
   // Named by id: the envelopes held here byte for byte. Each came through some node's API and
   // was forwarded from there to every validator before any proposal could carry it
   // (docs/protocol.md, "Forwarding"); this node's own admissions were forwarded just now, by
@@ -654,9 +655,12 @@ std::optional<Bytes> BftOrderer::compact_proposal_body(const consensus::Proposal
     return std::nullopt;
   });
   if (!compact || compact->ids == 0) return std::nullopt;
-  consensus::Proposal sent = p;
-  sent.block.payload = std::move(compact->bytes);
-  return consensus::encode_message(sent);
+  // Encoded with the compact payload in the full one's place, which is then put back: a
+  // proposal's payload runs to megabytes at the peak, and this is on the way to every peer.
+  std::swap(p.block.payload, compact->bytes);
+  Bytes body = consensus::encode_message(m);
+  std::swap(p.block.payload, compact->bytes);
+  return body;
 }
 
 void BftOrderer::on_compact_proposal(const PublicKey& peer, ByteView bytes) {

@@ -186,7 +186,9 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   void handle_consensus(const PublicKey& peer, const consensus::Message& m, ByteView bytes);
   // Compact proposals (node/compact_proposal.h): sending one, expanding one from the
   // transactions held here (or asking its leader for the full form), and answering such asks.
-  std::optional<Bytes> compact_proposal_body(const consensus::Proposal& p);
+  // The encoding of `m`, a proposal, with its payload in compact form; nullopt when the form
+  // would name no transaction by id. `m` is left as it was.
+  std::optional<Bytes> compact_proposal_body(consensus::Message& m);
   void on_compact_proposal(const PublicKey& peer, ByteView bytes);
   void on_proposal_request(const PublicKey& peer, ByteView bytes);
   // State sync: serving peers, driving this node's client, and installing what it downloaded.

@@ -12,8 +12,8 @@
 // Together the first three make up the finality a client of this node sees, less the network
 // between the client and the node, and the fourth is that whole for each transaction (the sum
 // of the first three's medians is not the median of their sums: the first is per transaction,
-// the other two per block). Block time stamps are the proposer's clock: across machines, the first
-// two stages include the skew between the proposer's clock and this node's.
+// the other two per block). Block time stamps are the proposer's clock: across machines, the
+// first two stages include the skew between the proposer's clock and this node's.
 #pragma once
 
 #include <cstddef>

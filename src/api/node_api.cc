@@ -770,6 +770,7 @@ HttpResponse NodeApi::get_status() {
                              {"invalid_messages", c.core.invalid_messages},
                              {"equivocations_seen", c.core.equivocations_seen},
                              {"exec_root_mismatches", c.core.exec_root_mismatches}};
+    consensus["safety_write_ms"] = latency_json(c.safety_write_ms);
     json peers = json::array();
     for (const node::PeerStatus& p : c.peers)
       peers.push_back({{"public_key", p.key.hex()},

@@ -50,6 +50,8 @@ using namespace std::chrono_literals;
 // The stages of finality each node reports in /v1/status (node/stage_latency.h).
 constexpr const char* node_stage_names[] = {"admission_to_proposal", "proposal_to_commit",
                                             "commit_to_durable", "admission_to_durable"};
+// Parts of every round each node reports in /v1/status `consensus`, as `<name>_ms`.
+constexpr const char* node_round_part_names[] = {"safety_write"};
 
 // --- Limits ----------------------------------------------------------------------------------
 constexpr uint32_t validators_max = 16;
@@ -762,8 +764,12 @@ class Bench {
           api::http_request(e.host, e.port, "GET", "/v1/status", "", "application/json", 5'000);
       if (!r.ok() || r->status != 200) continue;
       json body = json::parse(r->body, nullptr, false);
-      if (body.is_object() && body.contains("latency_ms"))
-        node_stages_.push_back(body["latency_ms"]);
+      if (!body.is_object() || !body.contains("latency_ms")) continue;
+      json figures = body["latency_ms"];
+      for (const char* part : node_round_part_names)
+        if (body.contains("consensus") && body["consensus"].contains(std::string(part) + "_ms"))
+          figures[part] = body["consensus"][std::string(part) + "_ms"];
+      node_stages_.push_back(std::move(figures));
     }
     height_end_ = height_last_;
     if (nodes_cpu_s_) cpu_end_s_ = nodes_cpu_s_();
@@ -829,24 +835,11 @@ class Bench {
                          {"p90", percentile(latencies, 0.90)},
                          {"p99", percentile(latencies, 0.99)},
                          {"max", latencies.back()}};
-    // Where finality went, by stage (node/stage_latency.h): for each stage, the median over
-    // the nodes of their p50 and of their p99.
+    // Where finality went, by stage (node/stage_latency.h), and parts of a round: for each,
+    // the median over the nodes of their p50 and of their p99.
     if (!node_stages_.empty()) {
-      json stages = json::object();
-      for (const char* stage : node_stage_names) {
-        std::vector<double> p50s;
-        std::vector<double> p99s;
-        for (const json& n : node_stages_) {
-          if (!n.contains(stage) || n[stage].value("samples", uint64_t{0}) == 0) continue;
-          p50s.push_back(n[stage].value("p50", 0.0));
-          p99s.push_back(n[stage].value("p99", 0.0));
-        }
-        if (p50s.empty()) continue;
-        std::sort(p50s.begin(), p50s.end());
-        std::sort(p99s.begin(), p99s.end());
-        stages[stage] = {{"p50", percentile(p50s, 0.5)}, {"p99", percentile(p99s, 0.5)}};
-      }
-      j["stages_ms"] = stages;
+      j["stages_ms"] = medians_over_nodes(node_stage_names);
+      j["round_parts_ms"] = medians_over_nodes(node_round_part_names);
     }
     json failures = json::object();
     for (const auto& [code, n] : failures_) failures[code] = n;
@@ -856,6 +849,25 @@ class Bench {
                                    {"all_threads", verify.all_threads_per_s},
                                    {"threads", verify.threads}};
     return j;
+  }
+
+  template <size_t N>
+  json medians_over_nodes(const char* const (&names)[N]) const {
+    json out = json::object();
+    for (const char* name : names) {
+      std::vector<double> p50s;
+      std::vector<double> p99s;
+      for (const json& n : node_stages_) {
+        if (!n.contains(name) || n[name].value("samples", uint64_t{0}) == 0) continue;
+        p50s.push_back(n[name].value("p50", 0.0));
+        p99s.push_back(n[name].value("p99", 0.0));
+      }
+      if (p50s.empty()) continue;
+      std::sort(p50s.begin(), p50s.end());
+      std::sort(p99s.begin(), p99s.end());
+      out[name] = {{"p50", percentile(p50s, 0.5)}, {"p99", percentile(p99s, 0.5)}};
+    }
+    return out;
   }
 
   const BenchNetworkOptions& o_;
@@ -950,6 +962,14 @@ void print_human(const json& j, std::ostream& out) {
       if (j["stages_ms"].contains(stage))
         out << " " << stage << " " << fixed(j["stages_ms"][stage]["p50"].get<double>(), 1) << "/"
             << fixed(j["stages_ms"][stage]["p99"].get<double>(), 1);
+    out << "\n";
+  }
+  if (j.contains("round_parts_ms") && !j["round_parts_ms"].empty()) {
+    out << "round parts_ms (median over nodes, p50/p99):";
+    for (const char* part : node_round_part_names)
+      if (j["round_parts_ms"].contains(part))
+        out << " " << part << " " << fixed(j["round_parts_ms"][part]["p50"].get<double>(), 2) << "/"
+            << fixed(j["round_parts_ms"][part]["p99"].get<double>(), 2);
     out << "\n";
   }
   if (j.contains("nodes_cpu"))

@@ -334,6 +334,9 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   std::atomic<uint64_t> summaries_started_{0};
   std::thread summary_thread_;
 
+  // How long each synced safety write took (thread-safe; read for the status).
+  LatencyWindow safety_writes_;
+
   mutable std::mutex status_mu_;
   ConsensusStatus published_;
   SyncProgress published_sync_;

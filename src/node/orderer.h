@@ -16,6 +16,7 @@
 #include "consensus/core.h"
 #include "ledger/entries.h"
 #include "node/mempool.h"
+#include "node/stage_latency.h"
 #include "storage/kv_store.h"
 
 namespace corridor::node {
@@ -121,6 +122,9 @@ struct ConsensusStatus {
   uint64_t envelopes_decoded = 0;
   // What the consensus core sent, formed and refused.
   consensus::CoreStats core;
+  // The synced writes of the safety data (before every vote, timeout and proposal) over the
+  // last stage_latency_window_ms: each round waits for one, so their time is part of a round's.
+  LatencySummary safety_write_ms;
   // Transactions forwarded between validators: this node's admissions sent on to the others,
   // and peers' forwarded frames admitted or refused as not a transaction list.
   uint64_t txs_forwarded = 0;

@@ -1,7 +1,9 @@
 // How a consensus host keeps its durable state in a key-value store: one layout shared by the
 // node (BftOrderer) and the simulator's nodes, so that both restart from the same records and
 // a fix to one is a fix to both. Keys are one prefix byte, then the rest:
-//   'F'                 safety data (encode_safety_data)
+//   'F'                 safety data (encode_safety_data), in the simulator and in nodes over a
+//                       store passed in; a node over RocksDB keeps it in a file cell of its
+//                       own instead (node.h, safety_cell), and moves an old 'F' there
 //   'Q'                 the QC certifying the head block (or the epoch's genesis QC)
 //   'C' be64(height)    committed block, as encode_message(BlockResponse{{block}})
 //   'D' be64(height)    or, instead of 'C', the committed block without its payload: the block

@@ -142,7 +142,7 @@ Status BftOrderer::load_core() {
   CORRIDOR_ASSIGN_OR_RETURN(auto epoch_start, consensus::decode_epoch_start(*start));
   std::tie(epoch_start_height_, epoch_start_id_) = epoch_start;
 
-  CORRIDOR_ASSIGN_OR_RETURN(auto stored_safety, kv.get(Bytes{consensus::store_key_safety}));
+  CORRIDOR_ASSIGN_OR_RETURN(auto stored_safety, node_.safety_cell().read());
   safety_ = {};
   if (stored_safety) {
     CORRIDOR_ASSIGN_OR_RETURN(safety_, consensus::decode_safety_data(*stored_safety));
@@ -740,10 +740,8 @@ void BftOrderer::on_proposal_request(const PublicKey& peer, ByteView bytes) {
 }
 
 void BftOrderer::persist_safety(const consensus::SafetyData& data) {
-  storage::WriteBatch batch;
-  batch.put(Bytes{consensus::store_key_safety}, consensus::encode_safety_data(data));
   const auto started = std::chrono::steady_clock::now();
-  Status st = node_.kv().write(batch, true);
+  Status st = node_.safety_cell().write(consensus::encode_safety_data(data));
   const auto ended = std::chrono::steady_clock::now();
   const double took_ms[] = {std::chrono::duration<double, std::milli>(ended - started).count()};
   safety_writes_.add(took_ms, steady_ms(ended));

@@ -13,6 +13,8 @@
 #include "ledger/state_store.h"
 #include "node/sequencer.h"
 #include "node/state_sync.h"
+#include "storage/file_cell.h"
+#include "storage/kv_cell.h"
 #include "storage/mem_kv_store.h"
 #include "storage/rocksdb_kv_store.h"
 
@@ -34,13 +36,33 @@ uint64_t steady_clock_ms() {
                                    .count());
 }
 
+// The safety cell beside a RocksDB store. A data directory from before the cell kept the
+// safety data under a key of the store: it moves into the cell (synced) before the key goes,
+// so that a crash in between leaves it in one place or both, never in neither.
+Result<std::unique_ptr<storage::DurableCell>> open_safety_cell(const std::string& path,
+                                                               storage::KvStore& kv) {
+  CORRIDOR_ASSIGN_OR_RETURN(auto cell, storage::FileCell::open(path));
+  CORRIDOR_ASSIGN_OR_RETURN(auto in_cell, cell->read());
+  const Bytes legacy_key{consensus::store_key_safety};
+  CORRIDOR_ASSIGN_OR_RETURN(auto in_store, kv.get(legacy_key));
+  if (in_store) {
+    if (!in_cell) CORRIDOR_RETURN_IF_ERROR(cell->write(*in_store));
+    storage::WriteBatch erase;
+    erase.erase(legacy_key);
+    CORRIDOR_RETURN_IF_ERROR(kv.write(erase, true));
+  }
+  return std::unique_ptr<storage::DurableCell>(std::move(cell));
+}
+
 }  // namespace
 
 using ledger::ResultCode;
 
-Node::Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv)
+Node::Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv,
+           std::unique_ptr<storage::DurableCell> safety_cell)
     : config_(config),
       kv_(std::move(kv)),
+      safety_cell_(std::move(safety_cell)),
       chain_(*kv_),
       network_id_(network_id_for(config.network_name, config.state_root_interval_blocks)),
       mempool_(config.mempool_txs_max, config.mempool_ops_max),
@@ -67,6 +89,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
                             std::to_string(config.state_sync_snapshot_interval_blocks) +
                             ") must be a multiple of the network's state root interval (" +
                             std::to_string(interval) + ")");
+  std::unique_ptr<storage::DurableCell> safety_cell;
   if (!kv) {
     if (config.storage == StorageEngine::memory) {
       kv = std::make_shared<storage::MemKvStore>();
@@ -85,9 +108,13 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
       CORRIDOR_ASSIGN_OR_RETURN(auto db,
                                 storage::open_rocksdb_store(config.data_dir + "/db", options));
       kv = std::move(db);
+      CORRIDOR_ASSIGN_OR_RETURN(safety_cell,
+                                open_safety_cell(config.data_dir + "/consensus_safety", *kv));
     }
   }
-  std::unique_ptr<Node> node(new Node(config, std::move(kv)));
+  if (!safety_cell)
+    safety_cell = std::make_unique<storage::KvCell>(kv, Bytes{consensus::store_key_safety});
+  std::unique_ptr<Node> node(new Node(config, std::move(kv), std::move(safety_cell)));
   CORRIDOR_RETURN_IF_ERROR(node->init(genesis));
   return node;
 }

@@ -23,6 +23,7 @@
 #include "node/orderer.h"
 #include "node/stage_latency.h"
 #include "node/verified_signatures.h"
+#include "storage/durable_cell.h"
 #include "storage/kv_store.h"
 
 namespace corridor::node {
@@ -191,6 +192,10 @@ class Node {
   // records in (with key prefixes of its own; docs/protocol.md, "Storage layout").
   Mempool& mempool() { return mempool_; }
   storage::KvStore& kv() { return *kv_; }
+  // Where the consensus safety data lives: a file cell of its own beside a RocksDB store (a
+  // synced write there does not wait for the executor's block writes), or a key of the store
+  // given to open() (tests and the simulator, with the in-memory store's crash semantics).
+  storage::DurableCell& safety_cell() { return *safety_cell_; }
   const Hash256& network_id() const { return network_id_; }
   const NodeConfig& config() const { return config_; }
   std::optional<AccountInfo> account(const AccountId& id) const;
@@ -229,7 +234,8 @@ class Node {
   Status check_invariants() const;
 
  private:
-  Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv);
+  Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv,
+       std::unique_ptr<storage::DurableCell> safety_cell);
   Status init(const ledger::Block* genesis);
   Status commit_genesis(const ledger::Block& genesis);
   // failed_precondition unless the head is at a root height, where a snapshot of the state is
@@ -254,6 +260,7 @@ class Node {
 
   NodeConfig config_;
   std::shared_ptr<storage::KvStore> kv_;
+  std::unique_ptr<storage::DurableCell> safety_cell_;
   ChainStore chain_;
   Hash256 network_id_;
   Mempool mempool_;

@@ -24,6 +24,9 @@ for stage in ("admission_to_proposal", "proposal_to_commit", "commit_to_durable"
               "admission_to_durable"):
     assert stages[stage]["p50"] <= stages[stage]["p99"], stages
 assert stages["commit_to_durable"]["p50"] > 0, stages
+# The synced safety write each vote waits for, from the validators' status.
+parts = r["round_parts_ms"]
+assert 0 < parts["safety_write"]["p50"] <= parts["safety_write"]["p99"], parts
 print(f'{r["signing"]}/{r["mode"]}/{r["wire"]}: {r["transfers"]} transfers final, '
       f'p50 {lat["p50"]:.1f} ms')
 PY

@@ -208,8 +208,12 @@ TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
     if (i == kValidators) {
       EXPECT_FALSE(c->leader);
       EXPECT_EQ(c->core.votes_sent, 0u) << "an observer never signs";
+      EXPECT_EQ(c->safety_write_ms.samples, 0u) << "nor keeps safety data";
     } else {
       EXPECT_GT(c->core.votes_sent, 0u) << "member " << i;
+      // Each vote waited for its synced safety write, whose time the status shows.
+      EXPECT_GT(c->safety_write_ms.samples, 0u) << "member " << i;
+      EXPECT_LE(c->safety_write_ms.p50_ms, c->safety_write_ms.max_ms) << "member " << i;
     }
   }
   // Proposals and committed blocks carry the envelopes the nodes admitted (from clients or

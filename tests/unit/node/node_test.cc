@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <memory>
@@ -20,6 +21,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "consensus/safety_rules.h"
+#include "consensus/store_layout.h"
 #include "ledger/block.h"
 #include "ledger/entries.h"
 #include "ledger/limits.h"
@@ -1560,6 +1563,65 @@ TEST(NodeStateSnapshot, ServesItsHeightAfterLaterCheckpointsOnRocksDb) {
   config.storage = StorageEngine::rocksdb;
   config.data_dir = dir.path() + "/node";
   expect_snapshot_outlives_later_checkpoints(config, nullptr);
+}
+
+}  // namespace
+}  // namespace corridor::node
+
+namespace corridor::node {
+namespace {
+
+// Over RocksDB the consensus safety data lives in a file cell beside the store, and a data
+// directory from before the cell has its safety record moved there once.
+TEST(NodeSafetyCell, OverRocksDbIsAFileOfItsOwnAndTakesOverTheStoreRecord) {
+  test::TempDir dir("corridor_node_safety_cell");
+  NodeConfig config = memory_config();
+  config.storage = StorageEngine::rocksdb;
+  config.data_dir = dir.path() + "/node";
+  const Bytes legacy_key{consensus::store_key_safety};
+  const Bytes record = consensus::encode_safety_data({0, 41, 40, 39});
+  {
+    auto node = Node::open(config);
+    ASSERT_TRUE(node.ok()) << node.status().to_string();
+    EXPECT_TRUE(std::filesystem::exists(config.data_dir + "/consensus_safety"));
+    auto empty = (*node)->safety_cell().read();
+    ASSERT_TRUE(empty.ok());
+    EXPECT_EQ(*empty, std::nullopt);
+    // As an older node left it: the record under its store key, and no cell.
+    storage::WriteBatch batch;
+    batch.put(legacy_key, record);
+    ASSERT_TRUE((*node)->kv().write(batch, true).ok());
+  }
+  std::filesystem::remove(config.data_dir + "/consensus_safety");
+  {
+    auto node = Node::open(config);
+    ASSERT_TRUE(node.ok()) << node.status().to_string();
+    auto moved = (*node)->safety_cell().read();
+    ASSERT_TRUE(moved.ok());
+    EXPECT_EQ(*moved, record);
+    auto in_store = (*node)->kv().get(legacy_key);
+    ASSERT_TRUE(in_store.ok());
+    EXPECT_EQ(*in_store, std::nullopt);
+    ASSERT_TRUE((*node)->safety_cell().write(consensus::encode_safety_data({0, 50, 49, 39})).ok());
+  }
+  auto node = Node::open(config);
+  ASSERT_TRUE(node.ok()) << node.status().to_string();
+  auto later = (*node)->safety_cell().read();
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(*later, consensus::encode_safety_data({0, 50, 49, 39}));
+}
+
+// Over a store passed in, the record stays under its key, where the in-memory store's crash
+// semantics (and the simulator, which reads the same key) apply to it.
+TEST(NodeSafetyCell, OverAGivenStoreIsItsKey) {
+  auto kv = std::make_shared<storage::MemKvStore>();
+  auto node = Node::open(memory_config(), kv);
+  ASSERT_TRUE(node.ok()) << node.status().to_string();
+  const Bytes record = consensus::encode_safety_data({0, 7, 6, 5});
+  ASSERT_TRUE((*node)->safety_cell().write(record).ok());
+  auto in_store = kv->get(Bytes{consensus::store_key_safety});
+  ASSERT_TRUE(in_store.ok());
+  EXPECT_EQ(*in_store, record);
 }
 
 }  // namespace

@@ -220,7 +220,12 @@ void Core::accept_proposal(Out& out, ValidatorIndex from, const Proposal& p, uin
   bool fresh = !tree_.contains(p.block_id);
   if (fresh) insert_block(p.block_id, b);
   maybe_vote(out, p, now);
-  if (fresh) retry_pending(out, now);
+  if (fresh) {
+    // The votes for this block may have come before it (they are small, it may be large):
+    // the QC they formed could not commit its parent without it, and now can.
+    if (high_qc_.block_id == p.block_id) try_commit(out, high_qc_);
+    retry_pending(out, now);
+  }
 }
 
 void Core::insert_block(const Hash256& id, Block block) {
@@ -237,12 +242,12 @@ void Core::maybe_vote(Out& out, const Proposal& p, uint64_t now) {
   Vote v{validators_.epoch(), b.round, b.height, p.block_id, me_, {}};
   v.signature = key_.sign(vote_signing_message(v.epoch, v.round, v.height, v.block_id));
   ++stats_.votes_sent;
-  ValidatorIndex next = validators_.leader(b.round + 1);
-  if (next == me_) {
-    handle(out, me_, v, now);
-  } else {
-    out.actions.push_back(SendAction{next, v});
-  }
+  // To every peer, not only the next leader: each one forms the QC itself and commits the
+  // block's parent when the next leader does, instead of a message delay later, when the next
+  // proposal brings the QC (and after the leader has built and sent that proposal). With n
+  // validators that is n - 1 small messages per vote instead of one.
+  out.actions.push_back(BroadcastAction{v});
+  handle(out, me_, v, now);
 }
 
 void Core::propose(Out& out, uint64_t now, bool allow_hold) {
@@ -290,21 +295,33 @@ void Core::propose(Out& out, uint64_t now, bool allow_hold) {
 
 // --- Votes and certificates ------------------------------------------------------------
 
-void Core::handle(Out& out, ValidatorIndex, const Vote& v, uint64_t now) {
+void Core::handle(Out& out, ValidatorIndex from, const Vote& v, uint64_t now) {
   if (v.epoch != validators_.epoch() || v.voter >= validators_.size() || v.round == 0) {
     ++stats_.invalid_messages;
     return;
   }
-  if (validators_.leader(v.round + 1) != me_) return;  // Not ours to collect.
   if (v.round + 1 < round_ || v.round > round_ + vote_round_ahead_max) return;  // Stale or too far.
-  auto& voters = votes_[{v.round, v.block_id}];
-  if (voters.contains(v.voter)) return;
-  if (!verify_signature(validators_.key(v.voter),
-                        vote_signing_message(v.epoch, v.round, v.height, v.block_id),
-                        v.signature)) {
+  // A block whose QC this node holds already (formed here, or verified in a proposal) gains
+  // nothing from more votes, so they are not verified: with votes to every peer, each node
+  // would otherwise check n signatures a round where n - f make the QC.
+  if (verified_qcs_.contains({v.round, v.block_id})) return;
+  // One vote per voter and round: an honest validator never signs two, and keeping only the
+  // first bounds what a Byzantine one can make this validator hold.
+  auto [first_vote, fresh] = vote_of_.emplace(std::make_pair(v.round, v.voter), v.block_id);
+  if (!fresh) {
+    if (first_vote->second != v.block_id) ++stats_.equivocations_seen;
+    return;
+  }
+  // Our own vote, just signed, needs no check (a peer's message claiming to be it does).
+  const bool own = from == me_ && v.voter == me_;
+  if (!own && !verify_signature(validators_.key(v.voter),
+                                vote_signing_message(v.epoch, v.round, v.height, v.block_id),
+                                v.signature)) {
+    vote_of_.erase(first_vote);  // Not the voter's: its real vote may still come.
     ++stats_.invalid_messages;
     return;
   }
+  auto& voters = votes_[{v.round, v.block_id}];
   voters.emplace(v.voter, v.signature);
   if (voters.size() != validators_.quorum()) return;
   QuorumCert qc{v.epoch, v.round, v.height, v.block_id, {}};
@@ -389,6 +406,7 @@ void Core::advance_round(Out& out, Round round, uint64_t now) {
   out.actions.push_back(SetTimerAction{timer_deadline_ms_});
   // Forget what can no longer matter, bounding memory.
   votes_.erase(votes_.begin(), votes_.lower_bound({round_ > 1 ? round_ - 1 : 0, Hash256{}}));
+  vote_of_.erase(vote_of_.begin(), vote_of_.lower_bound({round_ > 1 ? round_ - 1 : 0, 0}));
   proposal_ids_.erase(proposal_ids_.begin(),
                       proposal_ids_.lower_bound(round_ > 8 ? round_ - 8 : 0));
   if (round_ > verified_qc_rounds_kept)

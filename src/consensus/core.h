@@ -3,8 +3,9 @@
 // in order. The same code runs in the deterministic simulator and in the node.
 //
 // Protocol: 2-chain, pipelined, rotating-leader HotStuff (Jolteon). The leader of round r
-// proposes a block extending its highest QC; validators vote (to the leader of r + 1) when
-// safe_to_vote holds; n - f votes form a QC, which moves everyone to round r + 1. A block
+// proposes a block extending its highest QC; validators vote (to every peer) when
+// safe_to_vote holds; n - f votes form a QC, at every node that receives them, which moves it
+// to round r + 1 (the leader of r + 1 then proposes). A block
 // whose child is certified in the very next round is committed with all its ancestors. A
 // round that produces no QC in time ends with timeouts; n - f of them form a TC that moves
 // everyone on. docs/consensus.md has the pseudocode and the argument.
@@ -232,10 +233,13 @@ class Core {
   Hash256 committed_id_;
   std::deque<std::pair<Hash256, Block>> recent_committed_;
 
-  // Votes for blocks, by (round, block id), while this validator collects them as the next
-  // leader. Timeouts: each validator's highest, which bounds memory by n whatever a
-  // Byzantine peer sends.
+  // Votes for blocks, by (round, block id), of the current and the previous round and up to
+  // vote_round_ahead_max ahead (every validator collects them and forms the QC), and the block
+  // each voter's first vote of a round was for: one vote per voter and round is kept, so
+  // memory stays within n per round whatever a Byzantine peer sends. Timeouts: each
+  // validator's highest, which bounds memory by n too.
   std::map<std::pair<Round, Hash256>, std::map<ValidatorIndex, Signature>> votes_;
+  std::map<std::pair<Round, ValidatorIndex>, Hash256> vote_of_;
   std::map<ValidatorIndex, Timeout> latest_timeouts_;
   // QCs whose signatures were checked, by (round, block id), so each is verified once.
   std::set<std::pair<Round, Hash256>> verified_qcs_;

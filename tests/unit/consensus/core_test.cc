@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -91,6 +92,10 @@ class Network {
           --proposals_to_drop_;
           continue;
         }
+        if (hold_back_ && hold_back_(m)) {
+          held_.push_back(std::move(m));
+          continue;
+        }
         if (const auto* r = std::get_if<BlockResponse>(&m.msg)) responses_.push_back({m.to, *r});
         auto decoded = decode_message(encode_message(m.msg));
         ASSERT_TRUE(decoded.ok());
@@ -171,6 +176,9 @@ class Network {
   std::vector<std::vector<Hash256>> commits_;
   std::map<size_t, SafetyData> persisted_;
   double drop_rate_ = 0;
+  // Messages for which hold_back_ says so wait in held_ until a test delivers them.
+  std::function<bool(const InFlight&)> hold_back_;
+  std::vector<InFlight> held_;
   // The next `proposals_to_drop_` proposals addressed to validator `drop_proposals_to_` are lost.
   ValidatorIndex drop_proposals_to_ = 0;
   int proposals_to_drop_ = 0;
@@ -270,6 +278,81 @@ TEST(ConsensusCore, ExecutionClaimsNameRootHeights) {
   }
   for (uint64_t h = 4; h + 4 <= committed; h += 4) EXPECT_TRUE(claimed.contains(h)) << h;
   for (size_t i = 0; i < 4; ++i) EXPECT_EQ(net.cores_[i]->stats().exec_root_mismatches, 0u);
+}
+
+// Votes go to every validator, so each one forms the QC itself: a block is committed
+// everywhere once the votes certifying its child are in, without the next round's proposal.
+TEST(ConsensusCore, EveryValidatorCommitsFromTheVotesWithoutTheNextProposal) {
+  Network net(4);
+  using InFlight = Network::InFlight;
+  net.hold_back_ = [](const InFlight& m) {
+    const auto* p = std::get_if<Proposal>(&m.msg);
+    return p && p->block.round >= 3;
+  };
+  net.start();
+  net.run(50);  // Below the round timeout (100 ms).
+  for (size_t i = 0; i < 4; ++i) {
+    ASSERT_EQ(net.commits_[i].size(), 1u) << "validator " << i;
+    EXPECT_EQ(net.cores_[i]->current_round(), 3u) << "validator " << i;
+    EXPECT_EQ(net.cores_[i]->stats().qcs_formed, 2u) << "validator " << i;
+  }
+  net.check_agreement();
+}
+
+// The votes for a block can overtake the block (a large proposal, small votes): the QC they
+// form commits the block's parent once the block itself arrives.
+TEST(ConsensusCore, VotesThatOvertakeTheirBlockCommitItsParentWhenItArrives) {
+  Network net(4);
+  using InFlight = Network::InFlight;
+  const ValidatorIndex late = net.validators_.leader(4);  // Not the leader of round 2 or 3.
+  net.hold_back_ = [&](const InFlight& m) {
+    const auto* p = std::get_if<Proposal>(&m.msg);
+    return p && (p->block.round >= 3 || (m.to == late && p->block.round == 2));
+  };
+  net.start();
+  net.run(50);
+  // The others committed block 1; the late validator holds the QC for block 2 but not the
+  // block, so it cannot tell what that QC commits.
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_EQ(net.commits_[i].size(), i == late ? 0u : 1u) << "validator " << i;
+  EXPECT_EQ(net.cores_[late]->current_round(), 3u);
+  // Block 2 arrives (from the leader of round 2); nothing else is delivered.
+  net.hold_back_ = [](const InFlight& m) {
+    const auto* p = std::get_if<Proposal>(&m.msg);
+    return p && p->block.round >= 3;
+  };
+  std::vector<InFlight> held = std::move(net.held_);
+  net.held_.clear();
+  for (auto& m : held)
+    if (m.to == late && std::get<Proposal>(m.msg).block.round == 2)
+      net.apply(late, net.cores_[late]->on_message(m.from, m.msg, net.now_));
+  ASSERT_EQ(net.commits_[late].size(), 1u);
+  EXPECT_EQ(net.commits_[late][0], net.commits_[0][0]);
+}
+
+// A validator that signs votes for two blocks in one round is noticed; only its first vote
+// counts, so no number of such votes grows what a core holds.
+TEST(ConsensusCore, OnlyAVotersFirstVoteOfARoundCounts) {
+  Network net(4);
+  Core& core = *net.cores_[0];
+  auto vote = [](uint8_t block, ValidatorIndex voter) {
+    Hash256 id;
+    id.bytes[0] = block;
+    Vote v{1, 1, 1, id, voter, {}};
+    v.signature = key_for(static_cast<int>(voter))
+                      .sign(vote_signing_message(v.epoch, v.round, v.height, v.block_id));
+    return v;
+  };
+  for (uint8_t block = 1; block <= 10; ++block) (void)core.on_message(1, vote(block, 1), 0);
+  EXPECT_EQ(core.stats().equivocations_seen, 9u);
+  // A vote under a forged signature does not take the voter's place.
+  Vote forged = vote(20, 2);
+  forged.signature = vote(21, 2).signature;
+  (void)core.on_message(2, forged, 0);
+  EXPECT_EQ(core.stats().invalid_messages, 1u);
+  (void)core.on_message(2, vote(20, 2), 0);
+  EXPECT_EQ(core.stats().equivocations_seen, 9u);
+  EXPECT_EQ(core.stats().invalid_messages, 1u);
 }
 
 TEST(ConsensusCore, SafetyDataIsPersistedBeforeEveryVote) {
@@ -422,8 +505,8 @@ TEST(ConsensusCore, AProposalWhoseBlockDoesNotGiveItsIdIsRefused) {
   auto votes = [](const std::vector<Action>& actions) {
     int n = 0;
     for (const auto& a : actions)
-      if (const auto* s = std::get_if<SendAction>(&a);
-          s && std::holds_alternative<Vote>(s->message))
+      if (const auto* sent = std::get_if<BroadcastAction>(&a);
+          sent && std::holds_alternative<Vote>(sent->message))
         ++n;
     return n;
   };

@@ -936,6 +936,19 @@ std::string check_options(const BenchNetworkOptions& o) {
   return "";
 }
 
+// One line of `key`'s figures, each name's median over the nodes of p50 and of p99.
+template <size_t N>
+void print_medians_over_nodes(const json& j, const char* key, const char* const (&names)[N],
+                              int decimals, std::ostream& out) {
+  if (!j.contains(key) || j[key].empty()) return;
+  out << key << " (median over nodes, p50/p99):";
+  for (const char* name : names)
+    if (j[key].contains(name))
+      out << " " << name << " " << fixed(j[key][name]["p50"].get<double>(), decimals) << "/"
+          << fixed(j[key][name]["p99"].get<double>(), decimals);
+  out << "\n";
+}
+
 void print_human(const json& j, std::ostream& out) {
   out << "validators: " << j["validators"] << ", " << j["mode"].get<std::string>() << " loop, "
       << j["signing"].get<std::string>() << "-signed (" << j["transfers_per_tx"]
@@ -956,22 +969,8 @@ void print_human(const json& j, std::ostream& out) {
         << fixed(l["p90"].get<double>(), 1) << ", p99 " << fixed(l["p99"].get<double>(), 1)
         << ", max " << fixed(l["max"].get<double>(), 1) << "\n";
   }
-  if (j.contains("stages_ms") && !j["stages_ms"].empty()) {
-    out << "stages_ms (median over nodes, p50/p99):";
-    for (const char* stage : node_stage_names)
-      if (j["stages_ms"].contains(stage))
-        out << " " << stage << " " << fixed(j["stages_ms"][stage]["p50"].get<double>(), 1) << "/"
-            << fixed(j["stages_ms"][stage]["p99"].get<double>(), 1);
-    out << "\n";
-  }
-  if (j.contains("round_parts_ms") && !j["round_parts_ms"].empty()) {
-    out << "round parts_ms (median over nodes, p50/p99):";
-    for (const char* part : node_round_part_names)
-      if (j["round_parts_ms"].contains(part))
-        out << " " << part << " " << fixed(j["round_parts_ms"][part]["p50"].get<double>(), 2) << "/"
-            << fixed(j["round_parts_ms"][part]["p99"].get<double>(), 2);
-    out << "\n";
-  }
+  print_medians_over_nodes(j, "stages_ms", node_stage_names, 1, out);
+  print_medians_over_nodes(j, "round_parts_ms", node_round_part_names, 2, out);
   if (j.contains("nodes_cpu"))
     out << "nodes' CPU: " << fixed(j["nodes_cpu"]["us_per_transfer"].get<double>(), 2)
         << " us per committed transfer, " << fixed(j["nodes_cpu"]["cores_busy"].get<double>(), 2)

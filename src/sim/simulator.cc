@@ -568,7 +568,8 @@ void Simulation::vote_for_anything(size_t s, const Message& m) {
       consensus::vote_signing_message(v.epoch, v.round, v.height, v.block_id));
   const consensus::ValidatorSet& set = slot.node->core().validators();
   if (auto me = set.index_of(slot.node->key().public_key())) v.voter = *me;
-  send(s, set.leader(v.round + 1), Message(v));
+  // To everyone, as honest votes go, so every node that forms QCs sees the conflicting ones.
+  broadcast(s, Message(v));
 }
 
 bool Simulation::blocked(ValidatorIndex from, ValidatorIndex to) const {

@@ -43,12 +43,6 @@ bool payload_is_empty(const Bytes& payload) {
   return payload == empty;
 }
 
-// Milliseconds of the monotonic clock the status's latency windows use.
-uint64_t steady_ms(std::chrono::steady_clock::time_point t) {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
-}
-
 }  // namespace
 
 BftOrderer::BftOrderer(Node& node, const KeyPair& key, BftOptions options)
@@ -226,7 +220,7 @@ ConsensusStatus BftOrderer::status() const {
 
 std::optional<ConsensusStatus> BftOrderer::consensus_status() const {
   ConsensusStatus s = status();
-  s.safety_write_ms = safety_writes_.summary(steady_ms(std::chrono::steady_clock::now()));
+  s.safety_write_ms = safety_writes_.summary(steady_clock_ms());
   const net::NetworkCounters c = net_->counters();
   s.handshake_failures = c.handshake_failures_total();
   s.connections_refused = c.connections_refused;
@@ -744,7 +738,7 @@ void BftOrderer::persist_safety(const consensus::SafetyData& data) {
   Status st = node_.safety_cell().write(consensus::encode_safety_data(data));
   const auto ended = std::chrono::steady_clock::now();
   const double took_ms[] = {std::chrono::duration<double, std::milli>(ended - started).count()};
-  safety_writes_.add(took_ms, steady_ms(ended));
+  safety_writes_.add(took_ms, steady_clock_ms());
   if (!st.ok()) {
     // Going on would let a vote leave without its safety data on disk: a restart could then
     // sign twice in one round. Stop instead.

@@ -29,13 +29,6 @@ uint64_t wall_clock_ms() {
                                    .count());
 }
 
-// Milliseconds of a monotonic clock: the admission rate limit and the stage latency windows.
-uint64_t steady_clock_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
-}
-
 // The safety cell beside a RocksDB store. A data directory from before the cell kept the
 // safety data under a key of the store: it moves into the cell (synced) before the key goes,
 // so that a crash in between leaves it in one place or both, never in neither.

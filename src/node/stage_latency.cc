@@ -1,11 +1,18 @@
 #include "node/stage_latency.h"
 
 #include <algorithm>
+#include <chrono>
 #include <vector>
 
 #include "base/percentile.h"
 
 namespace corridor::node {
+
+uint64_t steady_clock_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
 
 void LatencyWindow::expire(uint64_t now_ms) const {
   while (!samples_.empty() && (samples_.size() > stage_latency_samples_max ||

@@ -25,6 +25,9 @@
 
 namespace corridor::node {
 
+// Milliseconds of the monotonic clock the node's latency windows (and its rate limit) use.
+uint64_t steady_clock_ms();
+
 // A stage's figures cover its samples of the last stage_latency_window_ms, at most the newest
 // stage_latency_samples_max of them (a node admitting thousands of transactions a second keeps
 // the latest few seconds).

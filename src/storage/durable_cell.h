@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 
 #include "base/bytes.h"
 #include "base/status.h"
@@ -28,8 +29,18 @@ class DurableCell {
   [[nodiscard]] virtual Result<std::optional<Bytes>> read() const = 0;
 
   // Replaces the record. When this returns OK the new record survives a crash or power loss;
-  // a crash during the write leaves the old record or the new one, never a mix.
-  [[nodiscard]] virtual Status write(ByteView record) = 0;
+  // a crash during the write leaves the old record or the new one, never a mix. A record above
+  // durable_cell_record_bytes_max is refused (invalid_argument) and changes nothing.
+  [[nodiscard]] Status write(ByteView record) {
+    if (record.size() > durable_cell_record_bytes_max)
+      return invalid_argument("a durable cell holds at most " +
+                              std::to_string(durable_cell_record_bytes_max) + " bytes");
+    return write_record(record);
+  }
+
+ private:
+  // write() once the record's size is checked.
+  [[nodiscard]] virtual Status write_record(ByteView record) = 0;
 };
 
 }  // namespace corridor::storage

@@ -141,10 +141,7 @@ Result<std::optional<Bytes>> FileCell::read() const {
   return record_;
 }
 
-Status FileCell::write(ByteView record) {
-  if (record.size() > durable_cell_record_bytes_max)
-    return invalid_argument("a durable cell holds at most " +
-                            std::to_string(durable_cell_record_bytes_max) + " bytes");
+Status FileCell::write_record(ByteView record) {
   const uint64_t sequence = sequence_ + 1;
   const Bytes slot = encode_slot(sequence, record);
   const auto offset = static_cast<off_t>((sequence % file_cell_slots) * file_cell_slot_bytes);

@@ -31,9 +31,10 @@ class FileCell final : public DurableCell {
   FileCell& operator=(const FileCell&) = delete;
 
   [[nodiscard]] Result<std::optional<Bytes>> read() const override;
-  [[nodiscard]] Status write(ByteView record) override;
 
  private:
+  [[nodiscard]] Status write_record(ByteView record) override;
+
   FileCell(int fd, std::string path, uint64_t sequence, std::optional<Bytes> record)
       : fd_(fd), path_(std::move(path)), sequence_(sequence), record_(std::move(record)) {}
 

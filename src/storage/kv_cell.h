@@ -14,9 +14,10 @@ class KvCell final : public DurableCell {
   KvCell(std::shared_ptr<KvStore> kv, Bytes key) : kv_(std::move(kv)), key_(std::move(key)) {}
 
   [[nodiscard]] Result<std::optional<Bytes>> read() const override;
-  [[nodiscard]] Status write(ByteView record) override;
 
  private:
+  [[nodiscard]] Status write_record(ByteView record) override;
+
   std::shared_ptr<KvStore> kv_;
   Bytes key_;
 };

@@ -93,6 +93,15 @@ TEST(NodeConfig, EmptyTextGivesTheDefaults) {
   EXPECT_EQ(r->block_interval_ms, 20u);
 }
 
+// The default checkpoints fall where state sync snapshot windows start (docs/consensus.md), so
+// that a snapshot taken there copies no changes.
+TEST(NodeConfig, DefaultCheckpointsFallOnSnapshotWindows) {
+  const NodeConfig c;
+  ASSERT_NE(c.state_sync_snapshot_interval_blocks, 0u);
+  EXPECT_GE(c.checkpoint_blocks, c.state_sync_snapshot_interval_blocks);
+  EXPECT_EQ(c.checkpoint_blocks % c.state_sync_snapshot_interval_blocks, 0u);
+}
+
 TEST(NodeConfig, DefaultConfigRoundTrips) {
   auto r = parse_node_config(node_config_to_toml(NodeConfig{}));
   ASSERT_TRUE(r.ok()) << r.status().to_string();

@@ -899,19 +899,26 @@ void BftOrderer::run_executor() {
       records(e, wb);
     };
     sink_(std::move(job.batch));
+    // The snapshot is taken here, before this thread executes the next block, so that it is
+    // of exactly this height, inside the window. Taken on the loop when it hears of the block,
+    // it was of whatever height the executor had reached by then, past the window at times.
+    std::shared_ptr<const StateSnapshot> snap;
+    if (snapshot_due(job.height)) snap = snapshot_now();
     {
       std::lock_guard lock(exec_mu_);
       exec_busy_ = false;
     }
     exec_cv_.notify_all();
-    post([this, height = job.height, root = done->state_root, ids = std::move(job.tx_ids)] {
-      on_block_executed(height, root, ids);
+    post([this, height = job.height, root = done->state_root, ids = std::move(job.tx_ids),
+          snap = std::move(snap)]() mutable {
+      on_block_executed(height, root, ids, std::move(snap));
     });
   }
 }
 
 void BftOrderer::on_block_executed(uint64_t height, const Hash256& root,
-                                   const std::vector<Hash256>& ids) {
+                                   const std::vector<Hash256>& ids,
+                                   std::shared_ptr<const StateSnapshot> snap) {
   for (const Hash256& id : ids) in_execution_.erase(id);
   // A result from before an epoch switch belongs to the old core; the new one started from the
   // epoch's first block, which was executed already.
@@ -919,7 +926,7 @@ void BftOrderer::on_block_executed(uint64_t height, const Hash256& root,
   executed_height_ = height;
   head_root_ = root;
   core_->on_executed(height, root);
-  maybe_snapshot(height);
+  if (snap) keep_snapshot(std::move(snap));
 }
 
 void BftOrderer::switch_epoch(consensus::Epoch ended) {
@@ -1345,33 +1352,36 @@ void BftOrderer::maybe_install() {
   publish_status();
 }
 
-void BftOrderer::maybe_snapshot(uint64_t executed_height) {
+bool BftOrderer::snapshot_due(uint64_t executed_height) const {
   const uint64_t interval = options_.state_sync_snapshot_interval_blocks;
   // Snapshots are of states a root commits to: the window is of root heights (Node::open
   // checks that the root interval divides the snapshot interval).
   const uint64_t root_interval = node_.config().state_root_interval_blocks;
-  if (interval == 0 || executed_height % root_interval != 0 ||
-      executed_height % interval >=
-          std::min(state_sync_snapshot_window_blocks * root_interval, interval))
-    return;
-  take_snapshot();
+  return interval != 0 && executed_height % root_interval == 0 &&
+         executed_height % interval <
+             std::min(state_sync_snapshot_window_blocks * root_interval, interval);
 }
 
-void BftOrderer::take_snapshot() {
+void BftOrderer::maybe_snapshot(uint64_t executed_height) {
+  if (!snapshot_due(executed_height)) return;
+  if (auto snap = snapshot_now()) keep_snapshot(std::move(snap));
+}
+
+std::shared_ptr<const StateSnapshot> BftOrderer::snapshot_now() {
   // Cheap: a store snapshot and a copy of the changes since the last state checkpoint
   // (Node::snapshot_state); the offer's pass over the state waits for an asker, and runs on
   // the summary worker (serve_checkpoint).
   auto snap = node_.snapshot_state();
-  if (!snap.ok()) {
-    // The executor went past the root height: a later one in the window is taken instead.
-    if (snap.status().code() == StatusCode::failed_precondition) return;
-    spdlog::warn("state sync: no snapshot at height {}: {}", head_height_,
-                 snap.status().to_string());
-    return;
-  }
-  // The executor may have run ahead: the copy is of whatever height the node is at, once.
-  if (!snapshots_.empty() && snapshots_.back()->height() >= (*snap)->height()) return;
-  snapshots_.push_back(std::move(snap).value());
+  if (snap.ok()) return std::move(snap).value();
+  // Not at a root height: a later height of the window is taken instead.
+  if (snap.status().code() != StatusCode::failed_precondition)
+    spdlog::warn("state sync: no snapshot: {}", snap.status().to_string());
+  return nullptr;
+}
+
+void BftOrderer::keep_snapshot(std::shared_ptr<const StateSnapshot> snap) {
+  if (!snapshots_.empty() && snapshots_.back()->height() >= snap->height()) return;
+  snapshots_.push_back(std::move(snap));
   while (snapshots_.size() > state_sync_snapshots_kept) {
     // The one the summary worker is on stays until it is done, so that the peers waiting for
     // it get its offer even when blocks come faster than the pass.

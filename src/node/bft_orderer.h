@@ -208,9 +208,16 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   void maybe_probe(uint64_t seen_height, bool at_start = false);
   void send_sync(StateSyncClient::Outgoing out);
   void maybe_install();
-  // Snapshots the state to serve when `executed_height` is in a snapshot window.
+  // Whether the state at `executed_height` is one to snapshot: a root height in a snapshot
+  // window. Reads only options fixed at construction, so any thread may ask.
+  bool snapshot_due(uint64_t executed_height) const;
+  // Snapshots the state to serve when `executed_height` is in a snapshot window; on the loop,
+  // for blocks the loop executed itself.
   void maybe_snapshot(uint64_t executed_height);
-  void take_snapshot();
+  // The node's state now, or nothing (logged) when it cannot be taken.
+  std::shared_ptr<const StateSnapshot> snapshot_now();
+  // Keeps a snapshot to serve; on the loop.
+  void keep_snapshot(std::shared_ptr<const StateSnapshot> snap);
   void bridge_epochs(const PublicKey& peer, const consensus::Message& m);
   void execute(std::vector<consensus::Action> actions);
   // The held proposal (Adaptor::hold_proposal) goes out now, with what the mempool holds.
@@ -221,7 +228,8 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   void enqueue_execution(ExecJob job);
   void wait_executor_idle();
   void run_executor();
-  void on_block_executed(uint64_t height, const Hash256& root, const std::vector<Hash256>& ids);
+  void on_block_executed(uint64_t height, const Hash256& root, const std::vector<Hash256>& ids,
+                         std::shared_ptr<const StateSnapshot> snap);
   void switch_epoch(consensus::Epoch ended);
   void persist_safety(const consensus::SafetyData& data);
   void note_proposal(const consensus::Block& block);

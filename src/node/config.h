@@ -20,9 +20,10 @@ struct NodeConfig {
   // are durable with every commit, and a restart re-executes those above the checkpoint.
   // 1 writes the state with every block. A checkpoint writes every key changed since the last
   // one in the block's synced batch, so that block waits for it: at 70,000 transfers/s over
-  // 10,000 accounts, each validator's executor stood still 75-165 ms for every one, about once
-  // a second at 64 blocks. At 512 such pauses are eight times rarer, and a restart re-executes
-  // at most 512 blocks (docs/benchmarks.md, "Checkpoints every 512 blocks").
+  // 10,000 accounts on a 2-core machine, each checkpoint held the executor 44-164 ms (median
+  // 116), about once a second at 64 blocks. At 512 such pauses are eight times rarer, and a
+  // restart re-executes at most 512 blocks (docs/benchmarks.md, "Checkpoints every 512
+  // blocks").
   uint32_t checkpoint_blocks = 512;
 
   // Block production by the single-node sequencer.

@@ -29,6 +29,8 @@
 #include <boost/beast/http/write.hpp>
 #include <nlohmann/json.hpp>
 
+#include "base/thread_name.h"
+
 namespace corridor::api {
 
 namespace asio = boost::asio;
@@ -669,8 +671,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options,
     detail::accept_next(core);
     // If starting a thread fails, the server's destructor stops the ones already running.
     for (int i = 0; i < core->options.threads; ++i) {
-      server->impl_->threads.emplace_back(
-          [core_ptr = core.get()] { detail::run_io(core_ptr->ioc); });
+      server->impl_->threads.emplace_back([core_ptr = core.get(), i] {
+        set_current_thread_name("http-" + std::to_string(i));
+        detail::run_io(core_ptr->ioc);
+      });
     }
     return server;
   } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 
 #include "base/assert.h"
 #include "base/encoding.h"
+#include "base/thread_name.h"
 #include "ledger/limits.h"
 
 namespace corridor::ledger {
@@ -170,6 +171,7 @@ ExecutedBlock execute_block(Ledger& ledger, const Block& block, const Hash256& n
     std::vector<std::thread> pool;
     pool.reserve(workers - 1);
     auto run = [&](unsigned w) {
+      if (w != 0) set_current_thread_name("verify-" + std::to_string(w));
       for (size_t i = w; i < txs.size(); i += workers)
         checks[i] = check_stateless(txs[i], network_id, verify(i));
     };

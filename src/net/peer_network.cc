@@ -23,6 +23,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "base/thread_name.h"
+
 namespace corridor::net {
 
 namespace asio = boost::asio;
@@ -632,7 +634,10 @@ Result<std::unique_ptr<PeerNetwork>> PeerNetwork::start(const KeyPair& identity,
       }
     });
     std::unique_ptr<PeerNetwork> net(new PeerNetwork(std::move(impl)));
-    net->impl_->thread = std::thread([&im] { im.ioc.run(); });
+    net->impl_->thread = std::thread([&im] {
+      set_current_thread_name("peer-net");
+      im.ioc.run();
+    });
     return net;
   } catch (const std::exception& e) {
     return io_error("peer network: cannot start on " + where + ": " + e.what());

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "base/encoding.h"
+#include "base/thread_name.h"
 #include "consensus/store_layout.h"
 #include "ledger/block.h"
 #include "ledger/limits.h"
@@ -280,6 +281,7 @@ void BftOrderer::post(std::function<void()> task) {
 }
 
 void BftOrderer::run() {
+  set_current_thread_name("consensus");
   execute(core_->start(now_ms()));
   replay_recent();
   // A node that lost its store, or was down long, learns from its peers' answers whether a
@@ -881,6 +883,7 @@ void BftOrderer::wait_executor_idle() {
 }
 
 void BftOrderer::run_executor() {
+  set_current_thread_name("executor");
   while (true) {
     ExecJob job;
     {
@@ -1244,6 +1247,7 @@ bool BftOrderer::defer_offer(const PublicKey& peer, uint64_t above_height,
 }
 
 void BftOrderer::run_summaries() {
+  set_current_thread_name("state-summary");
   while (true) {
     std::shared_ptr<const StateSnapshot> snap;
     {

@@ -1,5 +1,6 @@
 #include "node/sequencer.h"
 
+#include "base/thread_name.h"
 #include "ledger/limits.h"
 
 #include <algorithm>
@@ -27,6 +28,7 @@ void Sequencer::stop() {
 }
 
 void Sequencer::run() {
+  set_current_thread_name("sequencer");
   while (running_.load()) {
     auto txs = mempool_.take(config_.block_txs_max, config_.block_ops_max, block_envelope_bytes_max,
                              std::chrono::milliseconds(config_.block_interval_ms), idle_poll_ms);

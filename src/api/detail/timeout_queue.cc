@@ -1,5 +1,7 @@
 #include "api/detail/timeout_queue.h"
 
+#include "base/thread_name.h"
+
 namespace corridor::api::detail {
 
 TimeoutQueue::TimeoutQueue() : thread_([this] { run(); }) {}
@@ -43,6 +45,7 @@ size_t TimeoutQueue::size() {
 }
 
 void TimeoutQueue::run() {
+  set_current_thread_name("http-timeouts");
   std::unique_lock lock(mu_);
   while (!stopping_) {
     if (deadlines_.empty()) {

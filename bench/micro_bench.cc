@@ -129,6 +129,33 @@ void BM_StateDeltaAccumulatorAdd(benchmark::State& state) {
 }
 BENCHMARK(BM_StateDeltaAccumulatorAdd)->Args({42, 40})->Args({45, 17});
 
+// A node copies the changes waiting for its checkpoint at every state sync snapshot window,
+// into the snapshot's overlay, and frees the copy when a newer snapshot replaces it. Here:
+// 10,000 changed holdings (45-byte keys, 17-byte values, as a three-letter asset's) and 1,000
+// replay ids, about what 448 blocks at 70,000 transfers/s over 10,000 accounts leave.
+void BM_StateDeltaAccumulatorOverlay(benchmark::State& state) {
+  constexpr size_t holdings = 10'000;
+  constexpr uint64_t replay_ids = 1'000;
+  StateDelta delta;
+  for (size_t i = 0; i < holdings; ++i) {
+    Bytes key(45, static_cast<uint8_t>(EntryKind::holding));
+    // Spread like account ids: the order the table holds them in is not the key order.
+    const uint64_t spread = i * 0x9e3779b97f4a7c15ULL;
+    for (int j = 0; j < 8; ++j) key[1 + j] = static_cast<uint8_t>(spread >> (8 * j));
+    delta.changes.push_back({std::move(key), Bytes(17, static_cast<uint8_t>(i))});
+  }
+  for (uint64_t i = 0; i < replay_ids; ++i)
+    delta.ids_added.push_back({1'000 + i, sha256(Bytes{static_cast<uint8_t>(i), 1})});
+  StateDeltaAccumulator accumulator;
+  accumulator.add(delta);
+  for (auto _ : state) {
+    auto overlay = accumulator.store_overlay();
+    benchmark::DoNotOptimize(overlay);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(accumulator.size()));
+}
+BENCHMARK(BM_StateDeltaAccumulatorOverlay)->Unit(benchmark::kMillisecond);
+
 // A ledger with `accounts` funded holders of one asset, and a batch of transfers.
 struct Fixture {
   Hash256 network;

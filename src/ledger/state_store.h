@@ -11,9 +11,7 @@
 #include <array>
 #include <cstring>
 #include <optional>
-#include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -24,6 +22,7 @@
 #include "base/encoding.h"
 #include "base/status.h"
 #include "ledger/ledger.h"
+#include "ledger/store_overlay.h"
 
 namespace corridor::ledger {
 
@@ -85,8 +84,8 @@ class StateDeltaAccumulator {
       if (it == changes_.end()) it = changes_.try_emplace(InlineEntryKey(key)).first;
       it->second.assign(change.value.begin(), change.value.end());
     }
-    for (const auto& r : delta.ids_added) replay_[as_string(replay_id_key(r))] = true;
-    for (const auto& r : delta.ids_expired) replay_[as_string(replay_id_key(r))] = false;
+    for (const auto& r : delta.ids_added) replay_[r] = true;
+    for (const auto& r : delta.ids_expired) replay_[r] = false;
   }
 
   // Adds every merged change to `batch` in key order (as put_state_delta does, for the same
@@ -100,8 +99,8 @@ class StateDeltaAccumulator {
       else
         batch.put(key, Bytes(e->second.begin(), e->second.end()));
     }
-    for (const auto& [k, present] : replay_) {
-      Bytes rk(k.begin(), k.end());
+    for (const auto& [id, present] : replay_) {
+      const Bytes rk = replay_id_key(id);
       if (present)
         batch.put(rk, {});
       else
@@ -111,19 +110,33 @@ class StateDeltaAccumulator {
 
   // Every held change as a store key with its value (nullopt: erased), in key order: for a
   // reader that overlays them on the store's state, which is the checkpoint's.
-  std::vector<std::pair<Bytes, std::optional<Bytes>>> store_changes() const {
-    std::vector<std::pair<Bytes, std::optional<Bytes>>> out;
-    out.reserve(size());
-    for (const auto& [k, v] : changes_) {
-      out.emplace_back(prefixed(store_prefix_state, k.view()),
-                       v.empty() ? std::nullopt : std::optional<Bytes>(Bytes(v.begin(), v.end())));
-    }
-    for (const auto& [k, present] : replay_)
-      out.emplace_back(Bytes(k.begin(), k.end()),
-                       present ? std::optional<Bytes>(Bytes{}) : std::nullopt);
-    std::sort(out.begin(), out.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    return out;
+  StoreOverlay store_overlay() const {
+    // Replay ids ('R') sort below ledger entries ('S'), so the two sorted runs follow each
+    // other.
+    static_assert(store_prefix_replay < store_prefix_state);
+    std::vector<const Replay::value_type*> replay;
+    replay.reserve(replay_.size());
+    for (const auto& r : replay_) replay.push_back(&r);
+    // A replay id's store key is 'R', its expiry height in big-endian, then its id.
+    std::sort(replay.begin(), replay.end(), [](const auto* a, const auto* b) {
+      if (a->first.valid_until_height != b->first.valid_until_height)
+        return a->first.valid_until_height < b->first.valid_until_height;
+      return a->first.id < b->first.id;
+    });
+    size_t bytes = replay.size() * replay_store_key_size;
+    const auto entries = sorted_changes();
+    for (const auto* e : entries) bytes += 1 + e->first.view().size() + e->second.size();
+    StoreOverlay::Builder out;
+    out.reserve(replay.size() + entries.size(), bytes);
+    for (const auto* r : replay)
+      out.add(replay_id_key(r->first),
+              r->second ? std::optional<ByteView>(ByteView{}) : std::nullopt);
+    for (const auto* e : entries)
+      out.add(store_prefix_state, e->first.view(),
+              e->second.empty()
+                  ? std::nullopt
+                  : std::optional<ByteView>(ByteView(e->second.data(), e->second.size())));
+    return std::move(out).finish();
   }
 
   // Changed keys held (entries and replay ids).
@@ -160,16 +173,47 @@ class StateDeltaAccumulator {
   };
   using Changes = absl::flat_hash_map<InlineEntryKey, Value, KeyHash, KeyEq>;
 
-  static std::string as_string(const Bytes& b) { return std::string(b.begin(), b.end()); }
+  // Replay id -> present (false: expired since the checkpoint, to be erased from the store).
+  struct ReplayHash {
+    size_t operator()(const ReplayId& r) const {
+      // The id is a SHA-256 already: its first bytes are as good a hash as any.
+      uint64_t head;
+      std::memcpy(&head, r.id.data(), sizeof head);
+      return absl::HashOf(head, r.valid_until_height);
+    }
+  };
+  struct ReplayEq {
+    bool operator()(const ReplayId& a, const ReplayId& b) const {
+      return a.valid_until_height == b.valid_until_height && a.id == b.id;
+    }
+  };
+  using Replay = absl::flat_hash_map<ReplayId, bool, ReplayHash, ReplayEq>;
+  static constexpr size_t replay_store_key_size = 1 + 8 + Hash256::size();
 
   std::vector<const Changes::value_type*> sorted_changes() const {
-    std::vector<const Changes::value_type*> entries;
-    entries.reserve(changes_.size());
-    for (const auto& e : changes_) entries.push_back(&e);
-    std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) {
-      const ByteView x = a->first.view(), y = b->first.view();
+    // Sorted by the key's first eight bytes, read as a big-endian number and held next to the
+    // pointer, before the rest of the key: most comparisons are decided without reading the
+    // table's slots, which are scattered in memory (BM_StateDeltaAccumulatorOverlay).
+    struct Sortable {
+      uint64_t head;
+      const Changes::value_type* entry;
+    };
+    std::vector<Sortable> sortable;
+    sortable.reserve(changes_.size());
+    for (const auto& e : changes_) {
+      const ByteView k = e.first.view();
+      uint8_t head[8] = {};
+      std::memcpy(head, k.data(), std::min(k.size(), sizeof head));
+      sortable.push_back({get_be64(ByteView(head, sizeof head)), &e});
+    }
+    std::sort(sortable.begin(), sortable.end(), [](const Sortable& a, const Sortable& b) {
+      if (a.head != b.head) return a.head < b.head;
+      const ByteView x = a.entry->first.view(), y = b.entry->first.view();
       return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
     });
+    std::vector<const Changes::value_type*> entries;
+    entries.reserve(sortable.size());
+    for (const Sortable& s : sortable) entries.push_back(s.entry);
     return entries;
   }
 
@@ -179,7 +223,7 @@ class StateDeltaAccumulator {
   // touches the slot and nothing else. With the keys and values as std::string, each hit also
   // read the key's heap copy and wrote the value's (docs/benchmarks.md).
   Changes changes_;
-  std::unordered_map<std::string, bool> replay_;  // replay store key -> present
+  Replay replay_;
 };
 
 // Loads every entry and replay id from `store` into an empty ledger at `height`, and checks

@@ -575,7 +575,7 @@ Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state_locked() const
   CORRIDOR_ASSIGN_OR_RETURN(std::shared_ptr<const storage::KvSnapshot> store, kv_->snapshot());
   return std::shared_ptr<const StateSnapshot>(std::make_shared<StateSnapshot>(
       head_.height, head_.state_root, std::move(*block), ledger::encode_block_result(*result),
-      std::move(store), unpersisted_.store_changes()));
+      std::move(store), unpersisted_.store_overlay()));
 }
 
 Status Node::write_checkpoint_locked() {

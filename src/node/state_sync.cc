@@ -226,17 +226,19 @@ Status StateSnapshot::scan(ByteView start, ByteView end, const storage::ScanVisi
   const ByteView from = key_less(start, state_first) ? ByteView(state_first) : start;
   const ByteView to = end.empty() || key_less(state_past, end) ? ByteView(state_past) : end;
   if (!key_less(from, to)) return Status::ok_status();
-  auto change = std::lower_bound(overlay_.begin(), overlay_.end(), from,
-                                 [](const auto& c, ByteView k) { return key_less(c.first, k); });
+  size_t change = overlay_.lower_bound(from);
+  const size_t changes_end = overlay_.size();
   bool stopped = false;
   // Visits the overlay's entries below `key` (all of them in range when null) that the store
   // does not hold; false when the visitor stopped.
   auto visit_changes_below = [&](const ByteView* key) {
-    for (; change != overlay_.end() && key_less(change->first, key ? *key : to); ++change)
-      if (change->second && !visit(change->first, *change->second)) {
+    for (; change != changes_end && key_less(overlay_.key(change), key ? *key : to); ++change) {
+      const auto c = overlay_.at(change);
+      if (c.value && !visit(c.key, *c.value)) {
         ++change;
         return false;
       }
+    }
     return true;
   };
   CORRIDOR_RETURN_IF_ERROR(store_->scan_range(from, to, [&](ByteView key, ByteView value) {
@@ -245,10 +247,12 @@ Status StateSnapshot::scan(ByteView start, ByteView end, const storage::ScanVisi
       return false;
     }
     bool go_on;
-    if (change != overlay_.end() &&
-        std::equal(key.begin(), key.end(), change->first.begin(), change->first.end())) {
+    const ByteView changed = change != changes_end ? overlay_.key(change) : ByteView{};
+    if (change != changes_end &&
+        std::equal(key.begin(), key.end(), changed.begin(), changed.end())) {
       // Changed since the checkpoint: the overlay's value, or nothing for a deleted key.
-      go_on = !change->second || visit(key, *change->second);
+      const auto c = overlay_.at(change);
+      go_on = !c.value || visit(key, *c.value);
       ++change;
     } else {
       go_on = visit(key, value);

@@ -34,6 +34,7 @@
 #include "base/keys.h"
 #include "base/status.h"
 #include "consensus/types.h"
+#include "ledger/store_overlay.h"
 #include "node/orderer.h"
 #include "storage/kv_store.h"
 
@@ -113,9 +114,9 @@ struct StateSnapshotLimits {
 // threads.
 class StateSnapshot {
  public:
-  // A store key changed since the checkpoint, with its value at the snapshot's height; nullopt
-  // when the key was deleted. Sorted by key, keys unique, all under 'R' or 'S'.
-  using Overlay = std::vector<std::pair<Bytes, std::optional<Bytes>>>;
+  // The store keys changed since the checkpoint, with their values at the snapshot's height
+  // (none when the key was deleted). Sorted by key, keys unique, all under 'R' or 'S'.
+  using Overlay = ledger::StoreOverlay;
   // What an offer announces: the number and the bytes (keys and values) of the entries, and the
   // keys that cut them into up to state_sync_ranges_max ranges of about equal counts.
   struct Summary {

@@ -485,26 +485,58 @@ TEST(StateDeltaAccumulator, MergesByKeyWithKeysAndValuesOfEverySize) {
   second.changes = {{longest_key, large_value}, {account_key, other_value}};
   acc.add(second);
   EXPECT_EQ(acc.size(), 3u);
-  const auto changes = acc.store_changes();
+  const StoreOverlay changes = acc.store_overlay();
   ASSERT_EQ(changes.size(), 3u);
   // Store keys are 'S' then the entry key, in key order: account (1), holding (3), counters (8).
-  EXPECT_EQ(changes[0].first, prefixed(store_prefix_state, account_key));
-  EXPECT_EQ(changes[0].second, other_value);
-  EXPECT_EQ(changes[1].first, prefixed(store_prefix_state, longest_key));
-  EXPECT_EQ(changes[1].second, large_value);
-  EXPECT_EQ(changes[2].first, prefixed(store_prefix_state, short_key));
-  EXPECT_EQ(changes[2].second, large_value);
+  const auto value_of = [](const StoreOverlay& o, size_t i) -> std::optional<Bytes> {
+    const auto v = o.at(i).value;
+    return v ? std::optional<Bytes>(Bytes(v->begin(), v->end())) : std::nullopt;
+  };
+  const auto key_of = [](const StoreOverlay& o, size_t i) {
+    return Bytes(o.key(i).begin(), o.key(i).end());
+  };
+  EXPECT_EQ(key_of(changes, 0), prefixed(store_prefix_state, account_key));
+  EXPECT_EQ(value_of(changes, 0), other_value);
+  EXPECT_EQ(key_of(changes, 1), prefixed(store_prefix_state, longest_key));
+  EXPECT_EQ(value_of(changes, 1), large_value);
+  EXPECT_EQ(key_of(changes, 2), prefixed(store_prefix_state, short_key));
+  EXPECT_EQ(value_of(changes, 2), large_value);
   // A later deletion stands as a deletion.
   StateDelta third;
   third.changes = {{short_key, {}}, {longest_key, small_value}};
   acc.add(third);
-  const auto after = acc.store_changes();
+  const StoreOverlay after = acc.store_overlay();
   ASSERT_EQ(after.size(), 3u);
-  EXPECT_EQ(after[1].second, small_value);
-  EXPECT_EQ(after[2].second, std::nullopt);
+  EXPECT_EQ(value_of(after, 1), small_value);
+  EXPECT_EQ(value_of(after, 2), std::nullopt);
   acc.clear();
   EXPECT_TRUE(acc.empty());
-  EXPECT_TRUE(acc.store_changes().empty());
+  EXPECT_TRUE(acc.store_overlay().empty());
+}
+
+// Replay ids ('R') come before ledger entries ('S') in the overlay, in key order: present
+// ones with an empty value, expired ones as deletions.
+TEST(StateDeltaAccumulator, OverlayPutsReplayIdsBeforeEntries) {
+  StateDeltaAccumulator acc;
+  StateDelta delta;
+  Bytes account_key;
+  encode_account_key(test_id("b1"), account_key);
+  delta.changes = {{account_key, Bytes{4}}};
+  const ReplayId late{90, sha256(Bytes{1})}, early{20, sha256(Bytes{2})},
+      gone{10, sha256(Bytes{3})};
+  delta.ids_added = {late, early};
+  delta.ids_expired = {gone};
+  acc.add(delta);
+  const StoreOverlay o = acc.store_overlay();
+  ASSERT_EQ(o.size(), 4u);
+  const auto key_of = [&](size_t i) { return Bytes(o.key(i).begin(), o.key(i).end()); };
+  EXPECT_EQ(key_of(0), replay_id_key(gone));
+  EXPECT_FALSE(o.at(0).value.has_value());
+  EXPECT_EQ(key_of(1), replay_id_key(early));
+  ASSERT_TRUE(o.at(1).value.has_value());
+  EXPECT_TRUE(o.at(1).value->empty());
+  EXPECT_EQ(key_of(2), replay_id_key(late));
+  EXPECT_EQ(key_of(3), prefixed(store_prefix_state, account_key));
 }
 
 TEST(LedgerQueries, HoldingsAreListedInAssetOrder) {

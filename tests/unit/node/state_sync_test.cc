@@ -24,9 +24,16 @@ Bytes state_key(uint32_t i) {
 
 using Entries = std::vector<std::pair<Bytes, Bytes>>;
 
-// A snapshot at height 42 of a store holding `stored`, with `overlay` laid over it.
-StateSnapshot snapshot_of(const Entries& stored, StateSnapshot::Overlay overlay = {},
+// Store changes as a test writes them: unsorted; nullopt deletes the key.
+using Changes = std::vector<std::pair<Bytes, std::optional<Bytes>>>;
+
+// A snapshot at height 42 of a store holding `stored`, with `changes` laid over it.
+StateSnapshot snapshot_of(const Entries& stored, Changes changes = {},
                           StateSnapshot::Limits limits = {}) {
+  std::sort(changes.begin(), changes.end());
+  ledger::StoreOverlay::Builder overlay;
+  for (const auto& [key, value] : changes)
+    overlay.add(key, value ? std::optional<ByteView>(*value) : std::nullopt);
   storage::MemKvStore kv;
   storage::WriteBatch batch;
   for (const auto& [k, v] : stored) batch.put(k, v);
@@ -37,7 +44,7 @@ StateSnapshot snapshot_of(const Entries& stored, StateSnapshot::Overlay overlay 
   EXPECT_TRUE(kv.write(batch, /*sync=*/true).ok());
   auto store = kv.snapshot();
   EXPECT_TRUE(store.ok());
-  return StateSnapshot(42, sha256(Bytes{'r'}), {}, {}, *store, std::move(overlay), limits);
+  return StateSnapshot(42, sha256(Bytes{'r'}), {}, {}, *store, std::move(overlay).finish(), limits);
 }
 
 // n entries of value_bytes each, and the snapshot serving exactly them from its store.
@@ -181,7 +188,7 @@ TEST(StateSyncServing, TheOverlayIsMergedOverTheStore) {
   }
   std::sort(stored.begin(), stored.end());
   std::map<Bytes, Bytes> expected(stored.begin(), stored.end());
-  StateSnapshot::Overlay overlay;
+  Changes overlay;
   auto change = [&](Bytes key, std::optional<Bytes> value) {
     if (value)
       expected[key] = *value;
@@ -210,7 +217,6 @@ TEST(StateSyncServing, TheOverlayIsMergedOverTheStore) {
   }
   // A deletion of a key the store never held changes nothing.
   change(state_key(2'000), std::nullopt);
-  std::sort(overlay.begin(), overlay.end());
   const Entries merged(expected.begin(), expected.end());
   const StateSnapshot snap = snapshot_of(stored, overlay);
   for (uint32_t bytes_max : {1u, 37u, 500u, state_sync_chunk_bytes_max}) {
@@ -301,7 +307,7 @@ TEST(StateSyncSummary, OnePassCountsAndCutsRangesOfAboutEqualCounts) {
 TEST(StateSyncSummary, CountsAndCutsTheStateWithTheOverlayMerged) {
   const Entries stored = make_entries(30'000, 8);
   std::map<Bytes, Bytes> expected(stored.begin(), stored.end());
-  StateSnapshot::Overlay overlay;
+  Changes overlay;
   for (uint32_t i = 0; i < 30'000; i += 3) {
     if (i % 2 == 0) {
       overlay.emplace_back(state_key(i), std::nullopt);  // Deleted: a third of the first half.
@@ -312,7 +318,6 @@ TEST(StateSyncSummary, CountsAndCutsTheStateWithTheOverlayMerged) {
     overlay.emplace_back(added, Bytes(i % 50, 0x5a));  // New, of various sizes.
     expected[added] = Bytes(i % 50, 0x5a);
   }
-  std::sort(overlay.begin(), overlay.end());
   const Entries merged(expected.begin(), expected.end());
   const StateSnapshot snap = snapshot_of(stored, overlay);
   EXPECT_FALSE(snap.computed_summary().has_value());  // Nothing is computed until asked.

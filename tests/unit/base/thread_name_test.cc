@@ -16,27 +16,27 @@ std::string current_thread_name() {
   return buf;
 }
 
-TEST(ThreadName, NamesTheCallingThreadOnly) {
-  const std::string before = current_thread_name();
-  std::string inside;
+// Names a new thread `name` and returns the name the kernel then holds for it.
+std::string name_seen_by_a_new_thread(const std::string& name) {
+  std::string seen;
   std::thread t([&] {
-    set_current_thread_name("executor");
-    inside = current_thread_name();
+    set_current_thread_name(name);
+    seen = current_thread_name();
   });
   t.join();
-  EXPECT_EQ(inside, "executor");
+  return seen;
+}
+
+TEST(ThreadName, NamesTheCallingThreadOnly) {
+  const std::string before = current_thread_name();
+  EXPECT_EQ(name_seen_by_a_new_thread("executor"), "executor");
   EXPECT_EQ(current_thread_name(), before);
 }
 
 TEST(ThreadName, LongNamesAreCutToTheKernelLimit) {
-  std::string inside;
-  std::thread t([&] {
-    set_current_thread_name("a-name-much-longer-than-fifteen-bytes");
-    inside = current_thread_name();
-  });
-  t.join();
-  EXPECT_EQ(inside, "a-name-much-lon");
-  EXPECT_EQ(inside.size(), thread_name_bytes_max);
+  const std::string seen = name_seen_by_a_new_thread("a-name-much-longer-than-fifteen-bytes");
+  EXPECT_EQ(seen, "a-name-much-lon");
+  EXPECT_EQ(seen.size(), thread_name_bytes_max);
 }
 
 }  // namespace

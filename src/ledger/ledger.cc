@@ -414,9 +414,21 @@ StateDelta Ledger::end_block() {
   // The queue settles once per block, after every transaction of the block, so that payments
   // queued in this block take part.
   settle_queue();
-  StateDelta d;
+  StateDelta d = std::move(spare_delta_);
+  spare_delta_ = StateDelta{};
   const size_t dirty = dirty_accounts_.size() + dirty_assets_.size() + dirty_holdings_.size();
   d.changes.reserve(dirty);
+  // Accounts, assets and holdings, the bulk of a block's changes, are encoded into the
+  // changes a recycled delta left (their buffers keep their room); the rarer kinds below are
+  // appended once these are done.
+  size_t reused = 0;
+  auto next_change = [&]() -> StateChange& {
+    if (reused == d.changes.size()) d.changes.emplace_back();
+    StateChange& c = d.changes[reused++];
+    c.key.clear();
+    c.value.clear();
+    return c;
+  };
   // The tree is updated once all changes are known, in one pass over them in the order of
   // their hashed keys (StateTree::put_sorted): each node on their paths is then reached and
   // rehashed once, while it is in cache (docs/benchmarks.md). The root does not depend on the
@@ -435,19 +447,19 @@ StateDelta Ledger::end_block() {
     if (i >= accounts_.size() || !accounts_[i].dirty) continue;
     AccountEntry& a = accounts_[i];
     a.dirty = false;
-    Bytes key, value;
-    encode_account_key(a.id, key);
-    encode_account_value(a, value);
-    emit(std::move(key), std::move(value));
+    StateChange& c = next_change();
+    encode_account_key(a.id, c.key);
+    encode_account_value(a, c.value);
+    leaves.emplace_back(sha256(c.key), sha256(c.value));
   }
   for (uint32_t i : dirty_assets_) {
     if (i >= assets_.size() || !assets_[i].dirty) continue;
     AssetEntry& a = assets_[i];
     a.dirty = false;
-    Bytes key, value;
-    encode_asset_key(a.id, key);
-    encode_asset_value(a, value);
-    emit(std::move(key), std::move(value));
+    StateChange& c = next_change();
+    encode_asset_key(a.id, c.key);
+    encode_asset_value(a, c.value);
+    leaves.emplace_back(sha256(c.key), sha256(c.value));
   }
   // Reading a changed holding's account id (for its key) is a cache miss under load, one for
   // every holding: the account of the holding a few places ahead is fetched while this one is
@@ -463,18 +475,19 @@ StateDelta Ledger::end_block() {
     if (it == indexes_->holdings.end() || !it->second.dirty) continue;
     HoldingSlot& h = it->second;
     h.dirty = false;
-    Bytes key, value;
-    encode_holding_key(accounts_[k >> 32].id, assets_[k & 0xffffffffu].id, key);
-    encode_holding_value(h, value);
+    StateChange& c = next_change();
+    encode_holding_key(accounts_[k >> 32].id, assets_[k & 0xffffffffu].id, c.key);
+    encode_holding_value(h, c.value);
     // The holding's tree key is hashed once, the first time it changes (or when it is loaded),
     // and kept in its slot; the encoded key is still built for the delta, which stores it.
     if (!h.tree_key_known) {
-      h.tree_key = sha256(key);
+      h.tree_key = sha256(c.key);
       h.tree_key_known = true;
     }
-    leaves.emplace_back(h.tree_key, sha256(value));
-    d.changes.push_back({std::move(key), std::move(value)});
+    leaves.emplace_back(h.tree_key, sha256(c.value));
   }
+  // What the recycled delta held beyond this block's changes goes; the rest are appended.
+  d.changes.resize(reused);
   emit_settlement_entries([&](Bytes key, Bytes value) { emit(std::move(key), std::move(value)); },
                           [&](Bytes key) {
                             erase_leaf(sha256(key));
@@ -500,6 +513,11 @@ StateDelta Ledger::end_block() {
   d.queue_events = std::move(queue_events_);
   queue_events_.clear();
   return d;
+}
+
+void Ledger::recycle_delta(StateDelta&& spent) {
+  if (spent.changes.size() > spare_delta_changes_max) spent.changes.resize(spare_delta_changes_max);
+  spare_delta_ = std::move(spent);
 }
 
 // --- Operations ---------------------------------------------------------------------------

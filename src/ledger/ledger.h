@@ -130,6 +130,13 @@ class Ledger {
   // Ends the block: returns the delta, and folds changed entries into the state tree at root
   // heights; between them the changes wait for the next root height.
   StateDelta end_block();
+  // Gives back a delta the host has finished with (merged, written). The next end_block()
+  // encodes the block's changed accounts, assets and holdings into the room its keys and
+  // values held, instead of two fresh buffers per changed entry: at 10,000 accounts a node's
+  // executor made and freed thousands of them per block (docs/benchmarks.md). Optional; the
+  // deltas are the same either way. At most spare_delta_changes_max changes are kept.
+  void recycle_delta(StateDelta&& spent);
+  static constexpr size_t spare_delta_changes_max = 65'536;
   // The state commitment is recomputed at root heights: multiples of the state root interval
   // (1 unless set; at most state_root_interval_blocks_max). Folding a block's changes into
   // the tree costs a pass over the paths they touch; when most entries change every few blocks
@@ -382,6 +389,9 @@ class Ledger {
   // The transaction and operation being applied, which a queued payment records.
   Hash256 current_tx_id_;
   uint32_t current_op_index_ = 0;
+
+  // A delta given back by recycle_delta, whose buffers the next end_block reuses.
+  StateDelta spare_delta_;
 
   // Entries changed in the current block, folded into the tree and the delta by end_block.
   std::vector<uint32_t> dirty_accounts_;

@@ -493,6 +493,8 @@ void Node::commit_batch(OrderedBatch&& batch) {
       unpersisted_.clear();
       checkpoint_height_ = h.height;
     }
+    // Merged and written: the next block encodes its changes into this delta's buffers.
+    ledger_.recycle_delta(std::move(executed.delta));
   }
   for (auto& [done, answer] : proofs) done(std::move(answer));
   // Durable now: where the time went (stage_latency.h), before the clients hear of it.

@@ -404,6 +404,11 @@ StateDelta TestLedger::end_block() {
   }
   for (const auto& id : delta.ids_added) stored_replay_ids_[id.id] = id.valid_until_height;
   for (const auto& id : delta.ids_expired) stored_replay_ids_.erase(id.id);
+  if (recycle_deltas_) {
+    StateDelta copy = delta;
+    ledger_->recycle_delta(std::move(delta));
+    return copy;
+  }
   return delta;
 }
 

@@ -160,6 +160,9 @@ class TestLedger {
   // Sets the ledger's state root interval (before any block); copies loaded by load_copy()
   // and restart() get it too. Restart only at root heights then.
   void set_state_root_interval(uint64_t blocks);
+  // Each block's delta, once stored, is given back to the ledger (Ledger::recycle_delta), as
+  // a node does; end_block() then returns a copy.
+  void set_recycle_deltas(bool on) { recycle_deltas_ = on; }
   uint64_t height() const { return ledger_->height(); }
   bool block_open() const { return block_open_; }
 
@@ -218,6 +221,7 @@ class TestLedger {
   std::unique_ptr<ledger::Ledger> ledger_;
   uint64_t state_root_interval_ = 1;
   bool block_open_ = false;
+  bool recycle_deltas_ = false;
   uint64_t next_nonce_ = 1;
   // The name of every account that has been the source of a transaction built here.
   std::map<AccountId, std::string> names_;

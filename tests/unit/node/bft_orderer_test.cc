@@ -319,11 +319,21 @@ TEST_F(BftOrdererTest, AnIdleLeaderProposesAsSoonAsATransactionArrives) {
     o.core.round_timeout_ms_base = 1'000;
   };
   SetUp();
-  // The first blocks commit the genesis; then every leader holds.
+  // The first blocks commit the genesis; then every leader holds. A leader holds as soon as
+  // it has committed them, while other validators may still be executing the last: the idle
+  // height is taken once every validator has executed all that any of them committed.
   ASSERT_TRUE(wait_for([&] {
+    bool held = false;
+    uint64_t committed = 0;
+    for (size_t i = 0; i < kValidators; ++i) {
+      const NodeStatus s = members_[i].node->status();
+      held = held || s.consensus->proposal_held;
+      committed = std::max(committed, s.consensus->committed_height);
+    }
+    if (!held) return false;
     for (size_t i = 0; i < kValidators; ++i)
-      if (members_[i].node->status().consensus->proposal_held) return true;
-    return false;
+      if (members_[i].node->status().height != committed) return false;
+    return true;
   }));
   const uint64_t idle_height = members_[0].node->status().height;
   std::this_thread::sleep_for(300ms);

@@ -397,7 +397,8 @@ HttpResponse NodeApi::submit(const HttpRequest& req, Responder& respond, bool& d
       std::tie(tx, envelope) = decode_envelope_bytes(ledger::encode_transaction(tx), "transaction");
     }
   }
-  const auto [wait, timeout_ms] = options;
+  const bool wait = options.wait;
+  const uint64_t timeout_ms = options.timeout_ms;
 
   const size_t op_count = tx.ops.size();
   const std::string id_hex = tx.id.hex();
@@ -465,7 +466,8 @@ HttpResponse NodeApi::submit_batch(const HttpRequest& req, Responder& respond, b
     for (size_t i = 0; i < list.size(); ++i)
       txs.push_back(decode_envelope(list[i], "envelopes[" + std::to_string(i) + "]"));
   }
-  const auto [wait, timeout_ms] = options;
+  const bool wait = options.wait;
+  const uint64_t timeout_ms = options.timeout_ms;
 
   // The answers, filled as submissions are answered and transactions become final. With wait
   // "final" the response goes out when the last one is final, or at the timeout with the rest

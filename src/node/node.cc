@@ -51,6 +51,14 @@ Result<std::unique_ptr<storage::DurableCell>> open_safety_cell(const std::string
 
 using ledger::ResultCode;
 
+// A proof of a holding waiting for the next root height. Defined before the constructor: the
+// member vector of them is built and destroyed there, which needs the complete type.
+struct Node::ProofRequest {
+  AccountId holder;
+  AssetId asset;
+  ProofCallback done;
+};
+
 Node::Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv,
            std::unique_ptr<storage::DurableCell> safety_cell)
     : config_(config),
@@ -724,12 +732,6 @@ std::optional<ledger::EscrowEntry> Node::escrow(uint64_t id) const {
   if (!e) return std::nullopt;
   return *e;
 }
-
-struct Node::ProofRequest {
-  AccountId holder;
-  AssetId asset;
-  ProofCallback done;
-};
 
 void Node::prove_holding(const AccountId& holder, const AssetId& asset, ProofCallback done) {
   std::optional<Result<std::optional<HoldingProofInfo>>> now;

@@ -28,7 +28,7 @@
 
 namespace corridor::node {
 
-struct StateSnapshot;
+class StateSnapshot;
 
 // What a client learns when its transaction is final (durable in a committed block).
 struct Finality {

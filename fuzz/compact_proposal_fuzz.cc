@@ -1,7 +1,7 @@
 // Compact proposal payloads from peers (channel 3): expanding never crashes. The receiver here
 // holds two envelopes. A compact form that expands with nothing missing gives a well-formed
-// payload with one envelope per entry, and compacting that payload again with the same holdings
-// expands to it once more.
+// payload, and compacting that payload again with the same holdings expands to it once more.
+#include <algorithm>
 #include <array>
 
 #include "base/assert.h"
@@ -37,9 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
   auto id_of = [](ByteView envelope) -> std::optional<Hash256> {
     for (const Held& h : held)
-      if (ByteView(h.envelope).size() == envelope.size() &&
-          std::equal(envelope.begin(), envelope.end(), h.envelope.begin()))
-        return h.id;
+      if (std::ranges::equal(envelope, h.envelope)) return h.id;
     return std::nullopt;
   };
   auto expanded = node::expand_payload(ByteView(data, size), envelope_of);

@@ -437,9 +437,13 @@ StateDelta Ledger::end_block() {
   leaves.reserve(dirty + ids_added_.size());
   for (const ReplayId& r : ids_expired_) erase_leaf(replay_leaf(r).first);
   for (const ReplayId& r : ids_added_) leaves.push_back(replay_leaf(r));
+  // A change's leaf: its hashed key and hashed value.
+  auto add_leaf = [&](const StateChange& c) {
+    leaves.emplace_back(sha256(c.key), sha256(c.value));
+  };
   auto emit = [&](Bytes key, Bytes value) {
-    leaves.emplace_back(sha256(key), sha256(value));
     d.changes.push_back({std::move(key), std::move(value)});
+    add_leaf(d.changes.back());
   };
   // Entries rolled back within the block may still be listed; an index past the end or a
   // cleared dirty flag means there is nothing to write.
@@ -450,7 +454,7 @@ StateDelta Ledger::end_block() {
     StateChange& c = next_change();
     encode_account_key(a.id, c.key);
     encode_account_value(a, c.value);
-    leaves.emplace_back(sha256(c.key), sha256(c.value));
+    add_leaf(c);
   }
   for (uint32_t i : dirty_assets_) {
     if (i >= assets_.size() || !assets_[i].dirty) continue;
@@ -459,7 +463,7 @@ StateDelta Ledger::end_block() {
     StateChange& c = next_change();
     encode_asset_key(a.id, c.key);
     encode_asset_value(a, c.value);
-    leaves.emplace_back(sha256(c.key), sha256(c.value));
+    add_leaf(c);
   }
   // Reading a changed holding's account id (for its key) is a cache miss under load, one for
   // every holding: the account of the holding a few places ahead is fetched while this one is

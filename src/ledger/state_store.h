@@ -88,6 +88,22 @@ class StateDeltaAccumulator {
     for (const auto& r : delta.ids_expired) replay_[r] = false;
   }
 
+  // Merges the changes of blocks that came after this accumulator's: a key or replay id that
+  // `later` holds takes its value there, as if its blocks had been added here one by one.
+  void add(const StateDeltaAccumulator& later) {
+    for (const auto& [key, value] : later.changes_) {
+      auto it = changes_.find(key.view());
+      if (it == changes_.end()) it = changes_.try_emplace(key).first;
+      it->second = value;
+    }
+    for (const auto& [id, present] : later.replay_) replay_[id] = present;
+  }
+
+  // Room for `changes` changed keys without growing the table: a node starts a new
+  // accumulator where the last one left off (Node's layers), and its blocks change about as
+  // many keys again.
+  void reserve(size_t changes) { changes_.reserve(changes); }
+
   // Adds every merged change to `batch` in key order (as put_state_delta does, for the same
   // reason): present entries put, deleted ones erased.
   template <typename Batch>
@@ -225,6 +241,19 @@ class StateDeltaAccumulator {
   Changes changes_;
   Replay replay_;
 };
+
+// The changes of consecutive accumulators (oldest first) merged into one, the later ones
+// winning: a node keeps the changes since its last checkpoint as such layers, shared with the
+// state sync snapshots and the checkpoint writer that read them (node/checkpoint_writer.h).
+template <typename Layers>
+StateDeltaAccumulator merge_state_layers(const Layers& layers) {
+  StateDeltaAccumulator merged;
+  size_t largest = 0;
+  for (const auto& layer : layers) largest = std::max(largest, layer->size());
+  merged.reserve(largest);
+  for (const auto& layer : layers) merged.add(*layer);
+  return merged;
+}
 
 // Loads every entry and replay id from `store` into an empty ledger at `height`, and checks
 // that the recomputed state root is `expected_root`: a damaged store is refused, never served.

@@ -11,6 +11,7 @@
 #include "consensus/store_layout.h"
 #include "ledger/limits.h"
 #include "ledger/state_store.h"
+#include "node/checkpoint_writer.h"
 #include "node/sequencer.h"
 #include "node/state_sync.h"
 #include "storage/file_cell.h"
@@ -70,6 +71,7 @@ Node::Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv,
       rate_limiter_(
           AccountRateLimit{config.mempool_account_ops_per_s, config.mempool_account_burst_ops}) {
   ledger_.set_state_root_interval(config.state_root_interval_blocks);
+  checkpoint_writer_ = std::make_unique<CheckpointWriter>(chain_);
 }
 
 Node::~Node() {
@@ -224,6 +226,8 @@ void Node::stop() {
     // Between root heights the state is not the one the head's root commits to; the blocks
     // since the last checkpoint are re-executed at the restart instead.
     std::unique_lock lock(ledger_mu_);
+    checkpoint_writer_->wait_idle();
+    reap_checkpoint_locked();
     if (head_.height > checkpoint_height_ && ledger_.is_root_height(head_.height)) {
       Status st = write_checkpoint_locked();
       if (!st.ok()) spdlog::warn("cannot write the state checkpoint at stop: {}", st.to_string());
@@ -476,17 +480,32 @@ void Node::commit_batch(OrderedBatch&& batch) {
       extra = [&](storage::WriteBatch& wb) { batch.add_records(*done, wb); };
     }
     unpersisted_.add(executed.delta);
+    reap_checkpoint_locked();
     // At every multiple of checkpoint_blocks, wherever the last checkpoint was (a restart, a
     // stop, an installed or an early one leaves it between): state sync snapshots fall on those
     // multiples too, and so find the changes since the checkpoint few. Only at root heights:
     // the stored state is checked against the root when it is loaded. When the interval does
     // not divide checkpoint_blocks, the checkpoint waits for the next root height.
     const uint64_t every = std::max<uint64_t>(config_.checkpoint_blocks, 1);
-    const bool checkpoint =
-        ledger_.is_root_height(h.height) && (h.height / every != checkpoint_height_ / every ||
-                                             unpersisted_.size() >= checkpoint_changes_max);
-    Status st = chain_.commit(block, envelopes, executed.result,
-                              checkpoint ? &unpersisted_ : nullptr, extra);
+    // Changes not yet handed to the writer: those it is writing are on their way out.
+    const size_t not_written = waiting_changes_locked() - writing_changes_;
+    bool checkpoint =
+        ledger_.is_root_height(h.height) &&
+        (h.height / every != checkpoint_height_ / every || not_written >= checkpoint_changes_max);
+    if (checkpoint && checkpoint_writer_->busy()) {
+      // The previous checkpoint is still being written (a store slower than checkpoint_blocks
+      // blocks): this one waits for a later root height, unless the changes since have
+      // reached their bound (the memory they hold is then twice it at most).
+      if (not_written >= checkpoint_changes_max) {
+        checkpoint_writer_->wait_idle();
+        reap_checkpoint_locked();
+      } else {
+        checkpoint = false;
+      }
+    }
+    // The state is not part of the block's write: a checkpoint is written after it, on the
+    // writer's thread (CheckpointWriter), from the layers of changes the node keeps until then.
+    Status st = chain_.commit(block, envelopes, executed.result, nullptr, extra);
     if (!st.ok()) {
       // The ledger in memory is now ahead of the disk. Continuing would report blocks final
       // that a restart would not have, so the node stops here and restarts from disk.
@@ -498,7 +517,9 @@ void Node::commit_batch(OrderedBatch&& batch) {
     if (!proof_requests_.empty() && ledger_.is_root_height(h.height))
       proofs = take_proof_answers_locked(/*stopping=*/false);
     if (checkpoint) {
-      unpersisted_.clear();
+      freeze_changes_locked();
+      checkpoint_writer_->start(head_, frozen_);
+      writing_changes_ = frozen_changes_;
       checkpoint_height_ = h.height;
     }
     // Merged and written: the next block encodes its changes into this delta's buffers.
@@ -555,18 +576,46 @@ void Node::notify(const Hash256& id, const Status& s, const Finality& f) {
 }
 
 Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state(size_t changes_max) {
-  {
-    std::shared_lock lock(ledger_mu_);
-    // The executor may have gone past the root height the caller saw.
-    CORRIDOR_RETURN_IF_ERROR(head_at_root_height_locked());
-    if (unpersisted_.size() <= changes_max) return snapshot_state_locked();
-  }
+  // Exclusive: the changes so far become a frozen layer. That takes no longer than the head's
+  // block and result take to read.
   std::unique_lock lock(ledger_mu_);
+  // The executor may have gone past the root height the caller saw.
   CORRIDOR_RETURN_IF_ERROR(head_at_root_height_locked());
+  reap_checkpoint_locked();
   // The checkpoint would be written within checkpoint_blocks anyway; writing it now costs the
-  // same write earlier, and leaves the snapshot an empty overlay instead of a large copy.
-  if (unpersisted_.size() > changes_max) CORRIDOR_RETURN_IF_ERROR(write_checkpoint_locked());
+  // same write earlier, and leaves the snapshot no changes to merge.
+  if (waiting_changes_locked() > changes_max) CORRIDOR_RETURN_IF_ERROR(write_checkpoint_locked());
   return snapshot_state_locked();
+}
+
+void Node::wait_for_checkpoint() {
+  // Not under ledger_mu_: API readers go on meanwhile, and the writer never takes it.
+  checkpoint_writer_->wait_idle();
+  std::unique_lock lock(ledger_mu_);
+  reap_checkpoint_locked();
+}
+
+void Node::freeze_changes_locked() {
+  if (unpersisted_.empty()) return;
+  const size_t changes = unpersisted_.size();
+  frozen_.push_back(std::make_shared<const ledger::StateDeltaAccumulator>(std::move(unpersisted_)));
+  frozen_changes_ += changes;
+  unpersisted_ = ledger::StateDeltaAccumulator{};
+  // The next blocks change about as many keys again: their layer starts at that size rather
+  // than growing to it.
+  unpersisted_.reserve(changes);
+}
+
+void Node::reap_checkpoint_locked() {
+  const auto written = checkpoint_writer_->take_written();
+  if (!written) return;
+  // Layers are only appended, and dropped only here or with nothing in flight, so the write's
+  // layers are still the oldest ones held.
+  CORRIDOR_ASSERT_MSG(written->layers <= frozen_.size(),
+                      "a finished checkpoint took more layers than the node holds");
+  for (size_t i = 0; i < written->layers; ++i) frozen_changes_ -= frozen_[i]->size();
+  frozen_.erase(frozen_.begin(), frozen_.begin() + static_cast<ptrdiff_t>(written->layers));
+  writing_changes_ = 0;
 }
 
 Status Node::head_at_root_height_locked() const {
@@ -575,23 +624,31 @@ Status Node::head_at_root_height_locked() const {
                              ") is not at a root height");
 }
 
-Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state_locked() const {
-  // Blocks commit, and checkpoints are written, under the exclusive lock, so under ours the
-  // store holds the state of the checkpoint, whole, and unpersisted_ the changes from there to
-  // the head. The store snapshot keeps that state however many checkpoints are written later.
+Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state_locked() {
+  // Blocks commit under the exclusive lock, so under ours the layers hold every change from
+  // the store's checkpoint to the head. The store holds that checkpoint's state, or, if the
+  // writer's batch lands before the store snapshot is taken, the next one's, which the older
+  // layers then merely repeat. The store snapshot keeps that state however many checkpoints
+  // are written later, and the layers are never changed.
   CORRIDOR_ASSIGN_OR_RETURN(auto block, chain_.block_bytes(head_.height));
   CORRIDOR_ASSIGN_OR_RETURN(auto result, chain_.block_result(head_.height));
   if (!block || !result) return corruption("the head block or its result is missing");
+  freeze_changes_locked();
   CORRIDOR_ASSIGN_OR_RETURN(std::shared_ptr<const storage::KvSnapshot> store, kv_->snapshot());
   return std::shared_ptr<const StateSnapshot>(std::make_shared<StateSnapshot>(
       head_.height, head_.state_root, std::move(*block), ledger::encode_block_result(*result),
-      std::move(store), unpersisted_.store_overlay()));
+      std::move(store), frozen_));
 }
 
 Status Node::write_checkpoint_locked() {
-  if (head_.height <= checkpoint_height_ && unpersisted_.empty()) return Status();
-  CORRIDOR_RETURN_IF_ERROR(chain_.write_checkpoint(unpersisted_, head_));
-  unpersisted_.clear();
+  checkpoint_writer_->wait_idle();
+  reap_checkpoint_locked();
+  if (head_.height <= checkpoint_height_ && frozen_.empty() && unpersisted_.empty())
+    return Status();
+  freeze_changes_locked();
+  CORRIDOR_RETURN_IF_ERROR(CheckpointWriter::write_now(chain_, head_, frozen_));
+  frozen_.clear();
+  frozen_changes_ = 0;
   checkpoint_height_ = head_.height;
   return Status();
 }
@@ -626,6 +683,9 @@ Status Node::install_checkpoint(uint64_t height, const Hash256& state_root,
     if (!inv.ok()) return corruption("checkpoint state: " + inv.message());
   }
   std::unique_lock lock(ledger_mu_);
+  // The writer must not land an older state over the installed one.
+  checkpoint_writer_->wait_idle();
+  reap_checkpoint_locked();
   if (head_.height >= height)
     return failed_precondition("the node's head is at or above the checkpoint");
   if (fresh.validator_set() != ledger_.validator_set())
@@ -636,6 +696,8 @@ Status Node::install_checkpoint(uint64_t height, const Hash256& state_root,
   head_ = head;
   head_time_ms_ = block.header.time_ms;
   // The installed state is the store's checkpoint: nothing of the old state waits any more.
+  frozen_.clear();
+  frozen_changes_ = 0;
   unpersisted_.clear();
   checkpoint_height_ = height;
   return Status();

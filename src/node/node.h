@@ -28,6 +28,7 @@
 
 namespace corridor::node {
 
+class CheckpointWriter;
 class StateSnapshot;
 
 // What a client learns when its transaction is final (durable in a committed block).
@@ -119,11 +120,12 @@ class Node {
   // A checkpoint is written early when this many changed keys wait, which bounds the memory
   // the changes take and the time a restart spends replaying.
   static constexpr size_t checkpoint_changes_max = 2'000'000;
-  // A state sync snapshot keeps a copy of the changes since the last checkpoint (up to
-  // state_sync_snapshots_kept of them are held). Above this many changed keys, taking one writes
-  // the checkpoint first, so that each copy stays small (tens of MB at most) however the
-  // checkpoint and snapshot heights fall.
-  static constexpr size_t snapshot_changes_max = 250'000;
+  // A state sync snapshot shares the layers of changes since the last checkpoint, and merges
+  // them into one overlay when a peer first asks for it. Above this many changed keys (counted
+  // in every layer), taking one writes the checkpoint first, on the caller's thread. The layers
+  // are bounded by checkpoint_changes_max already (a checkpoint then starts in the background),
+  // so by default this only catches a snapshot taken while such a write is still in flight.
+  static constexpr size_t snapshot_changes_max = checkpoint_changes_max;
   // Proofs waiting for the next root height at once; beyond it they are refused (unavailable).
   static constexpr size_t proof_requests_max = 1'024;
 
@@ -168,11 +170,15 @@ class Node {
 
   // --- State sync (node/state_sync.h) -----------------------------------------------------
   // A consistent view of the state at the head, with the head's ledger block and result: a
-  // snapshot of the store (the state of the last checkpoint) and a copy of the changes since,
-  // so its cost follows those changes, not the size of the state (node/state_sync.h). With more
-  // than `changes_max` changes waiting, the checkpoint is written first (tests pass less).
+  // snapshot of the store (the state of a checkpoint) and the layers of changes since, shared,
+  // not copied: the changes made so far become a layer of their own, and later blocks go to a
+  // new one (node/state_sync.h). With more than `changes_max` changes waiting, the checkpoint
+  // is written first (tests pass less).
   Result<std::shared_ptr<const StateSnapshot>> snapshot_state(
       size_t changes_max = snapshot_changes_max);
+  // Returns once no state checkpoint is being written (they are written on a thread of their
+  // own, after their block: CheckpointWriter), so that the store holds the newest one.
+  void wait_for_checkpoint();
   // Replaces the ledger state and the head with a checkpoint's at `height`, which must be above
   // the head. The entries are loaded into a fresh ledger first: if they do not decode or do not
   // hash to `state_root`, nothing changes and the answer is `corruption`; a checkpoint whose
@@ -241,11 +247,20 @@ class Node {
   // failed_precondition unless the head is at a root height, where a snapshot of the state is
   // one its root commits to; ledger_mu_ held (shared or exclusive).
   Status head_at_root_height_locked() const;
-  // snapshot_state with ledger_mu_ held (shared or exclusive).
-  Result<std::shared_ptr<const StateSnapshot>> snapshot_state_locked() const;
-  // Writes the changes since the last checkpoint as a new one at the head; ledger_mu_ held
-  // exclusively.
+  // snapshot_state with ledger_mu_ held exclusively.
+  Result<std::shared_ptr<const StateSnapshot>> snapshot_state_locked();
+  // Writes the changes since the last checkpoint as a new one at the head, and waits for it
+  // (after a write in flight); ledger_mu_ held exclusively.
   Status write_checkpoint_locked();
+  // Makes the changes in unpersisted_ a frozen layer (none when there are none); ledger_mu_
+  // held exclusively.
+  void freeze_changes_locked();
+  // Drops the layers of a checkpoint whose write has finished: the store holds them now;
+  // ledger_mu_ held exclusively.
+  void reap_checkpoint_locked();
+  // Changed keys held in every layer (a key changed in two layers counts twice, as it takes
+  // memory twice).
+  size_t waiting_changes_locked() const { return frozen_changes_ + unpersisted_.size(); }
   // Re-executes the stored blocks above the checkpoint, checking each one's state root.
   Status replay_blocks(uint64_t from_height, uint64_t to_height);
   SubmitResult submit_impl(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final,
@@ -275,9 +290,18 @@ class Node {
   mutable std::shared_mutex ledger_mu_;
   ledger::Ledger ledger_;
   ChainHead head_;
-  // State changes since the last checkpoint (ChainStore), written with the next one.
+  // The state changes since the store's checkpoint (ChainStore), oldest first: layers frozen at
+  // snapshots and checkpoints, immutable and shared with the snapshots and the checkpoint
+  // writer that read them, then unpersisted_, the layer each block's changes go to.
+  std::vector<std::shared_ptr<const ledger::StateDeltaAccumulator>> frozen_;
+  size_t frozen_changes_ = 0;  // The sum of the frozen layers' sizes.
+  // The part of frozen_changes_ in the layers the checkpoint writer is writing (the oldest).
+  size_t writing_changes_ = 0;
   ledger::StateDeltaAccumulator unpersisted_;
+  // The newest checkpoint's height: written, or being written by checkpoint_writer_.
   uint64_t checkpoint_height_ = 0;
+  // Declared after chain_, which it writes to, so that it ends first.
+  std::unique_ptr<CheckpointWriter> checkpoint_writer_;
   uint64_t head_time_ms_ = 0;
   // Proofs of holdings changed since the last root height, waiting for the next (under
   // ledger_mu_).

@@ -208,14 +208,35 @@ Result<consensus::EpochProof> build_checkpoint_evidence(const BlockLoader& load,
 StateSnapshot::StateSnapshot(uint64_t height, const Hash256& state_root, Bytes ledger_block,
                              Bytes block_result, std::shared_ptr<const storage::KvSnapshot> store,
                              Overlay overlay, Limits limits)
+    : StateSnapshot(height, state_root, std::move(ledger_block), std::move(block_result),
+                    std::move(store), Layers{}, limits) {
+  // No layers: overlay() finds this one merged already.
+  overlay_ = std::move(overlay);
+}
+
+StateSnapshot::StateSnapshot(uint64_t height, const Hash256& state_root, Bytes ledger_block,
+                             Bytes block_result, std::shared_ptr<const storage::KvSnapshot> store,
+                             Layers changes, Limits limits)
     : height_(height),
       state_root_(state_root),
       ledger_block_(std::move(ledger_block)),
       block_result_(std::move(block_result)),
       store_(std::move(store)),
-      overlay_(std::move(overlay)),
+      layers_(std::move(changes)),
       limits_(limits) {
   CORRIDOR_ASSERT(store_ != nullptr);
+}
+
+const StateSnapshot::Overlay& StateSnapshot::overlay() const {
+  std::call_once(overlay_once_, [&] {
+    if (layers_.size() == 1)
+      overlay_ = layers_.front()->store_overlay();
+    else if (!layers_.empty())
+      overlay_ = ledger::merge_state_layers(layers_).store_overlay();
+    // The overlay holds what the snapshot needs; the layers may go once no one else holds them.
+    layers_.clear();
+  });
+  return overlay_;
 }
 
 Status StateSnapshot::scan(ByteView start, ByteView end, const storage::ScanVisitor& visit) const {
@@ -226,14 +247,16 @@ Status StateSnapshot::scan(ByteView start, ByteView end, const storage::ScanVisi
   const ByteView from = key_less(start, state_first) ? ByteView(state_first) : start;
   const ByteView to = end.empty() || key_less(state_past, end) ? ByteView(state_past) : end;
   if (!key_less(from, to)) return Status::ok_status();
-  size_t change = overlay_.lower_bound(from);
-  const size_t changes_end = overlay_.size();
+  const Overlay& since_checkpoint = overlay();
+  size_t change = since_checkpoint.lower_bound(from);
+  const size_t changes_end = since_checkpoint.size();
   bool stopped = false;
   // Visits the overlay's entries below `key` (all of them in range when null) that the store
   // does not hold; false when the visitor stopped.
   auto visit_changes_below = [&](const ByteView* key) {
-    for (; change != changes_end && key_less(overlay_.key(change), key ? *key : to); ++change) {
-      const auto c = overlay_.at(change);
+    for (; change != changes_end && key_less(since_checkpoint.key(change), key ? *key : to);
+         ++change) {
+      const auto c = since_checkpoint.at(change);
       if (c.value && !visit(c.key, *c.value)) {
         ++change;
         return false;
@@ -247,11 +270,11 @@ Status StateSnapshot::scan(ByteView start, ByteView end, const storage::ScanVisi
       return false;
     }
     bool go_on;
-    const ByteView changed = change != changes_end ? overlay_.key(change) : ByteView{};
+    const ByteView changed = change != changes_end ? since_checkpoint.key(change) : ByteView{};
     if (change != changes_end &&
         std::equal(key.begin(), key.end(), changed.begin(), changed.end())) {
       // Changed since the checkpoint: the overlay's value, or nothing for a deleted key.
-      const auto c = overlay_.at(change);
+      const auto c = since_checkpoint.at(change);
       go_on = !c.value || visit(key, *c.value);
       ++change;
     } else {

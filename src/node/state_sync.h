@@ -38,6 +38,10 @@
 #include "node/orderer.h"
 #include "storage/kv_store.h"
 
+namespace corridor::ledger {
+class StateDeltaAccumulator;
+}  // namespace corridor::ledger
+
 namespace corridor::node {
 
 // A checkpoint is used only when it is more than this many blocks above the node's head.
@@ -126,15 +130,24 @@ class StateSnapshot {
   };
   using Limits = StateSnapshotLimits;
 
+  // The changes since the store's checkpoint as a node holds them: layers, oldest first,
+  // never changed once shared (Node).
+  using Layers = std::vector<std::shared_ptr<const ledger::StateDeltaAccumulator>>;
+
   StateSnapshot(uint64_t height, const Hash256& state_root, Bytes ledger_block, Bytes block_result,
                 std::shared_ptr<const storage::KvSnapshot> store, Overlay overlay,
+                Limits limits = {});
+  // With the changes as layers, merged into the overlay when it is first read (by the summary,
+  // on the serving node's background worker), so that taking a snapshot copies nothing.
+  StateSnapshot(uint64_t height, const Hash256& state_root, Bytes ledger_block, Bytes block_result,
+                std::shared_ptr<const storage::KvSnapshot> store, Layers changes,
                 Limits limits = {});
 
   uint64_t height() const { return height_; }
   const Hash256& state_root() const { return state_root_; }
   const Bytes& ledger_block() const { return ledger_block_; }  // ChainStore's 'B' record.
   const Bytes& block_result() const { return block_result_; }  // ChainStore's 'O' record.
-  size_t overlay_size() const { return overlay_.size(); }
+  size_t overlay_size() const { return overlay().size(); }
 
   // Visits the state's entries (keys under 'R' and 'S') in [start, end) in key order, the
   // overlay merged over the store; an empty end means no upper bound. Stops when the visitor
@@ -156,13 +169,18 @@ class StateSnapshot {
 
  private:
   Result<Summary> compute_summary(const std::atomic<bool>* cancel) const;
+  // The overlay, merged from the layers on the first call.
+  const Overlay& overlay() const;
 
   uint64_t height_;
   Hash256 state_root_;
   Bytes ledger_block_;
   Bytes block_result_;
   std::shared_ptr<const storage::KvSnapshot> store_;
-  Overlay overlay_;
+  // Until the first overlay() call: the layers it merges (then released).
+  mutable Layers layers_;
+  mutable std::once_flag overlay_once_;
+  mutable Overlay overlay_;
   Limits limits_;
   // Held for the whole computation: one pass per snapshot, however many threads ask.
   mutable std::mutex compute_mu_;

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -512,6 +514,62 @@ TEST(StateDeltaAccumulator, MergesByKeyWithKeysAndValuesOfEverySize) {
   acc.clear();
   EXPECT_TRUE(acc.empty());
   EXPECT_TRUE(acc.store_overlay().empty());
+}
+
+// A node keeps the changes since its last checkpoint as layers, a new one begun at every
+// snapshot, and merges them when it writes the checkpoint or serves the snapshot: the merge of
+// the layers must be the accumulator that took every block in turn. Blocks change, delete and
+// re-create entries of every value size and add and expire replay ids, across layer bounds.
+TEST(StateDeltaAccumulator, MergedLayersAreTheAccumulatorOfEveryBlock) {
+  std::mt19937_64 rng(20261130);
+  std::vector<Bytes> keys;
+  for (int i = 0; i < 40; ++i) {
+    Bytes k;
+    if (i % 2 == 0)
+      encode_account_key(test_id("a" + std::to_string(i)), k);
+    else
+      encode_holding_key(test_id("h" + std::to_string(i)), asset("USD", "cb"), k);
+    keys.push_back(std::move(k));
+  }
+  std::vector<ReplayId> ids;
+  for (uint8_t i = 0; i < 30; ++i) ids.push_back({10u + i % 7, sha256(Bytes{i})});
+  StateDeltaAccumulator whole;
+  std::vector<std::shared_ptr<const StateDeltaAccumulator>> layers;
+  auto current = std::make_shared<StateDeltaAccumulator>();
+  for (int block = 0; block < 60; ++block) {
+    StateDelta d;
+    for (int c = 0; c < 12; ++c) {
+      const size_t value_size = std::array<size_t, 4>{0, 3, 17, 200}[rng() % 4];
+      d.changes.push_back({keys[rng() % keys.size()], Bytes(value_size, uint8_t(block))});
+    }
+    for (int r = 0; r < 3; ++r) {
+      const ReplayId& id = ids[rng() % ids.size()];
+      (rng() % 2 ? d.ids_added : d.ids_expired).push_back(id);
+    }
+    whole.add(d);
+    current->add(d);
+    // Layers of uneven lengths, as snapshots and checkpoints cut them.
+    if (rng() % 5 == 0) {
+      layers.push_back(std::move(current));
+      current = std::make_shared<StateDeltaAccumulator>();
+    }
+  }
+  layers.push_back(current);
+  ASSERT_GE(layers.size(), 5u);
+  const StoreOverlay expected = whole.store_overlay();
+  const StoreOverlay merged = merge_state_layers(layers).store_overlay();
+  ASSERT_EQ(merged.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    SCOPED_TRACE("change " + std::to_string(i));
+    EXPECT_TRUE(std::ranges::equal(merged.key(i), expected.key(i)));
+    const auto m = merged.at(i).value, e = expected.at(i).value;
+    ASSERT_EQ(m.has_value(), e.has_value());
+    if (m) {
+      EXPECT_TRUE(std::ranges::equal(*m, *e));
+    }
+  }
+  EXPECT_EQ(merge_state_layers(std::vector<std::shared_ptr<const StateDeltaAccumulator>>{}).size(),
+            0u);
 }
 
 // Replay ids ('R') come before ledger entries ('S') in the overlay, in key order: present

@@ -870,8 +870,12 @@ class NodeCrashTest : public NodeTest {
       EXPECT_TRUE(call.status.ok());
       snap_.finals[call.finality.id] = call.finality;
     }
+    // One synced write for the block, and one more at a checkpoint height, written after it on
+    // the checkpoint writer's thread.
+    node_->wait_for_checkpoint();
     EXPECT_EQ(kv_->unsynced_batches(), 0u);
-    EXPECT_EQ(kv_->sync_count(), syncs + 1);
+    EXPECT_GE(kv_->sync_count(), syncs + 1);
+    EXPECT_LE(kv_->sync_count(), syncs + 2);
     snap_.status = node_->status();
     snap_.block_hashes.push_back(snap_.status.block_hash);
   }
@@ -981,6 +985,8 @@ TEST_F(NodeCrashTest, BlocksAboveTheCheckpointAreReExecutedOnOpen) {
   c.checkpoint_blocks = 3;
   open(c);
   build_history();  // Blocks 1-5: the checkpoint is at block 3.
+  // Checkpoints are written on a thread of their own, after their block.
+  node_->wait_for_checkpoint();
   auto checkpoint = ChainStore(*kv_).checkpoint();
   ASSERT_TRUE(checkpoint.ok()) << checkpoint.status().to_string();
   EXPECT_EQ(checkpoint->height, 3u);
@@ -1019,6 +1025,8 @@ TEST_F(NodeCrashTest, CheckpointsFallOnMultiplesAfterAReopenAtAnUnalignedHeight)
   open(c);
   build_history();  // Blocks 1-5: a checkpoint at 4.
   auto checkpoint_height = [&] {
+    // Checkpoints are written on a thread of their own, after their block.
+    if (node_) node_->wait_for_checkpoint();
     auto checkpoint = ChainStore(*kv_).checkpoint();
     EXPECT_TRUE(checkpoint.ok()) << checkpoint.status().to_string();
     return checkpoint.ok() ? checkpoint->height : UINT64_MAX;
@@ -1058,6 +1066,8 @@ TEST_F(NodeCrashTest, WithAStateRootIntervalTheStateIsStoredOnlyAtRootHeights) {
   open(c);
   const Hash256 genesis_root = node_->status().state_root;
   auto checkpoint_height = [&] {
+    // Checkpoints are written on a thread of their own, after their block.
+    if (node_) node_->wait_for_checkpoint();
     auto checkpoint = ChainStore(*kv_).checkpoint();
     EXPECT_TRUE(checkpoint.ok()) << checkpoint.status().to_string();
     return checkpoint.ok() ? checkpoint->height : UINT64_MAX;
@@ -1509,6 +1519,7 @@ void expect_snapshot_outlives_later_checkpoints(NodeConfig config,
     orderer.commit_ok(
         {maker.make("alice", {op::transfer("bob", usd, 10'00 + i)}),
          maker.make("dave" + std::to_string(i), {op::create_account("dave" + std::to_string(i))})});
+  node.wait_for_checkpoint();
   auto checkpoint = ChainStore(node.kv()).checkpoint();
   ASSERT_TRUE(checkpoint.ok());
   EXPECT_GE(checkpoint->height, 12u);
@@ -1555,6 +1566,111 @@ TEST(NodeStateSnapshot, ManyChangesWaitingAreCheckpointedBeforeTheSnapshot) {
   auto reopened = Node::open(config, kv);
   ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
   EXPECT_EQ((*reopened)->status().state_root, (*bounded)->state_root());
+}
+
+// A store whose writes of a state checkpoint (the batch that puts the 'K' record) wait until
+// the test opens its gate: a checkpoint write as slow as the test likes.
+class CheckpointGatedStore final : public storage::KvStore {
+ public:
+  explicit CheckpointGatedStore(std::shared_ptr<storage::MemKvStore> inner)
+      : inner_(std::move(inner)) {}
+  Result<std::optional<Bytes>> get(ByteView key) const override { return inner_->get(key); }
+  Status scan_prefix(ByteView prefix, const storage::ScanVisitor& visit) const override {
+    return inner_->scan_prefix(prefix, visit);
+  }
+  Result<std::shared_ptr<const storage::KvSnapshot>> snapshot() const override {
+    return inner_->snapshot();
+  }
+  Status write(const storage::WriteBatch& batch, bool sync) override {
+    const bool checkpoint = std::any_of(batch.ops().begin(), batch.ops().end(),
+                                        [](const auto& op) { return op.key == Bytes{'K'}; });
+    if (checkpoint) {
+      std::unique_lock lock(mu_);
+      ++checkpoints_waiting_;
+      cv_.notify_all();
+      // Bounded, so that a node that waits for its checkpoint on the executor fails the test
+      // (below) rather than hanging it.
+      if (!cv_.wait_for(lock, std::chrono::seconds(20), [&] { return open_; })) timed_out_ = true;
+      --checkpoints_waiting_;
+    }
+    return inner_->write(batch, sync);
+  }
+  void set_gate(bool open) {
+    std::lock_guard lock(mu_);
+    open_ = open;
+    cv_.notify_all();
+  }
+  bool wait_for_a_checkpoint_at_the_gate() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(20), [&] { return checkpoints_waiting_ > 0; });
+  }
+  bool timed_out() {
+    std::lock_guard lock(mu_);
+    return timed_out_;
+  }
+
+ private:
+  std::shared_ptr<storage::MemKvStore> inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  int checkpoints_waiting_ = 0;
+  bool timed_out_ = false;
+};
+
+// A checkpoint is written after its block, on a thread of its own: while its write is held up,
+// blocks go on committing (they would wait behind it if the executor wrote it), a snapshot
+// taken meanwhile serves its height's state exactly, and a node opened on what the store holds
+// then (a crash before the write lands) starts from the previous checkpoint and re-executes
+// every block above it. Once the write lands, the store's checkpoint is the held one, the next
+// one follows at the next multiple, and a restart gets to the same state.
+TEST(NodeCheckpointWriter, BlocksGoOnCommittingWhileACheckpointIsWritten) {
+  NodeConfig config = memory_config();
+  config.checkpoint_blocks = 3;
+  auto inner = std::make_shared<storage::MemKvStore>();
+  auto gated = std::make_shared<CheckpointGatedStore>(inner);
+  // The empty state's checkpoint is written as the node opens: let it through.
+  gated->set_gate(true);
+  auto opened = Node::open(config, gated);
+  ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+  gated->set_gate(false);
+  Node& node = **opened;
+  TxMaker maker(node);
+  ManualOrderer orderer(node);
+  const AssetId usd = set_up_bank(orderer, maker);  // Heights 1-4: the checkpoint at 3 waits.
+  ASSERT_TRUE(gated->wait_for_a_checkpoint_at_the_gate());
+  for (int i = 0; i < 4; ++i)  // Heights 5-8; the checkpoint due at 6 waits for a later one.
+    orderer.commit_ok({maker.make("alice", {op::transfer("bob", usd, 1'00 + i)})});
+  EXPECT_EQ(node.status().height, 8u);
+  EXPECT_EQ(ChainStore(*inner).checkpoint()->height, 0u);
+
+  auto snap = node.snapshot_state();
+  ASSERT_TRUE(snap.ok()) << snap.status().to_string();
+  EXPECT_EQ((*snap)->height(), 8u);
+  EXPECT_EQ((*snap)->state_root(), node.status().state_root);
+  EXPECT_NE(install_in_fresh_node(**snap, page_out(**snap)), nullptr);
+  {
+    auto crashed = Node::open(config, inner);
+    ASSERT_TRUE(crashed.ok()) << crashed.status().to_string();
+    EXPECT_EQ((*crashed)->status().height, 8u);
+    EXPECT_EQ((*crashed)->status().state_root, node.status().state_root);
+    EXPECT_TRUE((*crashed)->check_invariants().ok());
+  }
+
+  gated->set_gate(true);
+  node.wait_for_checkpoint();
+  EXPECT_EQ(ChainStore(*inner).checkpoint()->height, 3u);
+  for (int i = 0; i < 2; ++i)  // Heights 9-10: the next multiple, 9, is a checkpoint.
+    orderer.commit_ok({maker.make("bob", {op::transfer("alice", usd, 50 + i)})});
+  node.wait_for_checkpoint();
+  EXPECT_EQ(ChainStore(*inner).checkpoint()->height, 9u);
+  EXPECT_FALSE(gated->timed_out());
+  const Hash256 root = node.status().state_root;
+  opened->reset();
+  auto reopened = Node::open(config, inner);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+  EXPECT_EQ((*reopened)->status().height, 10u);
+  EXPECT_EQ((*reopened)->status().state_root, root);
 }
 
 TEST(NodeStateSnapshot, ServesItsHeightAfterLaterCheckpointsOnRocksDb) {

@@ -517,6 +517,8 @@ void Node::commit_batch(OrderedBatch&& batch) {
     if (!proof_requests_.empty() && ledger_.is_root_height(h.height))
       proofs = take_proof_answers_locked(/*stopping=*/false);
     if (checkpoint) {
+      // The previous write may have finished since the check above: its layers go first.
+      reap_checkpoint_locked();
       freeze_changes_locked();
       checkpoint_writer_->start(head_, frozen_);
       writing_changes_ = frozen_changes_;

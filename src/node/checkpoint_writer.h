@@ -4,12 +4,13 @@
 // A checkpoint writes every key changed since the previous one (about ten thousand at 10,000
 // accounts under load) in one synced batch. Written with the block that became the checkpoint,
 // it held the executor, and with it every block behind it on every validator (they checkpoint
-// at the same heights), for 45-140 ms every few seconds on a 2-core machine: the tail of the
-// clients' finality latency (docs/benchmarks.md, "Checkpoints and snapshots off the
-// executor"). The changes are handed over as immutable layers (ledger/state_store.h), which the
-// node keeps until the write is done, so the state a snapshot or a restart sees is whole
-// whichever side of the write it falls on: the store holds the previous checkpoint until the
-// batch lands, and the layers hold every change since.
+// at the same heights), for 45-140 ms every few seconds on a 2-core machine, a pause that grows
+// with the keys changed between checkpoints (docs/benchmarks.md, "Checkpoints and snapshots
+// off the executor"; the store's other writers still queue behind the batch). The changes are
+// handed over as immutable layers (ledger/state_store.h), which the node keeps until the write is
+// done, so the state a snapshot or a restart sees is whole whichever side of the write it falls on:
+// the store holds the previous checkpoint until the batch lands, and the layers hold every change
+// since.
 #pragma once
 
 #include <condition_variable>

@@ -226,8 +226,7 @@ void Node::stop() {
     // Between root heights the state is not the one the head's root commits to; the blocks
     // since the last checkpoint are re-executed at the restart instead.
     std::unique_lock lock(ledger_mu_);
-    checkpoint_writer_->wait_idle();
-    reap_checkpoint_locked();
+    finish_checkpoint_write_locked();
     if (head_.height > checkpoint_height_ && ledger_.is_root_height(head_.height)) {
       Status st = write_checkpoint_locked();
       if (!st.ok()) spdlog::warn("cannot write the state checkpoint at stop: {}", st.to_string());
@@ -497,8 +496,7 @@ void Node::commit_batch(OrderedBatch&& batch) {
       // blocks): this one waits for a later root height, unless the changes since have
       // reached their bound (the memory they hold is then twice it at most).
       if (not_written >= checkpoint_changes_max) {
-        checkpoint_writer_->wait_idle();
-        reap_checkpoint_locked();
+        finish_checkpoint_write_locked();
       } else {
         checkpoint = false;
       }
@@ -608,6 +606,12 @@ void Node::freeze_changes_locked() {
   unpersisted_.reserve(changes);
 }
 
+void Node::finish_checkpoint_write_locked() {
+  // The writer never takes ledger_mu_, so waiting for it under the lock cannot deadlock.
+  checkpoint_writer_->wait_idle();
+  reap_checkpoint_locked();
+}
+
 void Node::reap_checkpoint_locked() {
   const auto written = checkpoint_writer_->take_written();
   if (!written) return;
@@ -643,8 +647,7 @@ Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state_locked() {
 }
 
 Status Node::write_checkpoint_locked() {
-  checkpoint_writer_->wait_idle();
-  reap_checkpoint_locked();
+  finish_checkpoint_write_locked();
   if (head_.height <= checkpoint_height_ && frozen_.empty() && unpersisted_.empty())
     return Status();
   freeze_changes_locked();
@@ -686,8 +689,7 @@ Status Node::install_checkpoint(uint64_t height, const Hash256& state_root,
   }
   std::unique_lock lock(ledger_mu_);
   // The writer must not land an older state over the installed one.
-  checkpoint_writer_->wait_idle();
-  reap_checkpoint_locked();
+  finish_checkpoint_write_locked();
   if (head_.height >= height)
     return failed_precondition("the node's head is at or above the checkpoint");
   if (fresh.validator_set() != ledger_.validator_set())

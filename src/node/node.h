@@ -258,6 +258,8 @@ class Node {
   // Drops the layers of a checkpoint whose write has finished: the store holds them now;
   // ledger_mu_ held exclusively.
   void reap_checkpoint_locked();
+  // Waits for a checkpoint write in flight, then reaps it; ledger_mu_ held exclusively.
+  void finish_checkpoint_write_locked();
   // Changed keys held in every layer (a key changed in two layers counts twice, as it takes
   // memory twice).
   size_t waiting_changes_locked() const { return frozen_changes_ + unpersisted_.size(); }

@@ -75,6 +75,11 @@ Result<std::unique_ptr<BftOrderer>> BftOrderer::create(Node& node, const KeyPair
 }
 
 Result<consensus::Block> BftOrderer::load_block_at(uint64_t height) const {
+  // The record is written in the ledger block's batch, on the executor's thread; the store may
+  // show part of that batch until the write returns.
+  if (!node_.block_readable(height))
+    return not_found("the consensus block at height " + std::to_string(height) +
+                     " is still being written");
   CORRIDOR_ASSIGN_OR_RETURN(auto bytes, node_.kv().get(consensus::block_height_key(height)));
   if (!bytes) {
     // Stored without its payload: the ledger block at the same height holds the envelopes.

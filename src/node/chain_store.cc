@@ -133,7 +133,20 @@ Status ChainStore::commit(const ledger::Block& block, const std::vector<Bytes>& 
   }
   batch.put(Bytes{key_head}, encode_head(head));
   if (extra) extra(batch);
-  return kv_.write(batch, true);
+  return write_block_batch(header.height, batch);
+}
+
+Status ChainStore::write_block_batch(uint64_t height, const storage::WriteBatch& batch) {
+  // Lowered before the write starts, raised once it has returned (when the whole batch is
+  // visible to every reader that sees the new value). The write of a lower height, if any,
+  // returned before this one began.
+  const uint64_t before = unreadable_from_.load(std::memory_order_relaxed);
+  unreadable_from_.store(std::min(before, height), std::memory_order_release);
+  Status st = kv_.write(batch, true);
+  // A failed write may have left any part of the batch: its height stays unreadable (the node
+  // stops on a failed block write, and the next open reads what the store kept).
+  if (st.ok()) unreadable_from_.store(height + 1, std::memory_order_release);
+  return st;
 }
 
 Status ChainStore::install_state(const ChainHead& head, ByteView block_bytes, ByteView result_bytes,
@@ -155,7 +168,7 @@ Status ChainStore::install_state(const ChainHead& head, ByteView block_bytes, By
   // The installed state is the checkpoint: a restart loads it and replays what follows.
   batch.put(Bytes{key_checkpoint}, h);
   if (extra) extra(batch);
-  return kv_.write(batch, true);
+  return write_block_batch(head.height, batch);
 }
 
 std::vector<uint8_t> ChainStore::height_ordered_prefixes() {
@@ -163,10 +176,12 @@ std::vector<uint8_t> ChainStore::height_ordered_prefixes() {
 }
 
 Result<std::optional<Bytes>> ChainStore::block_bytes(uint64_t height) const {
+  if (!readable(height)) return std::optional<Bytes>();
   return kv_.get(height_key(key_block, height));
 }
 
 Result<std::optional<ledger::BlockResult>> ChainStore::block_result(uint64_t height) const {
+  if (!readable(height)) return std::optional<ledger::BlockResult>();
   CORRIDOR_ASSIGN_OR_RETURN(auto v, kv_.get(height_key(key_result, height)));
   if (!v) return std::optional<ledger::BlockResult>();
   CORRIDOR_ASSIGN_OR_RETURN(auto r, ledger::decode_block_result(*v));
@@ -180,6 +195,8 @@ Result<std::optional<TxLocation>> ChainStore::tx_location(const Hash256& id) con
   TxLocation loc;
   r.u64(loc.height) && r.u32(loc.index) && r.u32(loc.offset) && r.u32(loc.length);
   CORRIDOR_RETURN_IF_ERROR(r.finish("tx index entry"));
+  // The entry is written with its block, so it may show before the rest of that block does.
+  if (!readable(loc.height)) return std::optional<TxLocation>();
   return std::optional<TxLocation>(loc);
 }
 

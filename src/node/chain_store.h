@@ -19,7 +19,9 @@
 // checkpoint and re-executes the blocks after it, checking each one's stored state root.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +67,17 @@ class ChainStore {
  public:
   explicit ChainStore(storage::KvStore& kv) : kv_(kv) {}
 
+  // Whether the records of the block at `height` may be read: false from the moment this
+  // store starts writing it until the write returns, and for every height above. The store may
+  // show part of a batch in flight (storage::KvStore::write), so the readers of blocks, results
+  // and the transaction index on other threads (the API, the orderer's loop) see a block whole
+  // or not at all, and never before it is durable. Blocks only ever commit in ascending order,
+  // one writer at a time. Before this store's first write, every height is readable: nothing
+  // of ours is in flight.
+  [[nodiscard]] bool readable(uint64_t height) const {
+    return height < unreadable_from_.load(std::memory_order_acquire);
+  }
+
   // The first key bytes of the records written once per block in height order (blocks and
   // their results): a store may keep them apart from the rest (storage::RocksDbOptions).
   static std::vector<uint8_t> height_ordered_prefixes();
@@ -100,6 +113,7 @@ class ChainStore {
                                      const std::vector<std::pair<Bytes, Bytes>>& entries,
                                      const std::function<void(storage::WriteBatch&)>& extra);
 
+  // These answer nullopt for a block that is not readable() yet, as for one never written.
   [[nodiscard]] Result<std::optional<Bytes>> block_bytes(uint64_t height) const;
   [[nodiscard]] Result<std::optional<ledger::BlockResult>> block_result(uint64_t height) const;
   [[nodiscard]] Result<std::optional<TxLocation>> tx_location(const Hash256& id) const;
@@ -110,7 +124,12 @@ class ChainStore {
   [[nodiscard]] Result<ChainHead> load_ledger(ledger::Ledger& ledger) const;
 
  private:
+  // Writes a batch that records the block at `height`, keeping it unreadable until it returns.
+  [[nodiscard]] Status write_block_batch(uint64_t height, const storage::WriteBatch& batch);
+
   storage::KvStore& kv_;
+  // The lowest height not readable(); the maximum while no block write of this store has begun.
+  std::atomic<uint64_t> unreadable_from_{std::numeric_limits<uint64_t>::max()};
 };
 
 }  // namespace corridor::node

@@ -220,9 +220,14 @@ class Node {
   std::vector<ledger::QueuedPaymentEntry> queued_payments(const std::optional<AccountId>& party,
                                                           uint64_t from_seq, size_t limit) const;
   std::optional<ledger::EscrowEntry> escrow(uint64_t id) const;
+  // The block, its result and the transaction index answer only for blocks whose write has
+  // returned (durable and whole: ChainStore::readable), as if later ones did not exist yet.
   Result<std::optional<BlockInfo>> block(uint64_t height) const;
   // The ledger block at `height` as stored (ledger::encode_block), without decoding it.
   Result<std::optional<Bytes>> block_bytes(uint64_t height) const;
+  // Whether the records written with the block at `height` (the orderer's among them) may be
+  // read: its write has returned.
+  bool block_readable(uint64_t height) const { return chain_.readable(height); }
   // --- FX queries (under the ledger's read lock) ---------------------------------------------
   std::optional<ledger::OfferEntry> offer(uint64_t offer_id) const;
   // The book's best `max` offers and its size.

@@ -75,16 +75,24 @@ class KvStore {
   // The value stored under key, nullopt when absent, or an error status on I/O failure.
   [[nodiscard]] virtual Result<std::optional<Bytes>> get(ByteView key) const = 0;
 
-  // Applies the batch atomically. With sync, the batch and every earlier write are durable
-  // when this returns (they survive a crash or power loss); without it, a crash may lose
-  // a suffix of unsynced batches, but never part of one batch and never a synced one.
+  // Applies the batch atomically for durability. With sync, the batch and every earlier write
+  // are durable when this returns (they survive a crash or power loss); without it, a crash may
+  // lose a suffix of unsynced batches, but never part of one batch and never a synced one.
+  //
+  // Visibility is weaker: while write() runs, a reader on another thread may see some of the
+  // batch's keys and not others (RocksDB's unordered_write, which the node turns on because it
+  // takes a large batch's memtable inserts out of the queue every later write waits in). Once
+  // write() has returned, every reader that learns of it (through a lock or an atomic) sees
+  // the whole batch. So a reader of records another thread writes must not read those of a
+  // batch still in flight: the node keeps their heights (ChainStore::readable).
   [[nodiscard]] virtual Status write(const WriteBatch& batch, bool sync) = 0;
 
   // Visits every key starting with prefix, in ascending bytewise order.
   [[nodiscard]] virtual Status scan_prefix(ByteView prefix, const ScanVisitor& visit) const = 0;
 
   // A point-in-time view of every key: the state left by the writes that returned before this
-  // call, and none that start after it returns.
+  // call, and none that start after it returns. Of a write in flight during the call it may
+  // show any part, and more of it later on (see write()).
   [[nodiscard]] virtual Result<std::shared_ptr<const KvSnapshot>> snapshot() const = 0;
 };
 

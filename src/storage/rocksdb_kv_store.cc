@@ -378,6 +378,7 @@ Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
   db_options.write_buffer_size = options.write_buffer_bytes;
   db_options.compression = pick_compression();
   db_options.keep_log_file_num = kKeptInfoLogFiles;
+  db_options.unordered_write = options.unordered_write;
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
 
   // The families: those of an existing database, whatever this open asks for (the routing of

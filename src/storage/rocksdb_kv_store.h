@@ -26,6 +26,11 @@ struct RocksDbOptions {
   // when the database is created (it is recorded in the family's name); a later open uses the
   // recorded set whatever it passes, and a database created without one keeps a single family.
   std::vector<uint8_t> sequential_prefixes;
+  // RocksDB's unordered_write: a write's memtable inserts run outside the write queue, so a
+  // small synced write no longer waits for a large batch ahead of it to be inserted (only for
+  // its log record). Durability and crash atomicity are unchanged, but readers may see part
+  // of a batch in flight (KvStore::write); only a user whose readers allow for that sets it.
+  bool unordered_write = false;
 };
 
 // Opens the database in the directory path, creating it and any missing parent directories

@@ -21,6 +21,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "base/encoding.h"
 #include "consensus/safety_rules.h"
 #include "consensus/store_layout.h"
 #include "ledger/block.h"
@@ -1676,6 +1677,129 @@ TEST(NodeCheckpointWriter, BlocksGoOnCommittingWhileACheckpointIsWritten) {
   ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
   EXPECT_EQ((*reopened)->status().height, 10u);
   EXPECT_EQ((*reopened)->status().state_root, root);
+}
+
+// A store that stops one chosen write part way, as RocksDB with unordered_write may show a batch
+// to readers on other threads (storage::KvStore::write): the first `visible_ops` operations of
+// the next batch that puts `key` are applied, then the write waits until the test finishes it.
+class TornWriteStore final : public storage::KvStore {
+ public:
+  explicit TornWriteStore(std::shared_ptr<storage::MemKvStore> inner) : inner_(std::move(inner)) {}
+  Result<std::optional<Bytes>> get(ByteView key) const override { return inner_->get(key); }
+  Status scan_prefix(ByteView prefix, const storage::ScanVisitor& visit) const override {
+    return inner_->scan_prefix(prefix, visit);
+  }
+  Result<std::shared_ptr<const storage::KvSnapshot>> snapshot() const override {
+    return inner_->snapshot();
+  }
+  Status write(const storage::WriteBatch& batch, bool sync) override {
+    std::unique_lock lock(mu_);
+    const bool tear = key_ && std::any_of(batch.ops().begin(), batch.ops().end(),
+                                          [&](const auto& op) { return op.key == *key_; });
+    if (!tear) {
+      lock.unlock();
+      return inner_->write(batch, sync);
+    }
+    key_.reset();
+    storage::WriteBatch shown, rest;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const auto& op = batch.ops()[i];
+      storage::WriteBatch& part = i < visible_ops_ ? shown : rest;
+      if (op.kind == storage::WriteBatch::Kind::put)
+        part.put(op.key, op.value);
+      else
+        part.erase(op.key);
+    }
+    CORRIDOR_RETURN_IF_ERROR(inner_->write(shown, /*sync=*/false));
+    torn_ = true;
+    cv_.notify_all();
+    // Bounded, so that a test that never finishes the write fails rather than hangs.
+    cv_.wait_for(lock, std::chrono::seconds(20), [&] { return finish_; });
+    torn_ = false;
+    return inner_->write(rest, sync);
+  }
+  void tear_next_write_of(Bytes key, size_t visible_ops) {
+    std::lock_guard lock(mu_);
+    key_ = std::move(key);
+    visible_ops_ = visible_ops;
+    finish_ = false;
+  }
+  bool wait_until_torn() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(20), [&] { return torn_; });
+  }
+  void finish() {
+    std::lock_guard lock(mu_);
+    finish_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::shared_ptr<storage::MemKvStore> inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<Bytes> key_;
+  size_t visible_ops_ = 0;
+  bool torn_ = false;
+  bool finish_ = false;
+};
+
+// While a block's batch is written, the store may show any part of it. The node's readers on
+// other threads (the API's block and transaction queries, the orderer's loop) see nothing of
+// the block until its write has returned, and then all of it: never a block without its result
+// (which used to be a corruption error), nor a block or transaction record before it is durable.
+TEST(NodeTornWrites, ReadersSeeABlockOnlyOnceItsWriteHasReturned) {
+  // The block's batch puts the block, its result, the transaction's index entry, then the head:
+  // torn after the block alone, and before the head.
+  for (const size_t visible_ops : {size_t{1}, size_t{3}}) {
+    SCOPED_TRACE("operations shown: " + std::to_string(visible_ops));
+    auto inner = std::make_shared<storage::MemKvStore>();
+    auto torn = std::make_shared<TornWriteStore>(inner);
+    auto opened = Node::open(memory_config(), torn);
+    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+    Node& node = **opened;
+    TxMaker maker(node);
+    ManualOrderer orderer(node);
+    const AssetId usd = set_up_bank(orderer, maker);
+    const uint64_t height = node.status().height + 1;
+    Bytes block_key{'B'};
+    put_be64(block_key, height);
+    torn->tear_next_write_of(block_key, visible_ops);
+    const Transaction tx = maker.make("alice", {op::transfer("bob", usd, 1'00)});
+    FinalityLog log;
+    orderer.admit(tx, log.callback());
+    std::thread executor([&] { orderer.commit_block(); });
+    ASSERT_TRUE(torn->wait_until_torn());
+
+    auto shown = inner->get(block_key);
+    ASSERT_TRUE(shown.ok() && shown->has_value()) << "the block's record is in the store";
+    EXPECT_FALSE(node.block_readable(height));
+    auto block = node.block(height);
+    EXPECT_TRUE(block.ok()) << block.status().to_string();
+    EXPECT_FALSE(block.ok() && block->has_value());
+    auto bytes = node.block_bytes(height);
+    EXPECT_TRUE(bytes.ok() && !bytes->has_value());
+    auto record = node.transaction(tx.id);
+    EXPECT_TRUE(record.ok()) << record.status().to_string();
+    EXPECT_FALSE(record.ok() && record->has_value());
+    EXPECT_EQ(log.count(), 0u);
+    EXPECT_TRUE(node.block_readable(height - 1));
+    auto previous = node.block(height - 1);
+    EXPECT_TRUE(previous.ok() && previous->has_value());
+
+    torn->finish();
+    executor.join();
+    EXPECT_TRUE(node.block_readable(height));
+    block = node.block(height);
+    ASSERT_TRUE(block.ok() && block->has_value());
+    ASSERT_EQ((*block)->block.txs.size(), 1u);
+    EXPECT_EQ((*block)->block.txs[0].id, tx.id);
+    record = node.transaction(tx.id);
+    ASSERT_TRUE(record.ok() && record->has_value());
+    EXPECT_EQ((*record)->location.height, height);
+    ASSERT_TRUE(log.wait_for(1));
+    EXPECT_EQ(log.calls()[0].finality.height, height);
+  }
 }
 
 TEST(NodeStateSnapshot, ServesItsHeightAfterLaterCheckpointsOnRocksDb) {

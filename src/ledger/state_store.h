@@ -108,19 +108,21 @@ class StateDeltaAccumulator {
   // reason): present entries put, deleted ones erased.
   template <typename Batch>
   void put(Batch& batch) const {
+    // In ascending key order, replay ids ('R') before entries ('S'): a store inserts a sorted
+    // batch faster (storage/rocksdb_kv_store.cc, BM_StoreCheckpointBatch).
+    for (const auto* r : sorted_replay()) {
+      const Bytes rk = replay_id_key(r->first);
+      if (r->second)
+        batch.put(rk, {});
+      else
+        batch.erase(rk);
+    }
     for (const auto* e : sorted_changes()) {
       const Bytes key = prefixed(store_prefix_state, e->first.view());
       if (e->second.empty())
         batch.erase(key);
       else
         batch.put(key, Bytes(e->second.begin(), e->second.end()));
-    }
-    for (const auto& [id, present] : replay_) {
-      const Bytes rk = replay_id_key(id);
-      if (present)
-        batch.put(rk, {});
-      else
-        batch.erase(rk);
     }
   }
 
@@ -130,15 +132,7 @@ class StateDeltaAccumulator {
     // Replay ids ('R') sort below ledger entries ('S'), so the two sorted runs follow each
     // other.
     static_assert(store_prefix_replay < store_prefix_state);
-    std::vector<const Replay::value_type*> replay;
-    replay.reserve(replay_.size());
-    for (const auto& r : replay_) replay.push_back(&r);
-    // A replay id's store key is 'R', its expiry height in big-endian, then its id.
-    std::sort(replay.begin(), replay.end(), [](const auto* a, const auto* b) {
-      if (a->first.valid_until_height != b->first.valid_until_height)
-        return a->first.valid_until_height < b->first.valid_until_height;
-      return a->first.id < b->first.id;
-    });
+    const auto replay = sorted_replay();
     size_t bytes = replay.size() * replay_store_key_size;
     const auto entries = sorted_changes();
     for (const auto* e : entries) bytes += 1 + e->first.view().size() + e->second.size();
@@ -205,6 +199,19 @@ class StateDeltaAccumulator {
   };
   using Replay = absl::flat_hash_map<ReplayId, bool, ReplayHash, ReplayEq>;
   static constexpr size_t replay_store_key_size = 1 + 8 + Hash256::size();
+
+  // The replay ids in their store keys' order: 'R', the expiry height in big-endian, the id.
+  std::vector<const Replay::value_type*> sorted_replay() const {
+    std::vector<const Replay::value_type*> replay;
+    replay.reserve(replay_.size());
+    for (const auto& r : replay_) replay.push_back(&r);
+    std::sort(replay.begin(), replay.end(), [](const auto* a, const auto* b) {
+      if (a->first.valid_until_height != b->first.valid_until_height)
+        return a->first.valid_until_height < b->first.valid_until_height;
+      return a->first.id < b->first.id;
+    });
+    return replay;
+  }
 
   std::vector<const Changes::value_type*> sorted_changes() const {
     // Sorted by the key's first eight bytes, read as a big-endian number and held next to the

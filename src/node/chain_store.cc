@@ -225,8 +225,10 @@ Result<std::optional<TxRecord>> ChainStore::tx_record(const Hash256& id) const {
 Status ChainStore::write_checkpoint(const ledger::StateDeltaAccumulator& state,
                                     const ChainHead& at) {
   storage::WriteBatch batch;
-  state.put(batch);
+  // 'K' first: the whole batch is then in ascending key order, which the store inserts faster
+  // (storage/rocksdb_kv_store.cc).
   batch.put(Bytes{key_checkpoint}, encode_head(at));
+  state.put(batch);
   return kv_.write(batch, true);
 }
 

@@ -3,6 +3,7 @@
 // to one network, and load_ledger refuses a state that does not hash to the committed root.
 #include "node/chain_store.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -285,6 +286,40 @@ TEST_F(ChainStoreTest, LoadLedgerRebuildsTheCommittedState) {
   // Replay ids came back: the applied transaction is a duplicate on the loaded ledger.
   EXPECT_TRUE(loaded.is_replay_id_live(pay.id));
   EXPECT_EQ(loaded.precheck(pay), ResultCode::tx_duplicate);
+}
+
+// A checkpoint's batch is in ascending key order, the checkpoint record included, so that the
+// RocksDB store inserts it with a position hint (storage/rocksdb_kv_store.cc): a third less
+// time for a large one (BM_StoreCheckpointBatch).
+TEST_F(ChainStoreTest, ACheckpointBatchIsInAscendingKeyOrder) {
+  const AssetId usd = set_up_bank();
+  const BuiltBlock b = build({make("alice", {op::transfer("bob", usd, 1'00)})});
+  ledger::StateDeltaAccumulator state;
+  state.add(b.executed.delta);
+  // Replay ids ('R') and entries ('S') both, and the checkpoint record ('K').
+  ASSERT_GE(state.size(), 2u);
+  class Recording final : public storage::KvStore {
+   public:
+    Result<std::optional<Bytes>> get(ByteView) const override { return std::optional<Bytes>(); }
+    Status scan_prefix(ByteView, const storage::ScanVisitor&) const override { return Status(); }
+    Result<std::shared_ptr<const storage::KvSnapshot>> snapshot() const override {
+      return failed_precondition("not kept");
+    }
+    Status write(const storage::WriteBatch& batch, bool) override {
+      keys.clear();
+      for (const auto& op : batch.ops()) keys.push_back(op.key);
+      return Status();
+    }
+    std::vector<Bytes> keys;
+  } recording;
+  ChainStore chain(recording);
+  const ChainHead at{b.block.header.height, b.block.header.hash(), b.executed.result.state_root};
+  ASSERT_TRUE(chain.write_checkpoint(state, at).ok());
+  ASSERT_EQ(recording.keys.size(), state.size() + 1);
+  EXPECT_TRUE(std::count_if(recording.keys.begin(), recording.keys.end(),
+                            [](const Bytes& k) { return k[0] == 'R'; }) > 0);
+  EXPECT_TRUE(std::is_sorted(recording.keys.begin(), recording.keys.end()));
+  EXPECT_EQ(std::adjacent_find(recording.keys.begin(), recording.keys.end()), recording.keys.end());
 }
 
 TEST_F(ChainStoreTest, ExpiredReplayIdsAreErased) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <span>
 
@@ -329,6 +330,33 @@ void BM_LedgerQueueBlock(benchmark::State& state) {
 }
 BENCHMARK(BM_LedgerQueueBlock)->Unit(benchmark::kMillisecond)->Iterations(3);
 
+// Writes one batch per iteration (built with the timer paused) into a RocksDB store opened in
+// a fresh temporary directory, which goes when the benchmark ends.
+void run_store_batches(benchmark::State& state, const storage::RocksDbOptions& options,
+                       size_t batch_ops, const std::function<storage::WriteBatch()>& next_batch) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("corridor-micro-bench-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto opened = storage::open_rocksdb_store(dir.string(), options);
+  if (!opened.ok()) {
+    state.SkipWithError(opened.status().to_string().c_str());
+    return;
+  }
+  auto store = std::move(opened).value();
+  for (auto _ : state) {
+    state.PauseTiming();
+    const storage::WriteBatch batch = next_batch();
+    state.ResumeTiming();
+    if (Status st = store->write(batch, false); !st.ok()) {
+      state.SkipWithError(st.to_string().c_str());
+      break;
+    }
+  }
+  store.reset();
+  std::filesystem::remove_all(dir);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch_ops));
+}
+
 // One block's transaction index as node::ChainStore::commit writes it: a key per transaction
 // (a prefix byte and the random 32-byte id) with its 20-byte location, 700 to a batch (an
 // individually signed block at about 7,000 transactions a second), into a RocksDB store whose
@@ -340,21 +368,11 @@ BENCHMARK(BM_LedgerQueueBlock)->Unit(benchmark::kMillisecond)->Iterations(3);
 // rather than the disk's.
 void BM_StoreTxIndexBatch(benchmark::State& state) {
   const bool sorted = state.range(0) != 0;
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("corridor-micro-bench-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  auto opened = storage::open_rocksdb_store(dir.string(), storage::RocksDbOptions{});
-  if (!opened.ok()) {
-    state.SkipWithError(opened.status().to_string().c_str());
-    return;
-  }
-  auto store = std::move(opened).value();
   constexpr size_t batch_keys = 700;
   std::mt19937_64 rng(42);
   std::vector<Bytes> keys(batch_keys, Bytes(33));
   const Bytes location(20, 1);
-  for (auto _ : state) {
-    state.PauseTiming();
+  run_store_batches(state, storage::RocksDbOptions{}, batch_keys, [&] {
     for (Bytes& k : keys) {
       k[0] = 'T';
       for (size_t i = 1; i < k.size(); ++i) k[i] = static_cast<uint8_t>(rng());
@@ -362,15 +380,8 @@ void BM_StoreTxIndexBatch(benchmark::State& state) {
     if (sorted) std::sort(keys.begin(), keys.end());
     storage::WriteBatch batch;
     for (const Bytes& k : keys) batch.put(k, location);
-    state.ResumeTiming();
-    if (Status st = store->write(batch, false); !st.ok()) {
-      state.SkipWithError(st.to_string().c_str());
-      break;
-    }
-  }
-  store.reset();
-  std::filesystem::remove_all(dir);
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch_keys));
+    return batch;
+  });
 }
 BENCHMARK(BM_StoreTxIndexBatch)->Arg(0)->Arg(1)->Iterations(2'000);
 
@@ -381,17 +392,8 @@ BENCHMARK(BM_StoreTxIndexBatch)->Arg(0)->Arg(1)->Iterations(2'000);
 // by concurrent inserts, which search the skip list from its head for each key unless the
 // store passes a position hint along the batch (storage/rocksdb_kv_store.cc).
 void BM_StoreCheckpointBatch(benchmark::State& state) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("corridor-micro-bench-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
   storage::RocksDbOptions options;
   options.unordered_write = state.range(0) != 0;
-  auto opened = storage::open_rocksdb_store(dir.string(), options);
-  if (!opened.ok()) {
-    state.SkipWithError(opened.status().to_string().c_str());
-    return;
-  }
-  auto store = std::move(opened).value();
   constexpr size_t batch_keys = 10'000;
   std::mt19937_64 rng(7);
   std::vector<Bytes> keys(batch_keys, Bytes(41));
@@ -401,20 +403,12 @@ void BM_StoreCheckpointBatch(benchmark::State& state) {
   }
   std::sort(keys.begin(), keys.end());
   Bytes value(60, 0);
-  for (auto _ : state) {
-    state.PauseTiming();
+  run_store_batches(state, options, batch_keys, [&] {
     storage::WriteBatch batch;
     value[0] = static_cast<uint8_t>(rng());
     for (const Bytes& k : keys) batch.put(k, value);
-    state.ResumeTiming();
-    if (Status st = store->write(batch, false); !st.ok()) {
-      state.SkipWithError(st.to_string().c_str());
-      break;
-    }
-  }
-  store.reset();
-  std::filesystem::remove_all(dir);
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch_keys));
+    return batch;
+  });
 }
 BENCHMARK(BM_StoreCheckpointBatch)->Arg(0)->Arg(1)->Iterations(200)->Unit(benchmark::kMillisecond);
 

@@ -1574,12 +1574,11 @@ TEST(NodeStateSnapshot, ManyChangesWaitingAreCheckpointedBeforeTheSnapshot) {
   EXPECT_EQ((*reopened)->status().state_root, (*bounded)->state_root());
 }
 
-// A store whose writes of a state checkpoint (the batch that puts the 'K' record) wait until
-// the test opens its gate: a checkpoint write as slow as the test likes.
-class CheckpointGatedStore final : public storage::KvStore {
+// A store that answers every read from an in-memory one: the doubles below change only how
+// writes land in it.
+class ReadsForwarded : public storage::KvStore {
  public:
-  explicit CheckpointGatedStore(std::shared_ptr<storage::MemKvStore> inner)
-      : inner_(std::move(inner)) {}
+  explicit ReadsForwarded(std::shared_ptr<storage::MemKvStore> inner) : inner_(std::move(inner)) {}
   Result<std::optional<Bytes>> get(ByteView key) const override { return inner_->get(key); }
   Status scan_prefix(ByteView prefix, const storage::ScanVisitor& visit) const override {
     return inner_->scan_prefix(prefix, visit);
@@ -1587,6 +1586,16 @@ class CheckpointGatedStore final : public storage::KvStore {
   Result<std::shared_ptr<const storage::KvSnapshot>> snapshot() const override {
     return inner_->snapshot();
   }
+
+ protected:
+  std::shared_ptr<storage::MemKvStore> inner_;
+};
+
+// A store whose writes of a state checkpoint (the batch that puts the 'K' record) wait until
+// the test opens its gate: a checkpoint write as slow as the test likes.
+class CheckpointGatedStore final : public ReadsForwarded {
+ public:
+  using ReadsForwarded::ReadsForwarded;
   Status write(const storage::WriteBatch& batch, bool sync) override {
     const bool checkpoint = std::any_of(batch.ops().begin(), batch.ops().end(),
                                         [](const auto& op) { return op.key == Bytes{'K'}; });
@@ -1616,7 +1625,6 @@ class CheckpointGatedStore final : public storage::KvStore {
   }
 
  private:
-  std::shared_ptr<storage::MemKvStore> inner_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool open_ = false;
@@ -1682,16 +1690,9 @@ TEST(NodeCheckpointWriter, BlocksGoOnCommittingWhileACheckpointIsWritten) {
 // A store that stops one chosen write part way, as RocksDB with unordered_write may show a batch
 // to readers on other threads (storage::KvStore::write): the first `visible_ops` operations of
 // the next batch that puts `key` are applied, then the write waits until the test finishes it.
-class TornWriteStore final : public storage::KvStore {
+class TornWriteStore final : public ReadsForwarded {
  public:
-  explicit TornWriteStore(std::shared_ptr<storage::MemKvStore> inner) : inner_(std::move(inner)) {}
-  Result<std::optional<Bytes>> get(ByteView key) const override { return inner_->get(key); }
-  Status scan_prefix(ByteView prefix, const storage::ScanVisitor& visit) const override {
-    return inner_->scan_prefix(prefix, visit);
-  }
-  Result<std::shared_ptr<const storage::KvSnapshot>> snapshot() const override {
-    return inner_->snapshot();
-  }
+  using ReadsForwarded::ReadsForwarded;
   Status write(const storage::WriteBatch& batch, bool sync) override {
     std::unique_lock lock(mu_);
     const bool tear = key_ && std::any_of(batch.ops().begin(), batch.ops().end(),
@@ -1735,7 +1736,6 @@ class TornWriteStore final : public storage::KvStore {
   }
 
  private:
-  std::shared_ptr<storage::MemKvStore> inner_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::optional<Bytes> key_;

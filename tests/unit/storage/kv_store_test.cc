@@ -33,6 +33,15 @@ Bytes raw(std::initializer_list<uint8_t> bytes) {
   return Bytes(bytes);
 }
 
+// A batch that puts `keys` keys under `prefix`, each with the round's number as its value: the
+// concurrency tests write one per round and read back which round each key shows.
+WriteBatch round_batch(const std::string& prefix, int keys, int round) {
+  WriteBatch batch;
+  for (int i = 0; i < keys; ++i)
+    batch.put(b(prefix + std::to_string(100 + i)), b(std::to_string(round)));
+  return batch;
+}
+
 struct Implementation {
   std::string name;
   // Opens a store whose files, if it has any, live in dir.
@@ -139,12 +148,7 @@ TEST_P(KvStoreConformance, ConcurrentReaderNeverSeesPartOfABatch) {
     GTEST_SKIP() << "this store may show a batch in part while it is written";
   constexpr int kKeys = 32;
   constexpr int kRounds = 200;
-  auto batch_for = [&](int round) {
-    WriteBatch batch;
-    for (int i = 0; i < kKeys; ++i)
-      batch.put(b("atomic/" + std::to_string(100 + i)), b(std::to_string(round)));
-    return batch;
-  };
+  auto batch_for = [&](int round) { return round_batch("atomic/", kKeys, round); };
   ASSERT_TRUE(store_->write(batch_for(0), false).ok());
 
   std::atomic<bool> done{false};
@@ -181,12 +185,7 @@ TEST_P(KvStoreConformance, ConcurrentReaderNeverSeesPartOfABatch) {
 TEST_P(KvStoreConformance, ReaderSeesAllOfEveryBatchWhoseWriteReturned) {
   constexpr int kKeys = 32;
   constexpr int kRounds = 200;
-  auto batch_for = [&](int round) {
-    WriteBatch batch;
-    for (int i = 0; i < kKeys; ++i)
-      batch.put(b("returned/" + std::to_string(100 + i)), b(std::to_string(round)));
-    return batch;
-  };
+  auto batch_for = [&](int round) { return round_batch("returned/", kKeys, round); };
   ASSERT_TRUE(store_->write(batch_for(0), false).ok());
   std::atomic<int> returned{0};
   std::atomic<bool> done{false};
@@ -523,38 +522,33 @@ TEST_P(KvStoreConformance, SnapshotStaysValidThroughLaterWritesAndTheStoresEnd) 
   held.reset();
 }
 
+// A RocksDB store in dir with `options`, and a small memtable, so that the larger tests flush to
+// SST files and reads cover both.
+std::unique_ptr<KvStore> open_rocksdb_in(const std::string& dir, RocksDbOptions options) {
+  options.write_buffer_bytes = size_t{1} << 20;
+  auto store = open_rocksdb_store(dir + "/db", options);
+  EXPECT_TRUE(store.ok()) << store.status().to_string();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+RocksDbOptions with_sequential_prefixes(RocksDbOptions options = {}) {
+  options.sequential_prefixes = {'B', 'O'};
+  return options;
+}
+
 const Implementation kImplementations[] = {
     {"Mem",
      [](const std::string&) -> std::unique_ptr<KvStore> { return std::make_unique<MemKvStore>(); }},
-    {"RocksDb",
-     [](const std::string& dir) -> std::unique_ptr<KvStore> {
-       // A small memtable makes the larger tests flush to SST files, so reads cover both.
-       RocksDbOptions options;
-       options.write_buffer_bytes = size_t{1} << 20;
-       auto store = open_rocksdb_store(dir + "/db", options);
-       EXPECT_TRUE(store.ok()) << store.status().to_string();
-       return store.ok() ? std::move(store).value() : nullptr;
-     }},
+    {"RocksDb", [](const std::string& dir) { return open_rocksdb_in(dir, RocksDbOptions{}); }},
+    // With a second column family for two prefixes: every read and scan must look the same.
     {"RocksDbSequential",
-     [](const std::string& dir) -> std::unique_ptr<KvStore> {
-       // With a second column family for two prefixes: every read and scan must look the same.
-       RocksDbOptions options;
-       options.write_buffer_bytes = size_t{1} << 20;
-       options.sequential_prefixes = {'B', 'O'};
-       auto store = open_rocksdb_store(dir + "/db", options);
-       EXPECT_TRUE(store.ok()) << store.status().to_string();
-       return store.ok() ? std::move(store).value() : nullptr;
-     }},
+     [](const std::string& dir) { return open_rocksdb_in(dir, with_sequential_prefixes()); }},
+    // As a node opens it: memtable inserts outside the write queue.
     {"RocksDbUnorderedWrite",
-     [](const std::string& dir) -> std::unique_ptr<KvStore> {
-       // As a node opens it: memtable inserts outside the write queue.
-       RocksDbOptions options;
-       options.write_buffer_bytes = size_t{1} << 20;
-       options.sequential_prefixes = {'B', 'O'};
+     [](const std::string& dir) {
+       RocksDbOptions options = with_sequential_prefixes();
        options.unordered_write = true;
-       auto store = open_rocksdb_store(dir + "/db", options);
-       EXPECT_TRUE(store.ok()) << store.status().to_string();
-       return store.ok() ? std::move(store).value() : nullptr;
+       return open_rocksdb_in(dir, options);
      },
      /*whole_batches_while_written=*/false},
 };

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/cmd_network.h"
+
 namespace corridor::cli {
 
 struct BenchNetworkOptions {
@@ -39,7 +41,7 @@ struct BenchNetworkOptions {
   std::string wire = "binary";
   uint32_t accounts = 1'000;  // Funded holders of the benchmark's currency.
   // The temporary localnet's state root interval (genesis; `corridor localnet`'s default).
-  uint64_t state_root_interval_blocks = 8;
+  uint64_t state_root_interval_blocks = state_root_interval_default;
   uint32_t duration_s = 10;  // Measured window.
   uint32_t warmup_s = 2;     // Load before the window that is not measured.
   uint64_t seed = 1;

@@ -29,10 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr uint16_t base_port_default = 26'000;
-// The state root is recomputed every this many blocks (ledger.h): at half the peak it halves
-// the time to finality (docs/benchmarks.md, "State root interval"), for a divergence noticed
-// within 8 blocks and proofs of recently changed holdings that wait for the next root height.
-constexpr uint64_t state_root_interval_default = 8;
 // Peer ports are the API ports plus this offset.
 constexpr uint16_t peer_port_offset = 100;
 constexpr const char* localnet_network_name = "corridor-localnet";

@@ -277,8 +277,11 @@ TEST_F(Localnet, ValidatorsAgreeObserverFollowsAndAKilledValidatorCatchesUp) {
 // `corridor sync-status` reports it in sync.
 TEST_F(Localnet, ValidatorWithADeletedDataDirectorySyncsStateFromACheckpoint) {
   const fs_path net = dir_ / "net";
+  // Snapshots fall on root heights, so a root every 8 blocks (not the default 32) lets the
+  // snapshot interval below be small.
   ASSERT_EQ(::system((std::string(CORRIDOR_BINARY) + " network init --dir " + net.string() +
-                      " --base-port " + std::to_string(base_port_) + " > /dev/null")
+                      " --base-port " + std::to_string(base_port_) +
+                      " --state-root-interval 8 > /dev/null")
                          .c_str()),
             0);
   // Small thresholds so that "far behind" takes seconds, not minutes, and short rounds so that

@@ -165,8 +165,10 @@ struct Fixture {
   AssetId usd;
   uint64_t height = 0;
 
-  explicit Fixture(size_t accounts) {
+  // `root_interval`: the ledger's state root interval (Ledger::set_state_root_interval).
+  explicit Fixture(size_t accounts, uint64_t root_interval = 1) {
     crypto_init();
+    ledger.set_state_root_interval(root_interval);
     KeyPair issuer = KeyPair::from_seed(Seed::from_view(sha256(as_bytes("issuer")).view()));
     usd = AssetId{*AssetCode::parse("USD"), issuer.account_id()};
     keys.push_back(issuer);
@@ -292,6 +294,48 @@ void BM_LedgerDenseBlock(benchmark::State& state) {
       static_cast<double>(changed) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_LedgerDenseBlock)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// The executor's blocks at half the network benchmark's peak (`bench network --mode open --rate
+// 70000 --accounts 10000` on the 2-core machine of docs/benchmarks.md): one batch-signed
+// transaction of 1,200 transfers a block. Each iteration executes the blocks from one root
+// height to the next (the argument is the state root interval), so it holds one fold of the
+// waiting changes into the state tree, at its end; the time per block is the figure.
+void BM_LedgerBlocksToRootHeight(benchmark::State& state) {
+  const auto interval = static_cast<uint64_t>(state.range(0));
+  constexpr size_t accounts = 10'000;
+  constexpr size_t transfers_per_block = 1'200;
+  Fixture f(accounts, interval);
+  std::mt19937_64 rng(5);
+  // Empty blocks up to a root height, so that every iteration's last block folds.
+  while (f.height % interval != 0) f.block({});
+  std::vector<Block> blocks(interval);
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (auto& b : blocks) {
+      b = Block{};
+      b.header.height = ++f.height;
+      const size_t from = 1 + rng() % accounts;
+      std::vector<Operation> ops;
+      ops.reserve(transfers_per_block);
+      for (size_t i = 0; i < transfers_per_block; ++i) {
+        size_t to = 1 + rng() % accounts;
+        if (to == from) to = to % accounts + 1;
+        ops.push_back(TransferOp{f.keys[to].account_id(), f.usd, 1});
+      }
+      b.txs.push_back(f.make(f.keys[from], std::move(ops)));
+    }
+    state.ResumeTiming();
+    for (const auto& b : blocks) {
+      ExecutedBlock done = execute_block(f.ledger, b, f.network, 1, /*verify_signatures=*/false);
+      f.ledger.recycle_delta(std::move(done.delta));
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(interval));
+  state.counters["ms_per_block"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * interval) / 1e3,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_LedgerBlocksToRootHeight)->Arg(8)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond);
 
 // The liquidity queue through the Ledger: one block in which 100 banks queue 1,000 payments
 // each (100,000 in all, amounts up to 40% of a bank's balance, so that many positions go short and

@@ -88,10 +88,14 @@ const AssetEntry* Ledger::asset(const AssetId& id) const {
 }
 
 const HoldingEntry* Ledger::holding(const AccountId& holder, const AssetId& asset_id) const {
-  auto a = find_account(holder);
-  auto s = asset_index_.find(asset_id);
+  return holding_slot(holder, asset_id);
+}
+
+const HoldingSlot* Ledger::holding_slot(const AccountId& holder, const AssetId& asset_id) const {
+  const auto a = find_account(holder);
+  const auto s = asset_index_.find(asset_id);
   if (!a || s == asset_index_.end()) return nullptr;
-  auto it = indexes_->holdings.find(holding_key(*a, s->second));
+  const auto it = indexes_->holdings.find(holding_key(*a, s->second));
   return it == indexes_->holdings.end() ? nullptr : &it->second;
 }
 
@@ -479,6 +483,7 @@ StateDelta Ledger::end_block() {
     if (it == indexes_->holdings.end() || !it->second.dirty) continue;
     HoldingSlot& h = it->second;
     h.dirty = false;
+    h.leaf_fold = folds_ + 1;
     StateChange& c = next_change();
     encode_holding_key(accounts_[k >> 32].id, assets_[k & 0xffffffffu].id, c.key);
     encode_holding_value(h, c.value);
@@ -771,28 +776,26 @@ void Ledger::fold_waiting_leaves() {
   }
   tree_.put_sorted(puts);
   w.clear();
+  ++folds_;
 }
 
-bool Ledger::leaf_waiting(const Hash256& tree_key) const {
-  return std::any_of(waiting_leaves_.begin(), waiting_leaves_.end(),
-                     [&](const auto& w) { return w.first == tree_key; });
+bool Ledger::changed_since_fold(const HoldingSlot& h) const {
+  return h.dirty || h.leaf_fold > folds_;
 }
 
 // --- Proofs, loading, invariants ------------------------------------------------------------
 
 std::optional<HoldingProof> Ledger::prove_holding(const AccountId& holder,
                                                   const AssetId& asset_id) {
-  const HoldingEntry* h = holding(holder, asset_id);
-  // A holding changed in a block that has not ended differs from its leaf in the tree, so no
-  // proof of its current value could verify against state_root().
-  if (!h || h->dirty) return std::nullopt;
+  const HoldingSlot* h = holding_slot(holder, asset_id);
+  // A holding changed in a block that has not ended, or in one since the last root height,
+  // differs from its leaf in the tree, so no proof of its current value could verify against
+  // state_root().
+  if (!h || changed_since_fold(*h)) return std::nullopt;
   HoldingProof p;
   encode_holding_key(holder, asset_id, p.entry_key);
   encode_holding_value(*h, p.entry_value);
-  const Hash256 tree_key = sha256(p.entry_key);
-  // A holding changed since the last root height has a leaf that commits to an older value.
-  if (leaf_waiting(tree_key)) return std::nullopt;
-  auto proof = tree_.prove(tree_key);
+  auto proof = tree_.prove(h->tree_key_known ? h->tree_key : sha256(p.entry_key));
   // A holding created in a block that has not ended is not in the tree yet.
   if (!proof) return std::nullopt;
   p.proof = std::move(*proof);
@@ -800,12 +803,8 @@ std::optional<HoldingProof> Ledger::prove_holding(const AccountId& holder,
 }
 
 bool Ledger::holding_changed_since_root(const AccountId& holder, const AssetId& asset_id) const {
-  const HoldingEntry* h = holding(holder, asset_id);
-  if (!h) return false;
-  if (h->dirty) return true;
-  Bytes key;
-  encode_holding_key(holder, asset_id, key);
-  return leaf_waiting(sha256(key));
+  const HoldingSlot* h = holding_slot(holder, asset_id);
+  return h && changed_since_fold(*h);
 }
 
 Status Ledger::load_entry(ByteView key, ByteView value) {

@@ -25,6 +25,8 @@
 
 namespace corridor::ledger {
 
+struct HoldingSlot;  // detail/ledger_indexes.h
+
 // The outcome of one transaction. For tx_failed (and for tx_malformed caused by one
 // operation), op_index and op_code name the operation; every other operation of the
 // transaction is reported as not_applied.
@@ -176,7 +178,7 @@ class Ledger {
   // holding_changed_since_root() tells the two apart).
   std::optional<HoldingProof> prove_holding(const AccountId& holder, const AssetId& asset);
   // Whether the holding changed after state_root_height(), in the current block or in one that
-  // ended after the last root height. Linear in the changes waiting for the next root height.
+  // ended after the last root height.
   bool holding_changed_since_root(const AccountId& holder, const AssetId& asset) const;
 
   // --- FX queries (ledger_fx.cc) -----------------------------------------------------------
@@ -351,8 +353,11 @@ class Ledger {
   void erase_leaf(const Hash256& key);
   void put_leaves(const std::vector<std::pair<Hash256, Hash256>>& leaves);
   void fold_waiting_leaves();
-  // Whether the tree key changed since the last root height (linear in the waiting changes).
-  bool leaf_waiting(const Hash256& tree_key) const;
+  // The holding's slot in Indexes, or null if there is no such holding.
+  const HoldingSlot* holding_slot(const AccountId& holder, const AssetId& asset) const;
+  // Whether the holding changed since the last root height: in the open block, or in one whose
+  // leaf waits for the next fold.
+  bool changed_since_fold(const HoldingSlot& h) const;
   Status load_offer(const EntryKey& k, ByteView value);
   __extension__ typedef __int128 Int128;
   Status check_invariants_fx(std::vector<Int128>& sums) const;
@@ -407,6 +412,9 @@ class Ledger {
 
   StateTree tree_;
   uint64_t state_root_interval_ = 1;
+  // Folds of the waiting changes into the tree done since this ledger was made or loaded
+  // (HoldingSlot::leaf_fold).
+  uint64_t folds_ = 0;
   // Changes to the tree since the last root height, oldest first: within a block its removals
   // come before its puts, as the tree would have seen them with an interval of 1. A removal
   // has no value hash (nullopt).

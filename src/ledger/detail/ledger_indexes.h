@@ -27,6 +27,12 @@ namespace corridor::ledger {
 struct HoldingSlot : HoldingEntry {
   Hash256 tree_key;
   bool tree_key_known = false;
+  // The number of the fold (Ledger::folds_) that takes in the leaf end_block last recorded for
+  // this holding; 0 if none was recorded since it was loaded. Above the folds done, the leaf is
+  // waiting for the next root height, and the tree commits to an older value: a proof request
+  // learns it here, instead of searching the changes waiting (a block's worth of changes for
+  // each block since the last root height).
+  uint64_t leaf_fold = 0;
 };
 
 struct Ledger::Indexes {

@@ -153,6 +153,30 @@ TEST_F(StateRootInterval, HoldingProofsWaitForTheNextRootHeight) {
     EXPECT_TRUE(verify_holding_proof(ledger.state_root(), *proof)) << holder;
   }
   EXPECT_EQ(*spaced.balance("b1", usd), 10'000 - 5);
+
+  // The next interval: b1 and b3 change in its first block. They wait for the next root height
+  // through every block before it, while b2, changed only in the last interval, has its proof.
+  both([&](test::TestLedger& t) {
+    EXPECT_EQ(t.submit("b1", {op::transfer("b3", usd, 7)}), outcome_ok());
+  });
+  while (!ledger.is_root_height(ledger.height())) {
+    for (const char* holder : {"b1", "b3"}) {
+      EXPECT_TRUE(ledger.holding_changed_since_root(test_id(holder), usd)) << holder;
+      EXPECT_FALSE(ledger.prove_holding(test_id(holder), usd).has_value()) << holder;
+    }
+    EXPECT_FALSE(ledger.holding_changed_since_root(test_id("b2"), usd));
+    auto b2 = ledger.prove_holding(test_id("b2"), usd);
+    ASSERT_TRUE(b2.has_value());
+    EXPECT_TRUE(verify_holding_proof(ledger.state_root(), *b2));
+    both([](test::TestLedger& t) { t.advance(1); });
+  }
+  for (const char* holder : {"b1", "b2", "b3"}) {
+    EXPECT_FALSE(ledger.holding_changed_since_root(test_id(holder), usd)) << holder;
+    auto proof = ledger.prove_holding(test_id(holder), usd);
+    ASSERT_TRUE(proof.has_value()) << holder;
+    EXPECT_TRUE(verify_holding_proof(ledger.state_root(), *proof)) << holder;
+  }
+  EXPECT_EQ(*spaced.balance("b3", usd), 10'000 + 7);
 }
 
 TEST(StateRootIntervalLimits, EveryIntervalUpToTheMaximumFoldsAtItsMultiples) {

@@ -198,6 +198,20 @@ struct Fixture {
     tx.sign(k);
     return tx;
   }
+  // A batch-signed transaction of `count` transfers of one unit from a random holder to random
+  // others.
+  Transaction random_transfers(std::mt19937_64& rng, size_t count) {
+    const size_t holders = keys.size() - 1;  // keys[0] is the issuer.
+    const size_t from = 1 + rng() % holders;
+    std::vector<Operation> ops;
+    ops.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      size_t to = 1 + rng() % holders;
+      if (to == from) to = to % holders + 1;
+      ops.push_back(TransferOp{keys[to].account_id(), usd, 1});
+    }
+    return make(keys[from], std::move(ops));
+  }
   void block(std::vector<Transaction> txs) {
     Block b;
     b.header.height = ++height;
@@ -268,17 +282,8 @@ void BM_LedgerDenseBlock(benchmark::State& state) {
     state.PauseTiming();
     Block b;
     b.header.height = ++f.height;
-    for (size_t t = 0; t < txs_per_block; ++t) {
-      const size_t from = 1 + rng() % accounts;
-      std::vector<Operation> ops;
-      ops.reserve(transfers_per_tx);
-      for (size_t i = 0; i < transfers_per_tx; ++i) {
-        size_t to = 1 + rng() % accounts;
-        if (to == from) to = to % accounts + 1;
-        ops.push_back(TransferOp{f.keys[to].account_id(), f.usd, 1});
-      }
-      b.txs.push_back(f.make(f.keys[from], std::move(ops)));
-    }
+    for (size_t t = 0; t < txs_per_block; ++t)
+      b.txs.push_back(f.random_transfers(rng, transfers_per_tx));
     // A checkpoint every 64 blocks writes the merged changes and starts over.
     if (f.height % 64 == 0) accumulator.clear();
     state.ResumeTiming();
@@ -314,15 +319,7 @@ void BM_LedgerBlocksToRootHeight(benchmark::State& state) {
     for (auto& b : blocks) {
       b = Block{};
       b.header.height = ++f.height;
-      const size_t from = 1 + rng() % accounts;
-      std::vector<Operation> ops;
-      ops.reserve(transfers_per_block);
-      for (size_t i = 0; i < transfers_per_block; ++i) {
-        size_t to = 1 + rng() % accounts;
-        if (to == from) to = to % accounts + 1;
-        ops.push_back(TransferOp{f.keys[to].account_id(), f.usd, 1});
-      }
-      b.txs.push_back(f.make(f.keys[from], std::move(ops)));
+      b.txs.push_back(f.random_transfers(rng, transfers_per_block));
     }
     state.ResumeTiming();
     for (const auto& b : blocks) {

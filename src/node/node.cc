@@ -811,8 +811,8 @@ void Node::prove_holding(const AccountId& holder, const AssetId& asset, ProofCal
   {
     // Proof generation rehashes dirty tree nodes, which mutates the tree: exclusive lock.
     std::unique_lock lock(ledger_mu_);
-    // One pass over the changes waiting for the next root when there is a proof now (the
-    // common case), a second only to tell a changed holding from a missing one.
+    // A proof now (the common case); without one, the holding either changed since the last
+    // root height, and the request waits for the next one, or does not exist.
     if (auto p = ledger_.prove_holding(holder, asset)) {
       now = std::optional<HoldingProofInfo>{
           HoldingProofInfo{std::move(*p), head_.state_root, ledger_.state_root_height()}};

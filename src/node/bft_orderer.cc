@@ -492,10 +492,14 @@ void BftOrderer::remember_timeout(const consensus::Timeout& t, bool sync) {
 }
 
 void BftOrderer::write_recent(const storage::WriteBatch& batch, bool sync) {
-  // Unsynced for what peers send: the synced safety write that precedes any vote or timeout
-  // of ours makes it durable first (the store's log is written in order).
+  // Unsynced for what peers send, and for this leader's proposal as it goes out: persist_safety
+  // syncs the store's log before any vote or timeout of ours leaves.
   Status st = node_.kv().write(batch, sync);
-  if (!st.ok()) spdlog::warn("cannot store a recent consensus message: {}", st.to_string());
+  if (!st.ok()) {
+    spdlog::warn("cannot store a recent consensus message: {}", st.to_string());
+    return;
+  }
+  recent_unsynced_ = !sync;
 }
 
 void BftOrderer::replay_recent() {
@@ -742,7 +746,17 @@ void BftOrderer::on_proposal_request(const PublicKey& peer, ByteView bytes) {
 
 void BftOrderer::persist_safety(const consensus::SafetyData& data) {
   const auto started = std::chrono::steady_clock::now();
-  Status st = node_.safety_cell().write(consensus::encode_safety_data(data));
+  Status st = Status::ok_status();
+  if (recent_unsynced_) {
+    // The safety data lives in a cell of its own (a file beside RocksDB), whose sync does not
+    // reach the store's log. A vote must not leave before the proposal it is for is durable
+    // here: after a power loss of the whole network the 'U' records of n - f voters are the
+    // only copy of a block certified, perhaps committed, but not yet executed. So the log
+    // is synced first (an empty synced write syncs every earlier one).
+    st = node_.kv().write(storage::WriteBatch{}, /*sync=*/true);
+    if (st.ok()) recent_unsynced_ = false;
+  }
+  if (st.ok()) st = node_.safety_cell().write(consensus::encode_safety_data(data));
   const auto ended = std::chrono::steady_clock::now();
   const double took_ms[] = {std::chrono::duration<double, std::milli>(ended - started).count()};
   safety_writes_.add(took_ms, steady_clock_ms());

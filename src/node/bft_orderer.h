@@ -296,6 +296,9 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   // The recent-proposal keys ('U' 0 ...) in the store, in key order (height, then round), so
   // that pruning deletes them without scanning the store.
   std::set<Bytes> recent_proposal_keys_;
+  // Whether a 'U' record was written without sync since the store's log was last synced: the
+  // next safety write syncs the log first, so no vote or timeout of ours leaves before them.
+  bool recent_unsynced_ = false;
   std::map<PublicKey, uint64_t> epoch_request_ms_;
   std::map<PublicKey, uint64_t> proof_sent_ms_;
   std::unique_ptr<StateSyncClient> sync_;

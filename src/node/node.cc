@@ -80,7 +80,8 @@ Node::~Node() {
 
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
                                          std::shared_ptr<storage::KvStore> kv,
-                                         const ledger::Block* genesis) {
+                                         const ledger::Block* genesis,
+                                         std::unique_ptr<storage::DurableCell> safety_cell) {
   crypto_init();
   const uint64_t interval = config.state_root_interval_blocks;
   if (interval < 1 || interval > ledger::state_root_interval_blocks_max)
@@ -92,7 +93,6 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
                             std::to_string(config.state_sync_snapshot_interval_blocks) +
                             ") must be a multiple of the network's state root interval (" +
                             std::to_string(interval) + ")");
-  std::unique_ptr<storage::DurableCell> safety_cell;
   if (!kv) {
     if (config.storage == StorageEngine::memory) {
       kv = std::make_shared<storage::MemKvStore>();
@@ -116,8 +116,10 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
       CORRIDOR_ASSIGN_OR_RETURN(auto db,
                                 storage::open_rocksdb_store(config.data_dir + "/db", options));
       kv = std::move(db);
-      CORRIDOR_ASSIGN_OR_RETURN(safety_cell,
-                                open_safety_cell(config.data_dir + "/consensus_safety", *kv));
+      if (!safety_cell) {
+        CORRIDOR_ASSIGN_OR_RETURN(safety_cell,
+                                  open_safety_cell(config.data_dir + "/consensus_safety", *kv));
+      }
     }
   }
   if (!safety_cell)

@@ -134,9 +134,13 @@ class Node {
   // instead (tests and the simulator pass a MemKvStore).
   // With `genesis` given (a BFT network's ledger block 0), a fresh store executes and commits
   // it at height 0, and an existing store must hold the same block 0.
-  static Result<std::unique_ptr<Node>> open(const NodeConfig& config,
-                                            std::shared_ptr<storage::KvStore> kv = nullptr,
-                                            const ledger::Block* genesis = nullptr);
+  // With `safety_cell` given, the consensus safety data goes there; otherwise to the file
+  // beside a RocksDB store, or under a key of a store passed in. (Tests pass a cell of their
+  // own beside a MemKvStore, to see what a vote rests on when the two are apart, as on disk.)
+  static Result<std::unique_ptr<Node>> open(
+      const NodeConfig& config, std::shared_ptr<storage::KvStore> kv = nullptr,
+      const ledger::Block* genesis = nullptr,
+      std::unique_ptr<storage::DurableCell> safety_cell = nullptr);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;

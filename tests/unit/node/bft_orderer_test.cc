@@ -20,6 +20,7 @@
 #include "ledger/operation.h"
 #include "net/peer_network.h"
 #include "node/genesis.h"
+#include "storage/kv_cell.h"
 #include "storage/mem_kv_store.h"
 #include "support/test_support.h"
 
@@ -32,10 +33,47 @@ constexpr size_t kValidators = 4;
 // Generous for a shared two-core machine.
 constexpr auto kWait = 60s;
 
+// What a member's safety cell saw: how many writes, and the most batches its node's store
+// still held unsynced when one of them began.
+struct CellWatch {
+  std::atomic<uint64_t> writes{0};
+  std::atomic<size_t> store_unsynced_max{0};
+};
+
+// A safety cell apart from the node's store, as the file beside RocksDB is: syncing it does
+// not sync the store. Records, at each write, what the store had not yet synced.
+class WatchedCell final : public storage::DurableCell {
+ public:
+  WatchedCell(std::shared_ptr<storage::MemKvStore> store,
+              std::shared_ptr<storage::MemKvStore> cell_store, std::shared_ptr<CellWatch> watch)
+      : store_(std::move(store)),
+        inner_(std::move(cell_store), Bytes{'S'}),
+        watch_(std::move(watch)) {}
+
+  Result<std::optional<Bytes>> read() const override { return inner_.read(); }
+
+ private:
+  Status write_record(ByteView record) override {
+    ++watch_->writes;
+    const size_t unsynced = store_->unsynced_batches();
+    size_t seen = watch_->store_unsynced_max.load();
+    while (unsynced > seen && !watch_->store_unsynced_max.compare_exchange_weak(seen, unsynced)) {
+    }
+    return inner_.write(record);
+  }
+
+  std::shared_ptr<storage::MemKvStore> store_;
+  storage::KvCell inner_;
+  std::shared_ptr<CellWatch> watch_;
+};
+
 struct Member {
   std::string name;
   KeyPair key;
   std::shared_ptr<storage::MemKvStore> kv = std::make_shared<storage::MemKvStore>();
+  // Used when the fixture keeps each safety cell apart from the store (cells_apart_).
+  std::shared_ptr<storage::MemKvStore> cell_kv = std::make_shared<storage::MemKvStore>();
+  std::shared_ptr<CellWatch> cell_watch = std::make_shared<CellWatch>();
   std::unique_ptr<Node> node = nullptr;
   BftOrderer* orderer = nullptr;
   uint16_t port = 0;
@@ -73,7 +111,9 @@ class BftOrdererTest : public ::testing::Test {
     config.network_name = "bft-test";
     config.storage = StorageEngine::memory;
     config.state_root_interval_blocks = genesis_.state_root_interval_blocks;
-    auto node = Node::open(config, m.kv, &block_);
+    std::unique_ptr<storage::DurableCell> cell;
+    if (cells_apart_) cell = std::make_unique<WatchedCell>(m.kv, m.cell_kv, m.cell_watch);
+    auto node = Node::open(config, m.kv, &block_, std::move(cell));
     ASSERT_TRUE(node.ok()) << node.status().to_string();
     m.node = std::move(node).value();
     BftOptions options;
@@ -156,6 +196,9 @@ class BftOrdererTest : public ::testing::Test {
   std::function<void(size_t, BftOptions&)> tune_;
   // The network's state root interval (genesis); a derived fixture sets it before SetUp.
   uint64_t root_interval_ = 1;
+  // Whether each node keeps its safety data in a cell apart from its store (WatchedCell), as a
+  // node over RocksDB does, instead of under a key of the store.
+  bool cells_apart_ = false;
 };
 
 TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
@@ -384,6 +427,42 @@ TEST_F(BftOrdererTest, WholeNetworkRestartResumes) {
   }
   submit(1, "after");
   ASSERT_TRUE(wait_for([&] { return finals_.load() == 4; }));
+  expect_agreement();
+}
+
+class BftCellsApartTest : public BftOrdererTest {
+ protected:
+  void SetUp() override {
+    cells_apart_ = true;
+    BftOrdererTest::SetUp();
+  }
+};
+
+// A vote rests on the proposal's record ('U'), which after a power loss of the whole network
+// may be the only copy of a certified block. With the safety data in a file of its own, the
+// safety write's sync does not reach the store, so the store's log must be synced before it.
+TEST_F(BftCellsApartTest, NoVoteLeavesBeforeTheRecordsItRestsOnAreDurable) {
+  constexpr int kTxs = 12;
+  for (int t = 0; t < kTxs; ++t)
+    submit(static_cast<size_t>(t) % kValidators, "p" + std::to_string(t));
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs; })) << finals_.load() << " final";
+  for (size_t i = 0; i < kValidators; ++i) {
+    EXPECT_GT(members_[i].cell_watch->writes.load(), 0u) << members_[i].name;
+    EXPECT_EQ(members_[i].cell_watch->store_unsynced_max.load(), 0u)
+        << members_[i].name << " wrote its safety data with consensus records not yet durable";
+  }
+
+  // Power fails everywhere at once: every write not synced is lost, the cells keep theirs.
+  // The network resumes from what the votes rested on.
+  for (auto& m : members_) {
+    m.node->stop();
+    m.node.reset();
+    m.kv->crash_lose_all_unsynced();
+  }
+  for (size_t i = 0; i < members_.size(); ++i) boot(i);
+  for (size_t i = 0; i < members_.size(); ++i) wire(i);
+  submit(2, "after");
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs + 1; }));
   expect_agreement();
 }
 

@@ -47,7 +47,11 @@ bool payload_is_empty(const Bytes& payload) {
 }  // namespace
 
 BftOrderer::BftOrderer(Node& node, const KeyPair& key, BftOptions options)
-    : node_(node), key_(key), options_(std::move(options)), network_id_(node.network_id()) {
+    : node_(node),
+      key_(key),
+      options_(std::move(options)),
+      network_id_(node.network_id()),
+      log_syncer_(std::make_unique<detail::LogSyncer>(node.kv())) {
   options_.core.exec_claim_interval_blocks = node.config().state_root_interval_blocks;
 }
 
@@ -202,6 +206,8 @@ void BftOrderer::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // Nothing asks for a sync once the loop has stopped.
+  log_syncer_.reset();
   // The summary worker: a pass under way stops at its next check. What it posts from now on
   // stays in the loop's queue, never run.
   {
@@ -499,7 +505,9 @@ void BftOrderer::write_recent(const storage::WriteBatch& batch, bool sync) {
     spdlog::warn("cannot store a recent consensus message: {}", st.to_string());
     return;
   }
-  recent_unsynced_ = !sync;
+  // A synced write makes every earlier one durable; an unsynced one starts the sync at once,
+  // so that it runs while the core goes on and the safety data is written.
+  recent_sync_ticket_ = sync ? 0 : log_syncer_->request();
 }
 
 void BftOrderer::replay_recent() {
@@ -584,8 +592,9 @@ void BftOrderer::execute(std::vector<consensus::Action> actions) {
     if (core_.get() != core) return;
     auto& action = actions[i];
     if (auto* b = std::get_if<consensus::BroadcastAction>(&action)) {
-      // The core broadcasts only its own proposals and timeouts; a proposal's record is its full
-      // encoding, which observers get as it is and validators rebuild from the compact form.
+      if (options_.sending_for_test) options_.sending_for_test(b->message);
+      // The core broadcasts only its own proposals, votes and timeouts; a proposal's record is its
+      // full encoding, which observers get as it is and validators rebuild from the compact form.
       Bytes body = consensus::encode_message(b->message);
       if (const auto* p = std::get_if<consensus::Proposal>(&b->message)) {
         note_proposal(p->block);
@@ -632,6 +641,7 @@ void BftOrderer::execute(std::vector<consensus::Action> actions) {
 }
 
 void BftOrderer::send_to(const PublicKey& peer, const consensus::Message& m) {
+  if (options_.sending_for_test) options_.sending_for_test(m);
   if (peer == key_.public_key()) {
     // To ourselves (we lead the next round): no network in between, but after this batch.
     post([this, m] {
@@ -746,17 +756,16 @@ void BftOrderer::on_proposal_request(const PublicKey& peer, ByteView bytes) {
 
 void BftOrderer::persist_safety(const consensus::SafetyData& data) {
   const auto started = std::chrono::steady_clock::now();
-  Status st = Status::ok_status();
-  if (recent_unsynced_) {
+  Status st = node_.safety_cell().write(consensus::encode_safety_data(data));
+  if (st.ok() && recent_sync_ticket_ != 0) {
     // The safety data lives in a cell of its own (a file beside RocksDB), whose sync does not
     // reach the store's log. A vote must not leave before the proposal it is for is durable
     // here: after a power loss of the whole network the 'U' records of n - f voters are the
-    // only copy of a block certified, perhaps committed, but not yet executed. So the log
-    // is synced first (an empty synced write syncs every earlier one).
-    st = node_.kv().write(storage::WriteBatch{}, /*sync=*/true);
-    if (st.ok()) recent_unsynced_ = false;
+    // only copy of a block certified, perhaps committed, but not yet executed. The log's sync
+    // began when the record was written and ran beside the cell's.
+    st = log_syncer_->wait(recent_sync_ticket_);
+    if (st.ok()) recent_sync_ticket_ = 0;
   }
-  if (st.ok()) st = node_.safety_cell().write(consensus::encode_safety_data(data));
   const auto ended = std::chrono::steady_clock::now();
   const double took_ms[] = {std::chrono::duration<double, std::milli>(ended - started).count()};
   safety_writes_.add(took_ms, steady_clock_ms());

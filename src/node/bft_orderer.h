@@ -63,6 +63,7 @@
 #include "base/status.h"
 #include "consensus/core.h"
 #include "net/peer_network.h"
+#include "node/detail/log_syncer.h"
 #include "node/node.h"
 #include "node/orderer.h"
 #include "node/pending_txs.h"
@@ -122,6 +123,9 @@ struct BftOptions {
   // A test hook only: false keeps what this node's API admits from the other validators, so
   // that they meet compact proposals naming transactions they lack.
   bool forward_admissions_for_test = true;
+  // A test hook only: called on the loop thread with every consensus message this node is
+  // about to send or broadcast (its votes among them), before it leaves.
+  std::function<void(const consensus::Message&)> sending_for_test;
 };
 
 class BftOrderer final : public Orderer, public consensus::Adaptor {
@@ -296,9 +300,11 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   // The recent-proposal keys ('U' 0 ...) in the store, in key order (height, then round), so
   // that pruning deletes them without scanning the store.
   std::set<Bytes> recent_proposal_keys_;
-  // Whether a 'U' record was written without sync since the store's log was last synced: the
-  // next safety write syncs the log first, so no vote or timeout of ours leaves before them.
-  bool recent_unsynced_ = false;
+  // Syncs the store's log beside the safety write (detail/log_syncer.h); stopped in stop().
+  std::unique_ptr<detail::LogSyncer> log_syncer_;
+  // The sync asked for after the latest 'U' record written without one (0: none pending): the
+  // next safety write waits for it, so no vote or timeout of ours leaves before the records.
+  uint64_t recent_sync_ticket_ = 0;
   std::map<PublicKey, uint64_t> epoch_request_ms_;
   std::map<PublicKey, uint64_t> proof_sent_ms_;
   std::unique_ptr<StateSyncClient> sync_;

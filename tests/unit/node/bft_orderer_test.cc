@@ -33,38 +33,11 @@ constexpr size_t kValidators = 4;
 // Generous for a shared two-core machine.
 constexpr auto kWait = 60s;
 
-// What a member's safety cell saw: how many writes, and the most batches its node's store
-// still held unsynced when one of them began.
-struct CellWatch {
-  std::atomic<uint64_t> writes{0};
+// What a member's votes found as they left: how many, and the most batches its store still
+// held unsynced when one did.
+struct VoteWatch {
+  std::atomic<uint64_t> votes{0};
   std::atomic<size_t> store_unsynced_max{0};
-};
-
-// A safety cell apart from the node's store, as the file beside RocksDB is: syncing it does
-// not sync the store. Records, at each write, what the store had not yet synced.
-class WatchedCell final : public storage::DurableCell {
- public:
-  WatchedCell(std::shared_ptr<storage::MemKvStore> store,
-              std::shared_ptr<storage::MemKvStore> cell_store, std::shared_ptr<CellWatch> watch)
-      : store_(std::move(store)),
-        inner_(std::move(cell_store), Bytes{'S'}),
-        watch_(std::move(watch)) {}
-
-  Result<std::optional<Bytes>> read() const override { return inner_.read(); }
-
- private:
-  Status write_record(ByteView record) override {
-    ++watch_->writes;
-    const size_t unsynced = store_->unsynced_batches();
-    size_t seen = watch_->store_unsynced_max.load();
-    while (unsynced > seen && !watch_->store_unsynced_max.compare_exchange_weak(seen, unsynced)) {
-    }
-    return inner_.write(record);
-  }
-
-  std::shared_ptr<storage::MemKvStore> store_;
-  storage::KvCell inner_;
-  std::shared_ptr<CellWatch> watch_;
 };
 
 struct Member {
@@ -73,7 +46,7 @@ struct Member {
   std::shared_ptr<storage::MemKvStore> kv = std::make_shared<storage::MemKvStore>();
   // Used when the fixture keeps each safety cell apart from the store (cells_apart_).
   std::shared_ptr<storage::MemKvStore> cell_kv = std::make_shared<storage::MemKvStore>();
-  std::shared_ptr<CellWatch> cell_watch = std::make_shared<CellWatch>();
+  std::shared_ptr<VoteWatch> vote_watch = std::make_shared<VoteWatch>();
   std::unique_ptr<Node> node = nullptr;
   BftOrderer* orderer = nullptr;
   uint16_t port = 0;
@@ -112,7 +85,7 @@ class BftOrdererTest : public ::testing::Test {
     config.storage = StorageEngine::memory;
     config.state_root_interval_blocks = genesis_.state_root_interval_blocks;
     std::unique_ptr<storage::DurableCell> cell;
-    if (cells_apart_) cell = std::make_unique<WatchedCell>(m.kv, m.cell_kv, m.cell_watch);
+    if (cells_apart_) cell = std::make_unique<storage::KvCell>(m.cell_kv, Bytes{'S'});
     auto node = Node::open(config, m.kv, &block_, std::move(cell));
     ASSERT_TRUE(node.ok()) << node.status().to_string();
     m.node = std::move(node).value();
@@ -120,6 +93,17 @@ class BftOrdererTest : public ::testing::Test {
     options.empty_block_delay_ms = 50;
     options.core.round_timeout_ms_base = 300;
     if (tune_) tune_(i, options);
+    if (cells_apart_) {
+      options.sending_for_test = [kv = m.kv, watch = m.vote_watch](const consensus::Message& msg) {
+        if (!std::holds_alternative<consensus::Vote>(msg)) return;
+        ++watch->votes;
+        const size_t unsynced = kv->unsynced_batches();
+        size_t seen = watch->store_unsynced_max.load();
+        while (unsynced > seen &&
+               !watch->store_unsynced_max.compare_exchange_weak(seen, unsynced)) {
+        }
+      };
+    }
     for (const auto& other : members_)
       if (other.name != m.name) options.peers.push_back({other.key.public_key(), "", 0});
     auto orderer = BftOrderer::create(*m.node, m.key, options);
@@ -196,8 +180,8 @@ class BftOrdererTest : public ::testing::Test {
   std::function<void(size_t, BftOptions&)> tune_;
   // The network's state root interval (genesis); a derived fixture sets it before SetUp.
   uint64_t root_interval_ = 1;
-  // Whether each node keeps its safety data in a cell apart from its store (WatchedCell), as a
-  // node over RocksDB does, instead of under a key of the store.
+  // Whether each node keeps its safety data in a cell apart from its store, as a node over
+  // RocksDB does, instead of under a key of the store; its votes are then watched (VoteWatch).
   bool cells_apart_ = false;
 };
 
@@ -440,16 +424,17 @@ class BftCellsApartTest : public BftOrdererTest {
 
 // A vote rests on the proposal's record ('U'), which after a power loss of the whole network
 // may be the only copy of a certified block. With the safety data in a file of its own, the
-// safety write's sync does not reach the store, so the store's log must be synced before it.
+// safety write's sync does not reach the store, so the store's log must be synced too before a
+// vote leaves. (Only the loop thread writes unsynced, so none is in flight as a vote leaves.)
 TEST_F(BftCellsApartTest, NoVoteLeavesBeforeTheRecordsItRestsOnAreDurable) {
   constexpr int kTxs = 12;
   for (int t = 0; t < kTxs; ++t)
     submit(static_cast<size_t>(t) % kValidators, "p" + std::to_string(t));
   ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs; })) << finals_.load() << " final";
   for (size_t i = 0; i < kValidators; ++i) {
-    EXPECT_GT(members_[i].cell_watch->writes.load(), 0u) << members_[i].name;
-    EXPECT_EQ(members_[i].cell_watch->store_unsynced_max.load(), 0u)
-        << members_[i].name << " wrote its safety data with consensus records not yet durable";
+    EXPECT_GT(members_[i].vote_watch->votes.load(), 0u) << members_[i].name;
+    EXPECT_EQ(members_[i].vote_watch->store_unsynced_max.load(), 0u)
+        << members_[i].name << " sent a vote with consensus records not yet durable";
   }
 
   // Power fails everywhere at once: every write not synced is lost, the cells keep theirs.

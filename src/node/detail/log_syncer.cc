@@ -1,0 +1,55 @@
+#include "node/detail/log_syncer.h"
+
+#include "base/thread_name.h"
+
+namespace corridor::node::detail {
+
+LogSyncer::LogSyncer(storage::KvStore& kv) : kv_(kv), thread_([this] { run(); }) {}
+
+LogSyncer::~LogSyncer() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+uint64_t LogSyncer::request() {
+  uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mu_);
+    ticket = ++requested_;
+  }
+  cv_.notify_all();
+  return ticket;
+}
+
+Status LogSyncer::wait(uint64_t ticket) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return synced_ >= ticket || !failed_.ok() || stopping_; });
+  if (!failed_.ok()) return failed_;
+  if (synced_ < ticket) return Status{StatusCode::unavailable, "the store's log syncer stopped"};
+  return Status::ok_status();
+}
+
+void LogSyncer::run() {
+  set_current_thread_name("log-sync");
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stopping_ || requested_ > synced_; });
+    // Requests still pending at a stop are synced first: their callers may be waiting.
+    if (requested_ == synced_) return;
+    // One sync covers every request made before it starts, however many there are.
+    const uint64_t target = requested_;
+    lock.unlock();
+    // An empty synced write syncs every write made before it (storage/kv_store.h).
+    Status st = kv_.write(storage::WriteBatch{}, /*sync=*/true);
+    lock.lock();
+    if (!st.ok() && failed_.ok()) failed_ = st;
+    synced_ = target;
+    cv_.notify_all();
+  }
+}
+
+}  // namespace corridor::node::detail

@@ -16,6 +16,7 @@
 #include "ledger/payload.h"
 #include "ledger/state_store.h"
 #include "node/compact_proposal.h"
+#include "node/detail/log_syncer.h"
 
 namespace corridor::node {
 namespace {

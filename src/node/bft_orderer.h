@@ -63,13 +63,16 @@
 #include "base/status.h"
 #include "consensus/core.h"
 #include "net/peer_network.h"
-#include "node/detail/log_syncer.h"
 #include "node/node.h"
 #include "node/orderer.h"
 #include "node/pending_txs.h"
 #include "node/state_sync.h"
 
 namespace corridor::node {
+
+namespace detail {
+class LogSyncer;
+}  // namespace detail
 
 // The first byte of every peer frame says what follows.
 inline constexpr uint8_t peer_channel_consensus = 0;   // consensus::encode_message

@@ -51,6 +51,13 @@ Result<std::optional<Bytes>> MemKvStore::get(ByteView key) const {
   return std::optional<Bytes>(it->second);
 }
 
+std::optional<Bytes> MemKvStore::durable_value(ByteView key) const {
+  std::lock_guard lock(mu_);
+  auto it = durable_.find(key);
+  if (it == durable_.end()) return std::nullopt;
+  return it->second;
+}
+
 Status MemKvStore::write(const WriteBatch& batch, bool sync) {
   std::lock_guard lock(mu_);
   if (failing_writes_ > 0) {

@@ -47,6 +47,11 @@ class MemKvStore final : public KvStore {
   // Simulates the worst power loss: every unsynced batch is lost.
   void crash_lose_all_unsynced();
 
+  // What the worst power loss now would leave under key: the durable state's value, whatever
+  // the unsynced batches did to it since. Lets a test check what a node's action rests on at
+  // the moment it acts.
+  [[nodiscard]] std::optional<Bytes> durable_value(ByteView key) const;
+
   // Batches written without sync since the last synced write or crash. Empty batches change
   // nothing, so they are not counted.
   size_t unsynced_batches() const;

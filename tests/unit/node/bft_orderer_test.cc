@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/encoding.h"
 #include "consensus/store_layout.h"
 #include "ledger/block.h"
 #include "ledger/operation.h"
@@ -33,12 +34,20 @@ constexpr size_t kValidators = 4;
 // Generous for a shared two-core machine.
 constexpr auto kWait = 60s;
 
-// What a member's votes found as they left: how many, and the most batches its store still
-// held unsynced when one did.
+// What a member's votes found as they left: how many, and how many of them left while the
+// record of the proposal voted for was not durable in the member's store.
 struct VoteWatch {
   std::atomic<uint64_t> votes{0};
-  std::atomic<size_t> store_unsynced_max{0};
+  std::atomic<uint64_t> without_durable_record{0};
 };
+
+// The store key of a recent proposal's record (docs/protocol.md: 'U' 0x00 height round).
+Bytes recent_proposal_key(uint64_t height, uint64_t round) {
+  Bytes k{'U', 0x00};
+  put_be64(k, height);
+  put_be64(k, round);
+  return k;
+}
 
 struct Member {
   std::string name;
@@ -95,13 +104,11 @@ class BftOrdererTest : public ::testing::Test {
     if (tune_) tune_(i, options);
     if (cells_apart_) {
       options.sending_for_test = [kv = m.kv, watch = m.vote_watch](const consensus::Message& msg) {
-        if (!std::holds_alternative<consensus::Vote>(msg)) return;
+        const auto* vote = std::get_if<consensus::Vote>(&msg);
+        if (!vote) return;
         ++watch->votes;
-        const size_t unsynced = kv->unsynced_batches();
-        size_t seen = watch->store_unsynced_max.load();
-        while (unsynced > seen &&
-               !watch->store_unsynced_max.compare_exchange_weak(seen, unsynced)) {
-        }
+        if (!kv->durable_value(recent_proposal_key(vote->height, vote->round)))
+          ++watch->without_durable_record;
       };
     }
     for (const auto& other : members_)
@@ -424,8 +431,8 @@ class BftCellsApartTest : public BftOrdererTest {
 
 // A vote rests on the proposal's record ('U'), which after a power loss of the whole network
 // may be the only copy of a certified block. With the safety data in a file of its own, the
-// safety write's sync does not reach the store, so the store's log must be synced too before a
-// vote leaves. (Only the loop thread writes unsynced, so none is in flight as a vote leaves.)
+// safety write's sync does not reach the store, so the record must be synced on its own before
+// the vote leaves.
 TEST_F(BftCellsApartTest, NoVoteLeavesBeforeTheRecordsItRestsOnAreDurable) {
   constexpr int kTxs = 12;
   for (int t = 0; t < kTxs; ++t)
@@ -433,8 +440,8 @@ TEST_F(BftCellsApartTest, NoVoteLeavesBeforeTheRecordsItRestsOnAreDurable) {
   ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs; })) << finals_.load() << " final";
   for (size_t i = 0; i < kValidators; ++i) {
     EXPECT_GT(members_[i].vote_watch->votes.load(), 0u) << members_[i].name;
-    EXPECT_EQ(members_[i].vote_watch->store_unsynced_max.load(), 0u)
-        << members_[i].name << " sent a vote with consensus records not yet durable";
+    EXPECT_EQ(members_[i].vote_watch->without_durable_record.load(), 0u)
+        << members_[i].name << " sent votes before the proposal's record was durable";
   }
 
   // Power fails everywhere at once: every write not synced is lost, the cells keep theirs.

@@ -483,7 +483,7 @@ void BftOrderer::remember_proposal(const consensus::Block& block, ByteView encod
   Bytes key = recent_proposal_key(block.height, block.round);
   batch.put(key, encoded);
   recent_proposal_keys_.insert(std::move(key));
-  write_recent(std::move(batch), /*sync=*/false);
+  write_recent(batch, /*sync=*/false);
 }
 
 void BftOrderer::remember_timeout(const consensus::Timeout& t, bool sync) {
@@ -495,30 +495,20 @@ void BftOrderer::remember_timeout(const consensus::Timeout& t, bool sync) {
     return;
   storage::WriteBatch batch;
   batch.put(recent_timeout_key(t.author), consensus::encode_message(t));
-  write_recent(std::move(batch), sync);
+  write_recent(batch, sync);
 }
 
-void BftOrderer::write_recent(storage::WriteBatch batch, bool sync) {
-  // Written and synced on the log-sync thread while the loop goes on (for a peer's proposal,
-  // to the safety write and the vote, which waits for it in persist_safety; for this leader's,
-  // to sending it). With `sync` (this node's own timeout) the loop waits for it here.
-  recent_sync_ticket_ = log_syncer_->write(std::move(batch));
-  if (!sync) return;
-  Status st = log_syncer_->wait(recent_sync_ticket_);
+void BftOrderer::write_recent(const storage::WriteBatch& batch, bool sync) {
+  // Unsynced for what peers send, and for this leader's proposal as it goes out: persist_safety
+  // syncs the store's log before any vote or timeout of ours leaves.
+  Status st = node_.kv().write(batch, sync);
   if (!st.ok()) {
     spdlog::warn("cannot store a recent consensus message: {}", st.to_string());
     return;
   }
-  recent_sync_ticket_ = 0;
-}
-
-// Waits until every recent record handed to the log-sync thread is in the store, before the
-// loop reads the records back.
-void BftOrderer::settle_recent() {
-  if (recent_sync_ticket_ == 0) return;
-  Status st = log_syncer_->wait(recent_sync_ticket_);
-  if (!st.ok()) spdlog::warn("cannot store a recent consensus message: {}", st.to_string());
-  recent_sync_ticket_ = 0;
+  // A synced write makes every earlier one durable; an unsynced one starts the sync at once,
+  // so that it runs while the core goes on and the safety data is written.
+  recent_sync_ticket_ = sync ? 0 : log_syncer_->request();
 }
 
 void BftOrderer::replay_recent() {
@@ -537,7 +527,6 @@ void BftOrderer::replay_recent() {
   //    validator can execute, while every later block must extend it, and the chain would halt
   //    for good. So the payload stays; the record is erased in the batch that persists the
   //    ledger block, which keeps the payload from then on.
-  settle_recent();
   std::vector<std::pair<consensus::Round, consensus::Message>> recent;
   recent_proposal_keys_.clear();
   Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView k, ByteView v) {
@@ -573,7 +562,6 @@ void BftOrderer::replay_recent() {
 
 // Deletes every recent proposal and timeout into `batch` (an epoch ended).
 void BftOrderer::prune_recent_all(storage::WriteBatch& batch) {
-  settle_recent();
   // An epoch ended: every recent message is void. Rare, so a scan is fine here.
   Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView k, ByteView) {
     batch.erase(Bytes(k.begin(), k.end()));
@@ -587,10 +575,6 @@ std::vector<Bytes> BftOrderer::take_recent_keys(uint64_t height) {
   // The keys in memory, not a scan of the store: a scan from the prefix would step over the
   // deletion markers of every proposal pruned since the store last compacted, a cost that grows
   // with the height (it made blocks at height 2,000 five times slower than at 200).
-  // A record still queued on the log-sync thread (a late proposal for a height just committed)
-  // may land after its erasure in the block's batch. It then lies at or below the head, which
-  // replay_recent skips and whose keys it collects, so the next commit after a start erases it.
-  // No vote rests on such a record: the node waits for the queue before each of its votes.
   std::vector<Bytes> out;
   const auto end = recent_proposal_keys_.upper_bound(recent_proposal_key(height, UINT64_MAX));
   for (auto it = recent_proposal_keys_.begin(); it != end;) {

@@ -244,8 +244,7 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   // encode_message bytes; a validator's latest signed timeout.
   void remember_proposal(const consensus::Block& block, ByteView encoded);
   void remember_timeout(const consensus::Timeout& t, bool sync);
-  void write_recent(storage::WriteBatch batch, bool sync);
-  void settle_recent();
+  void write_recent(const storage::WriteBatch& batch, bool sync);
   void replay_recent();
   void prune_recent_all(storage::WriteBatch& batch);
   std::vector<Bytes> take_recent_keys(uint64_t height);
@@ -304,11 +303,10 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   // The recent-proposal keys ('U' 0 ...) in the store, in key order (height, then round), so
   // that pruning deletes them without scanning the store.
   std::set<Bytes> recent_proposal_keys_;
-  // Writes the 'U' records and syncs the store's log beside the safety write
-  // (detail/log_syncer.h); stopped in stop().
+  // Syncs the store's log beside the safety write (detail/log_syncer.h); stopped in stop().
   std::unique_ptr<detail::LogSyncer> log_syncer_;
-  // The ticket of the latest 'U' record handed to log_syncer_ and not yet waited for (0: none):
-  // the next safety write waits for it, so no vote or timeout of ours leaves before the records.
+  // The sync asked for after the latest 'U' record written without one (0: none pending): the
+  // next safety write waits for it, so no vote or timeout of ours leaves before the records.
   uint64_t recent_sync_ticket_ = 0;
   std::map<PublicKey, uint64_t> epoch_request_ms_;
   std::map<PublicKey, uint64_t> proof_sent_ms_;

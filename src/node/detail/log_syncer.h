@@ -1,15 +1,13 @@
-// LogSyncer: writes batches to a store and syncs its log on a thread of its own, so that a
-// caller can hand over a write, do other durable work meanwhile, and then wait for both.
+// LogSyncer: syncs a store's log on a thread of its own, so that a caller can start the sync
+// of what it just wrote, do other durable work meanwhile, and wait for both.
 //
-// The consensus loop stores each proposal it will vote for (megabytes in a busy block) and must
-// not vote before the record is durable; the vote also waits for the safety data's synced write,
-// to a file of its own. Done on the loop, one after the other, the record's write and the two
-// syncs add up on every round; here the record's write and its sync run beside the cell's.
+// The consensus loop writes a proposal's record without sync and must not vote before it is
+// durable; the vote also waits for the safety data's synced write, to a file of its own. Run
+// one after the other, the two syncs add up on every round; here they overlap.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -21,18 +19,15 @@ namespace corridor::node::detail {
 class LogSyncer {
  public:
   explicit LogSyncer(storage::KvStore& kv);
-  // Writes and syncs whatever was handed over before it returns.
   ~LogSyncer();
   LogSyncer(const LogSyncer&) = delete;
   LogSyncer& operator=(const LogSyncer&) = delete;
 
-  // Hands over a batch to write (an empty one asks for the sync alone) and returns its ticket.
-  // Batches are written in the order handed over; once the ticket's wait returns OK, the batch
-  // and every write made to the store before this call are durable.
-  uint64_t write(storage::WriteBatch batch);
+  // Asks for a sync of every write made to the store before this call; returns its ticket.
+  uint64_t request();
 
-  // Waits until the batch of `ticket` (and every earlier one) is written and synced, and
-  // returns how that went. A ticket of 0 asks for nothing and returns OK.
+  // Waits until the sync of `ticket` (and of every earlier one) is done, and returns how the
+  // first one that covered it went. A ticket of 0 asks for nothing and returns OK.
   [[nodiscard]] Status wait(uint64_t ticket);
 
  private:
@@ -41,11 +36,10 @@ class LogSyncer {
   storage::KvStore& kv_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<storage::WriteBatch> queued_;
-  uint64_t handed_ = 0;  // The latest ticket handed out.
-  uint64_t synced_ = 0;  // Every ticket up to this one is written and synced (or failed_).
-  // The first failure, which every later wait reports: after a write or sync that failed, the
-  // store's log no longer promises that later writes follow earlier ones.
+  uint64_t requested_ = 0;  // The latest ticket handed out.
+  uint64_t synced_ = 0;     // Every ticket up to this one is synced (or failed: failed_).
+  // The first failure, which every later wait reports: a store whose log could not be synced
+  // gives no durability to anything after it.
   Status failed_ = Status::ok_status();
   bool stopping_ = false;
   std::thread thread_;

@@ -1,6 +1,5 @@
-// LogSyncer: batches handed over are written in order and synced, a sync covers every write
-// made before the hand-over, waits return once it is done, and a failure is reported to every
-// later wait.
+// LogSyncer: a sync asked for covers every write made before the request, waits return once
+// it is done, and a failed sync is reported to every later wait.
 #include "node/detail/log_syncer.h"
 
 #include <gtest/gtest.h>
@@ -22,39 +21,13 @@ TEST(LogSyncer, AWaitReturnsOnceEveryEarlierWriteIsDurable) {
   ASSERT_TRUE(kv.write(one_put('a'), false).ok());
   ASSERT_TRUE(kv.write(one_put('b'), false).ok());
   ASSERT_EQ(kv.unsynced_batches(), 2u);
-  const uint64_t ticket = syncer.write(storage::WriteBatch{});
+  const uint64_t ticket = syncer.request();
   ASSERT_TRUE(syncer.wait(ticket).ok());
   EXPECT_EQ(kv.unsynced_batches(), 0u);
   // Power loss now keeps both.
   kv.crash_lose_all_unsynced();
   EXPECT_TRUE(kv.get(Bytes{'a'})->has_value());
   EXPECT_TRUE(kv.get(Bytes{'b'})->has_value());
-}
-
-TEST(LogSyncer, BatchesHandedOverAreWrittenInOrderAndDurable) {
-  storage::MemKvStore kv;
-  LogSyncer syncer(kv);
-  storage::WriteBatch first;
-  first.put(Bytes{'k'}, Bytes{1});
-  storage::WriteBatch second;
-  second.put(Bytes{'k'}, Bytes{2});
-  second.put(Bytes{'m'}, Bytes{3});
-  syncer.write(std::move(first));
-  const uint64_t ticket = syncer.write(std::move(second));
-  ASSERT_TRUE(syncer.wait(ticket).ok());
-  kv.crash_lose_all_unsynced();
-  EXPECT_EQ(kv.get(Bytes{'k'})->value_or(Bytes{}), Bytes{2});
-  EXPECT_EQ(kv.get(Bytes{'m'})->value_or(Bytes{}), Bytes{3});
-}
-
-TEST(LogSyncer, WhatIsQueuedAtDestructionIsWrittenAndSynced) {
-  storage::MemKvStore kv;
-  {
-    LogSyncer syncer(kv);
-    for (uint8_t i = 0; i < 50; ++i) syncer.write(one_put(i));
-  }
-  kv.crash_lose_all_unsynced();
-  for (uint8_t i = 0; i < 50; ++i) EXPECT_TRUE(kv.get(Bytes{i})->has_value()) << int{i};
 }
 
 TEST(LogSyncer, TicketZeroAsksForNothing) {
@@ -66,20 +39,30 @@ TEST(LogSyncer, TicketZeroAsksForNothing) {
   EXPECT_EQ(kv.unsynced_batches(), 1u);
 }
 
-TEST(LogSyncer, BatchesHandedOverDuringASyncShareTheNextOne) {
+TEST(LogSyncer, RequestsMadeDuringASyncShareTheNextOne) {
   storage::MemKvStore kv;
   LogSyncer syncer(kv);
   uint64_t last = 0;
   constexpr int kRequests = 200;
   for (int i = 0; i < kRequests; ++i) {
-    last = syncer.write(one_put(static_cast<uint8_t>(i)));
+    ASSERT_TRUE(kv.write(one_put(static_cast<uint8_t>(i)), false).ok());
+    last = syncer.request();
   }
   ASSERT_TRUE(syncer.wait(last).ok());
   EXPECT_EQ(kv.unsynced_batches(), 0u);
-  for (int i = 0; i < kRequests; ++i)
-    EXPECT_TRUE(kv.get(Bytes{static_cast<uint8_t>(i)})->has_value()) << i;
   EXPECT_GE(kv.sync_count(), 1u);
   EXPECT_LE(kv.sync_count(), static_cast<uint64_t>(kRequests));
+}
+
+TEST(LogSyncer, ARequestPendingAtDestructionIsSynced) {
+  storage::MemKvStore kv;
+  {
+    LogSyncer syncer(kv);
+    ASSERT_TRUE(kv.write(one_put('a'), false).ok());
+    syncer.request();
+  }
+  kv.crash_lose_all_unsynced();
+  EXPECT_TRUE(kv.get(Bytes{'a'})->has_value());
 }
 
 TEST(LogSyncer, AFailedSyncIsReportedToEveryLaterWait) {
@@ -87,13 +70,13 @@ TEST(LogSyncer, AFailedSyncIsReportedToEveryLaterWait) {
   LogSyncer syncer(kv);
   ASSERT_TRUE(kv.write(one_put('a'), false).ok());
   kv.fail_next_writes(1);
-  const uint64_t first = syncer.write(storage::WriteBatch{});
+  const uint64_t first = syncer.request();
   const Status failed = syncer.wait(first);
   EXPECT_EQ(failed.code(), StatusCode::io_error) << failed.to_string();
   EXPECT_EQ(kv.unsynced_batches(), 1u);
   // The store may work again, but what was written before the failure was never made durable
   // through this syncer's promise: every later wait fails too.
-  const uint64_t second = syncer.write(one_put('b'));
+  const uint64_t second = syncer.request();
   EXPECT_EQ(syncer.wait(second).code(), StatusCode::io_error);
 }
 

@@ -431,7 +431,7 @@ void BftOrderer::handle_consensus(const PublicKey& peer, const consensus::Messag
   }
   if (const auto* p = std::get_if<consensus::Proposal>(&m)) {
     // Kept only once the core has checked it, with the id the core computed, and before any of
-    // the actions it caused: the synced safety write before this node's vote makes it durable.
+    // the actions it caused: this node's vote waits for the record's sync (persist_safety).
     // The bytes stored are those received, which are the proposal's canonical encoding.
     consensus::Core::ProposalOutcome outcome = core_->on_proposal(*from, *p, now_ms());
     if (outcome.valid) remember_proposal(p->block, bytes);
@@ -599,8 +599,8 @@ void BftOrderer::execute(std::vector<consensus::Action> actions) {
       Bytes body = consensus::encode_message(b->message);
       if (const auto* p = std::get_if<consensus::Proposal>(&b->message)) {
         note_proposal(p->block);
-        // Not synced on its own: the leader's vote for it comes next with a synced safety
-        // write, which makes this record durable too. Until then its loss in a crash costs
+        // Its sync runs while the proposal goes out; the leader's vote for it, which comes
+        // next, waits for that sync (persist_safety). Until then its loss in a crash costs
         // nothing, since no vote of ours rests on it and the peers hold what we send.
         remember_proposal(p->block, body);
         if (auto compact = compact_proposal_body(b->message)) {

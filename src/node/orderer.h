@@ -122,7 +122,8 @@ struct ConsensusStatus {
   uint64_t envelopes_decoded = 0;
   // What the consensus core sent, formed and refused.
   consensus::CoreStats core;
-  // The synced writes of the safety data (before every vote, timeout and proposal) over the
+  // The synced writes of the safety data (before every vote, timeout and proposal), with the
+  // wait for the store's log to hold the proposal records written since the last one, over the
   // last stage_latency_window_ms: each round waits for one, so their time is part of a round's.
   LatencySummary safety_write_ms;
   // Transactions forwarded between validators: this node's admissions sent on to the others,

@@ -507,8 +507,15 @@ void BftOrderer::write_recent(const storage::WriteBatch& batch, bool sync) {
     return;
   }
   // A synced write makes every earlier one durable; an unsynced one starts the sync at once,
-  // so that it runs while the core goes on and the safety data is written.
-  recent_sync_ticket_ = sync ? 0 : log_syncer_->request();
+  // so that it runs while the core goes on and the safety data is written. An observer casts
+  // no vote on its records, so it leaves them to the next synced write (its executor's): a
+  // sync per proposal would only load the disk its validators share. A node that joins the
+  // validator set starts with the new epoch's records, after pruning the old ones.
+  if (sync) {
+    recent_sync_ticket_ = 0;
+  } else if (core_->validators().index_of(key_.public_key())) {
+    recent_sync_ticket_ = log_syncer_->request();
+  }
 }
 
 void BftOrderer::replay_recent() {

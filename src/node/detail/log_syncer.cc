@@ -1,5 +1,6 @@
 #include "node/detail/log_syncer.h"
 
+#include "base/assert.h"
 #include "base/thread_name.h"
 
 namespace corridor::node::detail {
@@ -27,10 +28,10 @@ uint64_t LogSyncer::request() {
 
 Status LogSyncer::wait(uint64_t ticket) {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return synced_ >= ticket || !failed_.ok() || stopping_; });
-  if (!failed_.ok()) return failed_;
-  if (synced_ < ticket) return Status{StatusCode::unavailable, "the store's log syncer stopped"};
-  return Status::ok_status();
+  // A ticket never handed out would wait forever.
+  CORRIDOR_ASSERT_MSG(ticket <= requested_, "LogSyncer::wait on a ticket not handed out");
+  cv_.wait(lock, [&] { return synced_ >= ticket || !failed_.ok(); });
+  return failed_;
 }
 
 void LogSyncer::run() {

@@ -27,7 +27,8 @@ class LogSyncer {
   uint64_t request();
 
   // Waits until the sync of `ticket` (and of every earlier one) is done, and returns how the
-  // first one that covered it went. A ticket of 0 asks for nothing and returns OK.
+  // first one that covered it went. A ticket of 0 asks for nothing and returns OK. Called by
+  // the owner only, before destruction (which syncs what was requested, then stops).
   [[nodiscard]] Status wait(uint64_t ticket);
 
  private:

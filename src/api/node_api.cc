@@ -773,6 +773,7 @@ HttpResponse NodeApi::get_status() {
                              {"equivocations_seen", c.core.equivocations_seen},
                              {"exec_root_mismatches", c.core.exec_root_mismatches}};
     consensus["safety_write_ms"] = latency_json(c.safety_write_ms);
+    consensus["proposals_spilled"] = c.proposals_spilled;
     json peers = json::array();
     for (const node::PeerStatus& p : c.peers)
       peers.push_back({{"public_key", p.key.hex()},

@@ -766,6 +766,14 @@ class Bench {
       json body = json::parse(r->body, nullptr, false);
       if (!body.is_object() || !body.contains("latency_ms")) continue;
       json figures = body["latency_ms"];
+      if (body.contains("consensus")) {
+        const json& c = body["consensus"];
+        if (c.contains("counters") && c["counters"].contains("timeouts_sent"))
+          timeouts_sent_max_ =
+              std::max(timeouts_sent_max_, c["counters"]["timeouts_sent"].get<uint64_t>());
+        if (c.contains("proposals_spilled"))
+          proposals_spilled_ += c["proposals_spilled"].get<uint64_t>();
+      }
       for (const char* part : node_round_part_names)
         if (body.contains("consensus") && body["consensus"].contains(std::string(part) + "_ms"))
           figures[part] = body["consensus"][std::string(part) + "_ms"];
@@ -840,6 +848,11 @@ class Bench {
     if (!node_stages_.empty()) {
       j["stages_ms"] = medians_over_nodes(node_stage_names);
       j["round_parts_ms"] = medians_over_nodes(node_round_part_names);
+      // Since the nodes started (set-up and warm-up included): rounds that ended in a timeout
+      // (the most any one validator sent), and proposal records the validators' journals had
+      // no room for. Either above zero explains a stall, or a latency tail.
+      j["consensus"] = {{"timeouts_sent_max", timeouts_sent_max_},
+                        {"proposals_spilled", proposals_spilled_}};
     }
     json failures = json::object();
     for (const auto& [code, n] : failures_) failures[code] = n;
@@ -875,6 +888,8 @@ class Bench {
   std::ostream& progress_;
   std::function<double()> nodes_cpu_s_;
   std::vector<json> node_stages_;
+  uint64_t timeouts_sent_max_ = 0;
+  uint64_t proposals_spilled_ = 0;
   double cpu_start_s_ = 0;
   double cpu_end_s_ = 0;
   Hash256 network_id_;
@@ -971,6 +986,11 @@ void print_human(const json& j, std::ostream& out) {
   }
   print_medians_over_nodes(j, "stages_ms", node_stage_names, 1, out);
   print_medians_over_nodes(j, "round_parts_ms", node_round_part_names, 2, out);
+  if (j.contains("consensus"))
+    out << "consensus since start: " << j["consensus"]["timeouts_sent_max"].get<uint64_t>()
+        << " timeouts sent (most by one validator), "
+        << j["consensus"]["proposals_spilled"].get<uint64_t>()
+        << " proposals spilled from the journal to the store\n";
   if (j.contains("nodes_cpu"))
     out << "nodes' CPU: " << fixed(j["nodes_cpu"]["us_per_transfer"].get<double>(), 2)
         << " us per committed transfer, " << fixed(j["nodes_cpu"]["cores_busy"].get<double>(), 2)

@@ -22,18 +22,15 @@ namespace corridor::node {
 namespace {
 
 constexpr uint8_t key_recent = 'U';
-constexpr uint8_t recent_proposal = 0;
+// Proposals kept one per key by height and round, before the proposal journal: erased at boot.
+constexpr uint8_t recent_proposal_legacy = 0;
 constexpr uint8_t recent_timeout = 1;
+// The proposals the journal had no room for (storage/kv_record_journal.h).
+constexpr uint8_t recent_journal = 2;
 
 // Room for the block header next to the envelopes in a ledger block.
 constexpr size_t block_header_bytes_reserved = 1'024;
 
-Bytes recent_proposal_key(uint64_t height, consensus::Round round) {
-  Bytes k{key_recent, recent_proposal};
-  put_be64(k, height);
-  put_be64(k, round);
-  return k;
-}
 Bytes recent_timeout_key(consensus::ValidatorIndex author) {
   Bytes k{key_recent, recent_timeout};
   put_be64(k, author);
@@ -52,8 +49,13 @@ BftOrderer::BftOrderer(Node& node, const KeyPair& key, BftOptions options)
       key_(key),
       options_(std::move(options)),
       network_id_(node.network_id()),
+      journal_(node.proposal_journal()),
       log_syncer_(std::make_unique<detail::LogSyncer>(node.kv())) {
   options_.core.exec_claim_interval_blocks = node.config().state_root_interval_blocks;
+  if (journal_) {
+    journal_syncer_ = std::make_unique<detail::LogSyncer>(
+        [journal = journal_] { return journal->sync(); }, "journal-sync");
+  }
 }
 
 BftOrderer::~BftOrderer() {
@@ -127,6 +129,9 @@ Status BftOrderer::boot() {
     batch.put(Bytes{consensus::store_key_epoch_start}, consensus::epoch_start_value(0, id));
     CORRIDOR_RETURN_IF_ERROR(kv.write(batch, true));
   }
+  CORRIDOR_ASSIGN_OR_RETURN(
+      store_journal_,
+      storage::KvRecordJournal::open(node_.shared_kv(), Bytes{key_recent, recent_journal}));
   std::vector<PublicKey> peers;
   for (const auto& p : options_.peers) peers.push_back(p.key);
   sync_ = std::make_unique<StateSyncClient>(
@@ -208,6 +213,7 @@ void BftOrderer::stop() {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   // Nothing asks for a sync once the loop has stopped.
+  journal_syncer_.reset();
   log_syncer_.reset();
   // The summary worker: a pass under way stops at its next check. What it posts from now on
   // stays in the loop's queue, never run.
@@ -263,6 +269,7 @@ void BftOrderer::publish_status() {
   published_.envelopes_decoded = pending_.counters().envelopes_decoded;
   published_.txs_forwarded = txs_forwarded_;
   published_.compact_proposals = compact_;
+  published_.proposals_spilled = journal_spills_;
   published_.core = core_->stats();
   if (sync_) {
     published_sync_ = sync_->progress();
@@ -479,11 +486,28 @@ void BftOrderer::remember_proposal(const consensus::Block& block, ByteView encod
   // Only proposals the core found valid (or this node's own) come here: at most one a round
   // from an honest leader. Those at or below the committed head are void already.
   if (block.epoch != core_->validators().epoch() || block.height <= head_height_) return;
-  storage::WriteBatch batch;
-  Bytes key = recent_proposal_key(block.height, block.round);
-  batch.put(key, encoded);
-  recent_proposal_keys_.insert(std::move(key));
-  write_recent(batch, /*sync=*/false);
+  // The sync starts at once, so that it runs while the core goes on and the safety data is
+  // written (persist_safety waits for it). An observer casts no vote on its records, so it
+  // asks for no sync: one per proposal would only load the disk its validators share. A node
+  // that joins the validator set starts with the new epoch's records.
+  const bool voter = core_->validators().index_of(key_.public_key()).has_value();
+  if (journal_) {
+    Status st = journal_->append(block.height, encoded);
+    if (st.ok()) {
+      if (voter) journal_sync_ticket_ = journal_syncer_->request();
+      return;
+    }
+    // No room (the executor is far behind, or a proposal is huge): the store takes it.
+    if (st.code() != StatusCode::resource_exhausted)
+      spdlog::warn("cannot journal a proposal: {}; keeping it in the store", st.to_string());
+    ++journal_spills_;
+  }
+  Status st = store_journal_->append(block.height, encoded);
+  if (!st.ok()) {
+    spdlog::warn("cannot store a recent proposal: {}", st.to_string());
+    return;
+  }
+  if (voter) recent_sync_ticket_ = log_syncer_->request();
 }
 
 void BftOrderer::remember_timeout(const consensus::Timeout& t, bool sync) {
@@ -495,27 +519,17 @@ void BftOrderer::remember_timeout(const consensus::Timeout& t, bool sync) {
     return;
   storage::WriteBatch batch;
   batch.put(recent_timeout_key(t.author), consensus::encode_message(t));
-  write_recent(batch, sync);
-}
-
-void BftOrderer::write_recent(const storage::WriteBatch& batch, bool sync) {
-  // Unsynced for what peers send, and for this leader's proposal as it goes out: persist_safety
-  // syncs the store's log before any vote or timeout of ours leaves.
+  // Synced for this node's own timeout, which goes out next; a peer's is synced before any
+  // vote or timeout of ours leaves (persist_safety), as a proposal's record is.
   Status st = node_.kv().write(batch, sync);
   if (!st.ok()) {
-    spdlog::warn("cannot store a recent consensus message: {}", st.to_string());
+    spdlog::warn("cannot store a recent timeout: {}", st.to_string());
     return;
   }
-  // A synced write makes every earlier one durable; an unsynced one starts the sync at once,
-  // so that it runs while the core goes on and the safety data is written. An observer casts
-  // no vote on its records, so it leaves them to the next synced write (its executor's): a
-  // sync per proposal would only load the disk its validators share. A node that joins the
-  // validator set starts with the new epoch's records, after pruning the old ones.
-  if (sync) {
+  if (sync)
     recent_sync_ticket_ = 0;
-  } else if (core_->validators().index_of(key_.public_key())) {
+  else if (set.index_of(key_.public_key()))
     recent_sync_ticket_ = log_syncer_->request();
-  }
 }
 
 void BftOrderer::replay_recent() {
@@ -527,27 +541,41 @@ void BftOrderer::replay_recent() {
   //    without).
   //  - The blocks above the persisted head: those consensus committed but the executor had
   //    not yet persisted (up to bft_execution_queue_blocks_max), and those certified or voted
-  //    for. Each is stored before this node's synced vote, so a QC's n - f voters hold it
-  //    durably, at least f + 1 honest ones. After a crash of the whole network these records
-  //    are the only copy of those blocks' transactions (mempools are not persisted): a record
-  //    without its payload, or only the certificates, would leave a committed block that no
-  //    validator can execute, while every later block must extend it, and the chain would halt
-  //    for good. So the payload stays; the record is erased in the batch that persists the
-  //    ledger block, which keeps the payload from then on.
+  //    for. Each is kept durably before this node's vote, so a QC's n - f voters hold it, at
+  //    least f + 1 honest ones. After a crash of the whole network these records are the only
+  //    copy of those blocks' transactions (mempools are not persisted): a record without its
+  //    payload, or only the certificates, would leave a committed block that no validator can
+  //    execute, while every later block must extend it, and the chain would halt for good. So
+  //    the payload stays; the record is released once the ledger block, which keeps the
+  //    payload from then on, is persisted.
   std::vector<std::pair<consensus::Round, consensus::Message>> recent;
-  recent_proposal_keys_.clear();
-  Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView k, ByteView v) {
-    if (k.size() == 18 && k[1] == recent_proposal)
-      recent_proposal_keys_.emplace(k.begin(), k.end());
-    auto m = consensus::decode_message(v);
-    if (!m.ok()) return true;
+  auto take = [&](ByteView bytes) {
+    auto m = consensus::decode_message(bytes);
+    if (!m.ok()) return;
     if (const auto* p = std::get_if<consensus::Proposal>(&*m))
       recent.emplace_back(p->block.round, std::move(*m));
     else if (const auto* t = std::get_if<consensus::Timeout>(&*m))
       recent.emplace_back(t->round, std::move(*m));
+  };
+  for (storage::RecordJournal* journal :
+       {journal_, static_cast<storage::RecordJournal*>(store_journal_.get())}) {
+    if (!journal) continue;
+    auto records = journal->read_all();
+    if (!records.ok()) {
+      spdlog::warn("cannot read recent proposals: {}", records.status().to_string());
+      continue;
+    }
+    for (const storage::JournalRecord& r : *records)
+      if (r.height > head_height_) take(r.body);
+  }
+  storage::WriteBatch legacy;
+  Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView k, ByteView v) {
+    if (k.size() > 1 && k[1] == recent_timeout) take(v);
+    if (k.size() > 1 && k[1] == recent_proposal_legacy) legacy.erase(k);
     return true;
   });
   if (!st.ok()) spdlog::warn("cannot read recent consensus messages: {}", st.to_string());
+  if (!legacy.empty()) (void)node_.kv().write(legacy, /*sync=*/false);
   std::stable_sort(recent.begin(), recent.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& [round, m] : recent) {
@@ -565,30 +593,34 @@ void BftOrderer::replay_recent() {
     if (author >= core_->validators().size()) continue;
     execute(core_->on_message(author, m, now_ms()));
   }
+  // What the journals hold at or below the persisted head was released before the restart.
+  release_recent_proposals(executed_height_);
 }
 
-// Deletes every recent proposal and timeout into `batch` (an epoch ended).
-void BftOrderer::prune_recent_all(storage::WriteBatch& batch) {
-  // An epoch ended: every recent message is void. Rare, so a scan is fine here.
-  Status st = node_.kv().scan_prefix(Bytes{key_recent}, [&](ByteView k, ByteView) {
-    batch.erase(Bytes(k.begin(), k.end()));
+void BftOrderer::prune_recent_timeouts(storage::WriteBatch& batch) {
+  // Rare (an epoch ended, a checkpoint was installed), so a scan is fine here.
+  Status st = node_.kv().scan_prefix(Bytes{key_recent, recent_timeout}, [&](ByteView k, ByteView) {
+    batch.erase(k);
     return true;
   });
-  if (!st.ok()) spdlog::warn("cannot prune recent consensus messages: {}", st.to_string());
-  recent_proposal_keys_.clear();
+  if (!st.ok()) spdlog::warn("cannot prune recent timeouts: {}", st.to_string());
 }
 
-std::vector<Bytes> BftOrderer::take_recent_keys(uint64_t height) {
-  // The keys in memory, not a scan of the store: a scan from the prefix would step over the
-  // deletion markers of every proposal pruned since the store last compacted, a cost that grows
-  // with the height (it made blocks at height 2,000 five times slower than at 200).
-  std::vector<Bytes> out;
-  const auto end = recent_proposal_keys_.upper_bound(recent_proposal_key(height, UINT64_MAX));
-  for (auto it = recent_proposal_keys_.begin(); it != end;) {
-    out.push_back(*it);
-    it = recent_proposal_keys_.erase(it);
+void BftOrderer::clear_recent_proposals() {
+  // After the batch that ended the epoch or installed the checkpoint is written. A crash
+  // before this leaves records that a restart skips: of the old epoch, or at or below the
+  // checkpoint; or above it, which the core checks as it would the same proposals from a peer.
+  for (storage::RecordJournal* journal :
+       {journal_, static_cast<storage::RecordJournal*>(store_journal_.get())}) {
+    if (!journal) continue;
+    Status st = journal->clear();
+    if (!st.ok()) spdlog::warn("cannot clear recent proposals: {}", st.to_string());
   }
-  return out;
+}
+
+void BftOrderer::release_recent_proposals(uint64_t height) {
+  if (journal_) journal_->release_through(height);
+  store_journal_->release_through(height);
 }
 
 // --- Actions -------------------------------------------------------------------------------
@@ -765,12 +797,16 @@ void BftOrderer::on_proposal_request(const PublicKey& peer, ByteView bytes) {
 void BftOrderer::persist_safety(const consensus::SafetyData& data) {
   const auto started = std::chrono::steady_clock::now();
   Status st = node_.safety_cell().write(consensus::encode_safety_data(data));
+  // The safety data lives in a cell of its own (a file beside RocksDB), whose sync reaches
+  // neither the proposal journal nor the store's log. A vote must not leave before the
+  // proposal it is for is durable: after a power loss of the whole network the records of
+  // n - f voters are the only copy of a block certified, perhaps committed, but not yet
+  // executed. Their syncs began when the records were written and ran beside the cell's.
+  if (st.ok() && journal_sync_ticket_ != 0) {
+    st = journal_syncer_->wait(journal_sync_ticket_);
+    if (st.ok()) journal_sync_ticket_ = 0;
+  }
   if (st.ok() && recent_sync_ticket_ != 0) {
-    // The safety data lives in a cell of its own (a file beside RocksDB), whose sync does not
-    // reach the store's log. A vote must not leave before the proposal it is for is durable
-    // here: after a power loss of the whole network the 'U' records of n - f voters are the
-    // only copy of a block certified, perhaps committed, but not yet executed. The log's sync
-    // began when the record was written and ran beside the cell's.
     st = log_syncer_->wait(recent_sync_ticket_);
     if (st.ok()) recent_sync_ticket_ = 0;
   }
@@ -835,9 +871,7 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
 
     if (!has_governance(batch.txs)) {
       // The common case runs in the pipeline: the executor thread executes and persists the
-      // block while this loop goes on voting and proposing. The recent proposals the block
-      // makes void are picked here, on the loop thread that owns their index.
-      auto void_keys = std::make_shared<std::vector<Bytes>>(take_recent_keys(block.height));
+      // block while this loop goes on voting and proposing.
       // The ledger block this batch becomes holds the payload's envelopes byte for byte when
       // every one of them decoded; the consensus record then leaves the payload out instead
       // of storing it a second time (load_block_at puts it back and checks the id). Writing
@@ -846,13 +880,12 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
       const bool elide = payload_is_ledger_block(block.payload, batch.txs);
       consensus::Block record = block;
       if (elide) record.payload.clear();
-      batch.add_records = [record = std::move(record), elide, id, qc, void_keys](
-                              const ExecutedBatch&, storage::WriteBatch& wb) {
+      batch.add_records = [record = std::move(record), elide, id, qc](const ExecutedBatch&,
+                                                                      storage::WriteBatch& wb) {
         if (elide)
           consensus::put_committed_block_elided(wb, record, id);
         else
           consensus::put_committed_block(wb, record, id);
-        for (const Bytes& k : *void_keys) wb.erase(k);
         wb.put(Bytes{consensus::store_key_head_qc}, consensus::encode_qc(qc));
       };
       for (const Hash256& tx : ids) in_execution_.insert(tx);
@@ -872,7 +905,7 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
       done = e;
       consensus::put_committed_block(wb, block, id);
       if (e.validators_changed) {
-        prune_recent_all(wb);
+        prune_recent_timeouts(wb);
         // The block starts the next epoch: a restart resumes from it with the new set, and
         // peers left in the old epoch are given the proof of how it ended.
         wb.put(Bytes{consensus::store_key_head_qc},
@@ -882,11 +915,14 @@ void BftOrderer::commit(const consensus::CommitAction& a) {
         wb.put(consensus::epoch_proof_key(epoch_before),
                consensus::encode_message(consensus::make_epoch_proof(a, i)));
       } else {
-        for (const Bytes& k : take_recent_keys(block.height)) wb.erase(k);
         wb.put(Bytes{consensus::store_key_head_qc}, consensus::encode_qc(qc));
       }
     };
     sink_(std::move(batch));
+    if (done.validators_changed)
+      clear_recent_proposals();
+    else
+      release_recent_proposals(block.height);
     head_height_ = block.height;
     head_id_ = id;
     executed_height_ = block.height;
@@ -959,6 +995,8 @@ void BftOrderer::on_block_executed(uint64_t height, const Hash256& root,
                                    const std::vector<Hash256>& ids,
                                    std::shared_ptr<const StateSnapshot> snap) {
   for (const Hash256& id : ids) in_execution_.erase(id);
+  // The block is persisted with its payload: the proposals up to it are void.
+  release_recent_proposals(height);
   // A result from before an epoch switch belongs to the old core; the new one started from the
   // epoch's first block, which was executed already.
   if (height <= executed_height_) return;
@@ -1372,8 +1410,9 @@ void BftOrderer::maybe_install() {
         // data and the epoch record stay as they are (the checkpoint is of this epoch).
         consensus::put_committed_block(wb, cp.block, cp.block_id);
         wb.put(Bytes{consensus::store_key_head_qc}, consensus::encode_qc(cp.block_qc));
-        prune_recent_all(wb);
+        prune_recent_timeouts(wb);
       });
+  if (st.ok()) clear_recent_proposals();
   send_sync(sync_->finish_install(st, now_ms()));
   if (!st.ok()) {
     spdlog::warn("state sync: checkpoint at height {} refused: {}", cp.height, st.to_string());

@@ -67,6 +67,7 @@
 #include "node/orderer.h"
 #include "node/pending_txs.h"
 #include "node/state_sync.h"
+#include "storage/kv_record_journal.h"
 
 namespace corridor::node {
 
@@ -240,14 +241,18 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   void switch_epoch(consensus::Epoch ended);
   void persist_safety(const consensus::SafetyData& data);
   void note_proposal(const consensus::Block& block);
-  // The 'U' records: a proposal the core found valid (or this node's own) as `encoded`, its
-  // encode_message bytes; a validator's latest signed timeout.
+  // The recent consensus messages kept for a restart: a proposal the core found valid (or this
+  // node's own) as `encoded`, its encode_message bytes, in the proposal journal; a validator's
+  // latest signed timeout, in the store ('U' records).
   void remember_proposal(const consensus::Block& block, ByteView encoded);
   void remember_timeout(const consensus::Timeout& t, bool sync);
-  void write_recent(const storage::WriteBatch& batch, bool sync);
   void replay_recent();
-  void prune_recent_all(storage::WriteBatch& batch);
-  std::vector<Bytes> take_recent_keys(uint64_t height);
+  // Deletes every recent timeout into `batch`, and every recent proposal (an epoch ended, or a
+  // checkpoint replaced the chain): clear_recent_proposals() once `batch` is written.
+  void prune_recent_timeouts(storage::WriteBatch& batch);
+  void clear_recent_proposals();
+  // The proposals at or below `height` are void: its block is persisted.
+  void release_recent_proposals(uint64_t height);
   void drain_mempool();
   void prune_pending();
   void publish_status();
@@ -300,13 +305,20 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   // Admitted transactions taken from the mempool, decoded, until a committed block carries them
   // or they expire; proposals and commits find their envelopes here instead of decoding them.
   PendingTxs pending_;
-  // The recent-proposal keys ('U' 0 ...) in the store, in key order (height, then round), so
-  // that pruning deletes them without scanning the store.
-  std::set<Bytes> recent_proposal_keys_;
-  // Syncs the store's log beside the safety write (detail/log_syncer.h); stopped in stop().
+  // Where the proposals this node checked are kept until their blocks are persisted: the node's
+  // journal (a file of its own beside RocksDB), and the store, which takes what the journal has
+  // no room for, and everything when the node has no journal.
+  storage::RecordJournal* journal_ = nullptr;
+  std::unique_ptr<storage::KvRecordJournal> store_journal_;
+  // Proposals the journal had no room for (or failed to take), kept in the store instead.
+  uint64_t journal_spills_ = 0;
+  // Sync the journal and the store's log beside the safety write (detail/log_syncer.h); both
+  // stopped in stop().
+  std::unique_ptr<detail::LogSyncer> journal_syncer_;
   std::unique_ptr<detail::LogSyncer> log_syncer_;
-  // The sync asked for after the latest 'U' record written without one (0: none pending): the
-  // next safety write waits for it, so no vote or timeout of ours leaves before the records.
+  // The syncs asked for after the latest record written without one (0: none pending): the
+  // next safety write waits for them, so no vote or timeout of ours leaves before the records.
+  uint64_t journal_sync_ticket_ = 0;
   uint64_t recent_sync_ticket_ = 0;
   std::map<PublicKey, uint64_t> epoch_request_ms_;
   std::map<PublicKey, uint64_t> proof_sent_ms_;

@@ -15,6 +15,7 @@
 #include "node/sequencer.h"
 #include "node/state_sync.h"
 #include "storage/file_cell.h"
+#include "storage/file_record_journal.h"
 #include "storage/kv_cell.h"
 #include "storage/mem_kv_store.h"
 #include "storage/rocksdb_kv_store.h"
@@ -61,10 +62,12 @@ struct Node::ProofRequest {
 };
 
 Node::Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv,
-           std::unique_ptr<storage::DurableCell> safety_cell)
+           std::unique_ptr<storage::DurableCell> safety_cell,
+           std::unique_ptr<storage::RecordJournal> proposal_journal)
     : config_(config),
       kv_(std::move(kv)),
       safety_cell_(std::move(safety_cell)),
+      proposal_journal_(std::move(proposal_journal)),
       chain_(*kv_),
       network_id_(network_id_for(config.network_name, config.state_root_interval_blocks)),
       mempool_(config.mempool_txs_max, config.mempool_ops_max),
@@ -81,7 +84,8 @@ Node::~Node() {
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
                                          std::shared_ptr<storage::KvStore> kv,
                                          const ledger::Block* genesis,
-                                         std::unique_ptr<storage::DurableCell> safety_cell) {
+                                         std::unique_ptr<storage::DurableCell> safety_cell,
+                                         std::unique_ptr<storage::RecordJournal> proposal_journal) {
   crypto_init();
   const uint64_t interval = config.state_root_interval_blocks;
   if (interval < 1 || interval > ledger::state_root_interval_blocks_max)
@@ -120,11 +124,16 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
         CORRIDOR_ASSIGN_OR_RETURN(safety_cell,
                                   open_safety_cell(config.data_dir + "/consensus_safety", *kv));
       }
+      if (!proposal_journal) {
+        CORRIDOR_ASSIGN_OR_RETURN(proposal_journal, storage::FileRecordJournal::open(
+                                                        config.data_dir + "/consensus_journal"));
+      }
     }
   }
   if (!safety_cell)
     safety_cell = std::make_unique<storage::KvCell>(kv, Bytes{consensus::store_key_safety});
-  std::unique_ptr<Node> node(new Node(config, std::move(kv), std::move(safety_cell)));
+  std::unique_ptr<Node> node(
+      new Node(config, std::move(kv), std::move(safety_cell), std::move(proposal_journal)));
   CORRIDOR_RETURN_IF_ERROR(node->init(genesis));
   return node;
 }

@@ -25,6 +25,7 @@
 #include "node/verified_signatures.h"
 #include "storage/durable_cell.h"
 #include "storage/kv_store.h"
+#include "storage/record_journal.h"
 
 namespace corridor::node {
 
@@ -137,10 +138,13 @@ class Node {
   // With `safety_cell` given, the consensus safety data goes there; otherwise to the file
   // beside a RocksDB store, or under a key of a store passed in. (Tests pass a cell of their
   // own beside a MemKvStore, to see what a vote rests on when the two are apart, as on disk.)
+  // With `proposal_journal` given, the consensus loop keeps the proposals it checked there;
+  // otherwise in the file beside a RocksDB store, or in the store passed in.
   static Result<std::unique_ptr<Node>> open(
       const NodeConfig& config, std::shared_ptr<storage::KvStore> kv = nullptr,
       const ledger::Block* genesis = nullptr,
-      std::unique_ptr<storage::DurableCell> safety_cell = nullptr);
+      std::unique_ptr<storage::DurableCell> safety_cell = nullptr,
+      std::unique_ptr<storage::RecordJournal> proposal_journal = nullptr);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -202,10 +206,16 @@ class Node {
   // records in (with key prefixes of its own; docs/protocol.md, "Storage layout").
   Mempool& mempool() { return mempool_; }
   storage::KvStore& kv() { return *kv_; }
+  const std::shared_ptr<storage::KvStore>& shared_kv() const { return kv_; }
   // Where the consensus safety data lives: a file cell of its own beside a RocksDB store (a
   // synced write there does not wait for the executor's block writes), or a key of the store
   // given to open() (tests and the simulator, with the in-memory store's crash semantics).
   storage::DurableCell& safety_cell() { return *safety_cell_; }
+  // Where the consensus loop keeps the proposals it checked until their blocks are persisted:
+  // a preallocated file of its own beside a RocksDB store (its sync does not wait for the
+  // executor's block writes), the journal given to open(), or null: then the loop keeps them
+  // in the store.
+  storage::RecordJournal* proposal_journal() { return proposal_journal_.get(); }
   const Hash256& network_id() const { return network_id_; }
   const NodeConfig& config() const { return config_; }
   std::optional<AccountInfo> account(const AccountId& id) const;
@@ -250,7 +260,8 @@ class Node {
 
  private:
   Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv,
-       std::unique_ptr<storage::DurableCell> safety_cell);
+       std::unique_ptr<storage::DurableCell> safety_cell,
+       std::unique_ptr<storage::RecordJournal> proposal_journal);
   Status init(const ledger::Block* genesis);
   Status commit_genesis(const ledger::Block& genesis);
   // failed_precondition unless the head is at a root height, where a snapshot of the state is
@@ -287,6 +298,7 @@ class Node {
   NodeConfig config_;
   std::shared_ptr<storage::KvStore> kv_;
   std::unique_ptr<storage::DurableCell> safety_cell_;
+  std::unique_ptr<storage::RecordJournal> proposal_journal_;
   ChainStore chain_;
   Hash256 network_id_;
   Mempool mempool_;

@@ -123,9 +123,13 @@ struct ConsensusStatus {
   // What the consensus core sent, formed and refused.
   consensus::CoreStats core;
   // The synced writes of the safety data (before every vote, timeout and proposal), with the
-  // wait for the store's log to hold the proposal records written since the last one, over the
-  // last stage_latency_window_ms: each round waits for one, so their time is part of a round's.
+  // wait for the proposal journal (and the store's log) to hold the records written since the
+  // last one, over the last stage_latency_window_ms: each round waits for one, so their time is
+  // part of a round's.
   LatencySummary safety_write_ms;
+  // Proposal records the node's journal had no room for (or failed to take), kept in the store
+  // instead (docs/operations.md, "Proposal journal").
+  uint64_t proposals_spilled = 0;
   // Transactions forwarded between validators: this node's admissions sent on to the others,
   // and peers' forwarded frames admitted or refused as not a transaction list.
   uint64_t txs_forwarded = 0;

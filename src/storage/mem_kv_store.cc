@@ -58,6 +58,17 @@ std::optional<Bytes> MemKvStore::durable_value(ByteView key) const {
   return it->second;
 }
 
+std::vector<Bytes> MemKvStore::durable_values(ByteView prefix) const {
+  std::lock_guard lock(mu_);
+  std::vector<Bytes> out;
+  for (auto it = durable_.lower_bound(prefix);
+       it != durable_.end() && it->first.size() >= prefix.size() &&
+       std::equal(prefix.begin(), prefix.end(), it->first.begin());
+       ++it)
+    out.push_back(it->second);
+  return out;
+}
+
 Status MemKvStore::write(const WriteBatch& batch, bool sync) {
   std::lock_guard lock(mu_);
   if (failing_writes_ > 0) {

@@ -51,6 +51,8 @@ class MemKvStore final : public KvStore {
   // the unsynced batches did to it since. Lets a test check what a node's action rests on at
   // the moment it acts.
   [[nodiscard]] std::optional<Bytes> durable_value(ByteView key) const;
+  // The same for every key that starts with `prefix`: their durable values, in key order.
+  [[nodiscard]] std::vector<Bytes> durable_values(ByteView prefix) const;
 
   // Batches written without sync since the last synced write or crash. Empty batches change
   // nothing, so they are not counted.

@@ -5,7 +5,13 @@
 
 namespace corridor::node::detail {
 
-LogSyncer::LogSyncer(storage::KvStore& kv) : kv_(kv), thread_([this] { run(); }) {}
+LogSyncer::LogSyncer(storage::KvStore& kv)
+    : LogSyncer(
+          // An empty synced write syncs every write made before it (storage/kv_store.h).
+          [&kv] { return kv.write(storage::WriteBatch{}, /*sync=*/true); }, "log-sync") {}
+
+LogSyncer::LogSyncer(std::function<Status()> sync, std::string thread_name)
+    : sync_(std::move(sync)), thread_name_(std::move(thread_name)), thread_([this] { run(); }) {}
 
 LogSyncer::~LogSyncer() {
   {
@@ -35,7 +41,7 @@ Status LogSyncer::wait(uint64_t ticket) {
 }
 
 void LogSyncer::run() {
-  set_current_thread_name("log-sync");
+  set_current_thread_name(thread_name_);
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stopping_ || requested_ > synced_; });
@@ -44,8 +50,7 @@ void LogSyncer::run() {
     // One sync covers every request made before it starts, however many there are.
     const uint64_t target = requested_;
     lock.unlock();
-    // An empty synced write syncs every write made before it (storage/kv_store.h).
-    Status st = kv_.write(storage::WriteBatch{}, /*sync=*/true);
+    Status st = sync_();
     lock.lock();
     if (!st.ok() && failed_.ok()) failed_ = st;
     synced_ = target;

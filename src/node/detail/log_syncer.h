@@ -1,5 +1,6 @@
-// LogSyncer: syncs a store's log on a thread of its own, so that a caller can start the sync
-// of what it just wrote, do other durable work meanwhile, and wait for both.
+// LogSyncer: syncs a log on a thread of its own (a store's, or a record journal's), so that a
+// caller can start the sync of what it just wrote, do other durable work meanwhile, and wait
+// for both.
 //
 // The consensus loop writes a proposal's record without sync and must not vote before it is
 // durable; the vote also waits for the safety data's synced write, to a file of its own. Run
@@ -8,7 +9,9 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "base/status.h"
@@ -18,7 +21,11 @@ namespace corridor::node::detail {
 
 class LogSyncer {
  public:
+  // Syncs the store's log (an empty synced write), on a thread named "log-sync".
   explicit LogSyncer(storage::KvStore& kv);
+  // Syncs with `sync`, which must make every write made before the call durable, on a thread
+  // named `thread_name`.
+  LogSyncer(std::function<Status()> sync, std::string thread_name);
   ~LogSyncer();
   LogSyncer(const LogSyncer&) = delete;
   LogSyncer& operator=(const LogSyncer&) = delete;
@@ -34,7 +41,8 @@ class LogSyncer {
  private:
   void run();
 
-  storage::KvStore& kv_;
+  const std::function<Status()> sync_;
+  const std::string thread_name_;
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t requested_ = 0;  // The latest ticket handed out.

@@ -22,6 +22,7 @@
 #include "net/peer_network.h"
 #include "node/genesis.h"
 #include "storage/kv_cell.h"
+#include "storage/kv_record_journal.h"
 #include "storage/mem_kv_store.h"
 #include "support/test_support.h"
 
@@ -41,20 +42,33 @@ struct VoteWatch {
   std::atomic<uint64_t> without_durable_record{0};
 };
 
-// The store key of a recent proposal's record (docs/protocol.md: 'U' 0x00 height round).
-Bytes recent_proposal_key(uint64_t height, uint64_t round) {
-  Bytes k{'U', 0x00};
-  put_be64(k, height);
-  put_be64(k, round);
-  return k;
+// The key prefix of the proposals a node keeps in its store when its journal has no room
+// (docs/protocol.md, "Proposal journal"), and the one the tests give a journal apart.
+const Bytes kStoreJournalPrefix{'U', 0x02};
+const Bytes kJournalPrefix{'J'};
+
+// Whether a power loss now would leave, under `prefix` of `kv`, the record of a proposal for
+// this height and round (a record's value: its height, big-endian, then the proposal).
+bool durable_proposal(const storage::MemKvStore& kv, const Bytes& prefix, uint64_t height,
+                      uint64_t round) {
+  for (const Bytes& value : kv.durable_values(prefix)) {
+    if (value.size() < 8 || get_be64(value) != height) continue;
+    auto m = consensus::decode_message(ByteView(value).subspan(8));
+    if (!m.ok()) continue;
+    const auto* p = std::get_if<consensus::Proposal>(&*m);
+    if (p && p->block.height == height && p->block.round == round) return true;
+  }
+  return false;
 }
 
 struct Member {
   std::string name;
   KeyPair key;
   std::shared_ptr<storage::MemKvStore> kv = std::make_shared<storage::MemKvStore>();
-  // Used when the fixture keeps each safety cell apart from the store (cells_apart_).
+  // Used when the fixture keeps each safety cell and proposal journal apart from the store
+  // (cells_apart_).
   std::shared_ptr<storage::MemKvStore> cell_kv = std::make_shared<storage::MemKvStore>();
+  std::shared_ptr<storage::MemKvStore> journal_kv = std::make_shared<storage::MemKvStore>();
   std::shared_ptr<VoteWatch> vote_watch = std::make_shared<VoteWatch>();
   std::unique_ptr<Node> node = nullptr;
   BftOrderer* orderer = nullptr;
@@ -94,8 +108,15 @@ class BftOrdererTest : public ::testing::Test {
     config.storage = StorageEngine::memory;
     config.state_root_interval_blocks = genesis_.state_root_interval_blocks;
     std::unique_ptr<storage::DurableCell> cell;
-    if (cells_apart_) cell = std::make_unique<storage::KvCell>(m.cell_kv, Bytes{'S'});
-    auto node = Node::open(config, m.kv, &block_, std::move(cell));
+    std::unique_ptr<storage::RecordJournal> journal;
+    if (cells_apart_) {
+      cell = std::make_unique<storage::KvCell>(m.cell_kv, Bytes{'S'});
+      auto opened =
+          storage::KvRecordJournal::open(m.journal_kv, kJournalPrefix, journal_bytes_max_);
+      ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+      journal = std::move(opened).value();
+    }
+    auto node = Node::open(config, m.kv, &block_, std::move(cell), std::move(journal));
     ASSERT_TRUE(node.ok()) << node.status().to_string();
     m.node = std::move(node).value();
     BftOptions options;
@@ -103,11 +124,13 @@ class BftOrdererTest : public ::testing::Test {
     options.core.round_timeout_ms_base = 300;
     if (tune_) tune_(i, options);
     if (cells_apart_) {
-      options.sending_for_test = [kv = m.kv, watch = m.vote_watch](const consensus::Message& msg) {
+      options.sending_for_test = [kv = m.kv, journal_kv = m.journal_kv,
+                                  watch = m.vote_watch](const consensus::Message& msg) {
         const auto* vote = std::get_if<consensus::Vote>(&msg);
         if (!vote) return;
         ++watch->votes;
-        if (!kv->durable_value(recent_proposal_key(vote->height, vote->round)))
+        if (!durable_proposal(*journal_kv, kJournalPrefix, vote->height, vote->round) &&
+            !durable_proposal(*kv, kStoreJournalPrefix, vote->height, vote->round))
           ++watch->without_durable_record;
       };
     }
@@ -190,6 +213,8 @@ class BftOrdererTest : public ::testing::Test {
   // Whether each node keeps its safety data in a cell apart from its store, as a node over
   // RocksDB does, instead of under a key of the store; its votes are then watched (VoteWatch).
   bool cells_apart_ = false;
+  // With cells apart: how many bytes of proposals each journal holds at most (0: no limit).
+  size_t journal_bytes_max_ = 0;
 };
 
 TEST_F(BftOrdererTest, SubmissionsToAnyNodeBecomeFinalEverywhere) {
@@ -429,10 +454,10 @@ class BftCellsApartTest : public BftOrdererTest {
   }
 };
 
-// A vote rests on the proposal's record ('U'), which after a power loss of the whole network
-// may be the only copy of a certified block. With the safety data in a file of its own, the
-// safety write's sync does not reach the store, so the record must be synced on its own before
-// the vote leaves.
+// A vote rests on the proposal's record, which after a power loss of the whole network may be
+// the only copy of a certified block. With the safety data and the proposals each in a file of
+// their own, the safety write's sync reaches neither the journal nor the store, so the record
+// must be synced on its own before the vote leaves.
 TEST_F(BftCellsApartTest, NoVoteLeavesBeforeTheRecordsItRestsOnAreDurable) {
   constexpr int kTxs = 12;
   for (int t = 0; t < kTxs; ++t)
@@ -450,10 +475,47 @@ TEST_F(BftCellsApartTest, NoVoteLeavesBeforeTheRecordsItRestsOnAreDurable) {
     m.node->stop();
     m.node.reset();
     m.kv->crash_lose_all_unsynced();
+    m.journal_kv->crash_lose_all_unsynced();
   }
   for (size_t i = 0; i < members_.size(); ++i) boot(i);
   for (size_t i = 0; i < members_.size(); ++i) wire(i);
   submit(2, "after");
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs + 1; }));
+  expect_agreement();
+}
+
+class BftJournalFullTest : public BftOrdererTest {
+ protected:
+  void SetUp() override {
+    cells_apart_ = true;
+    // Room for an empty proposal or two, not for one that carries transactions.
+    journal_bytes_max_ = 1'500;
+    BftOrdererTest::SetUp();
+  }
+};
+
+// What the journal has no room for goes to the store, synced there before the vote leaves;
+// both kinds of record survive a power loss of the whole network.
+TEST_F(BftJournalFullTest, ProposalsTheJournalCannotHoldGoToTheStoreDurably) {
+  constexpr int kTxs = 12;
+  for (int t = 0; t < kTxs; ++t)
+    submit(static_cast<size_t>(t) % kValidators, "q" + std::to_string(t));
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs; })) << finals_.load() << " final";
+  for (size_t i = 0; i < kValidators; ++i) {
+    EXPECT_GT(members_[i].vote_watch->votes.load(), 0u) << members_[i].name;
+    EXPECT_EQ(members_[i].vote_watch->without_durable_record.load(), 0u)
+        << members_[i].name << " sent votes before the proposal's record was durable";
+    EXPECT_GT(members_[i].orderer->status().proposals_spilled, 0u) << members_[i].name;
+  }
+  for (auto& m : members_) {
+    m.node->stop();
+    m.node.reset();
+    m.kv->crash_lose_all_unsynced();
+    m.journal_kv->crash_lose_all_unsynced();
+  }
+  for (size_t i = 0; i < members_.size(); ++i) boot(i);
+  for (size_t i = 0; i < members_.size(); ++i) wire(i);
+  submit(1, "after");
   ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs + 1; }));
   expect_agreement();
 }

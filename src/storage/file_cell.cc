@@ -3,16 +3,18 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <string_view>
 
 #include "base/encoding.h"
 #include "base/hash.h"
+#include "storage/detail/posix_file.h"
 
 namespace corridor::storage {
 namespace {
+
+using detail::errno_error;
+using detail::write_all_at;
 
 constexpr std::string_view slot_magic = "CRDCELL1";
 constexpr size_t slot_checksum_bytes = 32;
@@ -20,10 +22,6 @@ constexpr size_t slot_checksum_bytes = 32;
 constexpr size_t slot_header_bytes = 8 + 8 + 1 + 4;
 static_assert(slot_header_bytes + durable_cell_record_bytes_max + slot_checksum_bytes <=
               file_cell_slot_bytes);
-
-Status errno_error(const std::string& what, const std::string& path) {
-  return io_error(what + " '" + path + "': " + std::strerror(errno));
-}
 
 Bytes encode_slot(uint64_t sequence, const std::optional<ByteView>& record) {
   Bytes out;
@@ -64,44 +62,14 @@ std::optional<Slot> decode_slot(ByteView bytes) {
   return slot;
 }
 
-Status write_all_at(int fd, ByteView bytes, off_t offset, const std::string& path) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n =
-        ::pwrite(fd, bytes.data() + done, bytes.size() - done, offset + static_cast<off_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_error("cannot write", path);
-    }
-    done += static_cast<size_t>(n);
-  }
-  return Status::ok_status();
-}
-
-Status sync_directory_of(const std::string& path) {
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno_error("cannot open the directory of", path);
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return errno_error("cannot sync the directory of", path);
-  return Status::ok_status();
-}
-
 // Writes a new cell (an empty record in slot 0, slot 1 zeroed) under a temporary name, syncs
 // it and renames it into place, so that a cell under its name always has a valid slot.
 Status create_cell(const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return errno_error("cannot create", tmp);
-  Bytes image = encode_slot(0, std::nullopt);
-  image.resize(file_cell_slot_bytes * file_cell_slots, 0);
-  Status st = write_all_at(fd, image, 0, tmp);
-  if (st.ok() && ::fsync(fd) != 0) st = errno_error("cannot sync", tmp);
-  ::close(fd);
-  if (!st.ok()) return st;
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return errno_error("cannot rename", tmp);
-  return sync_directory_of(path);
+  return detail::create_file_atomically(path, [](int fd, const std::string& tmp) {
+    Bytes image = encode_slot(0, std::nullopt);
+    image.resize(file_cell_slot_bytes * file_cell_slots, 0);
+    return detail::write_all_at(fd, image, 0, tmp);
+  });
 }
 
 }  // namespace

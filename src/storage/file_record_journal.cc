@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string_view>
@@ -17,9 +15,15 @@
 #include "base/assert.h"
 #include "base/encoding.h"
 #include "base/hash.h"
+#include "storage/detail/posix_file.h"
 
 namespace corridor::storage {
 namespace {
+
+using detail::errno_error;
+using detail::read_all_at;
+using detail::write_all_at;
+using detail::write_pieces_at;
 
 constexpr std::string_view header_magic = "CRDJHDR1";
 constexpr std::string_view record_magic = "CRDJREC1";
@@ -33,10 +37,6 @@ constexpr size_t zero_chunk_bytes = size_t{1} << 20;
 
 static_assert(crypto_generichash_KEYBYTES == FileRecordJournal::key_bytes);
 static_assert(crypto_generichash_BYTES == mac_bytes);
-
-Status errno_error(const std::string& what, const std::string& path) {
-  return io_error(what + " '" + path + "': " + std::strerror(errno));
-}
 
 uint64_t blocks_for(size_t bytes) {
   return (bytes + file_journal_block_bytes - 1) / file_journal_block_bytes;
@@ -101,92 +101,24 @@ std::array<uint8_t, mac_bytes> record_mac(ByteView key, ByteView fields, ByteVie
   return mac;
 }
 
-Status write_all_at(int fd, ByteView bytes, off_t offset, const std::string& path) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n =
-        ::pwrite(fd, bytes.data() + done, bytes.size() - done, offset + static_cast<off_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_error("cannot write", path);
-    }
-    done += static_cast<size_t>(n);
-  }
-  return Status::ok_status();
-}
-
-// Writes the pieces one after the other from `offset`, resuming after a short write.
-Status write_pieces_at(int fd, std::vector<iovec> pieces, off_t offset, const std::string& path) {
-  size_t first = 0;
-  while (first < pieces.size()) {
-    const ssize_t n =
-        ::pwritev(fd, pieces.data() + first, static_cast<int>(pieces.size() - first), offset);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_error("cannot write", path);
-    }
-    offset += n;
-    auto left = static_cast<size_t>(n);
-    while (first < pieces.size() && left >= pieces[first].iov_len) left -= pieces[first++].iov_len;
-    if (first < pieces.size()) {
-      pieces[first].iov_base = static_cast<uint8_t*>(pieces[first].iov_base) + left;
-      pieces[first].iov_len -= left;
-    }
-  }
-  return Status::ok_status();
-}
-
-Status read_all_at(int fd, Bytes& out, off_t offset, const std::string& path) {
-  size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n =
-        ::pread(fd, out.data() + done, out.size() - done, offset + static_cast<off_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_error("cannot read", path);
-    }
-    if (n == 0)
-      return corruption("the record journal '" + path + "' is shorter than its header says");
-    done += static_cast<size_t>(n);
-  }
-  return Status::ok_status();
-}
-
-Status sync_directory_of(const std::string& path) {
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno_error("cannot open the directory of", path);
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return errno_error("cannot sync the directory of", path);
-  return Status::ok_status();
-}
-
-// Writes a new journal under a temporary name, every block of it (zeros, and header slot 0
-// with a fresh key), syncs it and renames it into place: a journal under its name always has
-// a valid header, and no later write to it allocates a block.
+// Writes a new journal under a temporary name, every block of it (zeros, and generation 1 of
+// the header, with a fresh key), syncs it and renames it into place: a journal under its name
+// always has a valid header, and no later write to it allocates a block.
 Status create_journal(const std::string& path, uint64_t capacity_blocks) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return errno_error("cannot create", tmp);
-  const uint64_t total = (header_slots + capacity_blocks) * file_journal_block_bytes;
-  const Bytes zeros(zero_chunk_bytes, 0);
-  Status st = Status::ok_status();
-  for (uint64_t at = 0; at < total && st.ok(); at += zero_chunk_bytes) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(zero_chunk_bytes, total - at));
-    st = write_all_at(fd, ByteView(zeros).subspan(0, n), static_cast<off_t>(at), tmp);
-  }
-  Bytes key(FileRecordJournal::key_bytes);
-  randombytes_buf(key.data(), key.size());
-  // Generation g lives in slot g % 2, so that the next generation goes to the other slot.
-  if (st.ok())
-    st = write_all_at(fd, encode_header(1, capacity_blocks, key),
-                      static_cast<off_t>((1 % header_slots) * file_journal_block_bytes), tmp);
-  if (st.ok() && ::fsync(fd) != 0) st = errno_error("cannot sync", tmp);
-  ::close(fd);
-  if (!st.ok()) return st;
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return errno_error("cannot rename", tmp);
-  return sync_directory_of(path);
+  return detail::create_file_atomically(path, [&](int fd, const std::string& tmp) {
+    const uint64_t total = (header_slots + capacity_blocks) * file_journal_block_bytes;
+    const Bytes zeros(zero_chunk_bytes, 0);
+    for (uint64_t at = 0; at < total; at += zero_chunk_bytes) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(zero_chunk_bytes, total - at));
+      CORRIDOR_RETURN_IF_ERROR(
+          write_all_at(fd, ByteView(zeros).subspan(0, n), static_cast<off_t>(at), tmp));
+    }
+    Bytes key(FileRecordJournal::key_bytes);
+    randombytes_buf(key.data(), key.size());
+    // Generation g lives in slot g % 2, so that the next generation goes to the other slot.
+    return write_all_at(fd, encode_header(1, capacity_blocks, key),
+                        static_cast<off_t>((1 % header_slots) * file_journal_block_bytes), tmp);
+  });
 }
 
 }  // namespace

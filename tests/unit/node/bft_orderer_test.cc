@@ -452,6 +452,36 @@ class BftCellsApartTest : public BftOrdererTest {
     cells_apart_ = true;
     BftOrdererTest::SetUp();
   }
+
+  // Submits `txs` transactions round the validators and waits for them to be final; every
+  // validator voted, and none of its votes left before the proposal's record was durable.
+  void submit_and_check_votes(int txs, const std::string& prefix) {
+    for (int t = 0; t < txs; ++t)
+      submit(static_cast<size_t>(t) % kValidators, prefix + std::to_string(t));
+    ASSERT_TRUE(wait_for([&] { return finals_.load() == txs; })) << finals_.load() << " final";
+    for (size_t i = 0; i < kValidators; ++i) {
+      EXPECT_GT(members_[i].vote_watch->votes.load(), 0u) << members_[i].name;
+      EXPECT_EQ(members_[i].vote_watch->without_durable_record.load(), 0u)
+          << members_[i].name << " sent votes before the proposal's record was durable";
+    }
+  }
+
+  // Power fails everywhere at once: every write to a store or journal not synced is lost, the
+  // cells keep theirs. The network must resume from what the votes rested on.
+  void lose_power_everywhere_and_resume() {
+    const int finals_before = finals_.load();
+    for (auto& m : members_) {
+      m.node->stop();
+      m.node.reset();
+      m.kv->crash_lose_all_unsynced();
+      m.journal_kv->crash_lose_all_unsynced();
+    }
+    for (size_t i = 0; i < members_.size(); ++i) boot(i);
+    for (size_t i = 0; i < members_.size(); ++i) wire(i);
+    submit(2, "after");
+    ASSERT_TRUE(wait_for([&] { return finals_.load() == finals_before + 1; }));
+    expect_agreement();
+  }
 };
 
 // A vote rests on the proposal's record, which after a power loss of the whole network may be
@@ -459,65 +489,26 @@ class BftCellsApartTest : public BftOrdererTest {
 // their own, the safety write's sync reaches neither the journal nor the store, so the record
 // must be synced on its own before the vote leaves.
 TEST_F(BftCellsApartTest, NoVoteLeavesBeforeTheRecordsItRestsOnAreDurable) {
-  constexpr int kTxs = 12;
-  for (int t = 0; t < kTxs; ++t)
-    submit(static_cast<size_t>(t) % kValidators, "p" + std::to_string(t));
-  ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs; })) << finals_.load() << " final";
-  for (size_t i = 0; i < kValidators; ++i) {
-    EXPECT_GT(members_[i].vote_watch->votes.load(), 0u) << members_[i].name;
-    EXPECT_EQ(members_[i].vote_watch->without_durable_record.load(), 0u)
-        << members_[i].name << " sent votes before the proposal's record was durable";
-  }
-
-  // Power fails everywhere at once: every write not synced is lost, the cells keep theirs.
-  // The network resumes from what the votes rested on.
-  for (auto& m : members_) {
-    m.node->stop();
-    m.node.reset();
-    m.kv->crash_lose_all_unsynced();
-    m.journal_kv->crash_lose_all_unsynced();
-  }
-  for (size_t i = 0; i < members_.size(); ++i) boot(i);
-  for (size_t i = 0; i < members_.size(); ++i) wire(i);
-  submit(2, "after");
-  ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs + 1; }));
-  expect_agreement();
+  submit_and_check_votes(12, "p");
+  lose_power_everywhere_and_resume();
 }
 
-class BftJournalFullTest : public BftOrdererTest {
+class BftJournalFullTest : public BftCellsApartTest {
  protected:
   void SetUp() override {
-    cells_apart_ = true;
     // Room for an empty proposal or two, not for one that carries transactions.
     journal_bytes_max_ = 1'500;
-    BftOrdererTest::SetUp();
+    BftCellsApartTest::SetUp();
   }
 };
 
 // What the journal has no room for goes to the store, synced there before the vote leaves;
 // both kinds of record survive a power loss of the whole network.
 TEST_F(BftJournalFullTest, ProposalsTheJournalCannotHoldGoToTheStoreDurably) {
-  constexpr int kTxs = 12;
-  for (int t = 0; t < kTxs; ++t)
-    submit(static_cast<size_t>(t) % kValidators, "q" + std::to_string(t));
-  ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs; })) << finals_.load() << " final";
-  for (size_t i = 0; i < kValidators; ++i) {
-    EXPECT_GT(members_[i].vote_watch->votes.load(), 0u) << members_[i].name;
-    EXPECT_EQ(members_[i].vote_watch->without_durable_record.load(), 0u)
-        << members_[i].name << " sent votes before the proposal's record was durable";
+  submit_and_check_votes(12, "q");
+  for (size_t i = 0; i < kValidators; ++i)
     EXPECT_GT(members_[i].orderer->status().proposals_spilled, 0u) << members_[i].name;
-  }
-  for (auto& m : members_) {
-    m.node->stop();
-    m.node.reset();
-    m.kv->crash_lose_all_unsynced();
-    m.journal_kv->crash_lose_all_unsynced();
-  }
-  for (size_t i = 0; i < members_.size(); ++i) boot(i);
-  for (size_t i = 0; i < members_.size(); ++i) wire(i);
-  submit(1, "after");
-  ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs + 1; }));
-  expect_agreement();
+  lose_power_everywhere_and_resume();
 }
 
 TEST_F(BftOrdererTest, GovernanceChangeSwitchesEveryNodeToTheNewEpoch) {

@@ -157,7 +157,7 @@ Result<std::unique_ptr<FileRecordJournal>> FileRecordJournal::open(const std::st
   }
   std::unique_ptr<FileRecordJournal> j(new FileRecordJournal(
       fd, path, Header{newest->generation, newest->capacity_blocks, std::move(newest->key)}));
-  CORRIDOR_ASSIGN_OR_RETURN(std::vector<Found> found, j->scan());
+  CORRIDOR_ASSIGN_OR_RETURN(std::vector<Found> found, j->scan(/*with_bodies=*/false));
   // The valid records run from the oldest to the newest around the ring: every record after
   // the oldest was appended after it, at the head, without passing over it again.
   for (const Found& f : found) j->live_.push_back(f.placed);
@@ -172,7 +172,7 @@ FileRecordJournal::~FileRecordJournal() {
   ::close(fd_);
 }
 
-Result<std::vector<FileRecordJournal::Found>> FileRecordJournal::scan() const {
+Result<std::vector<FileRecordJournal::Found>> FileRecordJournal::scan(bool with_bodies) const {
   Bytes ring(capacity_blocks_ * file_journal_block_bytes);
   CORRIDOR_RETURN_IF_ERROR(read_all_at(fd_, ring, ring_offset(0), path_));
   std::vector<Found> found;
@@ -198,7 +198,8 @@ Result<std::vector<FileRecordJournal::Found>> FileRecordJournal::scan() const {
     }
     f.placed.first_block = block;
     f.placed.blocks = blocks_for(record_header_bytes + length);
-    f.record = JournalRecord{f.placed.height, Bytes(body.begin(), body.end())};
+    f.record.height = f.placed.height;
+    if (with_bodies) f.record.body.assign(body.begin(), body.end());
     found.push_back(std::move(f));
     block += found.back().placed.blocks;
   }
@@ -269,7 +270,7 @@ Status FileRecordJournal::clear() {
 }
 
 Result<std::vector<JournalRecord>> FileRecordJournal::read_all() const {
-  CORRIDOR_ASSIGN_OR_RETURN(std::vector<Found> found, scan());
+  CORRIDOR_ASSIGN_OR_RETURN(std::vector<Found> found, scan(/*with_bodies=*/true));
   std::vector<JournalRecord> out;
   out.reserve(found.size());
   for (Found& f : found) out.push_back(std::move(f.record));

@@ -88,8 +88,9 @@ class FileRecordJournal final : public RecordJournal {
         header_(std::move(header)),
         capacity_blocks_(header_.capacity_blocks) {}
 
-  // Every record in the ring that passes its MAC under the current key, by sequence number.
-  [[nodiscard]] Result<std::vector<Found>> scan() const;
+  // Every record in the ring that passes its MAC under the current key, by sequence number;
+  // with their bodies only when `with_bodies` (opening needs where they are, not what).
+  [[nodiscard]] Result<std::vector<Found>> scan(bool with_bodies) const;
   // Where a record of `blocks` blocks goes, or nullopt when the live records leave no room.
   std::optional<uint64_t> place(uint64_t blocks) const;
 

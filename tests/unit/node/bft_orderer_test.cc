@@ -402,6 +402,31 @@ TEST_F(BftOrdererTest, AnIdleLeaderProposesAsSoonAsATransactionArrives) {
   EXPECT_GT(members_[0].node->status().height, idle_height);
 }
 
+// A store from before the proposal journal kept each proposal under 'U' 0x00 height round; a
+// node erases those at start (docs/protocol.md), and goes on as usual.
+TEST_F(BftOrdererTest, ProposalRecordsOfTheOldLayoutAreErasedAtStart) {
+  submit(0, "before");
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == 1; }));
+  Member& m = members_[1];
+  m.node->stop();
+  m.node.reset();
+  Bytes legacy{'U', 0x00};
+  put_be64(legacy, 1'000'000);
+  put_be64(legacy, 7);
+  storage::WriteBatch batch;
+  batch.put(legacy, Bytes{1, 2, 3});
+  ASSERT_TRUE(m.kv->write(batch, true).ok());
+  boot(1);
+  wire(1);
+  ASSERT_TRUE(wait_for([&] {
+    auto v = m.kv->get(legacy);
+    return v.ok() && !v->has_value();
+  }));
+  submit(1, "after");
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == 2; }));
+  expect_agreement();
+}
+
 TEST_F(BftOrdererTest, StoppedValidatorCatchesUpAfterRestart) {
   submit(0, "before");
   ASSERT_TRUE(wait_for([&] { return finals_.load() == 1; }));

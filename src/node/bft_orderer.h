@@ -247,8 +247,9 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   void remember_proposal(const consensus::Block& block, ByteView encoded);
   void remember_timeout(const consensus::Timeout& t, bool sync);
   void replay_recent();
-  // Deletes every recent timeout into `batch`, and every recent proposal (an epoch ended, or a
-  // checkpoint replaced the chain): clear_recent_proposals() once `batch` is written.
+  // An epoch ended, or a checkpoint replaced the chain: every recent message is void. The
+  // timeouts are erased in the `batch` that does it; the proposals, by
+  // clear_recent_proposals(), once that batch is written.
   void prune_recent_timeouts(storage::WriteBatch& batch);
   void clear_recent_proposals();
   // The proposals at or below `height` are void: its block is persisted.

@@ -128,7 +128,7 @@ struct ConsensusStatus {
   // part of a round's.
   LatencySummary safety_write_ms;
   // Proposal records the node's journal had no room for (or failed to take), kept in the store
-  // instead (docs/operations.md, "Proposal journal").
+  // instead (docs/protocol.md, "Proposal journal").
   uint64_t proposals_spilled = 0;
   // Transactions forwarded between validators: this node's admissions sent on to the others,
   // and peers' forwarded frames admitted or refused as not a transaction list.

@@ -198,8 +198,7 @@ Result<std::vector<FileRecordJournal::Found>> FileRecordJournal::scan(bool with_
     }
     f.placed.first_block = block;
     f.placed.blocks = blocks_for(record_header_bytes + length);
-    f.record.height = f.placed.height;
-    if (with_bodies) f.record.body.assign(body.begin(), body.end());
+    if (with_bodies) f.body.assign(body.begin(), body.end());
     found.push_back(std::move(f));
     block += found.back().placed.blocks;
   }
@@ -250,8 +249,8 @@ Status FileRecordJournal::sync() {
 }
 
 void FileRecordJournal::release_through(uint64_t height) {
-  released_height_ = std::max(released_height_, height);
-  while (!live_.empty() && live_.front().height <= released_height_) live_.pop_front();
+  // Only the oldest records give their room back: the ring is used in order.
+  while (!live_.empty() && live_.front().height <= height) live_.pop_front();
 }
 
 Status FileRecordJournal::clear() {
@@ -273,7 +272,7 @@ Result<std::vector<JournalRecord>> FileRecordJournal::read_all() const {
   CORRIDOR_ASSIGN_OR_RETURN(std::vector<Found> found, scan(/*with_bodies=*/true));
   std::vector<JournalRecord> out;
   out.reserve(found.size());
-  for (Found& f : found) out.push_back(std::move(f.record));
+  for (Found& f : found) out.push_back(JournalRecord{f.placed.height, std::move(f.body)});
   return out;
 }
 

@@ -79,7 +79,7 @@ class FileRecordJournal final : public RecordJournal {
   struct Found {
     uint64_t sequence = 0;
     Placed placed;
-    JournalRecord record;
+    Bytes body;  // Empty unless scan() was asked for bodies.
   };
 
   FileRecordJournal(int fd, std::string path, Header header)
@@ -102,7 +102,6 @@ class FileRecordJournal final : public RecordJournal {
   std::deque<Placed> live_;
   uint64_t head_ = 0;  // The block the next record would start at, when it fits there.
   uint64_t next_sequence_ = 1;
-  uint64_t released_height_ = 0;
 };
 
 }  // namespace corridor::storage

@@ -197,6 +197,16 @@ void BftOrderer::start(OrderedBatchSink sink) {
     running_ = true;
   }
   sink_ = std::move(sink);
+  // An admitted transaction wakes the loop rather than waiting for its tick: a leader holding
+  // an empty proposal proposes it at once, and any other validator forwards it to the leaders
+  // at once. Once per emptying of the mempool, so a burst costs one wake.
+  node_.mempool().set_on_first_added([this] {
+    {
+      std::lock_guard lock(mu_);
+      mempool_added_ = true;
+    }
+    cv_.notify_one();
+  });
   exec_thread_ = std::thread([this] { run_executor(); });
   if (options_.state_sync_snapshot_interval_blocks != 0)
     summary_thread_ = std::thread([this] { run_summaries(); });
@@ -204,6 +214,7 @@ void BftOrderer::start(OrderedBatchSink sink) {
 }
 
 void BftOrderer::stop() {
+  node_.mempool().set_on_first_added({});
   // The network first, so that no frame is posted to a loop that is going away.
   if (net_) net_->stop();
   {
@@ -309,16 +320,18 @@ void BftOrderer::run() {
   uint64_t next_tick = now_ms();
   while (true) {
     std::deque<std::function<void()>> tasks;
+    bool mempool_added = false;
     {
       std::unique_lock lock(mu_);
       uint64_t now = now_ms();
       uint64_t wake = next_tick;
       if (timer_deadline_ms_ != 0) wake = std::min(wake, timer_deadline_ms_);
       if (held_until_ms_ != 0) wake = std::min(wake, held_until_ms_);
-      if (tasks_.empty() && running_ && wake > now)
+      if (tasks_.empty() && !mempool_added_ && running_ && wake > now)
         cv_.wait_for(lock, std::chrono::milliseconds(wake - now));
       if (!running_) break;
       tasks.swap(tasks_);
+      std::swap(mempool_added, mempool_added_);
     }
     for (auto& t : tasks) t();
     const uint64_t now = now_ms();
@@ -335,7 +348,7 @@ void BftOrderer::run() {
       timer_deadline_ms_ = 0;
       execute(core_->on_timer(now));
     }
-    if (now >= next_tick) {
+    if (mempool_added || now >= next_tick) {
       drain_mempool();
       next_tick = now + bft_tick_ms;
     }

@@ -93,7 +93,8 @@ inline constexpr size_t bft_pending_txs_max = 100'000;
 inline constexpr uint64_t bft_repropose_after_heights = 4;
 // Committed blocks waiting for the executor at most; beyond it consensus waits (backpressure).
 inline constexpr size_t bft_execution_queue_blocks_max = 8;
-// How often the loop moves admitted transactions from the mempool and forwards them.
+// How often the loop moves admitted transactions from the mempool and forwards them, besides
+// the wake each admission into an empty mempool gives it.
 inline constexpr uint32_t bft_tick_ms = 5;
 // Epoch bridge messages to one peer are sent at most this often (docs/consensus.md).
 inline constexpr uint64_t bft_epoch_bridge_interval_ms = 500;
@@ -346,6 +347,8 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> tasks_;
+  // Set by the mempool's listener when an admission made it non-empty (start()).
+  bool mempool_added_ = false;
   bool running_ = false;
   std::thread thread_;
 

@@ -7,13 +7,22 @@ Mempool::AddResult Mempool::add(PendingTx tx) {
     std::lock_guard lock(mu_);
     if (ids_.contains(tx.tx.id)) return AddResult::already_pending;
     if (queue_.size() >= txs_max_ || ops_ + tx.tx.ops.size() > ops_max_) return AddResult::full;
-    if (queue_.empty()) oldest_arrival_ = std::chrono::steady_clock::now();
+    const bool was_empty = queue_.empty();
+    if (was_empty) oldest_arrival_ = std::chrono::steady_clock::now();
     ids_.insert(tx.tx.id);
     ops_ += tx.tx.ops.size();
     queue_.push_back(std::move(tx));
+    // Called under the lock, so that once set_on_first_added has replaced the listener no call
+    // to the old one is still running (its owner may be going away).
+    if (was_empty && on_first_added_) on_first_added_();
   }
   cv_.notify_one();
   return AddResult::added;
+}
+
+void Mempool::set_on_first_added(std::function<void()> fn) {
+  std::lock_guard lock(mu_);
+  on_first_added_ = std::move(fn);
 }
 
 bool Mempool::has_room(size_t ops) const {

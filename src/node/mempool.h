@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <unordered_set>
 #include <vector>
@@ -37,6 +38,12 @@ class Mempool {
   std::vector<PendingTx> take(uint32_t txs_max, uint32_t ops_max, size_t bytes_max,
                               std::chrono::milliseconds linger, std::chrono::milliseconds timeout);
 
+  // `fn` is called on the adding thread whenever an add makes an empty mempool non-empty: one
+  // call per emptying, however many transactions follow, so that a consumer woken by it drains
+  // a burst at once. It runs under the mempool's lock and must not call the mempool; once this
+  // returns, no call to the listener it replaced is running. An empty function removes it.
+  void set_on_first_added(std::function<void()> fn);
+
   bool is_pending(const Hash256& id) const;
   // Whether a transaction of `ops` operations would fit now (add() decides for good; this lets
   // admission refuse a full mempool before it pays for a signature verification).
@@ -55,6 +62,7 @@ class Mempool {
   size_t ops_ = 0;
   bool closed_ = false;
   std::chrono::steady_clock::time_point oldest_arrival_;
+  std::function<void()> on_first_added_;
 };
 
 }  // namespace corridor::node

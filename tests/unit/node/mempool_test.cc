@@ -55,5 +55,32 @@ TEST(Mempool, FullAndDuplicateAreExplicit) {
   EXPECT_EQ(by_ops.add(tx_with(2, 10, 1)), Mempool::AddResult::full);
 }
 
+// The BFT orderer wakes on this listener instead of waiting for its tick: one call each time the
+// mempool goes from empty to non-empty, none for refused or duplicate admissions, and none once
+// the listener is removed.
+TEST(Mempool, ListenerHearsEachEmptyingOnce) {
+  Mempool m(3, 1'000);
+  int calls = 0;
+  m.set_on_first_added([&] { ++calls; });
+  EXPECT_EQ(m.add(tx_with(1, 1, 1)), Mempool::AddResult::added);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(m.add(tx_with(2, 1, 1)), Mempool::AddResult::added);
+  EXPECT_EQ(m.add(tx_with(2, 1, 1)), Mempool::AddResult::already_pending);
+  EXPECT_EQ(m.add(tx_with(3, 1, 1)), Mempool::AddResult::added);
+  EXPECT_EQ(m.add(tx_with(4, 1, 1)), Mempool::AddResult::full);
+  EXPECT_EQ(calls, 1);
+  // Partly drained: still not empty, so a new admission is no news.
+  ASSERT_EQ(m.take(1, 1'000, SIZE_MAX, no_wait, no_wait).size(), 1u);
+  EXPECT_EQ(m.add(tx_with(4, 1, 1)), Mempool::AddResult::added);
+  EXPECT_EQ(calls, 1);
+  ASSERT_EQ(m.take(10, 1'000, SIZE_MAX, no_wait, no_wait).size(), 3u);
+  EXPECT_EQ(m.add(tx_with(6, 1, 1)), Mempool::AddResult::added);
+  EXPECT_EQ(calls, 2);
+  ASSERT_EQ(m.take(10, 1'000, SIZE_MAX, no_wait, no_wait).size(), 1u);
+  m.set_on_first_added({});
+  EXPECT_EQ(m.add(tx_with(5, 1, 1)), Mempool::AddResult::added);
+  EXPECT_EQ(calls, 2);
+}
+
 }  // namespace
 }  // namespace corridor::node

@@ -483,7 +483,13 @@ StateDelta Ledger::end_block() {
     if (it == indexes_->holdings.end() || !it->second.dirty) continue;
     HoldingSlot& h = it->second;
     h.dirty = false;
-    h.leaf_fold = folds_ + 1;
+    // Its leaf is hashed at the next root height, from the value it has then: under load a
+    // holding changes in most blocks between two root heights, and only its last value
+    // reaches the tree (fold_waiting_leaves).
+    if (h.leaf_fold != folds_ + 1) {
+      h.leaf_fold = folds_ + 1;
+      fold_holdings_.push_back(k);
+    }
     StateChange& c = next_change();
     encode_holding_key(accounts_[k >> 32].id, assets_[k & 0xffffffffu].id, c.key);
     encode_holding_value(h, c.value);
@@ -493,7 +499,6 @@ StateDelta Ledger::end_block() {
       h.tree_key = sha256(c.key);
       h.tree_key_known = true;
     }
-    leaves.emplace_back(h.tree_key, sha256(c.value));
   }
   // What the recycled delta held beyond this block's changes goes; the rest are appended.
   d.changes.resize(reused);
@@ -740,8 +745,9 @@ ResultCode Ledger::op_set_validators(const SetValidatorsOp& op, Journal& j) {
 void Ledger::set_state_root_interval(uint64_t blocks) {
   CORRIDOR_ASSERT_MSG(blocks >= 1 && blocks <= state_root_interval_blocks_max,
                       "the state root interval is out of range");
-  CORRIDOR_ASSERT_MSG(height_ == 0 && waiting_leaves_.empty() && tree_.size() == 0,
-                      "the state root interval is set before any state");
+  CORRIDOR_ASSERT_MSG(
+      height_ == 0 && waiting_leaves_.empty() && fold_holdings_.empty() && tree_.size() == 0,
+      "the state root interval is set before any state");
   state_root_interval_ = blocks;
 }
 
@@ -758,6 +764,21 @@ void Ledger::put_leaves(const std::vector<std::pair<Hash256, Hash256>>& leaves) 
 
 void Ledger::fold_waiting_leaves() {
   auto& w = waiting_leaves_;
+  // The holdings changed since the last root height, each once, with the value it has now.
+  // A holding never leaves the table at the end of a block (only a rollback within its
+  // transaction removes one), so each is a put; its tree key is distinct from every other
+  // leaf's, so where it lands among them is immaterial.
+  w.reserve(w.size() + fold_holdings_.size());
+  Bytes value;
+  for (const HoldingKey k : fold_holdings_) {
+    auto it = indexes_->holdings.find(k);
+    CORRIDOR_ASSERT_MSG(it != indexes_->holdings.end() && it->second.tree_key_known,
+                        "a holding changed since the last root height is in the table");
+    value.clear();
+    encode_holding_value(it->second, value);
+    w.emplace_back(it->second.tree_key, sha256(value));
+  }
+  fold_holdings_.clear();
   std::stable_sort(w.begin(), w.end(),
                    [](const auto& x, const auto& y) { return tree_key_less(x.first, y.first); });
   // Of a key changed more than once since the last root height its last change stands, as if
@@ -871,7 +892,7 @@ void Ledger::load_replay_id(const ReplayId& id) {
 }
 
 void Ledger::finish_load(uint64_t height) {
-  CORRIDOR_ASSERT_MSG(is_root_height(height) && waiting_leaves_.empty(),
+  CORRIDOR_ASSERT_MSG(is_root_height(height) && waiting_leaves_.empty() && fold_holdings_.empty(),
                       "a state is loaded at a root height");
   height_ = height;
   asset_cache_.reset();

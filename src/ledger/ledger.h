@@ -419,6 +419,10 @@ class Ledger {
   // come before its puts, as the tree would have seen them with an interval of 1. A removal
   // has no value hash (nullopt).
   std::vector<std::pair<Hash256, std::optional<Hash256>>> waiting_leaves_;
+  // Holdings changed since the last root height, each listed once (HoldingSlot::leaf_fold
+  // marks the listed ones): their leaves are hashed when they are folded, from the values they
+  // have then, rather than once for every block that changed them.
+  std::vector<HoldingKey> fold_holdings_;
   Journal journal_;
   // The last asset looked up by id: a batch usually names one asset thousands of times.
   mutable std::optional<std::pair<AssetId, uint32_t>> asset_cache_;

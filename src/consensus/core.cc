@@ -238,6 +238,7 @@ void Core::maybe_vote(Out& out, const Proposal& p, uint64_t now) {
   if (!member_ || b.round != round_) return;
   if (!safe_to_vote(safety_, b.round, b.qc.round, p.tc)) return;
   safety_ = after_vote(safety_, b.round, b.qc.round);
+  if (validators_.leader(b.round + 1) == me_) safety_ = reserve_proposal(safety_, b.round + 1);
   out.actions.push_back(PersistSafetyAction{safety_});
   Vote v{validators_.epoch(), b.round, b.height, p.block_id, me_, {}};
   v.signature = key_.sign(vote_signing_message(v.epoch, v.round, v.height, v.block_id));
@@ -266,10 +267,15 @@ void Core::propose(Out& out, uint64_t now, bool allow_hold) {
   }
   held_round_ = 0;
   proposed_round_ = round_;
-  // Persisted before the proposal leaves, like a vote: a restarted leader must not
-  // propose a different block for the same round.
-  safety_.last_proposed_round = round_;
-  out.actions.push_back(PersistSafetyAction{safety_});
+  // Persisted before the proposal leaves, like a vote: a restarted leader must not propose a
+  // different block for the same round. Usually the write that carried this validator's vote
+  // or timeout in the round before has reserved this round already (reserve_proposal), and the
+  // proposal leaves without waiting for a write of its own; that write came earlier in these
+  // actions or in a batch before them, so it is done before the proposal is sent.
+  if (safety_.last_proposed_round < round_) {
+    safety_ = reserve_proposal(safety_, round_);
+    out.actions.push_back(PersistSafetyAction{safety_});
+  }
   Proposal p;
   Block& b = p.block;
   b.epoch = validators_.epoch();
@@ -421,6 +427,7 @@ void Core::send_timeout(Out& out, uint64_t now) {
   if (!member_) return;
   if (!safe_to_timeout(safety_, round_, high_qc_.round, high_tc_)) return;
   safety_ = after_timeout(safety_, round_);
+  if (validators_.leader(round_ + 1) == me_) safety_ = reserve_proposal(safety_, round_ + 1);
   timed_out_round_ = round_;
   out.actions.push_back(PersistSafetyAction{safety_});
   Timeout t{validators_.epoch(), round_, high_qc_, me_, {}, high_tc_};

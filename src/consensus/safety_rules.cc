@@ -50,4 +50,9 @@ SafetyData after_timeout(SafetyData s, Round round) {
   return s;
 }
 
+SafetyData reserve_proposal(SafetyData s, Round round) {
+  s.last_proposed_round = std::max(s.last_proposed_round, round);
+  return s;
+}
+
 }  // namespace corridor::consensus

@@ -18,8 +18,11 @@ struct SafetyData {
   // The highest QC round it has voted on top of ("one-chain round"); a timeout must carry a QC
   // at least this high, so a TC cannot skip a block the validator helped certify.
   Round highest_qc_round = 0;
-  // The highest round this validator proposed in, so that after a restart it never proposes
-  // a second, different block for a round it already led.
+  // The highest round this validator may have proposed in, so that after a restart it never
+  // proposes a second, different block for a round it already led. It can be ahead of the
+  // rounds actually led: a validator that will lead the next round records it with its vote or
+  // timeout in this one (reserve_proposal), which it writes anyway, so that its proposal can
+  // leave without a write of its own; after a restart it then never proposes in that round.
   Round last_proposed_round = 0;
   friend bool operator==(const SafetyData&, const SafetyData&) = default;
 };
@@ -45,5 +48,8 @@ bool safe_to_timeout(const SafetyData& s, Round round, Round qc_round,
 // The updates that signing makes to the safety data.
 SafetyData after_vote(SafetyData s, Round block_round, Round qc_round);
 SafetyData after_timeout(SafetyData s, Round round);
+// Records `round`, which this validator leads, as proposed in before it is: in the write that
+// carries its vote or timeout for the round before.
+SafetyData reserve_proposal(SafetyData s, Round round);
 
 }  // namespace corridor::consensus

@@ -72,6 +72,20 @@ class Network {
   void start() {
     for (size_t i = 0; i < cores_.size(); ++i) apply(i, cores_[i]->start(now_));
   }
+  // Validator i comes back from its persisted safety data alone, its chain lost: it starts
+  // again from genesis and fetches the blocks from its peers.
+  void restart(size_t i) {
+    RecoveryState rs{persisted_[i], genesis_id_, genesis_, genesis_id_, genesis_qc(genesis_id_)};
+    CoreConfig cfg;
+    cfg.round_timeout_ms_base = 100;
+    cfg.exec_claim_interval_blocks = root_interval_;
+    cores_[i] = std::make_unique<Core>(validators_, static_cast<ValidatorIndex>(i),
+                                       key_for(static_cast<int>(i)), rs, cfg, adaptors_[i]);
+    commits_[i].clear();
+    adaptors_[i].committed.clear();
+    timers_[i] = UINT64_MAX;
+    apply(i, cores_[i]->start(now_));
+  }
   // Releases validator i's held proposal, if any, and returns what that produced.
   std::vector<Action> propose_held_results(size_t i) {
     auto actions = cores_[i]->propose_held(now_);
@@ -117,6 +131,15 @@ class Network {
           requests_.push_back({static_cast<ValidatorIndex>(i), *r, commits_[i].size()});
         queue_.push_back({static_cast<ValidatorIndex>(i), s->to, s->message, now_ + 1});
       } else if (auto* b = std::get_if<BroadcastAction>(&a)) {
+        // A proposal leaves only once the safety data on disk records its round as proposed
+        // in: written before it among these actions, or earlier.
+        if (const auto* p = std::get_if<Proposal>(&b->message)) {
+          ASSERT_TRUE(persisted_.contains(i)) << "validator " << i << " proposed unpersisted";
+          ASSERT_GE(persisted_[i].last_proposed_round, p->block.round)
+              << "validator " << i << " sent a proposal its safety data does not record";
+          ++proposals_broadcast_[i];
+          proposal_rounds_[i].insert(p->block.round);
+        }
         for (size_t j = 0; j < cores_.size(); ++j)
           if (j != i)
             queue_.push_back({static_cast<ValidatorIndex>(i), static_cast<ValidatorIndex>(j),
@@ -138,6 +161,7 @@ class Network {
         }
       } else if (auto* p = std::get_if<PersistSafetyAction>(&a)) {
         persisted_[i] = p->data;
+        ++safety_writes_[i];
       }
     }
   }
@@ -175,6 +199,9 @@ class Network {
   std::vector<uint64_t> timers_;
   std::vector<std::vector<Hash256>> commits_;
   std::map<size_t, SafetyData> persisted_;
+  std::map<size_t, uint64_t> safety_writes_;
+  std::map<size_t, uint64_t> proposals_broadcast_;
+  std::map<size_t, std::set<Round>> proposal_rounds_;
   double drop_rate_ = 0;
   // Messages for which hold_back_ says so wait in held_ until a test delivers them.
   std::function<bool(const InFlight&)> hold_back_;
@@ -364,6 +391,48 @@ TEST(ConsensusCore, SafetyDataIsPersistedBeforeEveryVote) {
     EXPECT_EQ(net.persisted_[i], net.cores_[i]->safety());
     EXPECT_GE(net.cores_[i]->safety().last_voted_round, 1u);
   }
+}
+
+// A validator that leads the next round records it in the safety data its vote writes anyway,
+// so that its proposal leaves without a write of its own: in a run without faults every
+// validator writes once per vote or timeout, plus at most once for the first round it leads
+// (entered before it had voted), not once more per proposal.
+TEST(ConsensusCore, AProposalLeavesWithoutASafetyWriteOfItsOwn) {
+  Network net(4);
+  net.start();
+  net.run(300);
+  for (size_t i = 0; i < 4; ++i) {
+    const CoreStats& st = net.cores_[i]->stats();
+    EXPECT_GE(net.proposals_broadcast_[i], 10u) << "validator " << i;
+    EXPECT_LE(net.safety_writes_[i], st.votes_sent + st.timeouts_sent + 1) << "validator " << i;
+  }
+  net.check_agreement();
+}
+
+// After a restart a validator never proposes in a round it reserved before it went down, even
+// if it never sent that proposal: another block may have left for it. Here the leader holds
+// its proposal (so it is never sent), goes down with the safety data its vote in the round
+// before wrote, and comes back from it with its chain lost: it catches up, and the network
+// goes on past the round, which times out, without it proposing there.
+TEST(ConsensusCore, ARestartedLeaderSkipsTheRoundItReserved) {
+  Network net(4);
+  net.start();
+  net.run(60);
+  const Round round = net.cores_[0]->current_round();
+  const size_t leader = net.validators_.leader(round + 2);
+  net.adaptors_[leader].hold = true;
+  net.run(net.now_ + 20);
+  ASSERT_TRUE(net.cores_[leader]->proposal_held()) << "the leader did not reach its round";
+  const Round reserved = net.cores_[leader]->current_round();
+  ASSERT_GE(net.persisted_[leader].last_proposed_round, reserved);
+  net.adaptors_[leader].hold = false;
+  net.restart(leader);
+  net.run(net.now_ + 1'000);
+  EXPECT_FALSE(net.proposal_rounds_[leader].contains(reserved));
+  EXPECT_GT(net.cores_[leader]->current_round(), reserved + 4);
+  EXPECT_GT(net.cores_[leader]->stats().proposals_sent, 0u);
+  net.check_agreement();
+  EXPECT_GE(net.min_committed({0, 1, 2, 3}), 20u);
 }
 
 // A held proposal is neither signed, persisted nor sent; propose_held sends it, and the

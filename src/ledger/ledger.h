@@ -273,6 +273,12 @@ class Ledger {
   std::optional<uint32_t> find_account(const AccountId& id) const;
   std::optional<uint32_t> find_asset(const AssetId& id) const;
   HoldingEntry* find_holding(uint32_t account, uint32_t asset);
+  // Starts fetching the slot of the transfer's destination holding into the cache.
+  void prefetch_holding(const TransferOp& op) const;
+  // How many operations ahead Ledger::apply prefetches a transfer's destination account, and
+  // its holding (which needs the account's index, so comes nearer).
+  static constexpr uint32_t prefetch_account_ops = 16;
+  static constexpr uint32_t prefetch_holding_ops = 8;
   void mark_dirty(AccountEntry& a, uint32_t index);
   void mark_dirty(AssetEntry& a, uint32_t index);
   void mark_dirty(HoldingEntry& h, HoldingKey key);

@@ -294,9 +294,8 @@ TxOutcome Ledger::apply(const Transaction& tx) {
 
 void Ledger::prefetch_holding(const TransferOp& op) const {
   const auto asset = find_asset(op.asset);
-  const auto to = indexes_->accounts.find(op.to);
-  if (asset && to != indexes_->accounts.end())
-    indexes_->holdings.prefetch(holding_key(to->second, *asset));
+  const auto to = find_account(op.to);
+  if (asset && to) indexes_->holdings.prefetch(holding_key(*to, *asset));
 }
 
 ResultCode Ledger::apply_op(const Operation& op, uint32_t source, Journal& j) {

@@ -47,7 +47,9 @@ class Network {
   explicit Network(size_t n, uint64_t seed = 1,
                    size_t sync_response_payload_bytes_max = block_payload_bytes_max,
                    uint64_t root_interval = 1)
-      : rng_(seed), root_interval_(root_interval) {
+      : rng_(seed),
+        sync_response_payload_bytes_max_(sync_response_payload_bytes_max),
+        root_interval_(root_interval) {
     crypto_init();
     std::vector<PublicKey> keys;
     for (size_t i = 0; i < n; ++i) keys.push_back(key_for(static_cast<int>(i)).public_key());
@@ -58,15 +60,18 @@ class Network {
     down_.assign(n, false);
     timers_.assign(n, UINT64_MAX);
     commits_.resize(n);
-    for (size_t i = 0; i < n; ++i) {
-      RecoveryState rs{SafetyData{}, genesis_id_, genesis_, genesis_id_, genesis_qc(genesis_id_)};
-      CoreConfig cfg;
-      cfg.round_timeout_ms_base = 100;
-      cfg.sync_response_payload_bytes_max = sync_response_payload_bytes_max;
-      cfg.exec_claim_interval_blocks = root_interval;
-      cores_.push_back(std::make_unique<Core>(validators_, static_cast<ValidatorIndex>(i),
-                                              key_for(static_cast<int>(i)), rs, cfg, adaptors_[i]));
-    }
+    for (size_t i = 0; i < n; ++i) cores_.push_back(make_core(i, SafetyData{}));
+  }
+
+  // Validator i's core at genesis, with `safety` as its persisted safety data.
+  std::unique_ptr<Core> make_core(size_t i, const SafetyData& safety) {
+    RecoveryState rs{safety, genesis_id_, genesis_, genesis_id_, genesis_qc(genesis_id_)};
+    CoreConfig cfg;
+    cfg.round_timeout_ms_base = 100;
+    cfg.sync_response_payload_bytes_max = sync_response_payload_bytes_max_;
+    cfg.exec_claim_interval_blocks = root_interval_;
+    return std::make_unique<Core>(validators_, static_cast<ValidatorIndex>(i),
+                                  key_for(static_cast<int>(i)), rs, cfg, adaptors_[i]);
   }
 
   void start() {
@@ -75,12 +80,7 @@ class Network {
   // Validator i comes back from its persisted safety data alone, its chain lost: it starts
   // again from genesis and fetches the blocks from its peers.
   void restart(size_t i) {
-    RecoveryState rs{persisted_[i], genesis_id_, genesis_, genesis_id_, genesis_qc(genesis_id_)};
-    CoreConfig cfg;
-    cfg.round_timeout_ms_base = 100;
-    cfg.exec_claim_interval_blocks = root_interval_;
-    cores_[i] = std::make_unique<Core>(validators_, static_cast<ValidatorIndex>(i),
-                                       key_for(static_cast<int>(i)), rs, cfg, adaptors_[i]);
+    cores_[i] = make_core(i, persisted_[i]);
     commits_[i].clear();
     adaptors_[i].committed.clear();
     timers_[i] = UINT64_MAX;
@@ -217,6 +217,7 @@ class Network {
   std::vector<SentRequest> requests_;
   std::vector<std::pair<ValidatorIndex, BlockResponse>> responses_;  // (to, response) delivered.
   int diverge_ = -1;
+  size_t sync_response_payload_bytes_max_ = block_payload_bytes_max;
   uint64_t root_interval_ = 1;
   uint64_t now_ = 0;
 };

@@ -704,6 +704,8 @@ int run_cli(int argc, char** argv) {
   bench_net->add_option("--seed", bn.seed, "PRNG seed")->capture_default_str();
   bench_net->add_flag("--keep", bn.keep, "Keep the temporary localnet's directory and logs");
   bench_net->add_flag("--json", bn.json, "Print one JSON object");
+  bench_net->add_option("--samples-csv", bn.samples_csv,
+                        "Write each measured submission (done_ms,latency_ms,transfers) here");
   bench_net->callback([&] { rc = run_bench_network(bn, std::cout, std::cerr); });
   add_sim_command(app, rc);
   add_network_commands(app, rc);

@@ -795,11 +795,19 @@ class Bench {
     uint64_t transfers = 0;
     uint64_t txs = 0;
     std::vector<double> latencies;
+    std::ofstream csv;
+    if (!o_.samples_csv.empty()) {
+      csv.open(o_.samples_csv, std::ios::trunc);
+      if (!csv) throw CliError("cannot write " + o_.samples_csv);
+      csv << "done_ms,latency_ms,transfers\n";
+    }
     for (const Sample& s : samples_) {
       if (s.done_ms < window_start_ms_ || s.done_ms > window_end_ms_) continue;
       transfers += s.transfers;
       ++txs;
       latencies.push_back(s.latency_ms);
+      if (csv.is_open())
+        csv << s.done_ms - window_start_ms_ << ',' << s.latency_ms << ',' << s.transfers << '\n';
     }
     std::sort(latencies.begin(), latencies.end());
     json j = {
@@ -1060,6 +1068,11 @@ int run_bench_network(const BenchNetworkOptions& options, std::ostream& out,
                       std::ostream& progress) {
   if (std::string problem = check_options(options); !problem.empty()) {
     progress << "bench network: " << problem << "\n";
+    return exit_usage;
+  }
+  if (!options.samples_csv.empty() && !std::ofstream(options.samples_csv, std::ios::app)) {
+    // Before the localnet starts: a run of minutes should not end on a path it cannot write.
+    progress << "bench network: cannot write " << options.samples_csv << "\n";
     return exit_usage;
   }
   crypto_init();

@@ -47,6 +47,9 @@ struct BenchNetworkOptions {
   uint64_t seed = 1;
   bool keep = false;  // Keep the temporary localnet's directory (logs) afterwards.
   bool json = false;  // One JSON object on `out`; progress still goes to `progress`.
+  // When set, every measured submission as a line "done_ms,latency_ms,transfers" (ms since the
+  // window's start), to see when in the run a latency tail happened.
+  std::string samples_csv;
 };
 
 // Runs the benchmark: results to `out`, the progress bar and setup messages to `progress`.

@@ -33,8 +33,19 @@ PY
 }
 
 "$corridor_bin" bench network --duration-s 2 --warmup-s 1 --accounts 50 --batch-ops 200 \
-  --clients 4 --json > "$work/batch.json" 2> "$work/batch.err" || { cat "$work/batch.err"; exit 1; }
+  --clients 4 --json --samples-csv "$work/samples.csv" > "$work/batch.json" 2> "$work/batch.err" ||
+  { cat "$work/batch.err"; exit 1; }
 check "$work/batch.json"
+# One CSV line per measured transaction, inside the window, with the transfers it carried.
+python3 - "$work/batch.json" "$work/samples.csv" <<'PY'
+import csv, json, sys
+r = json.load(open(sys.argv[1]))
+rows = list(csv.DictReader(open(sys.argv[2])))
+assert len(rows) == r["txs"], (len(rows), r["txs"])
+assert sum(int(x["transfers"]) for x in rows) == r["transfers"]
+assert all(0 <= float(x["done_ms"]) <= r["duration_s"] * 1000 + 1 for x in rows)
+assert abs(max(float(x["latency_ms"]) for x in rows) - r["latency_ms"]["max"]) < 0.01
+PY
 
 "$corridor_bin" bench network --duration-s 2 --warmup-s 1 --accounts 50 --signing individual \
   --mode open --rate 200 --json > "$work/individual.json" 2> "$work/individual.err" ||
@@ -53,3 +64,7 @@ if "$corridor_bin" bench network --mode open 2> "$work/bad.err"; then
   echo "an open loop without --rate was accepted"; exit 1
 fi
 grep -q -- '--rate' "$work/bad.err"
+if "$corridor_bin" bench network --samples-csv /nonexistent/dir/s.csv 2> "$work/bad.err"; then
+  echo "an unwritable --samples-csv was accepted"; exit 1
+fi
+grep -q 'cannot write' "$work/bad.err"

@@ -3,8 +3,10 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/rate_limiter.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/status.h>
 #include <rocksdb/table.h>
@@ -34,6 +36,10 @@ constexpr size_t kKeptInfoLogFiles = 5;
 // inserted with a position hint carried from key to key; a smaller one gains too little to
 // be worth checking the order for.
 constexpr size_t kHintedBatchOpsMin = 64;
+// The background write limit is granted in slices this often. RocksDB's default, 100 ms, lets
+// a flush write a tenth of a second's allowance in one burst; 10 ms spreads it as evenly as
+// the synced writes behind it need.
+constexpr int64_t kRateLimiterRefillUs = 10'000;
 
 rocksdb::Slice to_slice(ByteView bytes) {
   // An empty span may carry a null pointer, which RocksDB passes on to memcmp; an empty Slice
@@ -365,6 +371,9 @@ class RocksDbKvStore final : public KvStore {
 Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
                                                     const RocksDbOptions& options) {
   if (path.empty()) return invalid_argument("rocksdb open: the database path is empty");
+  if (options.write_buffers_max < 2)
+    return invalid_argument("rocksdb open at '" + path +
+                            "': write_buffers_max must be at least 2 (one written, one flushed)");
   if (!options.create_if_missing) {
     // RocksDB would create the directory before noticing that the database is missing, leaving
     // an empty directory behind; checking first keeps a failed open free of side effects.
@@ -390,10 +399,25 @@ Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
   rocksdb::Options db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.write_buffer_size = options.write_buffer_bytes;
+  db_options.max_write_buffer_number = static_cast<int>(options.write_buffers_max);
   db_options.compression = pick_compression();
   db_options.keep_log_file_num = kKeptInfoLogFiles;
   db_options.unordered_write = options.unordered_write;
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+  if (options.background_write_bytes_per_s > 0) {
+    // Flushes count as high priority and compactions as low; both only as writes, never the
+    // write-ahead log (the foreground's own synced writes).
+    db_options.rate_limiter.reset(rocksdb::NewGenericRateLimiter(
+        static_cast<int64_t>(options.background_write_bytes_per_s), kRateLimiterRefillUs));
+  }
+  if (options.background_low_priority) {
+    // The pools are those of RocksDB's default Env, which every store in the process shares.
+    // A platform that cannot lower them runs them as before: slower foreground answers under
+    // load, nothing incorrect, so a failure is not an error of the open.
+    rocksdb::Env* env = rocksdb::Env::Default();
+    for (auto pool : {rocksdb::Env::Priority::HIGH, rocksdb::Env::Priority::LOW})
+      (void)env->LowerThreadPoolCPUPriority(pool, rocksdb::CpuPriority::kLow);
+  }
 
   // The families: those of an existing database, whatever this open asks for (the routing of
   // its keys was fixed when it was created); for a new one, the default family and, when asked

@@ -17,6 +17,11 @@ struct RocksDbOptions {
   bool create_if_missing = true;
   // Size of one memtable before it is flushed to an SST file.
   size_t write_buffer_bytes = size_t{64} << 20;
+  // Memtables a column family may hold, the one written and those waiting for their flush
+  // (RocksDB's max_write_buffer_number; at least 2). When all are full RocksDB stalls writes
+  // until a flush ends, so slow flushes need more of them; each costs up to
+  // write_buffer_bytes of memory.
+  uint32_t write_buffers_max = 2;
   // Capacity of the LRU cache of uncompressed SST blocks.
   size_t block_cache_bytes = size_t{256} << 20;
   // Key prefixes (first key bytes) whose keys are written in increasing order and then left
@@ -31,6 +36,14 @@ struct RocksDbOptions {
   // its log record). Durability and crash atomicity are unchanged, but readers may see part
   // of a batch in flight (KvStore::write); only a user whose readers allow for that sets it.
   bool unordered_write = false;
+  // Flushes and compactions (RocksDB's background threads) run at the lowest CPU priority
+  // (nice 19), so that the threads a client waits on come first when the cores are busy. The
+  // threads are the process's, so this lowers them for every store in it.
+  bool background_low_priority = false;
+  // At most this many bytes per second written by flushes and compactions; 0 leaves them
+  // unlimited. A flush otherwise writes a whole memtable in one burst, and the synced writes
+  // queued behind it at the device wait for it.
+  uint64_t background_write_bytes_per_s = 0;
 };
 
 // Opens the database in the directory path, creating it and any missing parent directories

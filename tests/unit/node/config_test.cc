@@ -22,6 +22,8 @@ NodeConfig all_fields_changed() {
   c.data_dir = "/var/lib/corridor/node-7";
   c.network_name = "corridor-test-net";
   c.storage = StorageEngine::memory;
+  c.checkpoint_blocks = 128;
+  c.background_write_mb_per_s = 20;
   c.block_interval_ms = 7;
   c.block_txs_max = 1'234;
   c.block_ops_max = 56'789;
@@ -51,6 +53,8 @@ void expect_same(const NodeConfig& a, const NodeConfig& b) {
   EXPECT_EQ(a.data_dir, b.data_dir);
   EXPECT_EQ(a.network_name, b.network_name);
   EXPECT_EQ(a.storage, b.storage);
+  EXPECT_EQ(a.checkpoint_blocks, b.checkpoint_blocks);
+  EXPECT_EQ(a.background_write_mb_per_s, b.background_write_mb_per_s);
   EXPECT_EQ(a.block_interval_ms, b.block_interval_ms);
   EXPECT_EQ(a.block_txs_max, b.block_txs_max);
   EXPECT_EQ(a.block_ops_max, b.block_ops_max);
@@ -131,6 +135,8 @@ TEST(NodeConfig, RangeBoundsRoundTrip) {
   lo.api_port = 0;
   lo.api_threads = 1;
   lo.network_name = "n";
+  lo.checkpoint_blocks = 1;
+  lo.background_write_mb_per_s = 0;  // Unlimited.
   auto a = parse_node_config(node_config_to_toml(lo));
   ASSERT_TRUE(a.ok()) << a.status().to_string();
   expect_same(*a, lo);
@@ -147,6 +153,8 @@ TEST(NodeConfig, RangeBoundsRoundTrip) {
   hi.api_port = 65'535;
   hi.api_threads = 64;
   hi.network_name = std::string(64, 'x');
+  hi.checkpoint_blocks = 10'000;
+  hi.background_write_mb_per_s = 100'000;
   auto b = parse_node_config(node_config_to_toml(hi));
   ASSERT_TRUE(b.ok()) << b.status().to_string();
   expect_same(*b, hi);
@@ -263,6 +271,10 @@ TEST(NodeConfig, RejectsOutOfRangeValues) {
   EXPECT_THAT(refusal("[node]\nnetwork_name = \"" + std::string(65, 'x') + "\"\n"),
               HasSubstr("node.network_name must be 1 to 64"));
   EXPECT_THAT(refusal("[storage]\nengine = \"leveldb\"\n"), HasSubstr("storage.engine must be"));
+  EXPECT_THAT(refusal("[storage]\nbackground_write_mb_per_s = 100001\n"),
+              HasSubstr("storage.background_write_mb_per_s must be within 0..100000"));
+  EXPECT_THAT(refusal("[storage]\nbackground_write_mb_per_s = -1\n"),
+              HasSubstr("storage.background_write_mb_per_s must be within 0..100000"));
 }
 
 TEST(NodeConfig, MalformedTomlNamesTheLine) {

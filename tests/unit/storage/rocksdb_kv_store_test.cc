@@ -9,7 +9,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -121,6 +123,65 @@ TEST_F(RocksDbKvStoreTest, DataSurvivesFlushesAndReopen) {
   EXPECT_TRUE(in_order);
 }
 
+// The nice value of each of this process's threads named `name` (Linux: /proc/self/task).
+std::vector<int> nice_of_threads_named(const std::string& name) {
+  std::vector<int> nices;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string thread_name;
+    std::getline(comm, thread_name);
+    if (thread_name != name) continue;
+    // /proc/<tid>/stat: "tid (comm) state ..."; the nice value is field 19. The name may hold
+    // spaces, so the fields are counted from the closing parenthesis.
+    std::ifstream stat(task.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i < 19 && fields >> field; ++i) {
+    }
+    int nice = 0;
+    if (fields >> nice) nices.push_back(nice);
+  }
+  return nices;
+}
+
+// A node's store paces its flushes and runs them at the lowest CPU priority; the data must go
+// through those flushes as through any others, and the flushing thread must end up at nice 19.
+TEST_F(RocksDbKvStoreTest, PacedLowPriorityFlushesKeepEveryKey) {
+  constexpr int kKeys = 3000;
+  constexpr size_t kValueBytes = 512;
+  RocksDbOptions options;
+  options.write_buffer_bytes = size_t{256} << 10;
+  options.background_low_priority = true;
+  // About 1.5 MiB in all: a limit of 16 MiB/s holds the flushes back without slowing the test.
+  options.background_write_bytes_per_s = uint64_t{16} << 20;
+  options.write_buffers_max = 4;
+  auto value_for = [](int i) { return Bytes(kValueBytes, static_cast<uint8_t>(i % 251)); };
+  {
+    auto store = open_or_fail(db_path(), options);
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < kKeys; i += 100) {
+      WriteBatch batch;
+      for (int j = i; j < i + 100; ++j) batch.put(b(key_name(j)), value_for(j));
+      ASSERT_TRUE(store->write(batch, /*sync=*/false).ok());
+    }
+    ASSERT_TRUE(store->write(WriteBatch(), /*sync=*/true).ok());
+  }
+  size_t sst_files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(db_path()))
+    if (entry.path().extension() == ".sst") ++sst_files;
+  EXPECT_GT(sst_files, 0u) << "the test meant to exercise flushes but wrote no SST file";
+  // RocksDB lowers a pool's thread when it next picks up a job, so the flush thread, which ran
+  // the flushes above, is lowered by now; its pool outlives the store.
+  const std::vector<int> flush_threads = nice_of_threads_named("rocksdb:high");
+  ASSERT_FALSE(flush_threads.empty()) << "no RocksDB flush thread found";
+  for (int nice : flush_threads) EXPECT_EQ(nice, 19);
+
+  auto store = open_or_fail(db_path(), options);
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < kKeys; ++i) ASSERT_EQ(get(*store, b(key_name(i))), value_for(i)) << i;
+}
+
 TEST_F(RocksDbKvStoreTest, OpeningARegularFileFails) {
   const std::string file_path = dir_.path() + "/not_a_directory";
   std::ofstream(file_path) << "plain file";
@@ -197,6 +258,16 @@ TEST_F(RocksDbKvStoreTest, EmptyPathIsInvalidArgument) {
   auto store = open_rocksdb_store("", RocksDbOptions());
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::invalid_argument);
+}
+
+TEST_F(RocksDbKvStoreTest, FewerThanTwoWriteBuffersIsInvalidArgumentAndCreatesNothing) {
+  RocksDbOptions options;
+  options.write_buffers_max = 1;
+  auto store = open_rocksdb_store(db_path(), options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::invalid_argument);
+  EXPECT_NE(store.status().message().find("write_buffers_max"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(db_path()));
 }
 
 TEST_F(RocksDbKvStoreTest, DamagedManifestPointerIsCorruption) {

@@ -40,6 +40,32 @@ std::string key_name(int i) {
   return "key/" + std::string(6 - s.size(), '0') + s;
 }
 
+// Keys enough to go through several flushes of a 256 KiB memtable, and their values.
+constexpr int kFlushedKeys = 3000;
+Bytes flushed_value(int i) {
+  constexpr size_t kValueBytes = 512;
+  return Bytes(kValueBytes, static_cast<uint8_t>(i % 251));
+}
+
+// Writes kFlushedKeys keys in batches of 100 into a new store at path, closes it, and returns
+// how many SST files the flushes left there.
+size_t write_flushed_keys(const std::string& path, const RocksDbOptions& options) {
+  {
+    auto store = open_or_fail(path, options);
+    if (store == nullptr) return 0;
+    for (int i = 0; i < kFlushedKeys; i += 100) {
+      WriteBatch batch;
+      for (int j = i; j < i + 100; ++j) batch.put(b(key_name(j)), flushed_value(j));
+      EXPECT_TRUE(store->write(batch, /*sync=*/false).ok());
+    }
+    EXPECT_TRUE(store->write(WriteBatch(), /*sync=*/true).ok());
+  }
+  size_t sst_files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(path))
+    if (entry.path().extension() == ".sst") ++sst_files;
+  return sst_files;
+}
+
 class RocksDbKvStoreTest : public ::testing::Test {
  protected:
   std::string db_path() const { return dir_.path() + "/db"; }
@@ -82,44 +108,31 @@ TEST_F(RocksDbKvStoreTest, CleanCloseKeepsUnsyncedWrites) {
 // With a small memtable the data goes through flushes into compressed SST files with bloom
 // filters; reads must find every key there, before and after a reopen.
 TEST_F(RocksDbKvStoreTest, DataSurvivesFlushesAndReopen) {
-  constexpr int kKeys = 3000;
-  constexpr size_t kValueBytes = 512;
   RocksDbOptions options;
   options.write_buffer_bytes = size_t{256} << 10;
   options.block_cache_bytes = size_t{1} << 20;
-  auto value_for = [](int i) { return Bytes(kValueBytes, static_cast<uint8_t>(i % 251)); };
-  {
-    auto store = open_or_fail(db_path(), options);
-    ASSERT_NE(store, nullptr);
-    for (int i = 0; i < kKeys; i += 100) {
-      WriteBatch batch;
-      for (int j = i; j < i + 100; ++j) batch.put(b(key_name(j)), value_for(j));
-      ASSERT_TRUE(store->write(batch, /*sync=*/false).ok());
-    }
-    ASSERT_TRUE(store->write(WriteBatch(), /*sync=*/true).ok());
-  }
-  size_t sst_files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(db_path()))
-    if (entry.path().extension() == ".sst") ++sst_files;
-  EXPECT_GT(sst_files, 0u) << "the test meant to exercise SST files but wrote none";
+  EXPECT_GT(write_flushed_keys(db_path(), options), 0u)
+      << "the test meant to exercise SST files but wrote none";
 
   auto store = open_or_fail(db_path(), options);
   ASSERT_NE(store, nullptr);
-  for (int i = 0; i < kKeys; i += 37) EXPECT_EQ(get(*store, b(key_name(i))), value_for(i));
+  for (int i = 0; i < kFlushedKeys; i += 37)
+    EXPECT_EQ(get(*store, b(key_name(i))), flushed_value(i));
   EXPECT_EQ(get(*store, b("key/absent")), std::nullopt);
   int next = 0;
   bool in_order = true;
   ASSERT_TRUE(store
                   ->scan_prefix(b("key/"),
                                 [&](ByteView key, ByteView value) {
-                                  in_order = in_order &&
-                                             Bytes(key.begin(), key.end()) == b(key_name(next)) &&
-                                             Bytes(value.begin(), value.end()) == value_for(next);
+                                  in_order =
+                                      in_order &&
+                                      Bytes(key.begin(), key.end()) == b(key_name(next)) &&
+                                      Bytes(value.begin(), value.end()) == flushed_value(next);
                                   ++next;
                                   return true;
                                 })
                   .ok());
-  EXPECT_EQ(next, kKeys);
+  EXPECT_EQ(next, kFlushedKeys);
   EXPECT_TRUE(in_order);
 }
 
@@ -148,29 +161,14 @@ std::vector<int> nice_of_threads_named(const std::string& name) {
 // A node's store paces its flushes and runs them at the lowest CPU priority; the data must go
 // through those flushes as through any others, and the flushing thread must end up at nice 19.
 TEST_F(RocksDbKvStoreTest, PacedLowPriorityFlushesKeepEveryKey) {
-  constexpr int kKeys = 3000;
-  constexpr size_t kValueBytes = 512;
   RocksDbOptions options;
   options.write_buffer_bytes = size_t{256} << 10;
   options.background_low_priority = true;
   // About 1.5 MiB in all: a limit of 16 MiB/s holds the flushes back without slowing the test.
   options.background_write_bytes_per_s = uint64_t{16} << 20;
   options.write_buffers_max = 4;
-  auto value_for = [](int i) { return Bytes(kValueBytes, static_cast<uint8_t>(i % 251)); };
-  {
-    auto store = open_or_fail(db_path(), options);
-    ASSERT_NE(store, nullptr);
-    for (int i = 0; i < kKeys; i += 100) {
-      WriteBatch batch;
-      for (int j = i; j < i + 100; ++j) batch.put(b(key_name(j)), value_for(j));
-      ASSERT_TRUE(store->write(batch, /*sync=*/false).ok());
-    }
-    ASSERT_TRUE(store->write(WriteBatch(), /*sync=*/true).ok());
-  }
-  size_t sst_files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(db_path()))
-    if (entry.path().extension() == ".sst") ++sst_files;
-  EXPECT_GT(sst_files, 0u) << "the test meant to exercise flushes but wrote no SST file";
+  EXPECT_GT(write_flushed_keys(db_path(), options), 0u)
+      << "the test meant to exercise flushes but wrote no SST file";
   // RocksDB lowers a pool's thread when it next picks up a job, so the flush thread, which ran
   // the flushes above, is lowered by now; its pool outlives the store.
   const std::vector<int> flush_threads = nice_of_threads_named("rocksdb:high");
@@ -179,7 +177,8 @@ TEST_F(RocksDbKvStoreTest, PacedLowPriorityFlushesKeepEveryKey) {
 
   auto store = open_or_fail(db_path(), options);
   ASSERT_NE(store, nullptr);
-  for (int i = 0; i < kKeys; ++i) ASSERT_EQ(get(*store, b(key_name(i))), value_for(i)) << i;
+  for (int i = 0; i < kFlushedKeys; ++i)
+    ASSERT_EQ(get(*store, b(key_name(i))), flushed_value(i)) << i;
 }
 
 TEST_F(RocksDbKvStoreTest, OpeningARegularFileFails) {

@@ -29,9 +29,9 @@ struct NodeConfig {
   // Unlimited, a memtable flush (64 MiB, every few seconds under load, on all validators at
   // once since they write the same blocks) put the synced writes of consensus and commits
   // behind a burst at the device: at 210,000 transfers/s on a 2-core machine, finality p99
-  // went from 139-194 ms to 88-104 ms with the limit and the background threads at nice 19
-  // (docs/benchmarks.md, "Background writes paced"). The limit must stay above the sustained
-  // rate, or flushes fall behind and RocksDB stalls every write.
+  // went from 155-198 ms to 74-108 ms with the limit, the background threads at nice 19 and
+  // 4 memtables (docs/benchmarks.md, "Background writes paced"). The limit must stay above
+  // the sustained rate, or flushes fall behind and RocksDB stalls every write.
   uint32_t background_write_mb_per_s = 50;
 
   // Block production by the single-node sequencer.

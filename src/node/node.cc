@@ -24,6 +24,12 @@ namespace corridor::node {
 
 namespace {
 
+// Memtables each column family of the node's store may hold. Its flushes run at nice 19 and
+// so wait for idle CPU: at the closed-loop peak, with both cores busy, one took about 6 s
+// instead of a fraction of one, and with RocksDB's 2 memtables writes stopped until it ended.
+// Four let three wait for their flush (at most 256 MiB per family at 64 MiB each).
+constexpr uint32_t store_memtables_max = 4;
+
 // Milliseconds since the Unix epoch: the clock block time stamps use.
 uint64_t wall_clock_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -120,10 +126,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
       // Flushes and compactions yield to the threads finality waits on (NodeConfig).
       options.background_low_priority = true;
       options.background_write_bytes_per_s = uint64_t{config.background_write_mb_per_s} << 20;
-      // At nice 19 a flush waits for idle CPU: at the closed-loop peak, with both cores busy,
-      // one took about 6 s instead of a fraction of one, and with RocksDB's 2 memtables
-      // writes stopped until it ended. Four let three wait (at most 256 MiB per family).
-      options.write_buffers_max = 4;
+      options.write_buffers_max = store_memtables_max;
       CORRIDOR_ASSIGN_OR_RETURN(auto db,
                                 storage::open_rocksdb_store(config.data_dir + "/db", options));
       kv = std::move(db);

@@ -26,8 +26,10 @@ constexpr uint64_t wait_timeout_ms_max = 120'000;
 // Envelopes in one POST /v1/transactions/batch. Individually signed payments are a few hundred
 // bytes of hex each, so this many fit the server's 4 MiB body limit.
 constexpr size_t batch_envelopes_max = 5'000;
-// A proof of a holding changed since the last root height waits for the next one (node.h):
-// state_root_interval_blocks_max blocks at the idle block rate, with room to spare.
+// A proof of a holding changed since the last root height waits for the next one (node.h).
+// Leaders propose the empty blocks up to it after a shorter pause than the idle one
+// (BftOptions::root_block_delay_ms); even at the idle pace, state_root_interval_blocks_max
+// blocks would come within this, with room to spare.
 constexpr uint64_t proof_wait_ms_max = 10'000;
 // A page of the liquidity queue: the API lists at most this many payments per request.
 constexpr uint64_t queue_page_max = 1'000;

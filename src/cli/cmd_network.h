@@ -12,14 +12,16 @@ class App;
 namespace corridor::cli {
 
 // The state root interval that `network init` and `localnet` write into a new genesis, and
-// `bench network` gives its temporary localnet. At 10,000 busy accounts nearly every leaf of
-// the state tree changes within 16 blocks, so each recomputation is close to a pass over the
-// whole tree; recomputing it every 32 blocks instead of every 8 took a quarter off the median
-// finality at half the peak, and a tenth off the p99 (docs/benchmarks.md, "A root every 32
-// blocks"). The price: a divergent validator is noticed up to 31 blocks later, and a proof of
-// a holding changed since the last root height waits for the next one (3.2 s at most on an
-// idle network, which makes a block every 100 ms).
-inline constexpr uint64_t state_root_interval_default = 32;
+// `bench network` gives its temporary localnet: the largest the ledger allows. At 10,000 busy
+// accounts nearly every leaf of the state tree changes within 16 blocks, so each recomputation
+// is close to a pass over the whole tree. Recomputing it every 32 blocks instead of every 8
+// took a quarter off the median finality at half the peak; every 64 instead of 32 took a
+// fifth off it again, and about a sixth off the p99 (docs/benchmarks.md, "A root every 32 blocks"
+// and "Background writes paced"). The price: a divergent validator is noticed up to 63 blocks
+// later, and a proof of a holding changed since the last root height waits for the next one;
+// leaders propose the empty blocks up to it at a quarter of the idle pause (docs/consensus.md,
+// "Pacing"), so on an idle network that is at most 1.6 s, not 6.4 s.
+inline constexpr uint64_t state_root_interval_default = 64;
 
 // Registers `network init` and `localnet`; their callbacks set `rc` to the exit code.
 void add_network_commands(CLI::App& app, int& rc);

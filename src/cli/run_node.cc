@@ -89,6 +89,7 @@ int run_node(const RunNodeOptions& options) {
     bft.listen_address = config.peer_address;
     bft.listen_port = config.peer_port;
     bft.empty_block_delay_ms = config.empty_block_delay_ms;
+    bft.root_block_delay_ms = config.root_block_delay_ms;
     bft.block_txs_max = config.block_txs_max;
     bft.core.round_timeout_ms_base = config.round_timeout_ms;
     bft.state_sync = config.state_sync_lag_blocks > 0;

@@ -1102,13 +1102,25 @@ void BftOrderer::prune_pending() {
 
 bool BftOrderer::hold_proposal(consensus::Round, uint64_t height, const Bytes& payload) {
   // An idle leader waits for transactions instead of proposing an empty block at once: an idle
-  // network then makes a few blocks a second rather than hundreds. The block with
-  // transactions, and the two that commit it, go at once. The proposal is built only when the
-  // hold ends, so a transaction arriving meanwhile is proposed without waiting it out.
+  // network then makes a few blocks a second rather than hundreds. A block with transactions,
+  // and the two that commit it, go at once. The proposal is built only when the hold ends, so
+  // a transaction arriving meanwhile is proposed without waiting it out.
   if (options_.empty_block_delay_ms == 0 || !payload_is_empty(payload) || !pending_.empty() ||
       height <= last_nonempty_height_ + 2)
     return false;
-  held_until_ms_ = now_ms() + options_.empty_block_delay_ms;
+  // Up to the first root height at or above the last block with transactions, and the two
+  // blocks that commit it, the hold is shorter: a proof of what that block changed waits for
+  // the root (Node::prove_holding), and at the idle pace it would wait up to a whole interval
+  // of blocks. Not at once: a trickle of transactions would then keep the network making
+  // blocks at the round trip's pace.
+  const uint64_t interval = node_.config().state_root_interval_blocks;
+  const uint64_t root_height =
+      last_nonempty_height_ + (interval - last_nonempty_height_ % interval) % interval;
+  const uint32_t hold_ms = height <= root_height + 2 ? std::min(options_.root_block_delay_ms,
+                                                                options_.empty_block_delay_ms)
+                                                     : options_.empty_block_delay_ms;
+  if (hold_ms == 0) return false;
+  held_until_ms_ = now_ms() + hold_ms;
   return true;
 }
 

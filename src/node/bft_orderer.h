@@ -108,6 +108,10 @@ struct BftOptions {
   // A leader with nothing to propose holds its (empty) proposal this long, so that an idle
   // network makes a few blocks a second rather than one per round trip.
   uint32_t empty_block_delay_ms = 100;
+  // The same hold while the state root covering the last block with transactions is still to
+  // come (at most empty_block_delay_ms), so that a proof of what that block changed waits a
+  // state root interval of these, not of the idle pace (docs/consensus.md, "Pacing").
+  uint32_t root_block_delay_ms = 25;
   uint32_t block_txs_max = 10'000;
   // State sync (node/state_sync.h, docs/consensus.md "State sync"): whether this node syncs
   // state when it is more than state_sync_lag_blocks behind, and how often it snapshots its

@@ -161,10 +161,11 @@ Result<NodeConfig> parse_node_config(const std::string& toml_text) {
     CORRIDOR_RETURN_IF_ERROR(read_int(*t, "api", "threads", c.api_threads, 1, 64));
   }
   if (const auto* t = section(root, "consensus")) {
-    CORRIDOR_RETURN_IF_ERROR(check_keys(
-        *t, "consensus",
-        {"mode", "key_file", "genesis_file", "address", "port", "empty_block_delay_ms",
-         "round_timeout_ms", "state_sync_lag_blocks", "state_sync_snapshot_interval_blocks"}));
+    CORRIDOR_RETURN_IF_ERROR(
+        check_keys(*t, "consensus",
+                   {"mode", "key_file", "genesis_file", "address", "port", "empty_block_delay_ms",
+                    "root_block_delay_ms", "round_timeout_ms", "state_sync_lag_blocks",
+                    "state_sync_snapshot_interval_blocks"}));
     std::string mode = "solo";
     CORRIDOR_RETURN_IF_ERROR(read_string(*t, "consensus", "mode", mode));
     if (mode == "solo")
@@ -179,6 +180,8 @@ Result<NodeConfig> parse_node_config(const std::string& toml_text) {
     CORRIDOR_RETURN_IF_ERROR(read_int(*t, "consensus", "port", c.peer_port, 0, 65'535));
     CORRIDOR_RETURN_IF_ERROR(
         read_int(*t, "consensus", "empty_block_delay_ms", c.empty_block_delay_ms, 0, 60'000));
+    CORRIDOR_RETURN_IF_ERROR(
+        read_int(*t, "consensus", "root_block_delay_ms", c.root_block_delay_ms, 0, 60'000));
     CORRIDOR_RETURN_IF_ERROR(
         read_int(*t, "consensus", "round_timeout_ms", c.round_timeout_ms, 50, 600'000));
     CORRIDOR_RETURN_IF_ERROR(read_int(*t, "consensus", "state_sync_lag_blocks",
@@ -235,6 +238,7 @@ std::string node_config_to_toml(const NodeConfig& c) {
     << "address = " << toml_string(c.peer_address) << "\n"
     << "port = " << c.peer_port << "\n"
     << "empty_block_delay_ms = " << c.empty_block_delay_ms << "\n"
+    << "root_block_delay_ms = " << c.root_block_delay_ms << "\n"
     << "round_timeout_ms = " << c.round_timeout_ms << "\n"
     << "state_sync_lag_blocks = " << c.state_sync_lag_blocks << "\n"
     << "state_sync_snapshot_interval_blocks = " << c.state_sync_snapshot_interval_blocks << "\n";

@@ -69,6 +69,8 @@ struct NodeConfig {
   uint16_t peer_port = 0;
   // A leader with nothing to propose holds its empty block this long (see BftOptions).
   uint32_t empty_block_delay_ms = 100;
+  // Its hold while a state root is due (see BftOptions).
+  uint32_t root_block_delay_ms = 25;
   // The pacemaker's base round timeout; it doubles while rounds fail.
   uint32_t round_timeout_ms = 1'000;
   // State sync (node/state_sync.h): a checkpoint more than this many blocks above the head is

@@ -167,7 +167,11 @@ class BftOrdererTest : public ::testing::Test {
     tx.sign(key);
     Bytes envelope = ledger::encode_transaction(tx);
     auto r = members_[i].node->submit(tx, envelope, [this](const Status& s, const Finality& f) {
-      if (s.ok() && f.outcome.code == ledger::ResultCode::ok) ++finals_;
+      if (!s.ok() || f.outcome.code != ledger::ResultCode::ok) return;
+      uint64_t seen = last_final_height_.load();
+      while (seen < f.height && !last_final_height_.compare_exchange_weak(seen, f.height)) {
+      }
+      ++finals_;
     });
     ASSERT_EQ(r.kind, SubmitResult::Kind::accepted) << account;
   }
@@ -180,6 +184,31 @@ class BftOrdererTest : public ::testing::Test {
       std::this_thread::sleep_for(20ms);
     }
     return pred();
+  }
+
+  // Waits until the validators are idle: a leader holds an empty proposal and every validator
+  // has executed all that any of them committed (a leader holds as soon as it has committed,
+  // while others may still be executing the last block). Returns that height, once it stayed
+  // put for a while.
+  uint64_t wait_idle() {
+    uint64_t idle_height = 0;
+    EXPECT_TRUE(wait_for([&] {
+      bool held = false;
+      uint64_t committed = 0;
+      for (size_t i = 0; i < kValidators; ++i) {
+        const NodeStatus s = members_[i].node->status();
+        held = held || s.consensus->proposal_held;
+        committed = std::max(committed, s.consensus->committed_height);
+      }
+      if (!held) return false;
+      for (size_t i = 0; i < kValidators; ++i)
+        if (members_[i].node->status().height != committed) return false;
+      idle_height = committed;
+      return true;
+    })) << "the network did not idle";
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(members_[0].node->status().height, idle_height) << "an idle network made blocks";
+    return idle_height;
   }
 
   // Every running member holds the same block and state root at the lowest head among them.
@@ -206,6 +235,8 @@ class BftOrdererTest : public ::testing::Test {
   Genesis genesis_;
   ledger::Block block_;
   std::atomic<int> finals_{0};
+  // The highest block that made one of them final.
+  std::atomic<uint64_t> last_final_height_{0};
   // Adjusts member i's orderer options before it boots.
   std::function<void(size_t, BftOptions&)> tune_;
   // The network's state root interval (genesis); a derived fixture sets it before SetUp.
@@ -378,28 +409,44 @@ TEST_F(BftOrdererTest, AnIdleLeaderProposesAsSoonAsATransactionArrives) {
     o.core.round_timeout_ms_base = 1'000;
   };
   SetUp();
-  // The first blocks commit the genesis; then every leader holds. A leader holds as soon as
-  // it has committed them, while other validators may still be executing the last: the idle
-  // height is taken once every validator has executed all that any of them committed.
-  ASSERT_TRUE(wait_for([&] {
-    bool held = false;
-    uint64_t committed = 0;
-    for (size_t i = 0; i < kValidators; ++i) {
-      const NodeStatus s = members_[i].node->status();
-      held = held || s.consensus->proposal_held;
-      committed = std::max(committed, s.consensus->committed_height);
-    }
-    if (!held) return false;
-    for (size_t i = 0; i < kValidators; ++i)
-      if (members_[i].node->status().height != committed) return false;
-    return true;
-  }));
-  const uint64_t idle_height = members_[0].node->status().height;
-  std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(members_[0].node->status().height, idle_height) << "an idle network made blocks";
+  const uint64_t idle_height = wait_idle();
   submit(1, "prompt");
   ASSERT_TRUE(wait_for([&] { return finals_.load() == 1; }));
   EXPECT_GT(members_[0].node->status().height, idle_height);
+}
+
+// A network with a state root every 16 blocks and leaders that would hold an empty proposal
+// for an hour: after a transaction the leaders still propose the empty blocks up to the next
+// root height and the two that commit it, each after the short hold while a root is due, so
+// the root covering the transaction comes within seconds; then the network idles again.
+class BftIdleRootTest : public BftOrdererTest {
+ protected:
+  BftIdleRootTest() { root_interval_ = 16; }
+};
+
+TEST_F(BftIdleRootTest, EmptyBlocksRunOnToTheRootCoveringATransactionThenIdle) {
+  TearDown();
+  members_.clear();
+  tune_ = [](size_t, BftOptions& o) {
+    o.empty_block_delay_ms = 3'600'000;
+    o.root_block_delay_ms = 20;
+    o.core.round_timeout_ms_base = 1'000;
+  };
+  SetUp();
+  const uint64_t idle_height = wait_idle();
+  submit(1, "rooted");
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == 1; }));
+  const uint64_t final_height = last_final_height_.load();
+  ASSERT_GT(final_height, idle_height);
+  for (size_t i = 0; i < kValidators; ++i)
+    ASSERT_TRUE(wait_for([&] {
+      return members_[i].node->status().state_root_height >= final_height;
+    })) << members_[i].name
+        << " has no root at or above height " << final_height << ", only at "
+        << members_[i].node->status().state_root_height;
+  const uint64_t rooted_idle_height = wait_idle();
+  EXPECT_LE(rooted_idle_height, final_height + root_interval_ + 2);
+  expect_agreement();
 }
 
 // A store from before the proposal journal kept each proposal under 'U' 0x00 height round; a

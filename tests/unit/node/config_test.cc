@@ -43,6 +43,7 @@ NodeConfig all_fields_changed() {
   c.peer_address = "0.0.0.0";
   c.peer_port = 26'100;
   c.empty_block_delay_ms = 25;
+  c.root_block_delay_ms = 7;
   c.round_timeout_ms = 700;
   c.state_sync_lag_blocks = 40;
   c.state_sync_snapshot_interval_blocks = 9;
@@ -74,6 +75,7 @@ void expect_same(const NodeConfig& a, const NodeConfig& b) {
   EXPECT_EQ(a.peer_address, b.peer_address);
   EXPECT_EQ(a.peer_port, b.peer_port);
   EXPECT_EQ(a.empty_block_delay_ms, b.empty_block_delay_ms);
+  EXPECT_EQ(a.root_block_delay_ms, b.root_block_delay_ms);
   EXPECT_EQ(a.round_timeout_ms, b.round_timeout_ms);
   EXPECT_EQ(a.state_sync_lag_blocks, b.state_sync_lag_blocks);
   EXPECT_EQ(a.state_sync_snapshot_interval_blocks, b.state_sync_snapshot_interval_blocks);

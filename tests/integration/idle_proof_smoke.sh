@@ -12,7 +12,8 @@ TMPDIR=$(mktemp -d)
 trap 'rm -rf "$TMPDIR"' EXIT
 out="$TMPDIR/report.json"
 
-"$script" --corridor "$corridor_bin" --rounds 2 --idle-s 0.3 --state-root-interval 16 --json \
+# Run from the binary's directory with a relative --corridor path, as a user would type one.
+(cd "$(dirname "$corridor_bin")" && "$script" --corridor "./$(basename "$corridor_bin")" --rounds 2 --idle-s 0.3 --state-root-interval 16 --json) \
   > "$out"
 python3 - "$out" <<'PY'
 import json, sys

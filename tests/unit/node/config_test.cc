@@ -139,6 +139,8 @@ TEST(NodeConfig, RangeBoundsRoundTrip) {
   lo.network_name = "n";
   lo.checkpoint_blocks = 1;
   lo.background_write_mb_per_s = 0;  // Unlimited.
+  lo.empty_block_delay_ms = 0;
+  lo.root_block_delay_ms = 0;
   auto a = parse_node_config(node_config_to_toml(lo));
   ASSERT_TRUE(a.ok()) << a.status().to_string();
   expect_same(*a, lo);
@@ -157,6 +159,8 @@ TEST(NodeConfig, RangeBoundsRoundTrip) {
   hi.network_name = std::string(64, 'x');
   hi.checkpoint_blocks = 10'000;
   hi.background_write_mb_per_s = 100'000;
+  hi.empty_block_delay_ms = 60'000;
+  hi.root_block_delay_ms = 60'000;
   auto b = parse_node_config(node_config_to_toml(hi));
   ASSERT_TRUE(b.ok()) << b.status().to_string();
   expect_same(*b, hi);
@@ -277,6 +281,10 @@ TEST(NodeConfig, RejectsOutOfRangeValues) {
               HasSubstr("storage.background_write_mb_per_s must be within 0..100000"));
   EXPECT_THAT(refusal("[storage]\nbackground_write_mb_per_s = -1\n"),
               HasSubstr("storage.background_write_mb_per_s must be within 0..100000"));
+  EXPECT_THAT(refusal("[consensus]\nroot_block_delay_ms = 60001\n"),
+              HasSubstr("consensus.root_block_delay_ms must be within 0..60000"));
+  EXPECT_THAT(refusal("[consensus]\nroot_block_delay_ms = -1\n"),
+              HasSubstr("consensus.root_block_delay_ms must be within 0..60000"));
 }
 
 TEST(NodeConfig, MalformedTomlNamesTheLine) {

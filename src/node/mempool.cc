@@ -35,15 +35,20 @@ std::vector<PendingTx> Mempool::take(uint32_t txs_max, uint32_t ops_max, size_t 
                                      std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  // The deadline is checked before waiting, not only after: a caller that must not block
+  // (timeout 0: the consensus loop drains the mempool many times a second, mostly empty) takes
+  // what there is without a futex wait that can only time out, which the kernel counts as a
+  // sleep and a wake of the thread.
   while (!closed_) {
+    const auto now = std::chrono::steady_clock::now();
     if (!queue_.empty()) {
       auto ready_at = oldest_arrival_ + linger;
-      if (ops_ >= ops_max || std::chrono::steady_clock::now() >= ready_at) break;
+      if (ops_ >= ops_max || now >= ready_at || now >= deadline) break;
       cv_.wait_until(lock, std::min(ready_at, deadline));
     } else {
+      if (now >= deadline) break;
       cv_.wait_until(lock, deadline);
     }
-    if (std::chrono::steady_clock::now() >= deadline) break;
   }
   std::vector<PendingTx> out;
   size_t ops = 0;

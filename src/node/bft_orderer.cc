@@ -324,7 +324,7 @@ void BftOrderer::run() {
     {
       std::unique_lock lock(mu_);
       uint64_t now = now_ms();
-      uint64_t wake = next_tick;
+      uint64_t wake = mempool_left_ || sync_->active() ? next_tick : now + bft_idle_wait_ms_max;
       if (timer_deadline_ms_ != 0) wake = std::min(wake, timer_deadline_ms_);
       if (held_until_ms_ != 0) wake = std::min(wake, held_until_ms_);
       if (tasks_.empty() && !mempool_added_ && running_ && wake > now)
@@ -1067,11 +1067,15 @@ void BftOrderer::note_proposal(const consensus::Block& block) {
 
 void BftOrderer::drain_mempool() {
   std::vector<Bytes> forward;
+  mempool_left_ = true;
   while (pending_.size() < bft_pending_txs_max) {
     auto txs = node_.mempool().take(options_.block_txs_max, node_.config().block_ops_max,
                                     ledger::block_bytes_max, std::chrono::milliseconds(0),
                                     std::chrono::milliseconds(0));
-    if (txs.empty()) break;
+    if (txs.empty()) {
+      mempool_left_ = false;
+      break;
+    }
     for (PendingTx& p : txs) {
       // Committed while it waited in the mempool (another validator proposed it).
       // Or in a committed block that is still executing.

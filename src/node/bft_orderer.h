@@ -93,9 +93,13 @@ inline constexpr size_t bft_pending_txs_max = 100'000;
 inline constexpr uint64_t bft_repropose_after_heights = 4;
 // Committed blocks waiting for the executor at most; beyond it consensus waits (backpressure).
 inline constexpr size_t bft_execution_queue_blocks_max = 8;
-// How often the loop moves admitted transactions from the mempool and forwards them, besides
-// the wake each admission into an empty mempool gives it.
+// How often the loop moves admitted transactions from the mempool and forwards them while it
+// cannot rely on the wake each admission into an empty mempool gives it (its last drain left
+// transactions behind, pending_ being full), and steps state sync while one runs. Otherwise
+// it sleeps until a message, an admission or one of its timers wakes it.
 inline constexpr uint32_t bft_tick_ms = 5;
+// The longest the loop sleeps with no timer due (it always has a round timer; a bound anyway).
+inline constexpr uint32_t bft_idle_wait_ms_max = 1'000;
 // Epoch bridge messages to one peer are sent at most this often (docs/consensus.md).
 inline constexpr uint64_t bft_epoch_bridge_interval_ms = 500;
 
@@ -307,6 +311,9 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   uint64_t timer_deadline_ms_ = 0;
   // While the core holds an empty proposal: when it goes out even if nothing arrives.
   uint64_t held_until_ms_ = 0;
+  // Whether the last drain left transactions in the mempool (pending_ full): then no admission
+  // wakes the loop for them, and it ticks until a drain empties the mempool.
+  bool mempool_left_ = false;
   uint64_t last_nonempty_height_ = 0;
   // Admitted transactions taken from the mempool, decoded, until a committed block carries them
   // or they expire; proposals and commits find their envelopes here instead of decoding them.

@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -59,6 +61,22 @@ bool durable_proposal(const storage::MemKvStore& kv, const Bytes& prefix, uint64
     if (p && p->block.height == height && p->block.round == round) return true;
   }
   return false;
+}
+
+// The voluntary context switches of every thread of this process named `name`, summed: how
+// often they slept and were woken (/proc/self/task/*/status).
+uint64_t voluntary_switches_of(const std::string& name) {
+  uint64_t total = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::string comm;
+    std::getline(std::ifstream(task.path() / "comm"), comm);
+    if (comm != name) continue;
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0)
+        total += std::stoull(line.substr(line.find(':') + 1));
+  }
+  return total;
 }
 
 struct Member {
@@ -418,6 +436,29 @@ TEST_F(BftOrdererTest, AnIdleLeaderProposesAsSoonAsATransactionArrives) {
   submit(1, "prompt");
   ASSERT_TRUE(wait_for([&] { return finals_.load() == 1; }));
   EXPECT_GT(members_[0].node->status().height, idle_height);
+}
+
+// An idle network's consensus loops sleep until something happens: a message, an admission or
+// a timer. They used to wake every 5 ms besides, to drain the mempool, which the wake each
+// admission into an empty mempool makes unnecessary while the drains empty it.
+TEST_F(BftOrdererTest, IdleLoopsSleepUntilSomethingHappens) {
+  TearDown();
+  members_.clear();
+  tune_ = [](size_t, BftOptions& o) {
+    o.empty_block_delay_ms = 3'600'000;
+    o.core.round_timeout_ms_base = 1'000;
+  };
+  SetUp();
+  wait_idle();
+  const uint64_t before = voluntary_switches_of("consensus");
+  std::this_thread::sleep_for(1s);
+  const uint64_t woken = voluntary_switches_of("consensus") - before;
+  // Five loops (four validators and the observer). What wakes them now is a round timing out
+  // about once a second, and its messages; a 5 ms tick alone would be 1,000 wakes.
+  EXPECT_LT(woken, 250u) << "the idle loops woke " << woken << " times in a second";
+  // And an admission still wakes them at once.
+  submit(2, "after-sleep");
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == 1; }));
 }
 
 // A network with a state root every 16 blocks and leaders that would hold an empty proposal

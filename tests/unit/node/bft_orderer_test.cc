@@ -204,6 +204,20 @@ class BftOrdererTest : public ::testing::Test {
     return pred();
   }
 
+  // Starts the network afresh with leaders that would hold an empty proposal for an hour, and
+  // for 20 ms while a state root is due; rounds time out after a second. Only transactions,
+  // round timeouts and those short holds make blocks then.
+  void restart_with_idle_leaders() {
+    TearDown();
+    members_.clear();
+    tune_ = [](size_t, BftOptions& o) {
+      o.empty_block_delay_ms = 3'600'000;
+      o.root_block_delay_ms = 20;
+      o.core.round_timeout_ms_base = 1'000;
+    };
+    SetUp();
+  }
+
   // Waits until the validators are idle: a leader holds an empty proposal, every validator has
   // executed all that any of them committed (a leader holds as soon as it has committed, while
   // others may still be executing the last block), and no block comes for 300 ms (a shorter
@@ -425,13 +439,7 @@ TEST_F(BftOrdererTest, APeerLackingATransactionOfACompactProposalGetsItInFull) {
 }
 
 TEST_F(BftOrdererTest, AnIdleLeaderProposesAsSoonAsATransactionArrives) {
-  TearDown();
-  members_.clear();
-  tune_ = [](size_t, BftOptions& o) {
-    o.empty_block_delay_ms = 3'600'000;
-    o.core.round_timeout_ms_base = 1'000;
-  };
-  SetUp();
+  restart_with_idle_leaders();
   const uint64_t idle_height = wait_idle();
   submit(1, "prompt");
   ASSERT_TRUE(wait_for([&] { return finals_.load() == 1; }));
@@ -442,13 +450,7 @@ TEST_F(BftOrdererTest, AnIdleLeaderProposesAsSoonAsATransactionArrives) {
 // a timer. They used to wake every 5 ms besides, to drain the mempool, which the wake each
 // admission into an empty mempool makes unnecessary while the drains empty it.
 TEST_F(BftOrdererTest, IdleLoopsSleepUntilSomethingHappens) {
-  TearDown();
-  members_.clear();
-  tune_ = [](size_t, BftOptions& o) {
-    o.empty_block_delay_ms = 3'600'000;
-    o.core.round_timeout_ms_base = 1'000;
-  };
-  SetUp();
+  restart_with_idle_leaders();
   wait_idle();
   const uint64_t before = voluntary_switches_of("consensus");
   std::this_thread::sleep_for(1s);
@@ -471,14 +473,7 @@ class BftIdleRootTest : public BftOrdererTest {
 };
 
 TEST_F(BftIdleRootTest, EmptyBlocksRunOnToTheRootCoveringATransactionThenIdle) {
-  TearDown();
-  members_.clear();
-  tune_ = [](size_t, BftOptions& o) {
-    o.empty_block_delay_ms = 3'600'000;
-    o.root_block_delay_ms = 20;
-    o.core.round_timeout_ms_base = 1'000;
-  };
-  SetUp();
+  restart_with_idle_leaders();
   const uint64_t idle_height = wait_idle();
   submit(1, "rooted");
   ASSERT_TRUE(wait_for([&] { return finals_.load() == 1; }));

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <system_error>
 #include <utility>
@@ -29,6 +30,16 @@ void PrintTo(ResultCode code, std::ostream* os) {
 }  // namespace corridor::ledger
 
 namespace corridor::test {
+
+std::vector<std::string> thread_dirs_named(std::string_view name) {
+  std::vector<std::string> dirs;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::string comm;
+    std::getline(std::ifstream(task.path() / "comm"), comm);
+    if (comm == name) dirs.push_back(task.path().string());
+  }
+  return dirs;
+}
 
 TempDir::TempDir(std::string_view prefix) {
   std::string pattern = "/tmp/" + std::string(prefix) + "_XXXXXX";

@@ -61,6 +61,10 @@ AccountId test_id(std::string_view name);
 // The network every test transaction is signed for: SHA-256("corridor.test.network").
 Hash256 test_network_id();
 
+// The /proc/self/task directories of this process's threads named `name` (Linux), for tests
+// that read a thread's scheduling state: its nice value, its context switches.
+std::vector<std::string> thread_dirs_named(std::string_view name);
+
 // Parsers for literals written in tests; an invalid literal is a bug in the test and aborts.
 AssetCode code(std::string_view text);
 AssetId asset(std::string_view code_text, std::string_view issuer_name);

@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -67,11 +66,8 @@ bool durable_proposal(const storage::MemKvStore& kv, const Bytes& prefix, uint64
 // often they slept and were woken (/proc/self/task/*/status).
 uint64_t voluntary_switches_of(const std::string& name) {
   uint64_t total = 0;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::string comm;
-    std::getline(std::ifstream(task.path() / "comm"), comm);
-    if (comm != name) continue;
-    std::ifstream status(task.path() / "status");
+  for (const std::string& dir : test::thread_dirs_named(name)) {
+    std::ifstream status(dir + "/status");
     for (std::string line; std::getline(status, line);)
       if (line.rfind("voluntary_ctxt_switches:", 0) == 0)
         total += std::stoull(line.substr(line.find(':') + 1));

@@ -139,14 +139,10 @@ TEST_F(RocksDbKvStoreTest, DataSurvivesFlushesAndReopen) {
 // The nice value of each of this process's threads named `name` (Linux: /proc/self/task).
 std::vector<int> nice_of_threads_named(const std::string& name) {
   std::vector<int> nices;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string thread_name;
-    std::getline(comm, thread_name);
-    if (thread_name != name) continue;
+  for (const std::string& dir : test::thread_dirs_named(name)) {
     // /proc/<tid>/stat: "tid (comm) state ..."; the nice value is field 19. The name may hold
     // spaces, so the fields are counted from the closing parenthesis.
-    std::ifstream stat(task.path() / "stat");
+    std::ifstream stat(dir + "/stat");
     std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
     std::istringstream fields(text.substr(text.rfind(')') + 2));
     std::string field;

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "base/encoding.h"
+#include "base/quorum.h"
 #include "base/thread_name.h"
 #include "consensus/store_layout.h"
 #include "ledger/block.h"
@@ -257,6 +258,10 @@ std::optional<ConsensusStatus> BftOrderer::consensus_status() const {
   s.frames_malformed = c.frames_malformed;
   s.forwarded_frames_admitted = forwarded_frames_admitted_.load(std::memory_order_relaxed);
   s.forwarded_frames_undecodable = forwarded_frames_undecodable_.load(std::memory_order_relaxed);
+  s.forwarded_txs_vouched_in = forwarded_txs_vouched_in_.load(std::memory_order_relaxed);
+  s.txs_vouched_out = txs_vouched_out_.load(std::memory_order_relaxed);
+  s.vouches_received = vouches_received_.load(std::memory_order_relaxed);
+  s.vouch_frames_refused = vouch_frames_refused_.load(std::memory_order_relaxed);
   for (const auto& [key, p] : c.peers)
     s.peers.push_back({key, p.connected, p.frames_in, p.frames_out, p.bytes_in, p.bytes_out,
                        p.queued_bytes, p.send_rejected, p.reconnects,
@@ -365,17 +370,11 @@ void BftOrderer::on_frame(const PublicKey& peer, Bytes payload) {
   if (payload.empty()) return;
   const uint8_t channel = payload[0];
   if (channel == peer_channel_txs) {
-    // Admitted here, on the network thread: the node checks signatures and replay like any
-    // submission, and duplicates of what it holds already are answered without effect. Each
-    // peer's frames come in the order it sent them, so a transaction its validator forwarded
-    // is admitted (verified, off the executor) before that validator's proposal carrying it.
-    auto txs = ledger::decode_payload_txs(ByteView(payload).subspan(1));
-    if (!txs) {
-      forwarded_frames_undecodable_.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    for (auto& p : *txs) (void)node_.submit_forwarded(std::move(p.tx), std::move(p.envelope));
-    forwarded_frames_admitted_.fetch_add(1, std::memory_order_relaxed);
+    admit_forwarded(peer, ByteView(payload).subspan(1));
+    return;
+  }
+  if (channel == peer_channel_vouches) {
+    on_vouches(peer, ByteView(payload).subspan(1));
     return;
   }
   if (channel == peer_channel_state_sync) {
@@ -459,6 +458,117 @@ void BftOrderer::handle_consensus(const PublicKey& peer, const consensus::Messag
     return;
   }
   execute(core_->on_message(*from, m, now_ms()));
+}
+
+namespace {
+
+// A vouch names a transaction, the digest of its signatures and when it expires
+// (docs/protocol.md, "Vouches").
+struct VouchEntry {
+  Hash256 id;
+  Hash256 digest;
+  uint64_t valid_until_height = 0;
+};
+constexpr size_t vouch_entry_bytes = 32 + 32 + 8;
+
+Bytes encode_vouches(const std::vector<VouchEntry>& entries) {
+  Bytes out;
+  out.reserve(4 + entries.size() * vouch_entry_bytes);
+  Writer w(out);
+  w.u32(static_cast<uint32_t>(entries.size()));
+  for (const VouchEntry& e : entries) {
+    w.fixed(e.id);
+    w.fixed(e.digest);
+    w.u64(e.valid_until_height);
+  }
+  return out;
+}
+
+std::optional<std::vector<VouchEntry>> decode_vouches(ByteView body) {
+  Reader r(body);
+  uint32_t n = 0;
+  if (!r.u32(n) || n > vouch_frame_entries_max || body.size() != 4 + n * vouch_entry_bytes)
+    return std::nullopt;
+  std::vector<VouchEntry> entries(n);
+  for (VouchEntry& e : entries) r.fixed(e.id) && r.fixed(e.digest) && r.u64(e.valid_until_height);
+  if (!r.finish("vouches").ok()) return std::nullopt;
+  return entries;
+}
+
+}  // namespace
+
+void BftOrderer::admit_forwarded(const PublicKey& peer, ByteView body) {
+  // Admitted here, on the network thread: the node checks replay like any submission, and
+  // duplicates of what it holds already are answered without effect. Each peer's frames come
+  // in the order it sent them, so a transaction its validator forwarded is admitted before that
+  // validator's proposal carrying it.
+  auto txs = ledger::decode_payload_txs(body);
+  if (!txs) {
+    forwarded_frames_undecodable_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  forwarded_frames_admitted_.fetch_add(1, std::memory_order_relaxed);
+  // A validator forwards only what its own API admitted, and its API verified those signatures.
+  // With at most f validators faulty, f + 1 vouchers include a correct one, so of the n
+  // validators only the forwarder and the f after it (in the set's order) verify them; the f
+  // vouch for them to the rest, who then need not (docs/consensus.md).
+  std::optional<Voucher> forwarder;
+  bool checker = false;
+  std::vector<PublicKey> others;
+  if (const auto set = node_.validator_set()) {
+    const auto& keys = set->validators;
+    const auto from = std::find(keys.begin(), keys.end(), peer);
+    const auto me = std::find(keys.begin(), keys.end(), key_.public_key());
+    if (from != keys.end() && me != keys.end()) {
+      const auto n = static_cast<uint32_t>(keys.size());
+      const auto from_index = static_cast<uint32_t>(from - keys.begin());
+      const auto my_index = static_cast<uint32_t>(me - keys.begin());
+      const uint32_t after = (my_index + n - from_index) % n;
+      checker = after <= bft_faults_max(n);
+      forwarder = Voucher{set->epoch, from_index};
+      if (checker)
+        for (const PublicKey& k : keys)
+          if (k != peer && k != key_.public_key()) others.push_back(k);
+    }
+  }
+  if (!forwarder || checker) {
+    // Verified here: by a checker, or when the forwarder is not a validator of this epoch.
+    std::vector<VouchEntry> vouches;
+    for (auto& p : *txs) {
+      const Hash256 id = p.tx.id;
+      const uint64_t valid_until = p.tx.valid_until_height;
+      const Hash256 digest = checker ? VerifiedSignatures::signatures_digest(p.tx) : Hash256{};
+      const SubmitResult r = node_.submit_forwarded(std::move(p.tx), std::move(p.envelope));
+      if (checker && r.signatures_verified) vouches.push_back({id, digest, valid_until});
+    }
+    if (vouches.empty() || others.empty()) return;
+    txs_vouched_out_.fetch_add(vouches.size(), std::memory_order_relaxed);
+    const Bytes frame = encode_vouches(vouches);
+    for (const PublicKey& k : others) send_frame(k, peer_channel_vouches, frame);
+    return;
+  }
+  forwarded_txs_vouched_in_.fetch_add(txs->size(), std::memory_order_relaxed);
+  for (auto& p : *txs)
+    (void)node_.submit_forwarded(std::move(p.tx), std::move(p.envelope), forwarder);
+}
+
+void BftOrderer::on_vouches(const PublicKey& peer, ByteView body) {
+  const auto set = node_.validator_set();
+  std::optional<uint32_t> index;
+  if (set) {
+    const auto& keys = set->validators;
+    const auto it = std::find(keys.begin(), keys.end(), peer);
+    if (it != keys.end()) index = static_cast<uint32_t>(it - keys.begin());
+  }
+  auto entries = decode_vouches(body);
+  // Only a validator of this epoch vouches; anything else, or a malformed frame, counts nothing.
+  if (!index || !entries) {
+    vouch_frames_refused_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const Voucher by{set->epoch, *index};
+  for (const VouchEntry& e : *entries) node_.vouch(e.id, e.digest, e.valid_until_height, by);
+  vouches_received_.fetch_add(entries->size(), std::memory_order_relaxed);
 }
 
 void BftOrderer::bridge_epochs(const PublicKey& peer, const consensus::Message& m) {
@@ -1082,7 +1192,11 @@ void BftOrderer::drain_mempool() {
       if (!node_.is_pending(p.tx.id) || pending_.contains(p.tx.id) ||
           in_execution_.contains(p.tx.id))
         continue;
-      if (!p.from_peer && options_.forward_admissions_for_test) forward.push_back(p.envelope);
+      if (!p.from_peer && options_.forward_admissions_for_test) {
+        forward.push_back(p.envelope);
+        if (options_.forwarded_envelope_for_test)
+          options_.forwarded_envelope_for_test(forward.back());
+      }
       pending_.add(std::move(p.tx), std::move(p.envelope));
     }
   }

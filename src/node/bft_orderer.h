@@ -83,6 +83,11 @@ inline constexpr uint8_t peer_channel_state_sync = 2;  // node/state_sync.h mess
 // for the full form of one (the block id, 32 bytes), answered on peer_channel_consensus.
 inline constexpr uint8_t peer_channel_compact_proposal = 3;
 inline constexpr uint8_t peer_channel_proposal_request = 4;
+// A designated checker's vouches for the signatures of transactions another validator forwarded
+// (docs/protocol.md, "Vouches"; docs/consensus.md, "Signatures checked by f + 1 validators").
+inline constexpr uint8_t peer_channel_vouches = 5;
+// Vouches in one frame at most: one forwarded frame's transactions.
+inline constexpr size_t vouch_frame_entries_max = 100'000;
 // A leader's own latest proposals kept in full, to answer peers that could not expand their
 // compact form; each peer is answered once per proposal.
 inline constexpr size_t bft_own_proposals_kept = 4;
@@ -136,6 +141,9 @@ struct BftOptions {
   // A test hook only: false keeps what this node's API admits from the other validators, so
   // that they meet compact proposals naming transactions they lack.
   bool forward_admissions_for_test = true;
+  // A fault hook for tests only: changes each envelope this node forwards (a faulty validator
+  // forwarding what its API never admitted, such as a transaction under a forged signature).
+  std::function<void(Bytes& envelope)> forwarded_envelope_for_test;
   // A test hook only: called on the loop thread with every consensus message this node is
   // about to send or broadcast (its votes among them), before it leaves.
   std::function<void(const consensus::Message&)> sending_for_test;
@@ -236,6 +244,11 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   // Keeps a snapshot to serve; on the loop.
   void keep_snapshot(std::shared_ptr<const StateSnapshot> snap);
   void bridge_epochs(const PublicKey& peer, const consensus::Message& m);
+  // A peer's forwarded transactions, admitted on the network thread: verified here when this
+  // node is one of the f validators after the forwarder (and then vouched for to the others),
+  // otherwise on the forwarder's word, with the forwarder as their first voucher.
+  void admit_forwarded(const PublicKey& peer, ByteView body);
+  void on_vouches(const PublicKey& peer, ByteView body);
   void execute(std::vector<consensus::Action> actions);
   // The held proposal (Adaptor::hold_proposal) goes out now, with what the mempool holds.
   void release_held_proposal();
@@ -281,6 +294,11 @@ class BftOrderer final : public Orderer, public consensus::Adaptor {
   // Peers' forwarded frames admitted, and refused as not a transaction list (network thread).
   std::atomic<uint64_t> forwarded_frames_admitted_{0};
   std::atomic<uint64_t> forwarded_frames_undecodable_{0};
+  // Signatures checked by f + 1 validators (network thread; ConsensusStatus says what each is).
+  std::atomic<uint64_t> forwarded_txs_vouched_in_{0};
+  std::atomic<uint64_t> txs_vouched_out_{0};
+  std::atomic<uint64_t> vouches_received_{0};
+  std::atomic<uint64_t> vouch_frames_refused_{0};
   // This node's admissions forwarded to the other validators (loop thread).
   uint64_t txs_forwarded_ = 0;
   // Compact proposals (loop thread): this leader's, sent; peers' expanded here, or incomplete

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "base/encoding.h"
+#include "base/quorum.h"
 #include "consensus/store_layout.h"
 #include "ledger/limits.h"
 #include "ledger/state_store.h"
@@ -274,11 +275,17 @@ void Node::stop() {
 }
 
 SubmitResult Node::submit(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final) {
-  return submit_impl(std::move(tx), std::move(envelope), std::move(on_final), false);
+  return submit_impl(std::move(tx), std::move(envelope), std::move(on_final), false, std::nullopt);
 }
 
-SubmitResult Node::submit_forwarded(ledger::Transaction tx, Bytes envelope) {
-  return submit_impl(std::move(tx), std::move(envelope), nullptr, true);
+SubmitResult Node::submit_forwarded(ledger::Transaction tx, Bytes envelope,
+                                    std::optional<Voucher> vouched_by) {
+  return submit_impl(std::move(tx), std::move(envelope), nullptr, true, vouched_by);
+}
+
+void Node::vouch(const Hash256& id, const Hash256& digest, uint64_t valid_until_height,
+                 const Voucher& by) {
+  verified_.vouch(id, digest, valid_until_height, by.epoch, by.index);
 }
 
 void Node::note_ordered(const std::vector<Hash256>& ids) {
@@ -292,7 +299,7 @@ void Node::abandon(const Hash256& id) {
 }
 
 SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final,
-                               bool from_peer) {
+                               bool from_peer, std::optional<Voucher> vouched_by) {
   SubmitResult out;
   if (stopping_.load()) {
     out.kind = SubmitResult::Kind::unavailable;
@@ -362,9 +369,12 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
       return out;
     }
   }
-  admission_verifications_.fetch_add(1, std::memory_order_relaxed);
-  check = ledger::check_signatures(tx, network_id_);
-  if (check.code != ResultCode::ok) return rejected(check);
+  if (!vouched_by) {
+    admission_verifications_.fetch_add(1, std::memory_order_relaxed);
+    check = ledger::check_signatures(tx, network_id_);
+    if (check.code != ResultCode::ok) return rejected(check);
+    out.signatures_verified = true;
+  }
 
   std::lock_guard wl(waiters_mu_);
   // Admitted by another submission while this one verified (or in flight under other, now
@@ -409,7 +419,14 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
   }
   // A block that carries it later need not verify its signatures again (only consensus
   // blocks verify at all: the single-node sequencer orders admitted transactions only).
-  if (config_.mode == NodeConfig::Mode::bft) verified_.add(tx);
+  // A vouched-for transaction is recorded with its voucher instead: the block that carries it
+  // verifies it unless f + 1 validators vouched for these signatures by then.
+  if (vouched_by) {
+    verified_.vouch(tx.id, VerifiedSignatures::signatures_digest(tx), tx.valid_until_height,
+                    vouched_by->epoch, vouched_by->index);
+  } else if (config_.mode == NodeConfig::Mode::bft) {
+    verified_.add(tx);
+  }
   // The rate limit applies where a transaction enters the network: a validator forwarding it
   // admitted it under its own limit already. It is charged only after the signature checked
   // out, so nobody can spend another account's allowance.
@@ -477,12 +494,23 @@ void Node::commit_batch(OrderedBatch&& batch) {
     // Admission verified every signature already, and only admitted transactions reach
     // the single-node orderer.
     const auto set_before = ledger_.validator_set();
-    // Transactions this node admitted itself were verified then, with the same signatures.
+    // Transactions this node admitted itself were verified then, with the same signatures; so
+    // were those f + 1 validators of this epoch vouched for (at least one of them is correct).
     std::vector<uint8_t> preverified;
     if (batch.verify_signatures) {
+      uint64_t epoch = 0;
+      size_t vouchers_needed = 0;
+      if (set_before) {
+        epoch = set_before->epoch;
+        vouchers_needed = bft_faults_max(set_before->validators.size()) + 1;
+      }
       preverified.resize(block.txs.size());
-      for (size_t i = 0; i < block.txs.size(); ++i)
-        preverified[i] = verified_.take(block.txs[i]) ? 1 : 0;
+      uint64_t verify = 0;
+      for (size_t i = 0; i < block.txs.size(); ++i) {
+        preverified[i] = verified_.take(block.txs[i], epoch, vouchers_needed) ? 1 : 0;
+        verify += preverified[i] == 0 ? 1 : 0;
+      }
+      execution_verifications_.fetch_add(verify, std::memory_order_relaxed);
     }
     executed = ledger::execute_block(ledger_, block, network_id_, config_.verify_threads,
                                      batch.verify_signatures,
@@ -768,6 +796,7 @@ NodeStatus Node::status() const {
   s.txs_committed = txs_committed_.load();
   s.ops_committed = ops_committed_.load();
   s.admission_verifications = admission_verifications_.load(std::memory_order_relaxed);
+  s.execution_verifications = execution_verifications_.load(std::memory_order_relaxed);
   if (const Orderer* o = orderer_view_.load()) s.consensus = o->consensus_status();
   const uint64_t now_steady = steady_clock_ms();
   s.latency.admission_to_proposal = latency_admission_to_proposal_.summary(now_steady);

@@ -61,6 +61,15 @@ struct SubmitResult {
   std::string message;
   Finality final;
   uint64_t retry_after_ms = 0;
+  // This call verified the transaction's signatures, and they held (whatever was then decided).
+  bool signatures_verified = false;
+};
+
+// A validator that vouches for a forwarded transaction's signatures: its index in the validator
+// set of `epoch` (docs/consensus.md, "Signatures checked by f + 1 validators").
+struct Voucher {
+  uint64_t epoch = 0;
+  uint32_t index = 0;
 };
 
 struct NodeStatus {
@@ -81,6 +90,9 @@ struct NodeStatus {
   // Transactions whose signatures admission verified (Ed25519), over the node's life. A
   // resubmission of an in-flight transaction with the same signatures is not verified again.
   uint64_t admission_verifications = 0;
+  // Transactions whose signatures were verified while executing a block: neither verified at
+  // admission here nor vouched for by f + 1 validators (docs/consensus.md).
+  uint64_t execution_verifications = 0;
   size_t accounts = 0;
   size_t assets = 0;
   size_t holdings = 0;
@@ -162,7 +174,15 @@ class Node {
   SubmitResult submit(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final = nullptr);
   // Admits a transaction another validator forwarded: the same checks as submit(), marked so
   // that it is not forwarded again.
-  SubmitResult submit_forwarded(ledger::Transaction tx, Bytes envelope);
+  // With `vouched_by`, the signatures are not verified at admission: the forwarding validator
+  // vouches for them, and a block carrying the transaction verifies them unless enough other
+  // validators vouched as well (vouch()).
+  SubmitResult submit_forwarded(ledger::Transaction tx, Bytes envelope,
+                                std::optional<Voucher> vouched_by = std::nullopt);
+  // Records a validator's vouch for the signatures (by their digest,
+  // VerifiedSignatures::signatures_digest) of transaction `id`.
+  void vouch(const Hash256& id, const Hash256& digest, uint64_t valid_until_height,
+             const Voucher& by);
   // Fails the waiters of an admitted transaction that can no longer be ordered (it expired
   // while pending).
   void abandon(const Hash256& id);
@@ -286,7 +306,7 @@ class Node {
   // Re-executes the stored blocks above the checkpoint, checking each one's state root.
   Status replay_blocks(uint64_t from_height, uint64_t to_height);
   SubmitResult submit_impl(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final,
-                           bool from_peer);
+                           bool from_peer, std::optional<Voucher> vouched_by);
   void notify(const Hash256& id, const Status& s, const Finality& f);
   // Proves every waiting holding (at a root height), or answers each unavailable (at stop);
   // ledger_mu_ held exclusively. The callbacks are called by the caller after unlocking.
@@ -343,6 +363,7 @@ class Node {
   // note_ordered's transactions, until their block executes: at most the executor's queue.
   std::unordered_set<Hash256, FixedBytesHasher> ordered_;
   std::atomic<uint64_t> admission_verifications_{0};
+  std::atomic<uint64_t> execution_verifications_{0};
   LatencyWindow latency_admission_to_proposal_;
   LatencyWindow latency_proposal_to_commit_;
   LatencyWindow latency_commit_to_durable_;

@@ -135,6 +135,14 @@ struct ConsensusStatus {
   uint64_t txs_forwarded = 0;
   uint64_t forwarded_frames_admitted = 0;
   uint64_t forwarded_frames_undecodable = 0;
+  // Signatures checked by f + 1 validators (docs/consensus.md): forwarded transactions this
+  // node admitted on their forwarder's word alone, those it verified as a designated checker and
+  // vouched for to the other validators, vouches received from peers, and vouch frames refused
+  // (malformed, or from a node outside the validator set).
+  uint64_t forwarded_txs_vouched_in = 0;
+  uint64_t txs_vouched_out = 0;
+  uint64_t vouches_received = 0;
+  uint64_t vouch_frames_refused = 0;
   CompactProposalCounters compact_proposals;
   // Peer transport: refusals before or outside any channel (bad handshakes, floods, malformed
   // frames) and each peer's channel.

@@ -119,6 +119,7 @@ class BftOrdererTest : public ::testing::Test {
     Member& m = members_[i];
     NodeConfig config;
     config.network_name = "bft-test";
+    config.mode = NodeConfig::Mode::bft;  // As a node started from a BFT configuration is.
     config.storage = StorageEngine::memory;
     config.state_root_interval_blocks = genesis_.state_root_interval_blocks;
     std::unique_ptr<storage::DurableCell> cell;
@@ -400,6 +401,120 @@ TEST_F(BftOrdererTest, ProposalsTravelCompactAndExpandFromForwardedTransactions)
       members_[kValidators].node->status().consensus->compact_proposals;
   EXPECT_EQ(o.expanded + o.incomplete, 0u);
   expect_agreement();
+}
+
+// Member indices of the validators in the set's order (the order that designates checkers).
+std::vector<size_t> set_order(const std::vector<Member>& members) {
+  const auto set = members[0].node->validator_set();
+  std::vector<size_t> order;
+  if (!set) return order;
+  for (const PublicKey& k : set->validators)
+    for (size_t i = 0; i < kValidators; ++i)
+      if (members[i].key.public_key() == k) order.push_back(i);
+  return order;
+}
+
+TEST_F(BftOrdererTest, ForwardedSignaturesAreCheckedByOneValidatorBesidesTheForwarder) {
+  // f = 1 of four validators. What the forwarder's API admitted (and verified) the next
+  // validator in the set verifies again and vouches for to the other two, who admit it
+  // without verifying: two words, one of them from a correct validator.
+  const std::vector<size_t> order = set_order(members_);
+  ASSERT_EQ(order.size(), kValidators);
+  const size_t forwarder = order[0];
+  const size_t checker = order[1];
+  std::vector<NodeStatus> before;
+  for (auto& m : members_) before.push_back(m.node->status());
+  constexpr int kTxs = 20;
+  for (int t = 0; t < kTxs; ++t) submit(forwarder, "vouched" + std::to_string(t));
+  ASSERT_TRUE(wait_for([&] { return finals_.load() == kTxs; })) << finals_.load() << " final";
+  auto relay = [&](size_t i) { return *members_[i].node->status().consensus; };
+  for (size_t k = 2; k < kValidators; ++k)
+    ASSERT_TRUE(wait_for([&] { return relay(order[k]).vouches_received >= kTxs; }))
+        << "member " << order[k] << " has " << relay(order[k]).vouches_received << " vouches";
+  auto delta = [&](size_t i, uint64_t NodeStatus::*field) {
+    return members_[i].node->status().*field - before[i].*field;
+  };
+  EXPECT_EQ(delta(forwarder, &NodeStatus::admission_verifications), kTxs);
+  EXPECT_EQ(delta(checker, &NodeStatus::admission_verifications), kTxs);
+  EXPECT_EQ(relay(checker).txs_vouched_out, kTxs);
+  EXPECT_EQ(relay(checker).forwarded_txs_vouched_in, 0u);
+  for (size_t k = 2; k < kValidators; ++k) {
+    const size_t i = order[k];
+    EXPECT_EQ(delta(i, &NodeStatus::admission_verifications), 0u) << "member " << i;
+    EXPECT_EQ(relay(i).forwarded_txs_vouched_in, kTxs) << "member " << i;
+    EXPECT_EQ(relay(i).vouches_received, kTxs) << "member " << i;
+    EXPECT_EQ(relay(i).vouch_frames_refused, 0u) << "member " << i;
+  }
+  // The two that verified at admission verify nothing again when executing; the observer,
+  // which holds no forwards or vouches, verifies every one as it executes.
+  ASSERT_TRUE(wait_for([&] {
+    const uint64_t h = members_[forwarder].node->status().height;
+    for (auto& m : members_)
+      if (m.node->status().height < h) return false;
+    return true;
+  }));
+  EXPECT_EQ(delta(forwarder, &NodeStatus::execution_verifications), 0u);
+  EXPECT_EQ(delta(checker, &NodeStatus::execution_verifications), 0u);
+  EXPECT_GE(delta(kValidators, &NodeStatus::execution_verifications), kTxs);
+  expect_agreement();
+}
+
+TEST_F(BftOrdererTest, AForwarderCannotVouchAForgedSignaturePastTheOthers) {
+  TearDown();
+  members_.clear();
+  // The first validator in the set forwards what its API admitted under a forged signature (the
+  // last byte of the envelope is the last signature's). Its checker refuses the forgeries; the
+  // two others hold them on its word alone, one voucher of the two needed, so any block that
+  // carries one verifies it, and it fails there on every node.
+  tune_ = [](size_t, BftOptions& o) {
+    o.forwarded_envelope_for_test = [](Bytes& envelope) { envelope.back() ^= 0x01; };
+  };
+  SetUp();
+  const std::vector<size_t> order = set_order(members_);
+  ASSERT_EQ(order.size(), kValidators);
+  const size_t forwarder = order[0];
+  const size_t checker = order[1];
+  constexpr int kTxs = 12;
+  std::atomic<int> answered{0};
+  for (int t = 0; t < kTxs; ++t) {
+    KeyPair key = test::test_key("forged" + std::to_string(t));
+    ledger::Transaction tx;
+    tx.network_id = members_[forwarder].node->network_id();
+    tx.source = key.account_id();
+    tx.valid_until_height = members_[forwarder].node->status().height + 1'000;
+    tx.ops.push_back(ledger::CreateAccountOp{key.public_key()});
+    tx.sign(key);
+    auto r = members_[forwarder].node->submit(tx, ledger::encode_transaction(tx),
+                                              [&](const Status&, const Finality&) { ++answered; });
+    ASSERT_EQ(r.kind, SubmitResult::Kind::accepted);
+  }
+  // Each is answered: applied (a block carried the genuine envelope) or failed on its forged
+  // signature (a block carried the forgery).
+  ASSERT_TRUE(wait_for([&] { return answered.load() == kTxs; })) << answered.load();
+  EXPECT_EQ(members_[checker].node->status().consensus->txs_vouched_out, 0u);
+  ASSERT_TRUE(wait_for([&] {
+    const uint64_t h = members_[forwarder].node->status().height;
+    for (auto& m : members_)
+      if (m.node->status().height < h) return false;
+    return true;
+  }));
+  expect_agreement();
+  // No node applied a transaction under a signature that does not verify.
+  const uint64_t top = members_[forwarder].node->status().height;
+  for (auto& m : members_) {
+    EXPECT_EQ(m.node->status().consensus->core.exec_root_mismatches, 0u) << m.name;
+    for (uint64_t h = 1; h <= top; ++h) {
+      auto b = m.node->block(h);
+      ASSERT_TRUE(b.ok() && b->has_value()) << m.name << " lacks block " << h;
+      const BlockInfo& info = **b;
+      for (size_t i = 0; i < info.block.txs.size(); ++i) {
+        if (info.result.outcomes[i].code != ledger::ResultCode::ok) continue;
+        EXPECT_EQ(ledger::check_signatures(info.block.txs[i], m.node->network_id()).code,
+                  ledger::ResultCode::ok)
+            << m.name << " applied a forged signature at height " << h;
+      }
+    }
+  }
 }
 
 TEST_F(BftOrdererTest, APeerLackingATransactionOfACompactProposalGetsItInFull) {

@@ -1,5 +1,5 @@
-// The node's record of signatures verified at admission: exact matches only, taken once,
-// expired with the validity window, bounded.
+// The node's record of signatures verified at admission, or vouched for by f + 1 validators:
+// exact matches only, taken once, expired with the validity window, bounded.
 #include "node/verified_signatures.h"
 
 #include <gtest/gtest.h>
@@ -18,9 +18,9 @@ TEST(VerifiedSignaturesTest, MatchesOnlyTheExactSignaturesAndOnlyOnce) {
   // The same body with another signature list (here one more signature) is not a match.
   ledger::Transaction other = tx;
   other.sign(test_key("bob"));
-  EXPECT_FALSE(v.take(other));
-  EXPECT_TRUE(v.take(tx));
-  EXPECT_FALSE(v.take(tx)) << "an entry is used once";
+  EXPECT_FALSE(v.take(other, 0, 0));
+  EXPECT_TRUE(v.take(tx, 0, 0));
+  EXPECT_FALSE(v.take(tx, 0, 0)) << "an entry is used once";
   EXPECT_EQ(v.size(), 0u);
 }
 
@@ -34,8 +34,8 @@ TEST(VerifiedSignaturesTest, EntriesExpireWithTheirValidityWindow) {
   EXPECT_EQ(v.size(), 2u);
   v.expire(11);
   EXPECT_EQ(v.size(), 1u);
-  EXPECT_FALSE(v.take(early));
-  EXPECT_TRUE(v.take(late));
+  EXPECT_FALSE(v.take(early, 0, 0));
+  EXPECT_TRUE(v.take(late, 0, 0));
   v.expire(1'000);
   EXPECT_EQ(v.size(), 0u);
 }
@@ -53,6 +53,56 @@ TEST(VerifiedSignaturesTest, StaysBounded) {
   EXPECT_EQ(v.size(), VerifiedSignatures::entries_max);
   v.expire(6);
   EXPECT_EQ(v.size(), 0u);
+}
+
+TEST(VerifiedSignaturesTest, VouchedForByEnoughValidatorsOfTheEpochCounts) {
+  VerifiedSignatures v;
+  const ledger::Transaction tx = test::signed_registration("alice", 1, 100);
+  const Hash256 digest = VerifiedSignatures::signatures_digest(tx);
+  constexpr uint64_t epoch = 3;
+  // One voucher of the two needed (f = 1 of four validators): not enough.
+  v.vouch(tx.id, digest, tx.valid_until_height, epoch, 0);
+  EXPECT_FALSE(v.take(tx, epoch, 2));
+  // The same voucher again adds nothing.
+  v.vouch(tx.id, digest, tx.valid_until_height, epoch, 0);
+  EXPECT_FALSE(v.take(tx, epoch, 2));
+  // Vouches of another epoch do not count towards this one's.
+  EXPECT_FALSE(v.take(tx, epoch + 1, 1));
+  v.vouch(tx.id, digest, tx.valid_until_height, epoch, 2);
+  EXPECT_TRUE(v.take(tx, epoch, 2));
+  EXPECT_EQ(v.size(), 0u);
+}
+
+TEST(VerifiedSignaturesTest, AVouchNamesExactlyTheSignaturesItWasGiven) {
+  VerifiedSignatures v;
+  const ledger::Transaction tx = test::signed_registration("alice", 1, 100);
+  ledger::Transaction other = tx;
+  other.sign(test_key("bob"));
+  EXPECT_NE(VerifiedSignatures::signatures_digest(tx),
+            VerifiedSignatures::signatures_digest(other));
+  // Two validators vouch for `other`'s signatures; a block carrying `tx` (same id, other
+  // signatures) must verify it.
+  const Hash256 digest = VerifiedSignatures::signatures_digest(other);
+  v.vouch(tx.id, digest, tx.valid_until_height, 1, 0);
+  v.vouch(tx.id, digest, tx.valid_until_height, 1, 1);
+  EXPECT_FALSE(v.take(tx, 1, 2));
+  // A vouch for other signatures than the entry's is ignored, so a faulty validator cannot
+  // lend its vouch to another signature list.
+  v.vouch(tx.id, VerifiedSignatures::signatures_digest(tx), tx.valid_until_height, 1, 2);
+  EXPECT_FALSE(v.take(tx, 1, 1));
+  EXPECT_TRUE(v.take(other, 1, 2));
+}
+
+TEST(VerifiedSignaturesTest, OwnVerificationNeedsNoVouchersAndReplacesOtherSignatures) {
+  VerifiedSignatures v;
+  const ledger::Transaction tx = test::signed_registration("alice", 1, 100);
+  ledger::Transaction other = tx;
+  other.sign(test_key("bob"));
+  v.vouch(tx.id, VerifiedSignatures::signatures_digest(other), tx.valid_until_height, 1, 0);
+  // Verified here: the entry now names these signatures, and the vouches for others are gone.
+  v.add(tx);
+  EXPECT_FALSE(v.take(other, 1, 1));
+  EXPECT_TRUE(v.take(tx, 1, 2));
 }
 
 }  // namespace

@@ -172,7 +172,8 @@ class BftOrdererTest : public ::testing::Test {
   }
 
   // Submits a transaction creating a fresh account to member i; counts it final when it is.
-  void submit(size_t i, const std::string& account) {
+  // A transaction creating a fresh account, signed for member i's network.
+  ledger::Transaction account_tx(size_t i, const std::string& account) {
     KeyPair key = test::test_key(account);
     ledger::Transaction tx;
     tx.network_id = members_[i].node->network_id();
@@ -180,6 +181,21 @@ class BftOrdererTest : public ::testing::Test {
     tx.valid_until_height = members_[i].node->status().height + 1'000;
     tx.ops.push_back(ledger::CreateAccountOp{key.public_key()});
     tx.sign(key);
+    return tx;
+  }
+
+  // Waits until every member holds member i's current height.
+  bool wait_all_reach_height_of(size_t i) {
+    const uint64_t h = members_[i].node->status().height;
+    return wait_for([&] {
+      for (auto& m : members_)
+        if (m.node->status().height < h) return false;
+      return true;
+    });
+  }
+
+  void submit(size_t i, const std::string& account) {
+    const ledger::Transaction tx = account_tx(i, account);
     Bytes envelope = ledger::encode_transaction(tx);
     auto r = members_[i].node->submit(tx, envelope, [this](const Status& s, const Finality& f) {
       if (!s.ok() || f.outcome.code != ledger::ResultCode::ok) return;
@@ -447,12 +463,7 @@ TEST_F(BftOrdererTest, ForwardedSignaturesAreCheckedByOneValidatorBesidesTheForw
   }
   // The two that verified at admission verify nothing again when executing; the observer,
   // which holds no forwards or vouches, verifies every one as it executes.
-  ASSERT_TRUE(wait_for([&] {
-    const uint64_t h = members_[forwarder].node->status().height;
-    for (auto& m : members_)
-      if (m.node->status().height < h) return false;
-    return true;
-  }));
+  ASSERT_TRUE(wait_all_reach_height_of(forwarder));
   EXPECT_EQ(delta(forwarder, &NodeStatus::execution_verifications), 0u);
   EXPECT_EQ(delta(checker, &NodeStatus::execution_verifications), 0u);
   EXPECT_GE(delta(kValidators, &NodeStatus::execution_verifications), kTxs);
@@ -477,13 +488,7 @@ TEST_F(BftOrdererTest, AForwarderCannotVouchAForgedSignaturePastTheOthers) {
   constexpr int kTxs = 12;
   std::atomic<int> answered{0};
   for (int t = 0; t < kTxs; ++t) {
-    KeyPair key = test::test_key("forged" + std::to_string(t));
-    ledger::Transaction tx;
-    tx.network_id = members_[forwarder].node->network_id();
-    tx.source = key.account_id();
-    tx.valid_until_height = members_[forwarder].node->status().height + 1'000;
-    tx.ops.push_back(ledger::CreateAccountOp{key.public_key()});
-    tx.sign(key);
+    const ledger::Transaction tx = account_tx(forwarder, "forged" + std::to_string(t));
     auto r = members_[forwarder].node->submit(tx, ledger::encode_transaction(tx),
                                               [&](const Status&, const Finality&) { ++answered; });
     ASSERT_EQ(r.kind, SubmitResult::Kind::accepted);
@@ -492,12 +497,7 @@ TEST_F(BftOrdererTest, AForwarderCannotVouchAForgedSignaturePastTheOthers) {
   // signature (a block carried the forgery).
   ASSERT_TRUE(wait_for([&] { return answered.load() == kTxs; })) << answered.load();
   EXPECT_EQ(members_[checker].node->status().consensus->txs_vouched_out, 0u);
-  ASSERT_TRUE(wait_for([&] {
-    const uint64_t h = members_[forwarder].node->status().height;
-    for (auto& m : members_)
-      if (m.node->status().height < h) return false;
-    return true;
-  }));
+  ASSERT_TRUE(wait_all_reach_height_of(forwarder));
   expect_agreement();
   // No node applied a transaction under a signature that does not verify.
   const uint64_t top = members_[forwarder].node->status().height;
@@ -540,12 +540,7 @@ TEST_F(BftOrdererTest, APeerLackingATransactionOfACompactProposalGetsItInFull) {
   }
   EXPECT_GT(incomplete, 0u);
   // Every member, the observer too, holds the transactions: the full proposals served them.
-  const uint64_t h = members_[0].node->status().height;
-  ASSERT_TRUE(wait_for([&] {
-    for (auto& m : members_)
-      if (m.node->status().height < h) return false;
-    return true;
-  }));
+  ASSERT_TRUE(wait_all_reach_height_of(0));
   expect_agreement();
 }
 

@@ -495,6 +495,13 @@ std::optional<std::vector<VouchEntry>> decode_vouches(ByteView body) {
   return entries;
 }
 
+// A key's index in a validator set's keys, if it is one of them.
+std::optional<uint32_t> index_in(const std::vector<PublicKey>& keys, const PublicKey& key) {
+  const auto it = std::find(keys.begin(), keys.end(), key);
+  if (it == keys.end()) return std::nullopt;
+  return static_cast<uint32_t>(it - keys.begin());
+}
+
 }  // namespace
 
 void BftOrderer::admit_forwarded(const PublicKey& peer, ByteView body) {
@@ -517,15 +524,12 @@ void BftOrderer::admit_forwarded(const PublicKey& peer, ByteView body) {
   std::vector<PublicKey> others;
   if (const auto set = node_.validator_set()) {
     const auto& keys = set->validators;
-    const auto from = std::find(keys.begin(), keys.end(), peer);
-    const auto me = std::find(keys.begin(), keys.end(), key_.public_key());
-    if (from != keys.end() && me != keys.end()) {
+    const auto from = index_in(keys, peer);
+    const auto me = index_in(keys, key_.public_key());
+    if (from && me) {
       const auto n = static_cast<uint32_t>(keys.size());
-      const auto from_index = static_cast<uint32_t>(from - keys.begin());
-      const auto my_index = static_cast<uint32_t>(me - keys.begin());
-      const uint32_t after = (my_index + n - from_index) % n;
-      checker = after <= bft_faults_max(n);
-      forwarder = Voucher{set->epoch, from_index};
+      checker = (*me + n - *from) % n <= bft_faults_max(n);
+      forwarder = Voucher{set->epoch, *from};
       if (checker)
         for (const PublicKey& k : keys)
           if (k != peer && k != key_.public_key()) others.push_back(k);
@@ -554,12 +558,7 @@ void BftOrderer::admit_forwarded(const PublicKey& peer, ByteView body) {
 
 void BftOrderer::on_vouches(const PublicKey& peer, ByteView body) {
   const auto set = node_.validator_set();
-  std::optional<uint32_t> index;
-  if (set) {
-    const auto& keys = set->validators;
-    const auto it = std::find(keys.begin(), keys.end(), peer);
-    if (it != keys.end()) index = static_cast<uint32_t>(it - keys.begin());
-  }
+  const std::optional<uint32_t> index = set ? index_in(set->validators, peer) : std::nullopt;
   auto entries = decode_vouches(body);
   // Only a validator of this epoch vouches; anything else, or a malformed frame, counts nothing.
   if (!index || !entries) {

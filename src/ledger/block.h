@@ -68,6 +68,9 @@ Result<BlockResult> decode_block_result(ByteView bytes);
 struct ExecutedBlock {
   BlockResult result;
   StateDelta delta;
+  // Threads that verified signatures, the caller's own included: 1 unless the block had enough
+  // signatures left to verify to be worth starting more.
+  unsigned verify_workers = 1;
 };
 // verify_signatures may be false only for transactions whose signatures the caller verified
 // itself (a node executing what its own admission checked). With verify_signatures true,

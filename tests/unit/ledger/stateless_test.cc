@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
 #include <string>
 #include <vector>
@@ -199,6 +200,64 @@ TEST(ExecuteBlockPreverified, SkipsOnlyTheNamedTransactionsSignatures) {
   auto skipped = run(&first);
   EXPECT_EQ(skipped[0].code, ResultCode::ok) << result_code_name(skipped[0].code);
   EXPECT_EQ(skipped[1].code, ResultCode::tx_bad_signature);
+}
+
+// Threads are started only for signatures left to verify: a block whose transactions were all
+// verified at admission runs on the executor alone, and one with enough unverified signatures
+// spreads them, with the same outcomes either way.
+TEST(ExecuteBlockPreverified, StartsThreadsOnlyForSignaturesLeftToVerify) {
+  constexpr size_t tx_count = 12;
+  Block block;
+  block.header.height = 1;
+  for (size_t i = 0; i < tx_count; ++i) {
+    const std::string who = "bank-" + std::to_string(i);
+    Transaction tx;
+    tx.network_id = test::test_network_id();
+    tx.source = test_id(who);
+    tx.nonce = 1;
+    tx.valid_until_height = 100;
+    tx.ops = {test::op::create_account(who)};
+    tx.sign(test_key(who));
+    block.txs.push_back(std::move(tx));
+  }
+  auto run = [&](size_t preverified_count) {
+    std::vector<uint8_t> preverified(tx_count, 0);
+    std::fill_n(preverified.begin(), preverified_count, 1);
+    Ledger ledger;
+    return execute_block(ledger, block, test::test_network_id(), 2, true, &preverified);
+  };
+  const ExecutedBlock all_left = run(0);
+  const ExecutedBlock few_left = run(tx_count - 7);
+  const ExecutedBlock none_left = run(tx_count);
+  EXPECT_EQ(all_left.verify_workers, 2u);
+  EXPECT_EQ(few_left.verify_workers, 1u);
+  EXPECT_EQ(none_left.verify_workers, 1u);
+  for (const ExecutedBlock* e : {&all_left, &few_left, &none_left}) {
+    ASSERT_EQ(e->result.outcomes.size(), tx_count);
+    for (const TxOutcome& o : e->result.outcomes)
+      EXPECT_EQ(o.code, ResultCode::ok) << result_code_name(o.code);
+    EXPECT_EQ(e->result.state_root, all_left.result.state_root);
+  }
+
+  // Many operations under few signatures, all verified at admission (batch-signed transfers):
+  // nothing is left worth a thread, whatever the operation count.
+  Block batch_signed;
+  batch_signed.header.height = 1;
+  for (const std::string who : {"issuer-a", "issuer-b"}) {
+    Transaction tx;
+    tx.network_id = test::test_network_id();
+    tx.source = test_id(who);
+    tx.nonce = 1;
+    tx.valid_until_height = 100;
+    tx.ops.assign(tx_ops_max, test::op::issue("bank-0", "USD", 1));
+    tx.sign(test_key(who));
+    batch_signed.txs.push_back(std::move(tx));
+  }
+  const std::vector<uint8_t> both(batch_signed.txs.size(), 1);
+  Ledger ledger;
+  EXPECT_EQ(
+      execute_block(ledger, batch_signed, test::test_network_id(), 2, true, &both).verify_workers,
+      1u);
 }
 
 // A block's encoding carries its transaction list in the payload encoding, so the payload a

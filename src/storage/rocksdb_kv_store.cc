@@ -8,6 +8,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/rate_limiter.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/status.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -22,6 +23,8 @@
 #include <set>
 #include <shared_mutex>
 #include <utility>
+
+#include "base/assert.h"
 
 namespace corridor::storage {
 namespace {
@@ -92,20 +95,38 @@ std::optional<std::string> prefix_upper_bound(ByteView prefix) {
   return bound;
 }
 
+// Which column family holds a key: the family of its first byte's sequential prefix, or the
+// default family (index 0) for every other key, the empty key among them.
+struct Routing {
+  std::array<uint8_t, 256> family{};
+  size_t index_of(ByteView key) const { return key.empty() ? 0 : family[key[0]]; }
+  size_t index_of(const rocksdb::Slice& key) const { return index_of(to_view(key)); }
+};
+
 // Visits the entries of several iterators, each positioned at its first key and ascending, merged
 // in key order, while in_range holds and the visitor asks for more. Column families are separate
-// key spaces in RocksDB, so a scan that may span several merges one iterator per family.
+// key spaces in RocksDB, so a scan that may span several merges one iterator per family;
+// `families[i]` is the family iterator i reads. A key its family does not own (a sentinel,
+// open_rocksdb_store) is skipped: readers see only what they wrote.
 Status visit_merged(const std::vector<std::unique_ptr<rocksdb::Iterator>>& its,
+                    const std::vector<size_t>& families, const Routing& routing,
                     const std::function<bool(const rocksdb::Slice&)>& in_range,
                     const ScanVisitor& visit, const std::string& path) {
+  CORRIDOR_ASSERT(its.size() == families.size());
+  auto skip_foreign = [&](size_t i) {
+    while (its[i]->Valid() && routing.index_of(its[i]->key()) != families[i]) its[i]->Next();
+  };
+  for (size_t i = 0; i < its.size(); ++i) skip_foreign(i);
   while (true) {
-    rocksdb::Iterator* next = nullptr;
-    for (const auto& it : its)
-      if (it->Valid() && in_range(it->key()) && (!next || it->key().compare(next->key()) < 0))
-        next = it.get();
-    if (!next) break;
-    if (!visit(to_view(next->key()), to_view(next->value()))) break;
-    next->Next();
+    size_t next = its.size();
+    for (size_t i = 0; i < its.size(); ++i)
+      if (its[i]->Valid() && in_range(its[i]->key()) &&
+          (next == its.size() || its[i]->key().compare(its[next]->key()) < 0))
+        next = i;
+    if (next == its.size()) break;
+    if (!visit(to_view(its[next]->key()), to_view(its[next]->value()))) break;
+    its[next]->Next();
+    skip_foreign(next);
   }
   for (const auto& it : its)
     if (!it->status().ok()) return from_rocksdb(it->status(), "scan", path);
@@ -121,7 +142,7 @@ struct SnapshotRegistry {
   std::shared_mutex mu;
   rocksdb::DB* db = nullptr;  // Null once the store has closed.
   std::vector<rocksdb::ColumnFamilyHandle*> families;
-  std::array<bool, 256> sequential{};
+  Routing routing;
   std::string path;
   // The snapshots still held; guarded by live_mu (several snapshots may release at once).
   std::mutex live_mu;
@@ -169,11 +190,15 @@ class RocksDbSnapshot final : public KvSnapshot {
     }
     // The range may hold keys of every family; each iterator stops at the bound by itself.
     std::vector<std::unique_ptr<rocksdb::Iterator>> its;
-    for (rocksdb::ColumnFamilyHandle* family : registry_->families)
-      its.emplace_back(registry_->db->NewIterator(read_options, family));
+    std::vector<size_t> families;
+    for (size_t i = 0; i < registry_->families.size(); ++i) {
+      its.emplace_back(registry_->db->NewIterator(read_options, registry_->families[i]));
+      families.push_back(i);
+    }
     for (auto& it : its) it->Seek(to_slice(start));
     return visit_merged(
-        its, [](const rocksdb::Slice&) { return true; }, visit, registry_->path);
+        its, families, registry_->routing, [](const rocksdb::Slice&) { return true; }, visit,
+        registry_->path);
   }
 
  private:
@@ -183,9 +208,7 @@ class RocksDbSnapshot final : public KvSnapshot {
                                "': the store has been closed");
   }
   rocksdb::ColumnFamilyHandle* family_of(ByteView key) const {
-    const auto& families = registry_->families;
-    return families.size() > 1 && !key.empty() && registry_->sequential[key[0]] ? families[1]
-                                                                                : families[0];
+    return registry_->families[registry_->routing.index_of(key)];
   }
 
   std::shared_ptr<SnapshotRegistry> registry_;
@@ -201,9 +224,18 @@ rocksdb::CompressionType pick_compression() {
   return rocksdb::kNoCompression;
 }
 
-// The column family of the sequential prefixes is named by this and the prefixes in hex, so
-// that the routing is a property of the database rather than of whoever opens it.
+// A column family of sequential prefixes is named by this and its prefixes in hex, so that the
+// routing is a property of the database rather than of whoever opens it. A database created by
+// this version has one family per prefix; one created before holds all of them in one family.
 constexpr std::string_view kSequentialFamilyPrefix = "sequential-";
+
+// The keys that keep a sequential family's files out of RocksDB's bottommost level: below and
+// above any key the family may own (open_rocksdb_store).
+constexpr uint8_t kSentinelLow = 0x00;
+constexpr uint8_t kSentinelHigh = 0xff;
+// The default family and at most this many sequential ones: a family's index is a byte in the
+// routing table, and each family costs its own memtables.
+constexpr size_t kFamiliesMax = 64;
 
 std::string sequential_family_name(std::vector<uint8_t> prefixes) {
   std::sort(prefixes.begin(), prefixes.end());
@@ -234,19 +266,19 @@ std::optional<std::vector<uint8_t>> sequential_family_prefixes(const std::string
 
 class RocksDbKvStore final : public KvStore {
  public:
-  // `families` are the open column family handles, the default one first; `sequential` (empty
-  // when there is none) marks the first key bytes routed to the second.
+  // `families` are the open column family handles, the default one first; `routing` names the
+  // family of each key.
   RocksDbKvStore(std::unique_ptr<rocksdb::DB> db,
-                 std::vector<rocksdb::ColumnFamilyHandle*> families,
-                 std::array<bool, 256> sequential, std::string path)
+                 std::vector<rocksdb::ColumnFamilyHandle*> families, Routing routing,
+                 std::string path)
       : db_(std::move(db)),
         families_(std::move(families)),
-        sequential_(sequential),
+        routing_(routing),
         path_(std::move(path)),
         snapshots_(std::make_shared<SnapshotRegistry>()) {
     snapshots_->db = db_.get();
     snapshots_->families = families_;
-    snapshots_->sequential = sequential_;
+    snapshots_->routing = routing_;
     snapshots_->path = path_;
   }
   RocksDbKvStore(const RocksDbKvStore&) = delete;
@@ -324,18 +356,19 @@ class RocksDbKvStore final : public KvStore {
       upper_slice = rocksdb::Slice(*upper);
       read_options.iterate_upper_bound = &upper_slice;
     }
-    // A non-empty prefix lives in one family; the empty one spans both, merged in key order.
+    // A non-empty prefix lives in one family; the empty one spans them all, merged in key order.
     std::vector<std::unique_ptr<rocksdb::Iterator>> its;
-    if (!prefix.empty())
-      its.emplace_back(db_->NewIterator(read_options, family_of(prefix)));
-    else
-      for (rocksdb::ColumnFamilyHandle* family : families_)
-        its.emplace_back(db_->NewIterator(read_options, family));
+    std::vector<size_t> families;
+    for (size_t i = 0; i < families_.size(); ++i) {
+      if (!prefix.empty() && i != routing_.index_of(prefix)) continue;
+      its.emplace_back(db_->NewIterator(read_options, families_[i]));
+      families.push_back(i);
+    }
     const rocksdb::Slice prefix_slice = to_slice(prefix);
     for (auto& it : its) it->Seek(prefix_slice);
     return visit_merged(
-        its, [&](const rocksdb::Slice& key) { return key.starts_with(prefix_slice); }, visit,
-        path_);
+        its, families, routing_,
+        [&](const rocksdb::Slice& key) { return key.starts_with(prefix_slice); }, visit, path_);
   }
 
   Result<std::shared_ptr<const KvSnapshot>> snapshot() const override {
@@ -355,16 +388,56 @@ class RocksDbKvStore final : public KvStore {
 
  private:
   rocksdb::ColumnFamilyHandle* family_of(ByteView key) const {
-    return families_.size() > 1 && !key.empty() && sequential_[key[0]] ? families_[1]
-                                                                       : families_[0];
+    return families_[routing_.index_of(key)];
   }
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> families_;
-  std::array<bool, 256> sequential_{};
+  Routing routing_;
   std::string path_;
   std::shared_ptr<SnapshotRegistry> snapshots_;
 };
+
+// RocksDB rewrites a file of its bottommost level on its own once no snapshot needs the file's
+// sequence numbers any more, only to zero them (compaction reason BottommostFiles). A
+// sequential family's newest files are always bottommost (nothing below them holds their
+// heights), so every file of block data was written twice, and once more at each level it
+// reached that way: at 190,000 transfers/s about 7% of the machine's CPU went into such
+// rewrites (docs/benchmarks.md). A file at the last level holding one key below and one above
+// every key the family may own overlaps every later file, so none of those is bottommost;
+// they move down the levels without being rewritten until the last level (levels of 256 MiB
+// times ten, so terabytes). It is added while the family is empty, by ingesting a file, which
+// RocksDB places at the last level. The two keys belong to no family's routing, so no read
+// reaches them and scans skip them. A family that owns 0x00 or 0xff, or already holds keys
+// (a database created before), goes without.
+Status add_sentinels(rocksdb::DB& db, const rocksdb::Options& db_options,
+                     rocksdb::ColumnFamilyHandle* family, const Routing& routing,
+                     size_t family_index, const std::string& path) {
+  if (routing.family[kSentinelLow] == family_index || routing.family[kSentinelHigh] == family_index)
+    return Status::ok_status();
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), family));
+    it->SeekToFirst();
+    if (!it->status().ok()) return from_rocksdb(it->status(), "sentinel check", path);
+    if (it->Valid()) return Status::ok_status();
+  }
+  const std::string file = path + "/" + family->GetName() + ".sentinels.sst";
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_options, family);
+  const std::string low(1, static_cast<char>(kSentinelLow));
+  const std::string high(1, static_cast<char>(kSentinelHigh));
+  rocksdb::Status s = writer.Open(file);
+  if (s.ok()) s = writer.Put(low, rocksdb::Slice());
+  if (s.ok()) s = writer.Put(high, rocksdb::Slice());
+  if (s.ok()) s = writer.Finish();
+  if (s.ok()) {
+    rocksdb::IngestExternalFileOptions ingest;
+    ingest.move_files = true;
+    s = db.IngestExternalFile(family, {file}, ingest);
+  }
+  std::error_code ignored;
+  std::filesystem::remove(file, ignored);
+  return from_rocksdb(s, "sentinels of '" + family->GetName() + "'", path);
+}
 
 }  // namespace
 
@@ -400,6 +473,7 @@ Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
   db_options.create_if_missing = options.create_if_missing;
   db_options.write_buffer_size = options.write_buffer_bytes;
   db_options.max_write_buffer_number = static_cast<int>(options.write_buffers_max);
+  db_options.max_total_wal_size = options.wal_bytes_max;
   db_options.compression = pick_compression();
   db_options.keep_log_file_num = kKeptInfoLogFiles;
   db_options.unordered_write = options.unordered_write;
@@ -420,31 +494,41 @@ Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
   }
 
   // The families: those of an existing database, whatever this open asks for (the routing of
-  // its keys was fixed when it was created); for a new one, the default family and, when asked
-  // for, the family of the sequential prefixes.
+  // its keys was fixed when it was created); for a new one, the default family and one family
+  // per sequential prefix asked for.
   std::vector<std::string> names;
   if (!rocksdb::DB::ListColumnFamilies(db_options, path, &names).ok()) {
     names = {rocksdb::kDefaultColumnFamilyName};
-    if (!options.sequential_prefixes.empty())
-      names.push_back(sequential_family_name(options.sequential_prefixes));
+    std::vector<uint8_t> prefixes = options.sequential_prefixes;
+    std::sort(prefixes.begin(), prefixes.end());
+    prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
+    for (uint8_t p : prefixes) names.push_back(sequential_family_name({p}));
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  std::array<bool, 256> sequential{};
+  Routing routing;
   bool default_first = false;
   for (const std::string& name : names) {
     if (name == rocksdb::kDefaultColumnFamilyName) {
       default_first = descriptors.empty();
     } else {
       auto prefixes = sequential_family_prefixes(name);
-      if (!prefixes || descriptors.size() != 1)
+      if (!prefixes || descriptors.empty())
         return corruption("rocksdb open at '" + path + "': unexpected column family '" + name +
                           "'");
-      for (uint8_t p : *prefixes) sequential[p] = true;
+      for (uint8_t p : *prefixes) {
+        if (routing.family[p] != 0)
+          return corruption("rocksdb open at '" + path + "': column family '" + name +
+                            "' claims a prefix another family holds");
+        routing.family[p] = static_cast<uint8_t>(descriptors.size());
+      }
     }
     descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(db_options));
   }
   if (!default_first)
     return corruption("rocksdb open at '" + path + "': the default column family is not first");
+  if (descriptors.size() > kFamiliesMax)
+    return corruption("rocksdb open at '" + path + "': more column families than " +
+                      std::to_string(kFamiliesMax));
   db_options.create_missing_column_families = true;
 
   rocksdb::DB* raw_db = nullptr;
@@ -464,8 +548,15 @@ Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
     }
     return status;
   }
+  for (size_t i = 1; i < families.size(); ++i) {
+    if (Status st = add_sentinels(*db, db_options, families[i], routing, i, path); !st.ok()) {
+      for (rocksdb::ColumnFamilyHandle* family : families)
+        db->DestroyColumnFamilyHandle(family).PermitUncheckedError();
+      return st;
+    }
+  }
   return std::unique_ptr<KvStore>(
-      std::make_unique<RocksDbKvStore>(std::move(db), std::move(families), sequential, path));
+      std::make_unique<RocksDbKvStore>(std::move(db), std::move(families), routing, path));
 }
 
 }  // namespace corridor::storage

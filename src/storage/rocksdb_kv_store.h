@@ -22,14 +22,21 @@ struct RocksDbOptions {
   // until a flush ends, so slow flushes need more of them; each costs up to
   // write_buffer_bytes of memory.
   uint32_t write_buffers_max = 2;
+  // The write-ahead log files kept, in bytes, before RocksDB flushes the families whose
+  // memtables still need the oldest of them. A family written slowly (a node's results and
+  // indexes beside its blocks) otherwise keeps every log file since its last flush, up to four
+  // times all families' memtables (gigabytes), and a restart replays them all.
+  size_t wal_bytes_max = size_t{512} << 20;
   // Capacity of the LRU cache of uncompressed SST blocks.
   size_t block_cache_bytes = size_t{256} << 20;
   // Key prefixes (first key bytes) whose keys are written in increasing order and then left
-  // alone, such as records keyed by block height. They are kept in a column family of their
-  // own: its files hold consecutive key ranges, so compaction moves them down the levels
-  // instead of rewriting them with everything else written at the same time. The set is fixed
-  // when the database is created (it is recorded in the family's name); a later open uses the
-  // recorded set whatever it passes, and a database created without one keeps a single family.
+  // alone, such as records keyed by block height. Each is kept in a column family of its own:
+  // the family's files then hold consecutive, disjoint key ranges, so compaction moves them
+  // down the levels instead of rewriting them with everything else written at the same time
+  // (a family shared by two prefixes has files that each span both, which overlap). The set is
+  // fixed when the database is created (it is recorded in the families' names); a later open
+  // uses the recorded families whatever it passes, a database created without them keeps a
+  // single family, and one created by an older version keeps its one family for all of them.
   std::vector<uint8_t> sequential_prefixes;
   // RocksDB's unordered_write: a write's memtable inserts run outside the write queue, so a
   // small synced write no longer waits for a large batch ahead of it to be inserted (only for

@@ -4,15 +4,20 @@
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <random>
+#include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -345,6 +350,156 @@ TEST_F(RocksDbKvStoreTest, AnExistingSingleFamilyDatabaseKeepsItsLayout) {
   batch.put(b("B2"), b("new"));
   ASSERT_TRUE(store->write(batch, /*sync=*/true).ok());
   EXPECT_EQ(scan(*store, "B").size(), 2u);
+}
+
+// The SST files in a database directory, by name.
+std::set<std::string> sst_files(const std::string& path) {
+  std::set<std::string> out;
+  for (const auto& entry : std::filesystem::directory_iterator(path))
+    if (entry.path().extension() == ".sst") out.insert(entry.path().filename().string());
+  return out;
+}
+
+Bytes height_key(char prefix, uint64_t height) {
+  Bytes k{static_cast<uint8_t>(prefix)};
+  for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<uint8_t>(height >> shift));
+  return k;
+}
+
+// Records written once per height in height order, as a node writes its blocks and results,
+// are flushed to files that move down the levels and are never rewritten: not merged with each
+// other (each prefix has a family of its own, so the files of one never span another's), and
+// not rewritten at the bottommost level to clear their sequence numbers once the snapshots
+// that needed them are released (the family's sentinel keys at the last level). A rewrite
+// would delete the files it read, so every SST file seen while writing must still be there.
+TEST_F(RocksDbKvStoreTest, HeightOrderedFilesMoveDownWithoutBeingRewritten) {
+  RocksDbOptions options;
+  options.sequential_prefixes = {'B', 'O'};
+  options.write_buffer_bytes = size_t{64} << 10;
+  constexpr uint64_t heights = 1'500;
+  std::set<std::string> seen;
+  auto store = open_or_fail(db_path(), options);
+  ASSERT_NE(store, nullptr);
+  std::mt19937_64 rng(3);
+  auto write_height = [&](uint64_t h) {
+    // Random bytes, so that compression leaves the files about the memtable's size.
+    Bytes block(2'000);
+    for (auto& byte : block) byte = static_cast<uint8_t>(rng());
+    WriteBatch batch;
+    batch.put(height_key('B', h), block);
+    batch.put(height_key('O', h), Bytes(100, static_cast<uint8_t>(h)));
+    ASSERT_TRUE(store->write(batch, /*sync=*/false).ok());
+    const auto now = sst_files(db_path());
+    seen.insert(now.begin(), now.end());
+  };
+  for (uint64_t h = 1; h <= heights; ++h) write_height(h);
+  // A snapshot released after later writes lets RocksDB zero the sequence numbers of every
+  // file older than it, which it would do by rewriting bottommost files.
+  {
+    auto snapshot = store->snapshot();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status().to_string();
+    write_height(heights + 1);
+  }
+  for (int i = 0; i < 40; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    const auto now = sst_files(db_path());
+    seen.insert(now.begin(), now.end());
+  }
+  // About 3 MB of blocks through 64 KiB memtables: dozens of flushes, and L0 reached its
+  // compaction trigger (4 files) many times over.
+  EXPECT_GE(seen.size(), 20u) << "the test meant to exercise flushes and compactions";
+  const auto left = sst_files(db_path());
+  for (const std::string& file : seen) EXPECT_TRUE(left.contains(file)) << file << " was rewritten";
+  for (uint64_t h : {uint64_t{1}, heights / 2, heights + 1}) {
+    EXPECT_TRUE(get(*store, height_key('B', h)).has_value()) << h;
+    EXPECT_EQ(get(*store, height_key('O', h)), Bytes(100, static_cast<uint8_t>(h))) << h;
+  }
+  // The sentinels are nobody's keys.
+  std::vector<Bytes> keys;
+  ASSERT_TRUE(store
+                  ->scan_prefix({},
+                                [&](ByteView k, ByteView) {
+                                  keys.emplace_back(k.begin(), k.end());
+                                  return true;
+                                })
+                  .ok());
+  EXPECT_EQ(keys.size(), 2 * (heights + 1));
+  EXPECT_EQ(keys.front(), height_key('B', 1));
+  EXPECT_EQ(keys.back(), height_key('O', heights + 1));
+}
+
+// A family written once and then left alone (a node's head record beside its blocks) would keep
+// every write-ahead log file since, and a restart would replay them all; past wal_bytes_max
+// RocksDB flushes it so that the old files can go.
+TEST_F(RocksDbKvStoreTest, TheWriteAheadLogStaysWithinItsBound) {
+  RocksDbOptions options;
+  options.sequential_prefixes = {'B'};
+  options.write_buffer_bytes = size_t{256} << 10;
+  options.wal_bytes_max = size_t{1} << 20;
+  auto store = open_or_fail(db_path(), options);
+  ASSERT_NE(store, nullptr);
+  WriteBatch head;
+  head.put(b("H"), b("written once"));
+  ASSERT_TRUE(store->write(head, /*sync=*/false).ok());
+  std::mt19937_64 rng(5);
+  uintmax_t log_bytes_max = 0;
+  for (uint64_t h = 1; h <= 4'000; ++h) {
+    Bytes block(2'000);
+    for (auto& byte : block) byte = static_cast<uint8_t>(rng());
+    WriteBatch batch;
+    batch.put(height_key('B', h), block);
+    ASSERT_TRUE(store->write(batch, /*sync=*/false).ok());
+    uintmax_t log_bytes = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(db_path())) {
+      // A log file may be deleted between the listing and its size: it then counts nothing.
+      std::error_code gone;
+      const uintmax_t size = entry.file_size(gone);
+      if (entry.path().extension() == ".log" && !gone) log_bytes += size;
+    }
+    log_bytes_max = std::max(log_bytes_max, log_bytes);
+  }
+  // 8 MB of blocks went through the log; the bound, a memtable being filled and one being
+  // flushed may be alive at once.
+  EXPECT_LE(log_bytes_max, options.wal_bytes_max + 4 * options.write_buffer_bytes);
+  EXPECT_EQ(get(*store, b("H")), b("written once"));
+}
+
+// A database of an older version holds every sequential prefix in one family, named by all of
+// them: it opens with that routing, whatever the open asks for.
+TEST_F(RocksDbKvStoreTest, AnOlderSharedSequentialFamilyKeepsItsRouting) {
+  {
+    rocksdb::Options raw_options;
+    raw_options.create_if_missing = true;
+    raw_options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+        {"sequential-424f", rocksdb::ColumnFamilyOptions()}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(raw_options, db_path(), descriptors, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[0], "A1", "a").ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1], "B1", "b").ok());
+    for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  RocksDbOptions options;
+  options.sequential_prefixes = {'B', 'O'};
+  const std::vector<std::pair<Bytes, Bytes>> all = {
+      {b("A1"), b("a")}, {b("B1"), b("b")}, {b("O1"), b("o")}};
+  {
+    auto store = open_or_fail(db_path(), options);
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(get(*store, b("B1")), b("b"));
+    WriteBatch batch;
+    batch.put(b("O1"), b("o"));
+    ASSERT_TRUE(store->write(batch, /*sync=*/true).ok());
+    EXPECT_EQ(scan(*store, ""), all);
+  }
+  auto store = open_or_fail(db_path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(scan(*store, ""), all);
+  EXPECT_EQ(scan(*store, "O"), (std::vector<std::pair<Bytes, Bytes>>{all[2]}));
 }
 
 }  // namespace

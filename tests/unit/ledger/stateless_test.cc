@@ -171,17 +171,23 @@ TEST(CheckStateless, RejectsBadSignatures) {
 namespace corridor::ledger {
 namespace {
 
+// A transaction of who's account (nonce 1, valid up to height 100) carrying ops, signed by it.
+Transaction signed_by(std::string_view who, std::vector<Operation> ops) {
+  Transaction tx;
+  tx.network_id = test::test_network_id();
+  tx.source = test_id(who);
+  tx.nonce = 1;
+  tx.valid_until_height = 100;
+  tx.ops = std::move(ops);
+  tx.sign(test_key(who));
+  return tx;
+}
+
 // execute_block skips signature verification only for transactions the caller names as
 // verified already; every other stateless check still runs for them.
 TEST(ExecuteBlockPreverified, SkipsOnlyTheNamedTransactionsSignatures) {
   auto make = [](std::string_view who, bool corrupt) {
-    Transaction tx;
-    tx.network_id = test::test_network_id();
-    tx.source = test_id(who);
-    tx.nonce = 1;
-    tx.valid_until_height = 100;
-    tx.ops = {test::op::create_account(who)};
-    tx.sign(test_key(who));
+    Transaction tx = signed_by(who, {test::op::create_account(who)});
     if (corrupt) tx.signatures[0].signature.bytes[0] ^= 1;
     return tx;
   };
@@ -211,14 +217,7 @@ TEST(ExecuteBlockPreverified, StartsThreadsOnlyForSignaturesLeftToVerify) {
   block.header.height = 1;
   for (size_t i = 0; i < tx_count; ++i) {
     const std::string who = "bank-" + std::to_string(i);
-    Transaction tx;
-    tx.network_id = test::test_network_id();
-    tx.source = test_id(who);
-    tx.nonce = 1;
-    tx.valid_until_height = 100;
-    tx.ops = {test::op::create_account(who)};
-    tx.sign(test_key(who));
-    block.txs.push_back(std::move(tx));
+    block.txs.push_back(signed_by(who, {test::op::create_account(who)}));
   }
   auto run = [&](size_t preverified_count) {
     std::vector<uint8_t> preverified(tx_count, 0);
@@ -243,16 +242,9 @@ TEST(ExecuteBlockPreverified, StartsThreadsOnlyForSignaturesLeftToVerify) {
   // nothing is left worth a thread, whatever the operation count.
   Block batch_signed;
   batch_signed.header.height = 1;
-  for (const std::string who : {"issuer-a", "issuer-b"}) {
-    Transaction tx;
-    tx.network_id = test::test_network_id();
-    tx.source = test_id(who);
-    tx.nonce = 1;
-    tx.valid_until_height = 100;
-    tx.ops.assign(tx_ops_max, test::op::issue("bank-0", "USD", 1));
-    tx.sign(test_key(who));
-    batch_signed.txs.push_back(std::move(tx));
-  }
+  for (const std::string_view who : {"issuer-a", "issuer-b"})
+    batch_signed.txs.push_back(
+        signed_by(who, std::vector<Operation>(tx_ops_max, test::op::issue("bank-0", "USD", 1))));
   const std::vector<uint8_t> both(batch_signed.txs.size(), 1);
   Ledger ledger;
   EXPECT_EQ(

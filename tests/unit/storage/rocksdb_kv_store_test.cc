@@ -360,6 +360,14 @@ std::set<std::string> sst_files(const std::string& path) {
   return out;
 }
 
+// A block's worth of random bytes, which compression leaves about their size, so that files
+// hold about a memtable's worth.
+Bytes block_like(std::mt19937_64& rng) {
+  Bytes block(2'000);
+  for (auto& byte : block) byte = static_cast<uint8_t>(rng());
+  return block;
+}
+
 Bytes height_key(char prefix, uint64_t height) {
   Bytes k{static_cast<uint8_t>(prefix)};
   for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<uint8_t>(height >> shift));
@@ -382,11 +390,8 @@ TEST_F(RocksDbKvStoreTest, HeightOrderedFilesMoveDownWithoutBeingRewritten) {
   ASSERT_NE(store, nullptr);
   std::mt19937_64 rng(3);
   auto write_height = [&](uint64_t h) {
-    // Random bytes, so that compression leaves the files about the memtable's size.
-    Bytes block(2'000);
-    for (auto& byte : block) byte = static_cast<uint8_t>(rng());
     WriteBatch batch;
-    batch.put(height_key('B', h), block);
+    batch.put(height_key('B', h), block_like(rng));
     batch.put(height_key('O', h), Bytes(100, static_cast<uint8_t>(h)));
     ASSERT_TRUE(store->write(batch, /*sync=*/false).ok());
     const auto now = sst_files(db_path());
@@ -444,10 +449,8 @@ TEST_F(RocksDbKvStoreTest, TheWriteAheadLogStaysWithinItsBound) {
   std::mt19937_64 rng(5);
   uintmax_t log_bytes_max = 0;
   for (uint64_t h = 1; h <= 4'000; ++h) {
-    Bytes block(2'000);
-    for (auto& byte : block) byte = static_cast<uint8_t>(rng());
     WriteBatch batch;
-    batch.put(height_key('B', h), block);
+    batch.put(height_key('B', h), block_like(rng));
     ASSERT_TRUE(store->write(batch, /*sync=*/false).ok());
     uintmax_t log_bytes = 0;
     for (const auto& entry : std::filesystem::directory_iterator(db_path())) {

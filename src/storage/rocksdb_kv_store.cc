@@ -233,8 +233,8 @@ constexpr std::string_view kSequentialFamilyPrefix = "sequential-";
 // above any key the family may own (open_rocksdb_store).
 constexpr uint8_t kSentinelLow = 0x00;
 constexpr uint8_t kSentinelHigh = 0xff;
-// The default family and at most this many sequential ones: a family's index is a byte in the
-// routing table, and each family costs its own memtables.
+// At most this many column families, the default one included: a family's index is a byte in
+// the routing table, and each family costs memtables of its own.
 constexpr size_t kFamiliesMax = 64;
 
 std::string sequential_family_name(std::vector<uint8_t> prefixes) {
@@ -401,9 +401,9 @@ class RocksDbKvStore final : public KvStore {
 // RocksDB rewrites a file of its bottommost level on its own once no snapshot needs the file's
 // sequence numbers any more, only to zero them (compaction reason BottommostFiles). A
 // sequential family's newest files are always bottommost (nothing below them holds their
-// heights), so every file of block data was written twice, and once more at each level it
-// reached that way: at 190,000 transfers/s about 7% of the machine's CPU went into such
-// rewrites (docs/benchmarks.md). A file at the last level holding one key below and one above
+// heights), so every file of block data was written twice; with the merges of a family shared
+// by several prefixes, whose files overlap, that took about 5% of the machine's CPU at 190,000
+// transfers/s (docs/benchmarks.md). A file at the last level holding one key below and one above
 // every key the family may own overlaps every later file, so none of those is bottommost;
 // they move down the levels without being rewritten until the last level (levels of 256 MiB
 // times ten, so terabytes). It is added while the family is empty, by ingesting a file, which
@@ -444,6 +444,10 @@ Status add_sentinels(rocksdb::DB& db, const rocksdb::Options& db_options,
 Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
                                                     const RocksDbOptions& options) {
   if (path.empty()) return invalid_argument("rocksdb open: the database path is empty");
+  if (std::set<uint8_t>(options.sequential_prefixes.begin(), options.sequential_prefixes.end())
+          .size() >= kFamiliesMax)
+    return invalid_argument("rocksdb open at '" + path + "': more sequential prefixes than " +
+                            std::to_string(kFamiliesMax - 1));
   if (options.write_buffers_max < 2)
     return invalid_argument("rocksdb open at '" + path +
                             "': write_buffers_max must be at least 2 (one written, one flushed)");
@@ -515,6 +519,9 @@ Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
       if (!prefixes || descriptors.empty())
         return corruption("rocksdb open at '" + path + "': unexpected column family '" + name +
                           "'");
+      if (descriptors.size() >= kFamiliesMax)
+        return corruption("rocksdb open at '" + path + "': more column families than " +
+                          std::to_string(kFamiliesMax));
       for (uint8_t p : *prefixes) {
         if (routing.family[p] != 0)
           return corruption("rocksdb open at '" + path + "': column family '" + name +
@@ -526,9 +533,6 @@ Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
   }
   if (!default_first)
     return corruption("rocksdb open at '" + path + "': the default column family is not first");
-  if (descriptors.size() > kFamiliesMax)
-    return corruption("rocksdb open at '" + path + "': more column families than " +
-                      std::to_string(kFamiliesMax));
   db_options.create_missing_column_families = true;
 
   rocksdb::DB* raw_db = nullptr;

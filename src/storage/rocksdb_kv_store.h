@@ -37,6 +37,7 @@ struct RocksDbOptions {
   // fixed when the database is created (it is recorded in the families' names); a later open
   // uses the recorded families whatever it passes, a database created without them keeps a
   // single family, and one created by an older version keeps its one family for all of them.
+  // At most 63 distinct prefixes (families are bounded; more is invalid_argument).
   std::vector<uint8_t> sequential_prefixes;
   // RocksDB's unordered_write: a write's memtable inserts run outside the write queue, so a
   // small synced write no longer waits for a large batch ahead of it to be inserted (only for

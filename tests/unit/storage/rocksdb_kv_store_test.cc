@@ -270,6 +270,19 @@ TEST_F(RocksDbKvStoreTest, FewerThanTwoWriteBuffersIsInvalidArgumentAndCreatesNo
   EXPECT_FALSE(std::filesystem::exists(db_path()));
 }
 
+// Each sequential prefix is a column family of its own, and families are bounded.
+TEST_F(RocksDbKvStoreTest, TooManySequentialPrefixesIsInvalidArgumentAndCreatesNothing) {
+  RocksDbOptions options;
+  for (int p = 'A'; p < 'A' + 64; ++p) options.sequential_prefixes.push_back(uint8_t(p));
+  auto store = open_rocksdb_store(db_path(), options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::invalid_argument);
+  EXPECT_NE(store.status().message().find("sequential prefixes"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(db_path()));
+  options.sequential_prefixes.pop_back();
+  EXPECT_NE(open_or_fail(db_path(), options), nullptr);
+}
+
 TEST_F(RocksDbKvStoreTest, DamagedManifestPointerIsCorruption) {
   {
     auto store = open_or_fail(db_path());

@@ -444,8 +444,10 @@ Status add_sentinels(rocksdb::DB& db, const rocksdb::Options& db_options,
 Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
                                                     const RocksDbOptions& options) {
   if (path.empty()) return invalid_argument("rocksdb open: the database path is empty");
-  if (std::set<uint8_t>(options.sequential_prefixes.begin(), options.sequential_prefixes.end())
-          .size() >= kFamiliesMax)
+  // Each distinct sequential prefix is a family of its own in a new database.
+  const std::set<uint8_t> sequential(options.sequential_prefixes.begin(),
+                                     options.sequential_prefixes.end());
+  if (sequential.size() >= kFamiliesMax)
     return invalid_argument("rocksdb open at '" + path + "': more sequential prefixes than " +
                             std::to_string(kFamiliesMax - 1));
   if (options.write_buffers_max < 2)
@@ -503,10 +505,7 @@ Result<std::unique_ptr<KvStore>> open_rocksdb_store(const std::string& path,
   std::vector<std::string> names;
   if (!rocksdb::DB::ListColumnFamilies(db_options, path, &names).ok()) {
     names = {rocksdb::kDefaultColumnFamilyName};
-    std::vector<uint8_t> prefixes = options.sequential_prefixes;
-    std::sort(prefixes.begin(), prefixes.end());
-    prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
-    for (uint8_t p : prefixes) names.push_back(sequential_family_name({p}));
+    for (uint8_t p : sequential) names.push_back(sequential_family_name({p}));
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   Routing routing;

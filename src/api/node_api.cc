@@ -10,6 +10,7 @@
 #include "api/api_error.h"
 #include "api/detail/timeout_queue.h"
 #include "api/json_codec.h"
+#include "base/allocator.h"
 #include "base/encoding.h"
 #include "ledger/limits.h"
 
@@ -822,6 +823,14 @@ HttpResponse NodeApi::get_status() {
         {"proposal_to_commit", latency_json(s.latency.proposal_to_commit)},
         {"commit_to_durable", latency_json(s.latency.commit_to_durable)},
         {"admission_to_durable", latency_json(s.latency.admission_to_durable)}}}};
+  const AllocatorInfo heap = allocator_info();
+  const auto bytes_or_null = [](const std::optional<uint64_t>& v) {
+    return v ? json(*v) : json(nullptr);
+  };
+  body["process"] = {{"allocator", heap.name},
+                     {"allocator_version", heap.version},
+                     {"heap_allocated_bytes", bytes_or_null(heap.allocated_bytes)},
+                     {"heap_resident_bytes", bytes_or_null(heap.resident_bytes)}};
   if (s.sync) {
     const node::SyncProgress& p = *s.sync;
     body["sync"] = {{"phase", std::string(node::sync_phase_name(p.phase))},

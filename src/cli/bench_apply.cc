@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/allocator.h"
 #include "base/amount.h"
 #include "base/asset_code.h"
 #include "base/bytes.h"
@@ -574,6 +575,7 @@ class BenchApply {
     const auto& ms = r_.block_ms;
     nlohmann::ordered_json j = {
         {"benchmark", "apply"},
+        {"allocator", allocator_info().name},
         {"storage", o_.durable ? "rocksdb_synced_per_block" : "memory"},
         {"accounts", o_.accounts},
         {"blocks", o_.blocks},

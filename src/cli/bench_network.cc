@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "api/http_client.h"
+#include "base/allocator.h"
 #include "base/asset_code.h"
 #include "base/bytes.h"
 #include "base/keys.h"
@@ -813,6 +814,8 @@ class Bench {
     json j = {
         {"system", "corridor"},
         {"benchmark", "network"},
+        // The nodes run this same executable, so they use this allocator too.
+        {"allocator", allocator_info().name},
         {"validators", endpoints_.size()},
         {"mode", o_.mode},
         {"signing", o_.signing},

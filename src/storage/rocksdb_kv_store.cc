@@ -35,9 +35,9 @@ constexpr double kBloomBitsPerKey = 10.0;
 // RocksDB writes its informational LOG next to the data; keeping a few old ones bounds the disk
 // they use on a long-running validator.
 constexpr size_t kKeptInfoLogFiles = 5;
-// A batch of at least this many operations in ascending key order (a state checkpoint) is
-// inserted with a position hint carried from key to key; a smaller one gains too little to
-// be worth checking the order for.
+// A batch of at least this many operations is inserted into the memtables with a position
+// kept from key to key (RocksDB's memtable_insert_hint_per_batch); a smaller one gains too
+// little to be worth the table of positions the write builds.
 constexpr size_t kHintedBatchOpsMin = 64;
 // The background write limit is granted in slices this often. RocksDB's default, 100 ms, lets
 // a flush write a tenth of a second's allowance in one burst; 10 ms spreads it as evenly as
@@ -320,15 +320,12 @@ class RocksDbKvStore final : public KvStore {
       return from_rocksdb(db_->FlushWAL(/*sync=*/true), "sync of the write-ahead log", path_);
     }
     // Concurrent memtable inserts (unordered_write, or a group of writers) search the skip list
-    // from its head for every key unless asked to keep the last position as a hint; for keys in
-    // ascending order that turns each search into a step or two. Serial inserts do it anyway.
-    write_options.memtable_insert_hint_per_batch =
-        batch.size() >= kHintedBatchOpsMin &&
-        std::is_sorted(batch.ops().begin(), batch.ops().end(),
-                       [](const WriteBatch::Op& a, const WriteBatch::Op& b) {
-                         return std::lexicographical_compare(a.key.begin(), a.key.end(),
-                                                             b.key.begin(), b.key.end());
-                       });
+    // from its head for every key, in a search state allocated for each key, unless asked to
+    // keep one per memtable for the whole batch. Kept, a key that follows the previous one in
+    // order is found in a step or two, and any other costs at most the fresh search: in
+    // BM_StoreTxIndexBatch (random keys, unordered_write) a batch in block order took about
+    // 20% less time with it, one in ascending order about 35% less (docs/benchmarks.md).
+    write_options.memtable_insert_hint_per_batch = batch.size() >= kHintedBatchOpsMin;
     rocksdb::WriteBatch rocks_batch;
     for (const WriteBatch::Op& op : batch.ops()) {
       rocksdb::Status s;

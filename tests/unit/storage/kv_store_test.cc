@@ -8,9 +8,11 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -132,6 +134,38 @@ TEST_P(KvStoreConformance, BatchAppliesEveryOperationInOrder) {
   EXPECT_EQ(get(b("b")), std::nullopt);
   EXPECT_EQ(get(b("c")), b("3"));
   EXPECT_EQ(get(b("old")), std::nullopt);
+}
+
+// A batch large enough that the RocksDB store keeps its memtable position from key to key
+// (kHintedBatchOpsMin), with keys in no order and each written several times: every key ends
+// with the batch's last operation on it, whatever order the keys came in.
+TEST_P(KvStoreConformance, LargeBatchInAnyKeyOrderAppliesTheLastOperationOnEachKey) {
+  constexpr int keys = 200;
+  constexpr int rounds = 3;
+  std::mt19937_64 rng(11);
+  std::vector<int> order(keys);
+  for (int i = 0; i < keys; ++i) order[i] = i;
+  WriteBatch batch;
+  std::map<int, std::optional<std::string>> expected;
+  for (int round = 0; round < rounds; ++round) {
+    std::shuffle(order.begin(), order.end(), rng);
+    for (int k : order) {
+      const Bytes key = b("k" + std::to_string(k * 7919 % 1000));
+      if (rng() % 4 == 0) {
+        batch.erase(key);
+        expected[k] = std::nullopt;
+      } else {
+        const std::string value = std::to_string(round) + ":" + std::to_string(rng() % 1000);
+        batch.put(key, b(value));
+        expected[k] = value;
+      }
+    }
+  }
+  ASSERT_TRUE(store_->write(batch, /*sync=*/false).ok());
+  for (const auto& [k, value] : expected) {
+    const Bytes key = b("k" + std::to_string(k * 7919 % 1000));
+    EXPECT_EQ(get(key), value ? std::optional<Bytes>(b(*value)) : std::nullopt) << "key " << k;
+  }
 }
 
 TEST_P(KvStoreConformance, EmptyBatchIsAccepted) {

@@ -1,7 +1,6 @@
 #include "base/allocator.h"
 
 #include <cstdlib>
-#include <cstring>
 
 // jemalloc's control interface, declared weak: it resolves to jemalloc's when the executable
 // links it and stays null otherwise, so this file needs no jemalloc header or library.

@@ -775,6 +775,13 @@ class Bench {
         if (c.contains("proposals_spilled"))
           proposals_spilled_ += c["proposals_spilled"].get<uint64_t>();
       }
+      if (body.contains("signatures") && body.contains("committed")) {
+        signatures_at_admission_ += body["signatures"]["verified_at_admission"].get<uint64_t>();
+        signatures_at_execution_ += body["signatures"]["verified_at_execution"].get<uint64_t>();
+        const auto committed = body["committed"]["txs"].get<uint64_t>();
+        committed_txs_min_ =
+            committed_txs_min_ ? std::min(*committed_txs_min_, committed) : committed;
+      }
       for (const char* part : node_round_part_names)
         if (body.contains("consensus") && body["consensus"].contains(std::string(part) + "_ms"))
           figures[part] = body["consensus"][std::string(part) + "_ms"];
@@ -864,6 +871,21 @@ class Bench {
       // no room for. Either above zero explains a stall, or a latency tail.
       j["consensus"] = {{"timeouts_sent_max", timeouts_sent_max_},
                         {"proposals_spilled", proposals_spilled_}};
+      // Signature checks over all validators per committed transaction, since the nodes
+      // started. By the f + 1 rule (docs/consensus.md) each transaction is checked by its
+      // forwarder at admission and by its checker, at admission or (when the forward came
+      // after the block) at execution: at least 2 in all on four validators. What execution
+      // adds beyond that are checks the vouches did not save. Each node had executed at least
+      // the fewest committed transactions any node reported when it was read, so those are
+      // the ones counted against.
+      if (committed_txs_min_ && *committed_txs_min_ > 0) {
+        const auto per_tx = [&](uint64_t n) {
+          return static_cast<double>(n) / static_cast<double>(*committed_txs_min_);
+        };
+        j["consensus"]["signatures_per_committed_tx"] = {
+            {"at_admission", per_tx(signatures_at_admission_)},
+            {"at_execution", per_tx(signatures_at_execution_)}};
+      }
     }
     json failures = json::object();
     for (const auto& [code, n] : failures_) failures[code] = n;
@@ -901,6 +923,9 @@ class Bench {
   std::vector<json> node_stages_;
   uint64_t timeouts_sent_max_ = 0;
   uint64_t proposals_spilled_ = 0;
+  uint64_t signatures_at_admission_ = 0;
+  uint64_t signatures_at_execution_ = 0;
+  std::optional<uint64_t> committed_txs_min_;
   double cpu_start_s_ = 0;
   double cpu_end_s_ = 0;
   Hash256 network_id_;
@@ -1002,6 +1027,12 @@ void print_human(const json& j, std::ostream& out) {
         << " timeouts sent (most by one validator), "
         << j["consensus"]["proposals_spilled"].get<uint64_t>()
         << " proposals spilled from the journal to the store\n";
+  if (j.contains("consensus") && j["consensus"].contains("signatures_per_committed_tx")) {
+    const json& v = j["consensus"]["signatures_per_committed_tx"];
+    out << "signatures verified per committed transaction, all validators since start: "
+        << fixed(v["at_admission"].get<double>(), 2) << " at admission, "
+        << fixed(v["at_execution"].get<double>(), 2) << " at execution\n";
+  }
   if (j.contains("nodes_cpu"))
     out << "nodes' CPU: " << fixed(j["nodes_cpu"]["us_per_transfer"].get<double>(), 2)
         << " us per committed transfer, " << fixed(j["nodes_cpu"]["cores_busy"].get<double>(), 2)

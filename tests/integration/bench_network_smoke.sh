@@ -27,8 +27,9 @@ assert stages["commit_to_durable"]["p50"] > 0, stages
 # The synced safety write each vote waits for, from the validators' status.
 parts = r["round_parts_ms"]
 assert 0 < parts["safety_write"]["p50"] <= parts["safety_write"]["p99"], parts
-# Every committed transaction's signatures were checked by at least f + 1 = 2 of the four
-# validators (docs/consensus.md, "Signatures checked by f + 1 validators").
+# Each committed transaction's signatures must be checked by at least f + 1 = 2 of the four
+# validators (docs/consensus.md, "Signatures checked by f + 1 validators"), so the checks per
+# committed transaction over all of them are at least 2.
 sigs = r["consensus"]["signatures_per_committed_tx"]
 assert sigs["at_admission"] + sigs["at_execution"] >= 2, sigs
 print(f'{r["signing"]}/{r["mode"]}/{r["wire"]}: {r["transfers"]} transfers final, '

@@ -676,7 +676,10 @@ int run_cli(int argc, char** argv) {
                         "localnet");
   bench_net->add_option("--validators", bn.validators, "Validators of the temporary localnet")
       ->capture_default_str();
-  bench_net->add_option("--mode", bn.mode, "closed (fixed clients) or open (fixed rate)")
+  bench_net
+      ->add_option("--mode", bn.mode,
+                   "closed (fixed clients), open (fixed rate) or half-peak (a closed loop, then "
+                   "an open one at half its throughput)")
       ->capture_default_str();
   bench_net->add_option("--rate", bn.rate_per_s, "Open loop: transfers offered per second");
   bench_net->add_option("--signing", bn.signing, "batch or individual")->capture_default_str();

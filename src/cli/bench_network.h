@@ -6,7 +6,9 @@
 //     the previous one is final, which finds the network's peak;
 //   - open loop: transactions offered on a fixed schedule at a given rate, with each latency
 //     measured from the moment the schedule meant to send it (so a backlog shows up as
-//     latency instead of silently lowering the offered load).
+//     latency instead of silently lowering the offered load);
+//   - half-peak: a closed loop, then an open loop at half the throughput it found, on the same
+//     network: finality at half the peak, where the targets of docs/benchmarks.md are set.
 //
 // Transactions are batch-signed (many transfers under one signature) or individually signed
 // (one transfer, one signature). Every submission waits for finality; the throughput counts
@@ -28,11 +30,11 @@ struct BenchNetworkOptions {
   // temporary localnet of `validators` processes and stop it afterwards.
   std::vector<std::string> nodes;
   uint32_t validators = 4;
-  std::string mode = "closed";    // closed | open
+  std::string mode = "closed";    // closed | open | half-peak
   double rate_per_s = 0;          // Open loop: transfers offered per second.
   std::string signing = "batch";  // batch | individual
   uint32_t batch_ops = 1'000;     // Transfers per batch-signed transaction.
-  uint32_t clients = 0;           // Closed loop: concurrent clients; 0 picks a default.
+  uint32_t clients = 0;  // Closed loop (or half-peak's): concurrent clients; 0 picks a default.
   // Individually signed: transactions per request (POST /v1/transactions/batch when above 1);
   // 0 picks a default.
   uint32_t per_request = 0;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `corridor bench network` end to end on a small temporary localnet: batch-signed transfers in
-# a closed loop and individually signed ones in an open loop. This checks that the benchmark
-# works and that every transfer it offered became final with result ok; it asserts no speed
-# (figures come from benchmark runs recorded in docs/benchmarks.md, never from tests).
+# a closed loop and at half its peak, individually signed ones in an open loop. This checks
+# that the benchmark works and that every transfer it offered became final with result ok; it
+# asserts no speed (figures come from benchmark runs recorded in docs/benchmarks.md, never from
+# tests).
 # Usage: bench_network_smoke.sh CORRIDOR_BINARY
 set -euo pipefail
 corridor_bin=$(realpath "$1")
@@ -64,11 +65,33 @@ grep -q '"ed25519_verify_per_s"' "$work/individual.json"
   { cat "$work/json.err"; exit 1; }
 check "$work/json.json"
 
+# Half the peak: a closed loop finds the peak, then an open loop offers half of it on the same
+# network, and the result is the open loop's with the peak beside it.
+"$corridor_bin" bench network --mode half-peak --duration-s 2 --warmup-s 1 --accounts 50 \
+  --batch-ops 200 --clients 4 --json > "$work/half.json" 2> "$work/half.err" ||
+  { cat "$work/half.err"; exit 1; }
+check "$work/half.json"
+python3 - "$work/half.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["mode"] == "half-peak", r["mode"]
+peak = r["peak"]
+assert peak["clients"] == 4 and peak["failures"] == {}, peak
+assert peak["transfers_per_s"] > 0 and peak["latency_ms"]["p50"] > 0, peak
+assert abs(r["offered_transfers_per_s"] - peak["transfers_per_s"] / 2) < 1e-6, r
+# The open loop's own window, not the closed loop's: its transfers are counted afresh.
+assert r["transfers"] <= r["offered_transfers_per_s"] * (r["duration_s"] + 1), r
+PY
+
 # Bad options are refused before anything starts.
 if "$corridor_bin" bench network --mode open 2> "$work/bad.err"; then
   echo "an open loop without --rate was accepted"; exit 1
 fi
 grep -q -- '--rate' "$work/bad.err"
+if "$corridor_bin" bench network --mode half-peak --rate 1000 2> "$work/bad.err"; then
+  echo "a half-peak run with a --rate was accepted"; exit 1
+fi
+grep -q -- '--rate applies to --mode open' "$work/bad.err"
 if "$corridor_bin" bench network --samples-csv /nonexistent/dir/s.csv 2> "$work/bad.err"; then
   echo "an unwritable --samples-csv was accepted"; exit 1
 fi

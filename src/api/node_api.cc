@@ -834,6 +834,13 @@ HttpResponse NodeApi::get_status() {
                      {"allocator_version", heap.version},
                      {"heap_allocated_bytes", bytes_or_null(heap.allocated_bytes)},
                      {"heap_resident_bytes", bytes_or_null(heap.resident_bytes)}};
+  body["store"] = {{"memtables_unflushed", s.store.memtables_unflushed},
+                   {"flush_pending", s.store.flush_pending},
+                   {"compaction_pending", s.store.compaction_pending},
+                   {"compaction_pending_bytes", s.store.compaction_pending_bytes},
+                   {"writes_delayed", s.store.writes_delayed},
+                   {"writes_stopped", s.store.writes_stopped},
+                   {"settled", s.store.settled()}};
   if (s.sync) {
     const node::SyncProgress& p = *s.sync;
     body["sync"] = {{"phase", std::string(node::sync_phase_name(p.phase))},

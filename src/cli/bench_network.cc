@@ -103,6 +103,10 @@ constexpr auto unavailable_backoff = 5ms;
 // Starting a temporary localnet: every node answers with a block within this time.
 constexpr auto localnet_start_timeout = 60s;
 constexpr auto localnet_stop_timeout = 30s;
+// --mode half-peak: between its loops, how often the nodes' stores are asked whether they have
+// caught up with the peak's writes, and for how long at most.
+constexpr auto settle_poll_interval = 100ms;
+constexpr auto settle_wait_max = 120s;
 // Temporary localnets take API ports in [port_base_min, port_base_min + port_base_span) and
 // peer ports 100 above them; below Linux's ephemeral range so no outgoing connection holds one.
 constexpr uint16_t port_base_min = 21'000;
@@ -386,6 +390,13 @@ class Bench {
     if (peak["transfers"].get<uint64_t>() == 0)
       throw CliError("the closed loop finished no transfer, so there is no peak to halve");
     const double half = peak["transfers_per_s"].get<double>() / 2;
+    // The peak leaves work behind: its blocks are the largest the network makes, and a
+    // store may still be writing the last of them to its files when the loop ends, slowing
+    // the next writes. The open loop starts once every store says nothing holds its writes up.
+    progress_ << "waiting for the stores to settle" << std::endl;
+    const auto settle_start = Clock::now();
+    const bool settled = wait_stores_settled();
+    const double settle_s = std::chrono::duration<double>(Clock::now() - settle_start).count();
     progress_ << "half the peak: open loop at " << grouped(static_cast<uint64_t>(half))
               << " transfers/s" << std::endl;
     reset_window();
@@ -396,7 +407,9 @@ class Bench {
                  {"duration_s", peak["duration_s"]},
                  {"transfers_per_s", peak["transfers_per_s"]},
                  {"chain", peak["chain"]},
-                 {"failures", peak["failures"]}};
+                 {"failures", peak["failures"]},
+                 {"settled", settled},
+                 {"settle_s", settle_s}};
     for (const char* key : {"latency_ms", "nodes_cpu"})
       if (peak.contains(key)) j["peak"][key] = peak[key];
     return j;
@@ -555,7 +568,7 @@ class Bench {
     std::vector<std::thread> workers;
     for (uint32_t t = 0; t < threads; ++t)
       workers.emplace_back([&, t] {
-        uint64_t state = o_.seed * 1'000'003 + t;
+        uint64_t state = window_seed(o_.seed * 1'000'003 + t);
         for (uint64_t i = t; i < count; i += threads)
           pool_[i] = pool_form(ledger::encode_transaction(workload_tx(state, 1)));
       });
@@ -686,7 +699,7 @@ class Bench {
   void closed_client(uint32_t index, std::vector<Sample>& samples) {
     auto conn = connect_client(index);
     if (!conn) return;
-    uint64_t state = o_.seed * 7'919 + index;
+    uint64_t state = window_seed(o_.seed * 7'919 + index);
     while (!stop_.load(std::memory_order_relaxed)) {
       auto request = next_request(state);
       if (!request) return;
@@ -699,7 +712,7 @@ class Bench {
                    std::vector<Sample>& samples) {
     auto conn = connect_client(index);
     if (!conn) return;
-    uint64_t state = o_.seed * 7'919 + index;
+    uint64_t state = window_seed(o_.seed * 7'919 + index);
     for (uint64_t slot = index; slot < slots && !stop_.load(); slot += threads) {
       const auto due = start_ + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(slot / request_rate));
@@ -729,6 +742,25 @@ class Bench {
               << (elapsed_s < o_.warmup_s ? "(warm-up)" : "") << "   " << std::flush;
   }
 
+  // Waits until every node reports a store with nothing that holds up its writes (the status's
+  // `store.settled`), at most settle_wait_max; false when that passed first.
+  bool wait_stores_settled() {
+    const auto deadline = Clock::now() + settle_wait_max;
+    while (true) {
+      bool all = true;
+      for (const Endpoint& e : endpoints_) {
+        auto r =
+            api::http_request(e.host, e.port, "GET", "/v1/status", "", "application/json", 5'000);
+        if (!r.ok() || r->status != 200) throw CliError(e.url() + " did not answer its status");
+        json body = json::parse(r->body, nullptr, false);
+        all = all && body.is_object() && body.value("/store/settled"_json_pointer, false);
+      }
+      if (all) return true;
+      if (Clock::now() > deadline) return false;
+      std::this_thread::sleep_for(settle_poll_interval);
+    }
+  }
+
   // One measurement: warm-up then window, in a closed loop or an open one at `rate_per_s`.
   void measure_window(bool open, double rate_per_s) {
     open_ = open;
@@ -737,8 +769,17 @@ class Bench {
     measure();
   }
 
+  // A client's random state in the current window. Each window draws transactions of its own:
+  // with the same draws, the second window of --mode half-peak sent the transactions the first
+  // had made final, and measured how fast the nodes answer those (from the blocks holding them)
+  // instead of new payments.
+  uint64_t window_seed(uint64_t client_seed) const {
+    return client_seed + windows_done_ * 0x9e37'79b9'7f4a'7c15ULL;
+  }
+
   // Forgets one window's figures and pool before the next; the accounts stay.
   void reset_window() {
+    ++windows_done_;
     node_stages_.clear();
     timeouts_sent_max_ = 0;
     proposals_spilled_ = 0;
@@ -1004,6 +1045,7 @@ class Bench {
   // The window being measured: an open loop (at rate_per_s_) or a closed one.
   bool open_ = false;
   double rate_per_s_ = 0;
+  uint64_t windows_done_ = 0;
 
   std::vector<std::string> pool_;
   std::atomic<uint64_t> pool_next_{0};
@@ -1085,7 +1127,10 @@ void print_human(const json& j, std::ostream& out) {
     if (p.contains("nodes_cpu"))
       out << ", " << fixed(p["nodes_cpu"]["us_per_transfer"].get<double>(), 2)
           << " us of node CPU per transfer";
-    out << "\nthen half of it, in an open loop:\n";
+    out << "\nthen, " << fixed(p["settle_s"].get<double>(), 1) << " s later"
+        << (p["settled"].get<bool>() ? " (the stores had caught up)"
+                                     : " (the stores had not caught up)")
+        << ", half of it in an open loop:\n";
   }
   out << "window: " << fixed(j["duration_s"].get<double>(), 1) << " s after " << j["warmup_s"]
       << " s warm-up; heights " << j["chain"]["height_start"] << ".." << j["chain"]["height_end"]

@@ -131,6 +131,9 @@ Status ChainStore::commit(const ledger::Block& block, const std::vector<Bytes>& 
     w.u32(locations[i].index);
     w.u32(locations[i].offset);
     w.u32(locations[i].length);
+    // The block's time too, so that the answer to a resubmitted final transaction needs no
+    // read of the whole block (tx_finality).
+    w.u64(header.time_ms);
     batch.put(tx_key(block.txs[i].id), loc);
   }
   const ChainHead head{header.height, header.hash(), result.state_root};
@@ -197,37 +200,74 @@ Result<std::optional<ledger::BlockResult>> ChainStore::block_result(uint64_t hei
   return std::optional<ledger::BlockResult>(std::move(r));
 }
 
-Result<std::optional<TxLocation>> ChainStore::tx_location(const Hash256& id) const {
+Result<std::optional<ChainStore::TxEntry>> ChainStore::tx_entry(const Hash256& id) const {
   CORRIDOR_ASSIGN_OR_RETURN(auto v, kv_.get(tx_key(id)));
-  if (!v) return std::optional<TxLocation>();
+  if (!v) return std::optional<TxEntry>();
   Reader r(*v);
-  TxLocation loc;
+  TxEntry entry;
+  TxLocation& loc = entry.location;
   r.u64(loc.height) && r.u32(loc.index) && r.u32(loc.offset) && r.u32(loc.length);
+  if (r.ok() && r.remaining() > 0) {
+    uint64_t time_ms = 0;
+    if (r.u64(time_ms)) entry.block_time_ms = time_ms;
+  }
   CORRIDOR_RETURN_IF_ERROR(r.finish("tx index entry"));
   // The entry is written with its block, so it may show before the rest of that block does.
-  if (!readable(loc.height)) return std::optional<TxLocation>();
-  return std::optional<TxLocation>(loc);
+  if (!readable(loc.height)) return std::optional<TxEntry>();
+  return std::optional<TxEntry>(entry);
+}
+
+Result<uint64_t> ChainStore::block_time_from_header(uint64_t height) const {
+  CORRIDOR_ASSIGN_OR_RETURN(auto block, block_bytes(height));
+  if (!block) return corruption("tx index names a missing block");
+  Reader r(*block);
+  uint8_t version;
+  uint64_t header_height;
+  Hash256 parent;
+  uint64_t time_ms = 0;
+  r.u8(version) && r.u64(header_height) && r.fixed(parent) && r.u64(time_ms);
+  CORRIDOR_RETURN_IF_ERROR(r.status("block header"));
+  return time_ms;
+}
+
+Result<std::optional<TxLocation>> ChainStore::tx_location(const Hash256& id) const {
+  CORRIDOR_ASSIGN_OR_RETURN(auto entry, tx_entry(id));
+  if (!entry) return std::optional<TxLocation>();
+  return std::optional<TxLocation>(entry->location);
+}
+
+Result<std::optional<TxFinality>> ChainStore::tx_finality(const Hash256& id) const {
+  CORRIDOR_ASSIGN_OR_RETURN(auto entry, tx_entry(id));
+  if (!entry) return std::optional<TxFinality>();
+  const TxLocation& loc = entry->location;
+  CORRIDOR_ASSIGN_OR_RETURN(auto result, block_result(loc.height));
+  if (!result) return corruption("tx index names a missing block");
+  if (loc.index >= result->outcomes.size())
+    return corruption("tx index entry out of the block's bounds");
+  TxFinality f{loc, result->outcomes[loc.index], 0};
+  if (entry->block_time_ms) {
+    f.block_time_ms = *entry->block_time_ms;
+  } else {
+    CORRIDOR_ASSIGN_OR_RETURN(f.block_time_ms, block_time_from_header(loc.height));
+  }
+  return std::optional<TxFinality>(f);
 }
 
 Result<std::optional<TxRecord>> ChainStore::tx_record(const Hash256& id) const {
-  CORRIDOR_ASSIGN_OR_RETURN(auto loc, tx_location(id));
-  if (!loc) return std::optional<TxRecord>();
-  CORRIDOR_ASSIGN_OR_RETURN(auto block, block_bytes(loc->height));
-  CORRIDOR_ASSIGN_OR_RETURN(auto result, block_result(loc->height));
+  CORRIDOR_ASSIGN_OR_RETURN(auto entry, tx_entry(id));
+  if (!entry) return std::optional<TxRecord>();
+  const TxLocation& loc = entry->location;
+  CORRIDOR_ASSIGN_OR_RETURN(auto block, block_bytes(loc.height));
+  CORRIDOR_ASSIGN_OR_RETURN(auto result, block_result(loc.height));
   if (!block || !result) return corruption("tx index names a missing block");
-  if (static_cast<size_t>(loc->offset) + loc->length > block->size() ||
-      loc->index >= result->outcomes.size())
+  if (static_cast<size_t>(loc.offset) + loc.length > block->size() ||
+      loc.index >= result->outcomes.size())
     return corruption("tx index entry out of the block's bounds");
   TxRecord rec;
-  rec.location = *loc;
-  rec.envelope.assign(block->begin() + loc->offset, block->begin() + loc->offset + loc->length);
-  rec.outcome = result->outcomes[loc->index];
-  Reader r(*block);
-  uint8_t version;
-  uint64_t height;
-  Hash256 parent;
-  r.u8(version) && r.u64(height) && r.fixed(parent) && r.u64(rec.block_time_ms);
-  CORRIDOR_RETURN_IF_ERROR(r.status("block header"));
+  rec.location = loc;
+  rec.envelope.assign(block->begin() + loc.offset, block->begin() + loc.offset + loc.length);
+  rec.outcome = result->outcomes[loc.index];
+  CORRIDOR_ASSIGN_OR_RETURN(rec.block_time_ms, block_time_from_header(loc.height));
   return std::optional<TxRecord>(std::move(rec));
 }
 

@@ -49,6 +49,14 @@ struct TxLocation {
   uint32_t length = 0;
 };
 
+// What a client learns of a final transaction without its envelope: where it is and how it
+// ended, read without the block that holds it (a block at the peak is tens of megabytes).
+struct TxFinality {
+  TxLocation location;
+  ledger::TxOutcome outcome;
+  uint64_t block_time_ms = 0;
+};
+
 // A transaction as recorded in a committed block.
 struct TxRecord {
   TxLocation location;
@@ -117,6 +125,7 @@ class ChainStore {
   [[nodiscard]] Result<std::optional<Bytes>> block_bytes(uint64_t height) const;
   [[nodiscard]] Result<std::optional<ledger::BlockResult>> block_result(uint64_t height) const;
   [[nodiscard]] Result<std::optional<TxLocation>> tx_location(const Hash256& id) const;
+  [[nodiscard]] Result<std::optional<TxFinality>> tx_finality(const Hash256& id) const;
   [[nodiscard]] Result<std::optional<TxRecord>> tx_record(const Hash256& id) const;
 
   // Loads the ledger state and replay ids as of the checkpoint, checks the state root against
@@ -124,6 +133,16 @@ class ChainStore {
   [[nodiscard]] Result<ChainHead> load_ledger(ledger::Ledger& ledger) const;
 
  private:
+  // A transaction's index entry: its location, and its block's time when the entry records it
+  // (entries written before it did hold only the location).
+  struct TxEntry {
+    TxLocation location;
+    std::optional<uint64_t> block_time_ms;
+  };
+  [[nodiscard]] Result<std::optional<TxEntry>> tx_entry(const Hash256& id) const;
+  // The time in the header of the block at `height`, read from the whole block.
+  [[nodiscard]] Result<uint64_t> block_time_from_header(uint64_t height) const;
+
   // Writes a batch that records the block at `height`, keeping it unreadable until it returns.
   [[nodiscard]] Status write_block_batch(uint64_t height, const storage::WriteBatch& batch);
 

@@ -342,9 +342,9 @@ SubmitResult Node::submit_impl(ledger::Transaction tx, Bytes envelope, FinalityC
   // True (with `out` filled) when the transaction is final already: it answers with its
   // original result, even after its validity window has passed.
   auto answered_if_final = [&] {
-    auto rec = chain_.tx_record(tx.id);
+    auto rec = chain_.tx_finality(tx.id);
     if (!rec.ok() || !rec->has_value()) return false;
-    const TxRecord& r = **rec;
+    const TxFinality& r = **rec;
     out.kind = SubmitResult::Kind::already_final;
     out.final = Finality{tx.id, r.location.height, r.location.index, r.block_time_ms, r.outcome};
     return true;
@@ -803,6 +803,7 @@ NodeStatus Node::status() const {
   s.latency.proposal_to_commit = latency_proposal_to_commit_.summary(now_steady);
   s.latency.commit_to_durable = latency_commit_to_durable_.summary(now_steady);
   s.latency.admission_to_durable = latency_admission_to_durable_.summary(now_steady);
+  s.store = kv_->backlog();
   return s;
 }
 

@@ -107,6 +107,8 @@ struct NodeStatus {
   std::optional<ConsensusStatus> consensus;
   // Where the time to finality went on this node, by stage (stage_latency.h).
   StageLatencies latency;
+  // The store's background work behind its writes (storage/kv_store.h).
+  storage::StoreBacklog store;
 };
 
 struct AccountInfo {

@@ -68,9 +68,36 @@ class KvSnapshot {
                                           const ScanVisitor& visit) const = 0;
 };
 
+// How far a store's background work is behind its writes. A log-structured store (RocksDB)
+// takes writes into memory tables and writes those to files later, on threads of its own; when
+// that falls behind, it first slows every write down, then stops them until it catches up. An
+// operator watches these, and a benchmark waits for them to clear before measuring latency.
+struct StoreBacklog {
+  // Full memory tables waiting to be written to files, and whether such a flush is due.
+  uint64_t memtables_unflushed = 0;
+  bool flush_pending = false;
+  // A compaction is due, and the bytes the store estimates compactions still have to rewrite.
+  bool compaction_pending = false;
+  uint64_t compaction_pending_bytes = 0;
+  // Writes are being slowed down, or stopped, until the background work catches up.
+  bool writes_delayed = false;
+  bool writes_stopped = false;
+
+  // Nothing that holds up foreground writes: no unwritten memory table and no slowed write. A
+  // pending compaction does not count; it runs beside the writes until it piles up far enough
+  // to delay them, which writes_delayed then shows.
+  bool settled() const {
+    return memtables_unflushed == 0 && !flush_pending && !writes_delayed && !writes_stopped;
+  }
+};
+
 class KvStore {
  public:
   virtual ~KvStore() = default;
+
+  // The store's background work behind its writes; a store that has none (in memory) reports
+  // an empty backlog.
+  virtual StoreBacklog backlog() const { return {}; }
 
   // The value stored under key, nullopt when absent, or an error status on I/O failure.
   [[nodiscard]] virtual Result<std::optional<Bytes>> get(ByteView key) const = 0;

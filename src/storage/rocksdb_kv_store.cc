@@ -301,6 +301,27 @@ class RocksDbKvStore final : public KvStore {
     db_->Close().PermitUncheckedError();
   }
 
+  StoreBacklog backlog() const override {
+    // Summed over the column families: each has memtables and files of its own. A property a
+    // store cannot report reads as zero, which errs towards "nothing pending".
+    StoreBacklog b;
+    const auto property = [&](rocksdb::ColumnFamilyHandle* family, const rocksdb::Slice& name) {
+      uint64_t value = 0;
+      return family ? (db_->GetIntProperty(family, name, &value) ? value : 0)
+                    : (db_->GetIntProperty(name, &value) ? value : 0);
+    };
+    for (rocksdb::ColumnFamilyHandle* family : families_) {
+      b.memtables_unflushed += property(family, rocksdb::DB::Properties::kNumImmutableMemTable);
+      b.flush_pending |= property(family, rocksdb::DB::Properties::kMemTableFlushPending) != 0;
+      b.compaction_pending |= property(family, rocksdb::DB::Properties::kCompactionPending) != 0;
+      b.compaction_pending_bytes +=
+          property(family, rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+    }
+    b.writes_delayed = property(nullptr, rocksdb::DB::Properties::kActualDelayedWriteRate) != 0;
+    b.writes_stopped = property(nullptr, rocksdb::DB::Properties::kIsWriteStopped) != 0;
+    return b;
+  }
+
   Result<std::optional<Bytes>> get(ByteView key) const override {
     rocksdb::PinnableSlice value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), family_of(key), to_slice(key), &value);

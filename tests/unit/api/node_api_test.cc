@@ -67,6 +67,15 @@ TEST_F(NodeApiTest, Status) {
   for (const char* stage :
        {"admission_to_proposal", "proposal_to_commit", "commit_to_durable", "admission_to_durable"})
     EXPECT_LE(l[stage]["p50"].get<double>(), l[stage]["p99"].get<double>()) << stage;
+  // The store's backlog: this node's store is in memory, with no background work to be behind.
+  EXPECT_EQ(r.body["store"], json({{"memtables_unflushed", 0},
+                                   {"flush_pending", false},
+                                   {"compaction_pending", false},
+                                   {"compaction_pending_bytes", 0},
+                                   {"writes_delayed", false},
+                                   {"writes_stopped", false},
+                                   {"settled", true}}))
+      << r.body["store"];
 }
 
 TEST_F(NodeApiTest, SubmitEnvelopeAndWaitForFinality) {

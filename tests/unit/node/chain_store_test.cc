@@ -231,6 +231,13 @@ TEST_F(ChainStoreTest, TxIndexHoldsOnlyTransactionsThatConsumedTheirId) {
     EXPECT_EQ((*rec)->outcome, outcomes[i]);
     EXPECT_EQ((*rec)->block_time_ms, b6.block.header.time_ms);
     EXPECT_EQ((*rec)->location.index, i);
+    // The finality answer, read without the block, says the same.
+    auto fin = store_.tx_finality(tx.id);
+    ASSERT_TRUE(fin.ok() && fin->has_value());
+    EXPECT_EQ((*fin)->outcome, outcomes[i]);
+    EXPECT_EQ((*fin)->block_time_ms, b6.block.header.time_ms);
+    EXPECT_EQ((*fin)->location.height, 6u);
+    EXPECT_EQ((*fin)->location.index, i);
   }
   for (size_t i : {2u, 3u, 4u}) {
     auto loc = store_.tx_location(b6.block.txs[i].id);
@@ -239,6 +246,9 @@ TEST_F(ChainStoreTest, TxIndexHoldsOnlyTransactionsThatConsumedTheirId) {
     auto rec = store_.tx_record(b6.block.txs[i].id);
     ASSERT_TRUE(rec.ok());
     EXPECT_FALSE(rec->has_value());
+    auto fin = store_.tx_finality(b6.block.txs[i].id);
+    ASSERT_TRUE(fin.ok());
+    EXPECT_FALSE(fin->has_value());
   }
   // The duplicate did not overwrite the original's entry.
   auto rec = store_.tx_record(earlier.id);
@@ -247,6 +257,41 @@ TEST_F(ChainStoreTest, TxIndexHoldsOnlyTransactionsThatConsumedTheirId) {
   EXPECT_EQ((*rec)->location.index, 0u);
   EXPECT_EQ((*rec)->outcome, test::outcome_ok());
   EXPECT_EQ((*rec)->block_time_ms, b5.block.header.time_ms);
+}
+
+TEST_F(ChainStoreTest, FinalityReadsAnIndexEntryWrittenWithoutTheBlockTime) {
+  // Index entries written before they held the block's time are 20 bytes, the location alone:
+  // their finality answer takes the time from the block's header.
+  commit({make("alice", {op::create_account("alice")})});
+  const BuiltBlock b2 = commit({make("bob", {op::create_account("bob")})});
+  const Hash256& id = b2.block.txs[0].id;
+  const Bytes key = [&] {
+    Bytes k{'T'};
+    k.insert(k.end(), id.view().begin(), id.view().end());
+    return k;
+  }();
+  auto entry = kv_.get(key);
+  ASSERT_TRUE(entry.ok() && entry->has_value());
+  ASSERT_EQ((*entry)->size(), 28u);
+  storage::WriteBatch batch;
+  batch.put(key, Bytes((*entry)->begin(), (*entry)->begin() + 20));
+  ASSERT_TRUE(kv_.write(batch, true).ok());
+
+  auto fin = store_.tx_finality(id);
+  ASSERT_TRUE(fin.ok() && fin->has_value()) << fin.status().to_string();
+  EXPECT_EQ((*fin)->block_time_ms, b2.block.header.time_ms);
+  EXPECT_EQ((*fin)->location.height, 2u);
+  EXPECT_EQ((*fin)->outcome, test::outcome_ok());
+  auto rec = store_.tx_record(id);
+  ASSERT_TRUE(rec.ok() && rec->has_value());
+  EXPECT_EQ((*rec)->block_time_ms, b2.block.header.time_ms);
+
+  // An entry of any other length is refused, not read in part.
+  batch = storage::WriteBatch();
+  batch.put(key, Bytes((*entry)->begin(), (*entry)->begin() + 24));
+  ASSERT_TRUE(kv_.write(batch, true).ok());
+  EXPECT_FALSE(store_.tx_finality(id).ok());
+  EXPECT_FALSE(store_.tx_record(id).ok());
 }
 
 TEST_F(ChainStoreTest, GenesisOfAnotherNetworkIsAFailedPrecondition) {

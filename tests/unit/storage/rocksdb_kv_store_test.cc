@@ -182,6 +182,42 @@ TEST_F(RocksDbKvStoreTest, PacedLowPriorityFlushesKeepEveryKey) {
     ASSERT_EQ(get(*store, b(key_name(i))), flushed_value(i)) << i;
 }
 
+// The backlog shows memtables waiting for a flush while writes outrun paced flushes, and
+// clears once the flushes have caught up.
+TEST_F(RocksDbKvStoreTest, BacklogShowsUnflushedMemtablesUntilFlushesCatchUp) {
+  RocksDbOptions options;
+  options.write_buffer_bytes = size_t{64} << 10;
+  options.write_buffers_max = 4;
+  // A 64 KiB memtable takes about 60 ms to flush at 1 MiB/s, and far less than that to fill.
+  options.background_write_bytes_per_s = uint64_t{1} << 20;
+  auto store = open_or_fail(db_path(), options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(store->backlog().settled());
+  EXPECT_EQ(store->backlog().memtables_unflushed, 0u);
+
+  bool seen_unflushed = false;
+  for (int i = 0; i < 1'000; i += 100) {
+    WriteBatch batch;
+    for (int j = i; j < i + 100; ++j) batch.put(b(key_name(j)), flushed_value(j));
+    ASSERT_TRUE(store->write(batch, /*sync=*/false).ok());
+    const StoreBacklog backlog = store->backlog();
+    if (backlog.memtables_unflushed > 0) {
+      seen_unflushed = true;
+      EXPECT_FALSE(backlog.settled());
+    }
+  }
+  EXPECT_TRUE(seen_unflushed) << "writes of about 500 KiB never left a memtable to flush";
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!store->backlog().settled() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const StoreBacklog after = store->backlog();
+  EXPECT_TRUE(after.settled());
+  EXPECT_EQ(after.memtables_unflushed, 0u);
+  EXPECT_FALSE(after.writes_stopped);
+  for (int i = 0; i < 1'000; ++i) ASSERT_EQ(get(*store, b(key_name(i))), flushed_value(i)) << i;
+}
+
 TEST_F(RocksDbKvStoreTest, OpeningARegularFileFails) {
   const std::string file_path = dir_.path() + "/not_a_directory";
   std::ofstream(file_path) << "plain file";

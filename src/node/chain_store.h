@@ -8,7 +8,7 @@
 //   'H'                          head: height, block hash, state root
 //   'B' be64(height)             block bytes (header, then length-prefixed envelopes)
 //   'O' be64(height)             block result (state root, outcomes)
-//   'T' tx_id                    height u64, index u32, offset u32, length u32
+//   'T' tx_id                    height u64, index u32, offset u32, length u32, block_time_ms u64
 //   'S' entry_key                ledger entry value, as of the checkpoint
 //   'R' be64(valid_until) tx_id  live replay id (empty value), as of the checkpoint
 //   'K'                          checkpoint: the height, block hash and state root that 'S'

@@ -26,6 +26,18 @@ Bytes tx_key(const Hash256& id) {
   return prefixed(key_tx, id.view());
 }
 
+// The time in the header at the start of a block's bytes.
+Result<uint64_t> header_time(ByteView block) {
+  Reader r(block);
+  uint8_t version;
+  uint64_t height;
+  Hash256 parent;
+  uint64_t time_ms = 0;
+  r.u8(version) && r.u64(height) && r.fixed(parent) && r.u64(time_ms);
+  CORRIDOR_RETURN_IF_ERROR(r.status("block header"));
+  return time_ms;
+}
+
 }  // namespace
 
 Hash256 network_id_for_name(const std::string& network_name) {
@@ -220,14 +232,7 @@ Result<std::optional<ChainStore::TxEntry>> ChainStore::tx_entry(const Hash256& i
 Result<uint64_t> ChainStore::block_time_from_header(uint64_t height) const {
   CORRIDOR_ASSIGN_OR_RETURN(auto block, block_bytes(height));
   if (!block) return corruption("tx index names a missing block");
-  Reader r(*block);
-  uint8_t version;
-  uint64_t header_height;
-  Hash256 parent;
-  uint64_t time_ms = 0;
-  r.u8(version) && r.u64(header_height) && r.fixed(parent) && r.u64(time_ms);
-  CORRIDOR_RETURN_IF_ERROR(r.status("block header"));
-  return time_ms;
+  return header_time(*block);
 }
 
 Result<std::optional<TxLocation>> ChainStore::tx_location(const Hash256& id) const {
@@ -267,7 +272,7 @@ Result<std::optional<TxRecord>> ChainStore::tx_record(const Hash256& id) const {
   rec.location = loc;
   rec.envelope.assign(block->begin() + loc.offset, block->begin() + loc.offset + loc.length);
   rec.outcome = result->outcomes[loc.index];
-  CORRIDOR_ASSIGN_OR_RETURN(rec.block_time_ms, block_time_from_header(loc.height));
+  CORRIDOR_ASSIGN_OR_RETURN(rec.block_time_ms, header_time(*block));
   return std::optional<TxRecord>(std::move(rec));
 }
 

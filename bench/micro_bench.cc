@@ -15,6 +15,7 @@
 #include "ledger/ledger.h"
 #include "ledger/state_store.h"
 #include "ledger/state_tree.h"
+#include "node/chain_store.h"
 #include "storage/rocksdb_kv_store.h"
 
 namespace corridor {
@@ -399,7 +400,7 @@ void run_store_batches(benchmark::State& state, const storage::RocksDbOptions& o
 }
 
 // One block's transaction index as node::ChainStore::commit writes it: a key per transaction
-// (a prefix byte and the random 32-byte id) with its 20-byte location, 700 to a batch (an
+// (a prefix byte and the random 32-byte id) with its 28-byte entry, 700 to a batch (an
 // individually signed block at about 7,000 transactions a second), into a RocksDB store whose
 // memtable fills as the benchmark runs. Arguments: the keys in block order (0) or ascending
 // (1, as ChainStore::commit writes them); the store's unordered_write off (0) or on (1, as a
@@ -415,7 +416,7 @@ void BM_StoreTxIndexBatch(benchmark::State& state) {
   constexpr size_t batch_keys = 700;
   std::mt19937_64 rng(42);
   std::vector<Bytes> keys(batch_keys, Bytes(33));
-  const Bytes location(20, 1);
+  const Bytes location(28, 1);
   run_store_batches(state, options, batch_keys, [&] {
     for (Bytes& k : keys) {
       k[0] = 'T';
@@ -428,6 +429,70 @@ void BM_StoreTxIndexBatch(benchmark::State& state) {
   });
 }
 BENCHMARK(BM_StoreTxIndexBatch)->ArgsProduct({{0, 1}, {0, 1}})->Iterations(2'000);
+
+// The answer to a resubmitted final transaction (node::Node::submit): one block as the closed
+// loop's peak makes them, 500 batch-signed transactions of about 60 KB (1,000 transfers each,
+// 30 MB in all), committed to a RocksDB store and flushed by a reopen; then each iteration asks
+// for one of its transactions. Argument 0 reads it as ChainStore::tx_record does, with the
+// whole block (what the answer read before the index entry held the block's time); 1 as
+// ChainStore::tx_finality does, with the index entry and the block's result only.
+void BM_ChainStoreFinalityAnswer(benchmark::State& state) {
+  const bool finality_only = state.range(0) != 0;
+  constexpr size_t txs = 500;
+  constexpr size_t envelope_bytes = 60'000;
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("corridor_bench_finality_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::mt19937_64 rng(7);
+  ledger::Block block;
+  block.header.height = 1;
+  block.header.time_ms = 1'000;
+  std::vector<Bytes> envelopes;
+  ledger::BlockResult result;
+  for (size_t i = 0; i < txs; ++i) {
+    ledger::Transaction& tx = block.txs.emplace_back();
+    for (uint8_t& byte : tx.id.bytes) byte = static_cast<uint8_t>(rng());
+    Bytes& envelope = envelopes.emplace_back(envelope_bytes);
+    for (uint8_t& byte : envelope) byte = static_cast<uint8_t>(rng());
+    result.outcomes.push_back(ledger::TxOutcome{});
+  }
+  {
+    auto opened = storage::open_rocksdb_store(dir.string(), storage::RocksDbOptions());
+    if (!opened.ok()) {
+      state.SkipWithError(opened.status().to_string().c_str());
+      return;
+    }
+    node::ChainStore chain(**opened);
+    if (Status st = chain.init_genesis("bench"); !st.ok()) {
+      state.SkipWithError(st.to_string().c_str());
+      return;
+    }
+    if (Status st = chain.commit(block, envelopes, result, nullptr); !st.ok()) {
+      state.SkipWithError(st.to_string().c_str());
+      return;
+    }
+  }
+  auto opened = storage::open_rocksdb_store(dir.string(), storage::RocksDbOptions());
+  if (!opened.ok()) {
+    state.SkipWithError(opened.status().to_string().c_str());
+    return;
+  }
+  auto store = std::move(opened).value();
+  node::ChainStore chain(*store);
+  size_t next = 0;
+  for (auto _ : state) {
+    const Hash256& id = block.txs[next++ % txs].id;
+    const bool found = finality_only ? chain.tx_finality(id).value().has_value()
+                                     : chain.tx_record(id).value().has_value();
+    if (!found) {
+      state.SkipWithError("a committed transaction was not found");
+      break;
+    }
+  }
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_ChainStoreFinalityAnswer)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 // A state checkpoint's batch as node::CheckpointWriter writes it: 10,000 changed entries ('S' and
 // a 40-byte key, 60-byte values) in ascending key order, the same keys each time (the holdings

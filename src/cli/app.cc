@@ -20,6 +20,7 @@
 #include "cli/key_file.h"
 #include "cli/node_client.h"
 #include "cli/run_node.h"
+#include "cli/status_text.h"
 #include "ledger/ledger.h"
 #include "ledger/limits.h"
 #include "ledger/state_tree.h"
@@ -246,6 +247,8 @@ int run_cli(int argc, char** argv) {
               << " ops since start\n"
               << "ledger      " << s["ledger"]["accounts"] << " accounts, " << s["ledger"]["assets"]
               << " assets, " << s["ledger"]["holdings"] << " holdings\n";
+    if (const std::string store = store_backlog_text(s); !store.empty())
+      std::cout << "store       " << store << "\n";
     const json& c = s["consensus"];
     std::cout << "consensus   " << c["mode"].get<std::string>();
     if (c.contains("epoch"))

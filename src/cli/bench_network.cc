@@ -141,6 +141,16 @@ struct Endpoint {
   std::string url() const { return "http://" + host + ":" + std::to_string(port); }
 };
 
+// A node's GET /v1/status body, or nullopt when it did not answer 200 with a JSON object.
+std::optional<json> node_status(const Endpoint& e, uint32_t timeout_ms = 5'000) {
+  auto r =
+      api::http_request(e.host, e.port, "GET", "/v1/status", "", "application/json", timeout_ms);
+  if (!r.ok() || r->status != 200) return std::nullopt;
+  json body = json::parse(r->body, nullptr, false);
+  if (!body.is_object()) return std::nullopt;
+  return body;
+}
+
 Endpoint parse_endpoint(const std::string& url) {
   std::string rest = url;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
@@ -284,12 +294,8 @@ class TempLocalnet {
     const auto deadline = Clock::now() + localnet_start_timeout;
     for (const Endpoint& e : endpoints_) {
       while (true) {
-        auto r =
-            api::http_request(e.host, e.port, "GET", "/v1/status", "", "application/json", 2'000);
-        if (r.ok() && r->status == 200) {
-          json body = json::parse(r->body, nullptr, false);
-          if (body.is_object() && body.value("height", uint64_t{0}) > 0) break;
-        }
+        auto body = node_status(e, 2'000);
+        if (body && body->value("height", uint64_t{0}) > 0) break;
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
           pid_ = -1;
@@ -431,12 +437,8 @@ class Bench {
     const auto deadline = Clock::now() + localnet_start_timeout;
     for (const Endpoint& e : endpoints_) {
       while (true) {
-        auto r =
-            api::http_request(e.host, e.port, "GET", "/v1/status", "", "application/json", 5'000);
-        if (r.ok() && r->status == 200) {
-          json body = json::parse(r->body, nullptr, false);
-          if (body.is_object() && body.value("height", uint64_t{0}) >= height) break;
-        }
+        auto body = node_status(e);
+        if (body && body->value("height", uint64_t{0}) >= height) break;
         if (Clock::now() > deadline)
           throw CliError(e.url() + " did not reach height " + std::to_string(height));
         std::this_thread::sleep_for(10ms);
@@ -724,12 +726,10 @@ class Bench {
   }
 
   uint64_t ops_committed(const Endpoint& e) {
-    auto r = api::http_request(e.host, e.port, "GET", "/v1/status", "", "application/json", 5'000);
-    if (!r.ok() || r->status != 200) return 0;
-    json body = json::parse(r->body, nullptr, false);
-    if (!body.is_object()) return 0;
-    height_last_ = body.value("height", height_last_);
-    return body.value("/committed/ops"_json_pointer, uint64_t{0});
+    auto body = node_status(e);
+    if (!body) return 0;
+    height_last_ = body->value("height", height_last_);
+    return body->value("/committed/ops"_json_pointer, uint64_t{0});
   }
 
   void draw_progress(double elapsed_s, double total_s, double rate) {
@@ -749,11 +749,9 @@ class Bench {
     while (true) {
       bool all = true;
       for (const Endpoint& e : endpoints_) {
-        auto r =
-            api::http_request(e.host, e.port, "GET", "/v1/status", "", "application/json", 5'000);
-        if (!r.ok() || r->status != 200) throw CliError(e.url() + " did not answer its status");
-        json body = json::parse(r->body, nullptr, false);
-        all = all && body.is_object() && body.value("/store/settled"_json_pointer, false);
+        auto body = node_status(e);
+        if (!body) throw CliError(e.url() + " did not answer its status");
+        all = all && body->value("/store/settled"_json_pointer, false);
       }
       if (all) return true;
       if (Clock::now() > deadline) return false;
@@ -864,11 +862,9 @@ class Bench {
     chain_ops_end_ = ops_committed(endpoints_.front());
     // Each node's stage latencies over its last seconds, which are the window's end.
     for (const Endpoint& e : endpoints_) {
-      auto r =
-          api::http_request(e.host, e.port, "GET", "/v1/status", "", "application/json", 5'000);
-      if (!r.ok() || r->status != 200) continue;
-      json body = json::parse(r->body, nullptr, false);
-      if (!body.is_object() || !body.contains("latency_ms")) continue;
+      auto status = node_status(e);
+      if (!status || !status->contains("latency_ms")) continue;
+      json& body = *status;
       json figures = body["latency_ms"];
       if (body.contains("consensus")) {
         const json& c = body["consensus"];

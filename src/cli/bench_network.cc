@@ -366,6 +366,45 @@ struct Sample {
   uint32_t transfers = 0;
 };
 
+// What one measurement (warm-up and window) gathers, from its clients and from the nodes'
+// status at its edges. Bench::reset_window makes a new one between --mode half-peak's two.
+struct Window {
+  // An open loop (at rate_per_s) or a closed one.
+  bool open = false;
+  double rate_per_s = 0;
+  uint32_t threads = 0;
+  // Presigned requests (--signing individual), taken in order by the clients.
+  std::vector<std::string> pool;
+  std::atomic<uint64_t> pool_next{0};
+  std::atomic<bool> pool_exhausted{false};
+
+  Clock::time_point start;
+  Clock::time_point window_end;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> transfers_ok{0};
+  std::atomic<uint64_t> unavailable{0};
+  std::mutex tally_mu;
+  std::map<std::string, uint64_t> failures;  // Guarded by tally_mu.
+  std::vector<Sample> samples;
+  // The window's edges in ms since start, and the chain's counters read at each.
+  double window_start_ms = 0;
+  double window_end_ms = 0;
+  uint64_t chain_ops_start = 0;
+  uint64_t chain_ops_end = 0;
+  uint64_t height_start = 0;
+  uint64_t height_end = 0;
+  double cpu_start_s = 0;
+  double cpu_end_s = 0;
+
+  // From the nodes' status at the window's end.
+  std::vector<json> node_stages;
+  uint64_t timeouts_sent_max = 0;
+  uint64_t proposals_spilled = 0;
+  uint64_t signatures_at_admission = 0;
+  uint64_t signatures_at_execution = 0;
+  std::optional<uint64_t> committed_txs_min;
+};
+
 class Bench {
  public:
   Bench(const BenchNetworkOptions& o, std::vector<Endpoint> endpoints, std::ostream& progress,
@@ -559,20 +598,20 @@ class Bench {
   void presign() {
     uint64_t count = 0;
     const double total_s = o_.warmup_s + o_.duration_s;
-    if (open_)
-      count = static_cast<uint64_t>(std::ceil(rate_per_s_ * total_s * 1.02)) + per_request_;
+    if (w_->open)
+      count = static_cast<uint64_t>(std::ceil(w_->rate_per_s * total_s * 1.02)) + per_request_;
     else
       count = static_cast<uint64_t>(individual_pool_per_s * total_s);
     count = std::min(count, individual_pool_max);
     progress_ << "signing " << grouped(count) << " transactions" << std::endl;
-    pool_.resize(count);
+    w_->pool.resize(count);
     const uint32_t threads = std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::thread> workers;
     for (uint32_t t = 0; t < threads; ++t)
       workers.emplace_back([&, t] {
         uint64_t state = window_seed(o_.seed * 1'000'003 + t);
         for (uint64_t i = t; i < count; i += threads)
-          pool_[i] = pool_form(ledger::encode_transaction(workload_tx(state, 1)));
+          w_->pool[i] = pool_form(ledger::encode_transaction(workload_tx(state, 1)));
       });
     for (auto& w : workers) w.join();
   }
@@ -605,21 +644,21 @@ class Bench {
   // The next request to send: envelopes from the pool (individually signed), or a batch-signed
   // transaction built now (one signature, so building it is cheap next to the network's work).
   std::optional<Request> next_request(uint64_t& state) {
-    if (pool_.empty())
+    if (w_->pool.empty())
       return single_request(pool_form(ledger::encode_transaction(workload_tx(state, ops_per_tx_))));
-    const uint64_t first = pool_next_.fetch_add(per_request_);
-    if (first + per_request_ > pool_.size()) {
-      pool_exhausted_.store(true);
+    const uint64_t first = w_->pool_next.fetch_add(per_request_);
+    if (first + per_request_ > w_->pool.size()) {
+      w_->pool_exhausted.store(true);
       return std::nullopt;
     }
-    if (per_request_ == 1) return single_request(std::move(pool_[first]));
+    if (per_request_ == 1) return single_request(std::move(w_->pool[first]));
     if (binary()) {
       // Each envelope preceded by its length, a little-endian u32 (docs/api.md).
       std::string body;
       for (uint64_t i = first; i < first + per_request_; ++i) {
-        const auto length = static_cast<uint32_t>(pool_[i].size());
+        const auto length = static_cast<uint32_t>(w_->pool[i].size());
         for (int b = 0; b < 4; ++b) body.push_back(static_cast<char>(length >> (8 * b)));
-        body += pool_[i];
+        body += w_->pool[i];
       }
       return Request{
           "/v1/transactions/batch?wait=final&timeout_ms=" + std::to_string(submit_timeout_ms),
@@ -627,14 +666,14 @@ class Bench {
     }
     json envelopes = json::array();
     for (uint64_t i = first; i < first + per_request_; ++i)
-      envelopes.push_back(std::move(pool_[i]));
+      envelopes.push_back(std::move(w_->pool[i]));
     json body = {
         {"envelopes", std::move(envelopes)}, {"wait", "final"}, {"timeout_ms", submit_timeout_ms}};
     return Request{"/v1/transactions/batch", body.dump(), "application/json", per_request_};
   }
 
   double since_start_ms(Clock::time_point t) const {
-    return std::chrono::duration<double, std::milli>(t - start_).count();
+    return std::chrono::duration<double, std::milli>(t - w_->start).count();
   }
 
   // Sends one request (again after a full mempool or a rate limit refused it as a whole) and
@@ -648,8 +687,8 @@ class Bench {
       if (request.txs == 1 || !r.ok() || r->status != 200 || !body.is_object() ||
           !body.contains("results")) {
         Outcome out = classify(r);
-        if (out.kind == Outcome::Kind::unavailable && !stop_.load()) {
-          unavailable_.fetch_add(1, std::memory_order_relaxed);
+        if (out.kind == Outcome::Kind::unavailable && !w_->stop.load()) {
+          w_->unavailable.fetch_add(1, std::memory_order_relaxed);
           std::this_thread::sleep_for(unavailable_backoff);
           continue;
         }
@@ -681,11 +720,11 @@ class Bench {
       samples.push_back({since_start_ms(done),
                          std::chrono::duration<double, std::milli>(done - sent).count(),
                          ops_per_tx_});
-      transfers_ok_.fetch_add(ops_per_tx_, std::memory_order_relaxed);
+      w_->transfers_ok.fetch_add(ops_per_tx_, std::memory_order_relaxed);
       return;
     }
-    std::lock_guard l(tally_mu_);
-    ++failures_[out.code];
+    std::lock_guard l(w_->tally_mu);
+    ++w_->failures[out.code];
   }
 
   // Client `index`'s keep-alive connection, to the nodes in turn; counted when unreachable.
@@ -693,8 +732,8 @@ class Bench {
     const Endpoint& e = endpoints_[index % endpoints_.size()];
     auto conn = api::HttpConnection::connect(e.host, e.port, http_timeout_ms);
     if (conn.ok()) return std::move(conn).value();
-    std::lock_guard l(tally_mu_);
-    ++failures_["unreachable"];
+    std::lock_guard l(w_->tally_mu);
+    ++w_->failures["unreachable"];
     return std::nullopt;
   }
 
@@ -702,7 +741,7 @@ class Bench {
     auto conn = connect_client(index);
     if (!conn) return;
     uint64_t state = window_seed(o_.seed * 7'919 + index);
-    while (!stop_.load(std::memory_order_relaxed)) {
+    while (!w_->stop.load(std::memory_order_relaxed)) {
       auto request = next_request(state);
       if (!request) return;
       send(*conn, *request, Clock::now(), samples);
@@ -715,9 +754,9 @@ class Bench {
     auto conn = connect_client(index);
     if (!conn) return;
     uint64_t state = window_seed(o_.seed * 7'919 + index);
-    for (uint64_t slot = index; slot < slots && !stop_.load(); slot += threads) {
-      const auto due = start_ + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(slot / request_rate));
+    for (uint64_t slot = index; slot < slots && !w_->stop.load(); slot += threads) {
+      const auto due = w_->start + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(slot / request_rate));
       auto request = next_request(state);
       if (!request) return;
       std::this_thread::sleep_until(due);
@@ -761,8 +800,8 @@ class Bench {
 
   // One measurement: warm-up then window, in a closed loop or an open one at `rate_per_s`.
   void measure_window(bool open, double rate_per_s) {
-    open_ = open;
-    rate_per_s_ = rate_per_s;
+    w_->open = open;
+    w_->rate_per_s = rate_per_s;
     if (o_.signing == "individual") presign();
     measure();
   }
@@ -775,45 +814,21 @@ class Bench {
     return client_seed + windows_done_ * 0x9e37'79b9'7f4a'7c15ULL;
   }
 
-  // Forgets one window's figures and pool before the next; the accounts stay.
+  // Forgets one window's figures and pool before the next; the accounts stay. The window's
+  // state is made afresh rather than cleared field by field, so that none can be missed.
   void reset_window() {
     ++windows_done_;
-    node_stages_.clear();
-    timeouts_sent_max_ = 0;
-    proposals_spilled_ = 0;
-    signatures_at_admission_ = 0;
-    signatures_at_execution_ = 0;
-    committed_txs_min_.reset();
-    cpu_start_s_ = 0;
-    cpu_end_s_ = 0;
-    threads_ = 0;
-    pool_.clear();
-    pool_next_.store(0);
-    pool_exhausted_.store(false);
-    stop_.store(false);
-    transfers_ok_.store(0);
-    unavailable_.store(0);
-    {
-      std::lock_guard l(tally_mu_);
-      failures_.clear();
-    }
-    samples_.clear();
-    window_start_ms_ = 0;
-    window_end_ms_ = 0;
-    chain_ops_start_ = 0;
-    chain_ops_end_ = 0;
-    height_start_ = 0;
-    height_end_ = 0;
+    w_ = std::make_unique<Window>();
   }
 
   void measure() {
-    const bool open = open_;
+    const bool open = w_->open;
     const double total_s = o_.warmup_s + o_.duration_s;
     uint32_t threads = 0;
     double tx_rate = 0;
     uint64_t slots = 0;
     if (open) {
-      tx_rate = rate_per_s_ / (ops_per_tx_ * per_request_);
+      tx_rate = w_->rate_per_s / (ops_per_tx_ * per_request_);
       slots = static_cast<uint64_t>(tx_rate * total_s);
       threads = std::clamp(static_cast<uint32_t>(std::ceil(tx_rate * open_expected_latency_s)),
                            open_threads_min, open_threads_max);
@@ -822,9 +837,9 @@ class Bench {
                 : o_.signing == "individual" ? clients_default_individual
                                              : clients_default_batch;
     }
-    threads_ = threads;
+    w_->threads = threads;
     std::vector<std::vector<Sample>> samples(threads);
-    start_ = Clock::now();
+    w_->start = Clock::now();
     std::vector<std::thread> workers;
     for (uint32_t t = 0; t < threads; ++t)
       workers.emplace_back([&, t] {
@@ -835,31 +850,31 @@ class Bench {
       });
 
     // The window's edges, with the chain's committed-operation counter read at each.
-    const auto window_start = start_ + std::chrono::seconds(o_.warmup_s);
+    const auto window_start = w_->start + std::chrono::seconds(o_.warmup_s);
     const auto window_end = window_start + std::chrono::seconds(o_.duration_s);
     uint64_t last_transfers = 0;
-    auto last_tick = start_;
+    auto last_tick = w_->start;
     bool in_window = false;
     while (true) {
       const auto now = Clock::now();
       if (!in_window && now >= window_start) {
         in_window = true;
-        chain_ops_start_ = ops_committed(endpoints_.front());
-        height_start_ = height_last_;
-        if (nodes_cpu_s_) cpu_start_s_ = nodes_cpu_s_();
+        w_->chain_ops_start = ops_committed(endpoints_.front());
+        w_->height_start = height_last_;
+        if (nodes_cpu_s_) w_->cpu_start_s = nodes_cpu_s_();
       }
-      if (now >= window_end || pool_exhausted_.load()) break;
+      if (now >= window_end || w_->pool_exhausted.load()) break;
       std::this_thread::sleep_for(progress_interval);
       const auto tick = Clock::now();
-      const uint64_t transfers = transfers_ok_.load();
+      const uint64_t transfers = w_->transfers_ok.load();
       const double dt = std::chrono::duration<double>(tick - last_tick).count();
-      draw_progress(std::chrono::duration<double>(tick - start_).count(), total_s,
+      draw_progress(std::chrono::duration<double>(tick - w_->start).count(), total_s,
                     static_cast<double>(transfers - last_transfers) / dt);
       last_transfers = transfers;
       last_tick = tick;
     }
-    window_end_ = Clock::now();
-    chain_ops_end_ = ops_committed(endpoints_.front());
+    w_->window_end = Clock::now();
+    w_->chain_ops_end = ops_committed(endpoints_.front());
     // Each node's stage latencies over its last seconds, which are the window's end.
     for (const Endpoint& e : endpoints_) {
       auto status = node_status(e);
@@ -869,36 +884,36 @@ class Bench {
       if (body.contains("consensus")) {
         const json& c = body["consensus"];
         if (c.contains("counters") && c["counters"].contains("timeouts_sent"))
-          timeouts_sent_max_ =
-              std::max(timeouts_sent_max_, c["counters"]["timeouts_sent"].get<uint64_t>());
+          w_->timeouts_sent_max =
+              std::max(w_->timeouts_sent_max, c["counters"]["timeouts_sent"].get<uint64_t>());
         if (c.contains("proposals_spilled"))
-          proposals_spilled_ += c["proposals_spilled"].get<uint64_t>();
+          w_->proposals_spilled += c["proposals_spilled"].get<uint64_t>();
       }
       if (body.contains("signatures") && body.contains("committed")) {
-        signatures_at_admission_ += body["signatures"]["verified_at_admission"].get<uint64_t>();
-        signatures_at_execution_ += body["signatures"]["verified_at_execution"].get<uint64_t>();
+        w_->signatures_at_admission += body["signatures"]["verified_at_admission"].get<uint64_t>();
+        w_->signatures_at_execution += body["signatures"]["verified_at_execution"].get<uint64_t>();
         const auto committed = body["committed"]["txs"].get<uint64_t>();
-        committed_txs_min_ =
-            committed_txs_min_ ? std::min(*committed_txs_min_, committed) : committed;
+        w_->committed_txs_min =
+            w_->committed_txs_min ? std::min(*w_->committed_txs_min, committed) : committed;
       }
       for (const char* part : node_round_part_names)
         if (body.contains("consensus") && body["consensus"].contains(std::string(part) + "_ms"))
           figures[part] = body["consensus"][std::string(part) + "_ms"];
-      node_stages_.push_back(std::move(figures));
+      w_->node_stages.push_back(std::move(figures));
     }
-    height_end_ = height_last_;
-    if (nodes_cpu_s_) cpu_end_s_ = nodes_cpu_s_();
-    if (!in_window) chain_ops_start_ = chain_ops_end_;
+    w_->height_end = height_last_;
+    if (nodes_cpu_s_) w_->cpu_end_s = nodes_cpu_s_();
+    if (!in_window) w_->chain_ops_start = w_->chain_ops_end;
     progress_ << "\n";
-    stop_.store(true);
+    w_->stop.store(true);
     for (auto& w : workers) w.join();
-    window_start_ms_ = since_start_ms(window_start);
-    window_end_ms_ = since_start_ms(window_end_);
-    for (auto& s : samples) samples_.insert(samples_.end(), s.begin(), s.end());
+    w_->window_start_ms = since_start_ms(window_start);
+    w_->window_end_ms = since_start_ms(w_->window_end);
+    for (auto& s : samples) w_->samples.insert(w_->samples.end(), s.begin(), s.end());
   }
 
   json report(const VerifyLimit& verify) {
-    const double window_s = (window_end_ms_ - window_start_ms_) / ms_per_s;
+    const double window_s = (w_->window_end_ms - w_->window_start_ms) / ms_per_s;
     uint64_t transfers = 0;
     uint64_t txs = 0;
     std::vector<double> latencies;
@@ -908,13 +923,13 @@ class Bench {
       if (!csv) throw CliError("cannot write " + o_.samples_csv);
       csv << "done_ms,latency_ms,transfers\n";
     }
-    for (const Sample& s : samples_) {
-      if (s.done_ms < window_start_ms_ || s.done_ms > window_end_ms_) continue;
+    for (const Sample& s : w_->samples) {
+      if (s.done_ms < w_->window_start_ms || s.done_ms > w_->window_end_ms) continue;
       transfers += s.transfers;
       ++txs;
       latencies.push_back(s.latency_ms);
       if (csv.is_open())
-        csv << s.done_ms - window_start_ms_ << ',' << s.latency_ms << ',' << s.transfers << '\n';
+        csv << s.done_ms - w_->window_start_ms << ',' << s.latency_ms << ',' << s.transfers << '\n';
     }
     std::sort(latencies.begin(), latencies.end());
     json j = {
@@ -923,12 +938,12 @@ class Bench {
         // The nodes run this same executable, so they use this allocator too.
         {"allocator", allocator_info().name},
         {"validators", endpoints_.size()},
-        {"mode", open_ ? "open" : "closed"},
+        {"mode", w_->open ? "open" : "closed"},
         {"signing", o_.signing},
         {"wire", o_.wire},
         {"transfers_per_tx", ops_per_tx_},
         {"txs_per_request", per_request_},
-        {"clients", threads_},
+        {"clients", w_->threads},
         {"accounts", o_.accounts},
         {"duration_s", window_s},
         {"warmup_s", o_.warmup_s},
@@ -937,22 +952,23 @@ class Bench {
         {"transfers_per_s", window_s > 0 ? static_cast<double>(transfers) / window_s : 0.0},
         {"txs_per_s", window_s > 0 ? static_cast<double>(txs) / window_s : 0.0},
         {"chain",
-         {{"height_start", height_start_},
-          {"height_end", height_end_},
-          {"ops_committed", chain_ops_end_ - chain_ops_start_},
-          {"ops_per_s", window_s > 0
-                            ? static_cast<double>(chain_ops_end_ - chain_ops_start_) / window_s
-                            : 0.0}}},
-        {"unavailable_retries", unavailable_.load()},
-        {"pool_exhausted", pool_exhausted_.load()},
+         {{"height_start", w_->height_start},
+          {"height_end", w_->height_end},
+          {"ops_committed", w_->chain_ops_end - w_->chain_ops_start},
+          {"ops_per_s",
+           window_s > 0 ? static_cast<double>(w_->chain_ops_end - w_->chain_ops_start) / window_s
+                        : 0.0}}},
+        {"unavailable_retries", w_->unavailable.load()},
+        {"pool_exhausted", w_->pool_exhausted.load()},
     };
-    if (open_) j["offered_transfers_per_s"] = rate_per_s_;
+    if (w_->open) j["offered_transfers_per_s"] = w_->rate_per_s;
     // What bounds the network on one machine: the nodes' CPU time per committed transfer, and
     // how many of the machine's cores they kept busy.
-    if (nodes_cpu_s_ && chain_ops_end_ > chain_ops_start_ && window_s > 0) {
-      const double cpu_s = cpu_end_s_ - cpu_start_s_;
+    if (nodes_cpu_s_ && w_->chain_ops_end > w_->chain_ops_start && window_s > 0) {
+      const double cpu_s = w_->cpu_end_s - w_->cpu_start_s;
       j["nodes_cpu"] = {
-          {"us_per_transfer", cpu_s * 1e6 / static_cast<double>(chain_ops_end_ - chain_ops_start_)},
+          {"us_per_transfer",
+           cpu_s * 1e6 / static_cast<double>(w_->chain_ops_end - w_->chain_ops_start)},
           {"cores_busy", cpu_s / window_s}};
     }
     if (!latencies.empty())
@@ -962,14 +978,14 @@ class Bench {
                          {"max", latencies.back()}};
     // Where finality went, by stage (node/stage_latency.h), and parts of a round: for each,
     // the median over the nodes of their p50 and of their p99.
-    if (!node_stages_.empty()) {
+    if (!w_->node_stages.empty()) {
       j["stages_ms"] = medians_over_nodes(node_stage_names);
       j["round_parts_ms"] = medians_over_nodes(node_round_part_names);
       // Since the nodes started (set-up and warm-up included): rounds that ended in a timeout
       // (the most any one validator sent), and proposal records the validators' journals had
       // no room for. Either above zero explains a stall, or a latency tail.
-      j["consensus"] = {{"timeouts_sent_max", timeouts_sent_max_},
-                        {"proposals_spilled", proposals_spilled_}};
+      j["consensus"] = {{"timeouts_sent_max", w_->timeouts_sent_max},
+                        {"proposals_spilled", w_->proposals_spilled}};
       // Signature checks over all validators per committed transaction, since the nodes
       // started. By the f + 1 rule (docs/consensus.md) each transaction is checked by its
       // forwarder at admission and by its checker, at admission or (when the forward came
@@ -977,17 +993,17 @@ class Bench {
       // adds beyond that are checks the vouches did not save. Each node had executed at least
       // the fewest committed transactions any node reported when it was read, so those are
       // the ones counted against.
-      if (committed_txs_min_ && *committed_txs_min_ > 0) {
+      if (w_->committed_txs_min && *w_->committed_txs_min > 0) {
         const auto per_tx = [&](uint64_t n) {
-          return static_cast<double>(n) / static_cast<double>(*committed_txs_min_);
+          return static_cast<double>(n) / static_cast<double>(*w_->committed_txs_min);
         };
         j["consensus"]["signatures_per_committed_tx"] = {
-            {"at_admission", per_tx(signatures_at_admission_)},
-            {"at_execution", per_tx(signatures_at_execution_)}};
+            {"at_admission", per_tx(w_->signatures_at_admission)},
+            {"at_execution", per_tx(w_->signatures_at_execution)}};
       }
     }
     json failures = json::object();
-    for (const auto& [code, n] : failures_) failures[code] = n;
+    for (const auto& [code, n] : w_->failures) failures[code] = n;
     j["failures"] = failures;
     if (verify.threads > 0)
       j["ed25519_verify_per_s"] = {{"one_thread", verify.one_thread_per_s},
@@ -1002,7 +1018,7 @@ class Bench {
     for (const char* name : names) {
       std::vector<double> p50s;
       std::vector<double> p99s;
-      for (const json& n : node_stages_) {
+      for (const json& n : w_->node_stages) {
         if (!n.contains(name) || n[name].value("samples", uint64_t{0}) == 0) continue;
         p50s.push_back(n[name].value("p50", 0.0));
         p99s.push_back(n[name].value("p99", 0.0));
@@ -1019,14 +1035,6 @@ class Bench {
   std::vector<Endpoint> endpoints_;
   std::ostream& progress_;
   std::function<double()> nodes_cpu_s_;
-  std::vector<json> node_stages_;
-  uint64_t timeouts_sent_max_ = 0;
-  uint64_t proposals_spilled_ = 0;
-  uint64_t signatures_at_admission_ = 0;
-  uint64_t signatures_at_execution_ = 0;
-  std::optional<uint64_t> committed_txs_min_;
-  double cpu_start_s_ = 0;
-  double cpu_end_s_ = 0;
   Hash256 network_id_;
   uint64_t valid_until_ = 0;
   std::optional<KeyPair> issuer_;
@@ -1037,31 +1045,11 @@ class Bench {
   std::vector<AccountId> account_ids_;
   uint32_t ops_per_tx_ = 1;
   uint32_t per_request_ = 1;
-  uint32_t threads_ = 0;
-  // The window being measured: an open loop (at rate_per_s_) or a closed one.
-  bool open_ = false;
-  double rate_per_s_ = 0;
+  // Windows measured before the current one (window_seed).
   uint64_t windows_done_ = 0;
-
-  std::vector<std::string> pool_;
-  std::atomic<uint64_t> pool_next_{0};
-  std::atomic<bool> pool_exhausted_{false};
-
-  Clock::time_point start_;
-  Clock::time_point window_end_;
-  std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> transfers_ok_{0};
-  std::atomic<uint64_t> unavailable_{0};
-  std::mutex tally_mu_;
-  std::map<std::string, uint64_t> failures_;
-  std::vector<Sample> samples_;
-  double window_start_ms_ = 0;
-  double window_end_ms_ = 0;
-  uint64_t chain_ops_start_ = 0;
-  uint64_t chain_ops_end_ = 0;
+  std::unique_ptr<Window> w_ = std::make_unique<Window>();
+  // The last height the progress poll read from the first node; it outlives the windows.
   uint64_t height_last_ = 0;
-  uint64_t height_start_ = 0;
-  uint64_t height_end_ = 0;
 };
 
 std::string check_options(const BenchNetworkOptions& o) {

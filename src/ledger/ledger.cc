@@ -490,6 +490,7 @@ StateDelta Ledger::end_block() {
   // every holding: the account of the holding a few places ahead is fetched while this one is
   // encoded and hashed (BM_LedgerDenseBlock, docs/benchmarks.md).
   constexpr size_t prefetch_distance = 8;
+  Bytes key_scratch;
   for (size_t n = 0; n < dirty_holdings_.size(); ++n) {
     const HoldingKey k = dirty_holdings_[n];
     if (n + prefetch_distance < dirty_holdings_.size()) {
@@ -507,11 +508,25 @@ StateDelta Ledger::end_block() {
       h.leaf_fold = folds_ + 1;
       fold_holdings_.push_back(k);
     }
+    // The holding's tree key is hashed once, the first time it changes (or when it is loaded),
+    // and kept in its slot; the encoded key is still built for the delta, which stores it.
+    if (hold_holdings_) {
+      // Listed for the host's next take instead of encoded into the delta.
+      if (h.held_take != takes_ + 1) {
+        h.held_take = takes_ + 1;
+        held_holdings_.push_back(k);
+      }
+      if (!h.tree_key_known) {
+        key_scratch.clear();
+        encode_holding_key(accounts_[k >> 32].id, assets_[k & 0xffffffffu].id, key_scratch);
+        h.tree_key = sha256(key_scratch);
+        h.tree_key_known = true;
+      }
+      continue;
+    }
     StateChange& c = next_change();
     encode_holding_key(accounts_[k >> 32].id, assets_[k & 0xffffffffu].id, c.key);
     encode_holding_value(h, c.value);
-    // The holding's tree key is hashed once, the first time it changes (or when it is loaded),
-    // and kept in its slot; the encoded key is still built for the delta, which stores it.
     if (!h.tree_key_known) {
       h.tree_key = sha256(c.key);
       h.tree_key_known = true;
@@ -543,6 +558,32 @@ StateDelta Ledger::end_block() {
   ids_expired_.clear();
   d.queue_events = std::move(queue_events_);
   queue_events_.clear();
+  return d;
+}
+
+void Ledger::hold_holding_changes() {
+  CORRIDOR_ASSERT_MSG(height_ == 0 && dirty_holdings_.empty() && fold_holdings_.empty(),
+                      "holding changes are held from before the first block");
+  hold_holdings_ = true;
+}
+
+StateDelta Ledger::take_holding_changes() {
+  CORRIDOR_ASSERT_MSG(dirty_holdings_.empty(), "holding changes are taken between blocks");
+  StateDelta d;
+  d.changes.resize(held_holdings_.size());
+  for (size_t n = 0; n < held_holdings_.size(); ++n) {
+    const HoldingKey k = held_holdings_[n];
+    // A holding never leaves the table at the end of a block (only a rollback within its
+    // transaction removes one), so each listed one is still there, and is a put.
+    auto it = indexes_->holdings.find(k);
+    CORRIDOR_ASSERT_MSG(it != indexes_->holdings.end(),
+                        "a holding changed since the last take is in the table");
+    StateChange& c = d.changes[n];
+    encode_holding_key(accounts_[k >> 32].id, assets_[k & 0xffffffffu].id, c.key);
+    encode_holding_value(it->second, c.value);
+  }
+  held_holdings_.clear();
+  ++takes_;
   return d;
 }
 

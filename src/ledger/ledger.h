@@ -139,6 +139,21 @@ class Ledger {
   // deltas are the same either way. At most spare_delta_changes_max changes are kept.
   void recycle_delta(StateDelta&& spent);
   static constexpr size_t spare_delta_changes_max = 65'536;
+  // How the holdings a block changed reach the host. By default every block's delta carries
+  // them, encoded. After hold_holding_changes() (called once, before the first block) the
+  // deltas leave them out and the ledger keeps which holdings changed instead;
+  // take_holding_changes() encodes those, with the values they have then, once each however
+  // many blocks changed them. A node writes its state only at checkpoints, hundreds of blocks
+  // apart, while under load most holdings change in most blocks: encoding each block's
+  // changed holdings and merging them into the changes waiting for the checkpoint took about
+  // a tenth of a validator's CPU at half the peak (docs/benchmarks.md). A host that holds them
+  // takes them before it writes the state, or shows the waiting changes to any reader.
+  void hold_holding_changes();
+  bool holds_holding_changes() const { return hold_holdings_; }
+  // The holdings changed since the last take (or since the ledger was made or loaded), as a
+  // delta of changes only: no replay ids, no queue events. Between blocks only.
+  StateDelta take_holding_changes();
+  size_t held_holding_changes() const { return held_holdings_.size(); }
   // The state commitment is recomputed at root heights: multiples of the state root interval
   // (1 unless set; at most state_root_interval_blocks_max). Folding a block's changes into
   // the tree costs a pass over the paths they touch; when most entries change every few blocks
@@ -429,6 +444,11 @@ class Ledger {
   // marks the listed ones): their leaves are hashed when they are folded, from the values they
   // have then, rather than once for every block that changed them.
   std::vector<HoldingKey> fold_holdings_;
+  // Holdings changed since the last take_holding_changes(), each listed once
+  // (HoldingSlot::held_take marks the listed ones); empty unless hold_holdings_.
+  bool hold_holdings_ = false;
+  uint64_t takes_ = 0;
+  std::vector<HoldingKey> held_holdings_;
   Journal journal_;
   // The last asset looked up by id: a batch usually names one asset thousands of times.
   mutable std::optional<std::pair<AssetId, uint32_t>> asset_cache_;

@@ -81,6 +81,9 @@ Node::Node(const NodeConfig& config, std::shared_ptr<storage::KvStore> kv,
       rate_limiter_(
           AccountRateLimit{config.mempool_account_ops_per_s, config.mempool_account_burst_ops}) {
   ledger_.set_state_root_interval(config.state_root_interval_blocks);
+  // Changed holdings reach the state at checkpoints only, so they are encoded then rather than
+  // with every block (Ledger::hold_holding_changes).
+  ledger_.hold_holding_changes();
   checkpoint_writer_ = std::make_unique<CheckpointWriter>(chain_);
 }
 
@@ -227,6 +230,7 @@ Status Node::commit_genesis(const ledger::Block& genesis) {
           " failed: " + std::string(ledger::result_code_name(executed.result.outcomes[i].code)));
   ledger::StateDeltaAccumulator state;
   state.add(executed.delta);
+  state.add(ledger_.take_holding_changes());
   CORRIDOR_RETURN_IF_ERROR(chain_.commit(genesis, envelopes, executed.result, &state));
   checkpoint_height_ = 0;
   head_ = ChainHead{0, genesis.header.hash(), executed.result.state_root};
@@ -650,6 +654,9 @@ void Node::wait_for_checkpoint() {
 }
 
 void Node::freeze_changes_locked() {
+  // The holdings changed since the last layer join it with their values now: the ledger keeps
+  // them until then instead of each block's delta carrying them.
+  if (ledger_.held_holding_changes() != 0) unpersisted_.add(ledger_.take_holding_changes());
   if (unpersisted_.empty()) return;
   const size_t changes = unpersisted_.size();
   frozen_.push_back(std::make_shared<const ledger::StateDeltaAccumulator>(std::move(unpersisted_)));
@@ -704,7 +711,8 @@ Result<std::shared_ptr<const StateSnapshot>> Node::snapshot_state_locked() {
 
 Status Node::write_checkpoint_locked() {
   finish_checkpoint_write_locked();
-  if (head_.height <= checkpoint_height_ && frozen_.empty() && unpersisted_.empty())
+  if (head_.height <= checkpoint_height_ && frozen_.empty() && unpersisted_.empty() &&
+      ledger_.held_holding_changes() == 0)
     return Status();
   freeze_changes_locked();
   CORRIDOR_RETURN_IF_ERROR(CheckpointWriter::write_now(chain_, head_, frozen_));
@@ -725,6 +733,7 @@ Status Node::install_checkpoint(uint64_t height, const Hash256& state_root,
   // Built aside, so that entries that do not add up change nothing.
   ledger::Ledger fresh;
   fresh.set_state_root_interval(config_.state_root_interval_blocks);
+  fresh.hold_holding_changes();
   for (const auto& [k, v] : entries) {
     if (!k.empty() && k[0] == ledger::store_prefix_state) {
       Status st = fresh.load_entry(ByteView(k).subspan(1), v);

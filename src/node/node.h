@@ -294,8 +294,8 @@ class Node {
   // Writes the changes since the last checkpoint as a new one at the head, and waits for it
   // (after a write in flight); ledger_mu_ held exclusively.
   Status write_checkpoint_locked();
-  // Makes the changes in unpersisted_ a frozen layer (none when there are none); ledger_mu_
-  // held exclusively.
+  // Makes the changes in unpersisted_, with the changed holdings the ledger holds for it, a
+  // frozen layer (none when there are none); ledger_mu_ held exclusively.
   void freeze_changes_locked();
   // Drops the layers of a checkpoint whose write has finished: the store holds them now;
   // ledger_mu_ held exclusively.
@@ -304,7 +304,9 @@ class Node {
   void finish_checkpoint_write_locked();
   // Changed keys held in every layer (a key changed in two layers counts twice, as it takes
   // memory twice).
-  size_t waiting_changes_locked() const { return frozen_changes_ + unpersisted_.size(); }
+  size_t waiting_changes_locked() const {
+    return frozen_changes_ + unpersisted_.size() + ledger_.held_holding_changes();
+  }
   // Re-executes the stored blocks above the checkpoint, checking each one's state root.
   Status replay_blocks(uint64_t from_height, uint64_t to_height);
   SubmitResult submit_impl(ledger::Transaction tx, Bytes envelope, FinalityCallback on_final,
@@ -337,7 +339,8 @@ class Node {
   ChainHead head_;
   // The state changes since the store's checkpoint (ChainStore), oldest first: layers frozen at
   // snapshots and checkpoints, immutable and shared with the snapshots and the checkpoint
-  // writer that read them, then unpersisted_, the layer each block's changes go to.
+  // writer that read them, then unpersisted_, the layer each block's changes go to. Its
+  // changed holdings wait in the ledger until it is frozen (Ledger::hold_holding_changes).
   std::vector<std::shared_ptr<const ledger::StateDeltaAccumulator>> frozen_;
   size_t frozen_changes_ = 0;  // The sum of the frozen layers' sizes.
   // The part of frozen_changes_ in the layers the checkpoint writer is writing (the oldest).

@@ -406,6 +406,18 @@ StateDelta TestLedger::end_block() {
   Status invariants = ledger_->check_invariants();
   if (!invariants.ok())
     fail("invariants broken at height " + std::to_string(height()) + ": " + invariants.to_string());
+  store(delta);
+  if (take_every_blocks_ != 0 && height() % take_every_blocks_ == 0)
+    store(ledger_->take_holding_changes());
+  if (recycle_deltas_) {
+    StateDelta copy = delta;
+    ledger_->recycle_delta(std::move(delta));
+    return copy;
+  }
+  return delta;
+}
+
+void TestLedger::store(const StateDelta& delta) {
   for (const auto& change : delta.changes) {
     // An empty value deletes the entry.
     if (change.value.empty())
@@ -415,12 +427,12 @@ StateDelta TestLedger::end_block() {
   }
   for (const auto& id : delta.ids_added) stored_replay_ids_[id.id] = id.valid_until_height;
   for (const auto& id : delta.ids_expired) stored_replay_ids_.erase(id.id);
-  if (recycle_deltas_) {
-    StateDelta copy = delta;
-    ledger_->recycle_delta(std::move(delta));
-    return copy;
-  }
-  return delta;
+}
+
+void TestLedger::hold_holding_changes(uint64_t take_every_blocks) {
+  CORRIDOR_ASSERT_MSG(take_every_blocks >= 1, "held holding changes are taken every few blocks");
+  ledger_->hold_holding_changes();
+  take_every_blocks_ = take_every_blocks;
 }
 
 void TestLedger::advance(uint64_t blocks) {
@@ -488,6 +500,7 @@ void TestLedger::set_state_root_interval(uint64_t blocks) {
 Result<std::unique_ptr<Ledger>> TestLedger::load_copy() const {
   auto copy = std::make_unique<Ledger>();
   copy->set_state_root_interval(state_root_interval_);
+  if (take_every_blocks_ != 0) copy->hold_holding_changes();
   // A storage layer iterates its entries in key order, and the entry kind is the first byte of
   // a key, so accounts load before the assets they issue and assets before their holdings.
   for (const auto& [key, value] : stored_entries_)
@@ -510,6 +523,7 @@ Hash256 TestLedger::stored_state_root(const std::map<Hash256, uint64_t>& replay_
 
 void TestLedger::restart() {
   if (block_open_) end_block();
+  if (take_every_blocks_ != 0) store(ledger_->take_holding_changes());
   Hash256 before = ledger_->state_root();
   auto copy = load_copy();
   if (!copy.ok()) {

@@ -167,6 +167,10 @@ class TestLedger {
   // Each block's delta, once stored, is given back to the ledger (Ledger::recycle_delta), as
   // a node does; end_block() then returns a copy.
   void set_recycle_deltas(bool on) { recycle_deltas_ = on; }
+  // The ledger holds its changed holdings (Ledger::hold_holding_changes, before any block), and
+  // the stored state takes them at every multiple of `take_every_blocks`, as a node's
+  // checkpoints do, and before a restart. In between it lacks them.
+  void hold_holding_changes(uint64_t take_every_blocks);
   uint64_t height() const { return ledger_->height(); }
   bool block_open() const { return block_open_; }
 
@@ -229,7 +233,9 @@ class TestLedger {
   uint64_t next_nonce_ = 1;
   // The name of every account that has been the source of a transaction built here.
   std::map<AccountId, std::string> names_;
+  void store(const ledger::StateDelta& delta);
   std::map<Bytes, Bytes> stored_entries_;
+  uint64_t take_every_blocks_ = 0;
   std::map<Hash256, uint64_t> stored_replay_ids_;
 };
 

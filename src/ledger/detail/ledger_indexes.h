@@ -33,6 +33,9 @@ struct HoldingSlot : HoldingEntry {
   // learns it here, instead of searching the changes waiting (a block's worth of changes for
   // each block since the last root height).
   uint64_t leaf_fold = 0;
+  // Above Ledger::takes_ when the holding is listed among the changes the host has yet to take
+  // (Ledger::hold_holding_changes): it is listed once whatever the blocks that changed it.
+  uint64_t held_take = 0;
 };
 
 struct Ledger::Indexes {

@@ -104,6 +104,11 @@ int network_init(const InitOptions& o) {
     // multiple of the state root interval (a node refuses to start otherwise).
     const uint64_t r = o.state_root_interval_blocks;
     c.state_sync_snapshot_interval_blocks = (c.state_sync_snapshot_interval_blocks + r - 1) / r * r;
+    // Validators checkpoint at heights spread over the checkpoint interval, each at a root
+    // height, so that they do not all pause for it at once (NodeConfig::checkpoint_offset_blocks).
+    if (is_validator)
+      c.checkpoint_offset_blocks = static_cast<uint32_t>(
+          uint64_t{i} * c.checkpoint_blocks / o.validators / r * r % c.checkpoint_blocks);
     std::ofstream(dir / "node.toml") << node::node_config_to_toml(c);
   }
   // The operator key signs ledger block 0 (it registers its own account and installs the

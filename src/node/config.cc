@@ -118,10 +118,15 @@ Result<NodeConfig> parse_node_config(const std::string& toml_text) {
       return invalid_argument("node.network_name must be 1 to 64 characters");
   }
   if (const auto* t = section(root, "storage")) {
-    CORRIDOR_RETURN_IF_ERROR(
-        check_keys(*t, "storage", {"engine", "checkpoint_blocks", "background_write_mb_per_s"}));
+    CORRIDOR_RETURN_IF_ERROR(check_keys(
+        *t, "storage",
+        {"engine", "checkpoint_blocks", "checkpoint_offset_blocks", "background_write_mb_per_s"}));
     CORRIDOR_RETURN_IF_ERROR(
         read_int(*t, "storage", "checkpoint_blocks", c.checkpoint_blocks, 1, 10'000));
+    CORRIDOR_RETURN_IF_ERROR(
+        read_int(*t, "storage", "checkpoint_offset_blocks", c.checkpoint_offset_blocks, 0, 9'999));
+    if (c.checkpoint_offset_blocks >= c.checkpoint_blocks)
+      return invalid_argument("storage.checkpoint_offset_blocks must be below checkpoint_blocks");
     CORRIDOR_RETURN_IF_ERROR(read_int(*t, "storage", "background_write_mb_per_s",
                                       c.background_write_mb_per_s, 0, 100'000));
     std::string engine = "rocksdb";
@@ -217,6 +222,7 @@ std::string node_config_to_toml(const NodeConfig& c) {
     << "[storage]\n"
     << "engine = \"" << (c.storage == StorageEngine::rocksdb ? "rocksdb" : "memory") << "\"\n"
     << "checkpoint_blocks = " << c.checkpoint_blocks << "\n"
+    << "checkpoint_offset_blocks = " << c.checkpoint_offset_blocks << "\n"
     << "background_write_mb_per_s = " << c.background_write_mb_per_s << "\n\n"
     << "[sequencer]\n"
     << "block_interval_ms = " << c.block_interval_ms << "\n"

@@ -25,6 +25,13 @@ struct NodeConfig {
   // restart re-executes at most 512 blocks (docs/benchmarks.md, "Checkpoints every 512
   // blocks").
   uint32_t checkpoint_blocks = 512;
+  // Checkpoints fall on the heights this many blocks past the multiples of checkpoint_blocks
+  // (below it). A checkpoint writes every key changed since the last one, some 20,000 under
+  // load; validators checkpointing at the same heights all paused at once there, 62-90 ms on a
+  // 2-core machine shared by four, and consensus, which needs n - f of them, with them. Spread
+  // apart, one validator pauses at a time. `corridor network init` gives validator i of n the
+  // offset i * checkpoint_blocks / n, rounded down to a root height (docs/operations.md).
+  uint32_t checkpoint_offset_blocks = 0;
   // RocksDB's flushes and compactions write at most this many MiB per second (0: unlimited).
   // Unlimited, a memtable flush (64 MiB, every few seconds under load, on all validators at
   // once since they write the same blocks) put the synced writes of consensus and commits

@@ -538,17 +538,23 @@ void Node::commit_batch(OrderedBatch&& batch) {
     }
     unpersisted_.add(executed.delta);
     reap_checkpoint_locked();
-    // At every multiple of checkpoint_blocks, wherever the last checkpoint was (a restart, a
-    // stop, an installed or an early one leaves it between): state sync snapshots fall on those
-    // multiples too, and so find the changes since the checkpoint few. Only at root heights:
+    // At every multiple of checkpoint_blocks past checkpoint_offset_blocks, wherever the last
+    // checkpoint was (a restart, a stop, an installed or an early one leaves it between). With
+    // no offset, state sync snapshots fall on those heights too, and so find the changes since
+    // the checkpoint few; validators given offsets apart pause for their checkpoints one at a
+    // time instead of all at once (NodeConfig::checkpoint_offset_blocks). Only at root heights:
     // the stored state is checked against the root when it is loaded. When the interval does
-    // not divide checkpoint_blocks, the checkpoint waits for the next root height.
+    // not divide the checkpoint heights, the checkpoint waits for the next root height.
     const uint64_t every = std::max<uint64_t>(config_.checkpoint_blocks, 1);
+    const uint64_t offset = config_.checkpoint_offset_blocks % every;
+    // Checkpoint windows start at offset, offset + every, ...; the first one (0) holds the
+    // heights below the offset.
+    const auto window = [&](uint64_t height) { return (height + every - offset) / every; };
     // Changes not yet handed to the writer: those it is writing are on their way out.
     const size_t not_written = waiting_changes_locked() - writing_changes_;
     bool checkpoint =
         ledger_.is_root_height(h.height) &&
-        (h.height / every != checkpoint_height_ / every || not_written >= checkpoint_changes_max);
+        (window(h.height) != window(checkpoint_height_) || not_written >= checkpoint_changes_max);
     if (checkpoint && checkpoint_writer_->busy()) {
       // The previous checkpoint is still being written (a store slower than checkpoint_blocks
       // blocks): this one waits for a later root height, unless the changes since have

@@ -23,6 +23,7 @@ NodeConfig all_fields_changed() {
   c.network_name = "corridor-test-net";
   c.storage = StorageEngine::memory;
   c.checkpoint_blocks = 128;
+  c.checkpoint_offset_blocks = 64;
   c.background_write_mb_per_s = 20;
   c.block_interval_ms = 7;
   c.block_txs_max = 1'234;
@@ -55,6 +56,7 @@ void expect_same(const NodeConfig& a, const NodeConfig& b) {
   EXPECT_EQ(a.network_name, b.network_name);
   EXPECT_EQ(a.storage, b.storage);
   EXPECT_EQ(a.checkpoint_blocks, b.checkpoint_blocks);
+  EXPECT_EQ(a.checkpoint_offset_blocks, b.checkpoint_offset_blocks);
   EXPECT_EQ(a.background_write_mb_per_s, b.background_write_mb_per_s);
   EXPECT_EQ(a.block_interval_ms, b.block_interval_ms);
   EXPECT_EQ(a.block_txs_max, b.block_txs_max);
@@ -158,6 +160,7 @@ TEST(NodeConfig, RangeBoundsRoundTrip) {
   hi.api_threads = 64;
   hi.network_name = std::string(64, 'x');
   hi.checkpoint_blocks = 10'000;
+  hi.checkpoint_offset_blocks = 9'999;
   hi.background_write_mb_per_s = 100'000;
   hi.empty_block_delay_ms = 60'000;
   hi.root_block_delay_ms = 60'000;
@@ -281,6 +284,11 @@ TEST(NodeConfig, RejectsOutOfRangeValues) {
               HasSubstr("storage.background_write_mb_per_s must be within 0..100000"));
   EXPECT_THAT(refusal("[storage]\nbackground_write_mb_per_s = -1\n"),
               HasSubstr("storage.background_write_mb_per_s must be within 0..100000"));
+  // An offset names a height within the checkpoint interval.
+  EXPECT_THAT(refusal("[storage]\ncheckpoint_blocks = 64\ncheckpoint_offset_blocks = 64\n"),
+              HasSubstr("storage.checkpoint_offset_blocks must be below checkpoint_blocks"));
+  EXPECT_THAT(refusal("[storage]\ncheckpoint_offset_blocks = -1\n"),
+              HasSubstr("storage.checkpoint_offset_blocks must be within 0..9999"));
   EXPECT_THAT(refusal("[consensus]\nroot_block_delay_ms = 60001\n"),
               HasSubstr("consensus.root_block_delay_ms must be within 0..60000"));
   EXPECT_THAT(refusal("[consensus]\nroot_block_delay_ms = -1\n"),

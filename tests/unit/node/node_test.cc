@@ -1054,6 +1054,42 @@ TEST_F(NodeCrashTest, CheckpointsFallOnMultiplesAfterAReopenAtAnUnalignedHeight)
   EXPECT_TRUE((*reopened)->check_invariants().ok());
 }
 
+// With an offset, checkpoints fall that many blocks past the multiples of checkpoint_blocks
+// (validators given offsets apart do not all pause for a checkpoint at once), also after a
+// reopen between them; a crash then starts from the last of them and gets to the same head.
+TEST_F(NodeCrashTest, CheckpointsFallPastTheMultiplesByTheirOffset) {
+  close();
+  NodeConfig c = memory_config();
+  c.checkpoint_blocks = 4;
+  c.checkpoint_offset_blocks = 2;
+  open(c);
+  build_history();  // Blocks 1-5: a checkpoint at 2 (and none at 4).
+  auto checkpoint_height = [&] {
+    if (node_) node_->wait_for_checkpoint();
+    auto checkpoint = ChainStore(*kv_).checkpoint();
+    EXPECT_TRUE(checkpoint.ok()) << checkpoint.status().to_string();
+    return checkpoint.ok() ? checkpoint->height : UINT64_MAX;
+  };
+  EXPECT_EQ(checkpoint_height(), 2u);
+  close();  // A clean stop writes one at its head.
+  EXPECT_EQ(checkpoint_height(), 5u);
+  open(c);
+  expect_recovered();
+  // Block h, then where the checkpoint is: at 6 and 10, four apart from the offset of 2.
+  const std::vector<std::pair<uint64_t, uint64_t>> expected = {{6, 6}, {7, 6},   {8, 6},
+                                                               {9, 6}, {10, 10}, {11, 10}};
+  for (const auto& [height, at] : expected) {
+    commit_recorded({maker_->make("bob", {op::transfer("alice", usd_, 1'00 + height)})});
+    ASSERT_EQ(node_->status().height, height);
+    EXPECT_EQ(checkpoint_height(), at) << "after block " << height;
+  }
+  auto reopened = Node::open(c, kv_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+  EXPECT_EQ((*reopened)->status().height, 11u);
+  EXPECT_EQ((*reopened)->status().state_root, node_->status().state_root);
+  EXPECT_TRUE((*reopened)->check_invariants().ok());
+}
+
 // With a state root interval of 3 the head's root changes only at multiples of 3, and the
 // state is written to the store only there: a checkpoint due at 2 (checkpoint_blocks) waits
 // for 3, and a clean stop at a height between root heights writes none, so the reopened node

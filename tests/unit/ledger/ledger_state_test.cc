@@ -597,16 +597,12 @@ TEST(StateDeltaAccumulator, OverlayPutsReplayIdsBeforeEntries) {
   EXPECT_EQ(key_of(3), prefixed(store_prefix_state, account_key));
 }
 
-// A ledger that writes each block's changes into the buffers of the delta given back before
-// (Ledger::recycle_delta, as a node's executor does) hands out the same deltas as one that
-// allocates them afresh: through blocks with more and with fewer changes than the one before,
-// empty blocks, and FX offers placed and cancelled (changes appended after the reused ones).
-TEST(StateDeltaRecycling, RecycledDeltasAreTheSameAsFreshOnes) {
-  test::TestLedger fresh, recycling;
-  recycling.set_recycle_deltas(true);
-  const std::vector<std::string> banks = {"b1", "b2", "b3", "b4", "b5", "b6"};
+// In each ledger the same state: a central bank issuing USD and EUR (scale 2), and `banks`
+// holding both, with 500 USD each. Returns the two assets.
+std::pair<AssetId, AssetId> set_up_banks(std::initializer_list<test::TestLedger*> ledgers,
+                                         const std::vector<std::string>& banks) {
   AssetId usd, eur;
-  for (test::TestLedger* t : {&fresh, &recycling}) {
+  for (test::TestLedger* t : ledgers) {
     t->create_account("cb");
     t->create_accounts(banks);
     usd = t->create_asset("cb", "USD", 2);
@@ -617,6 +613,37 @@ TEST(StateDeltaRecycling, RecycledDeltasAreTheSameAsFreshOnes) {
       t->issue(bank, usd, 50'000);
     }
   }
+  return {usd, eur};
+}
+
+// One block: the planned transfers of 3 USD cents, then b1's offer of USD for EUR placed, or
+// its offer `offer_id` cancelled, when asked. Returns the block's delta.
+StateDelta planned_block(test::TestLedger& t,
+                         const std::vector<std::pair<std::string, std::string>>& plan,
+                         const AssetId& usd, const AssetId& eur, bool place, bool cancel,
+                         uint64_t offer_id) {
+  t.begin_block();
+  for (const auto& [from, to] : plan)
+    EXPECT_EQ(t.apply(t.make_tx(from, {op::transfer(to, usd, 3)})), test::outcome_ok());
+  if (place) {
+    EXPECT_EQ(t.apply(t.make_tx("b1", {op::place_offer(usd, eur, 100, 9, 10)})),
+              test::outcome_ok());
+  }
+  if (cancel) {
+    EXPECT_EQ(t.apply(t.make_tx("b1", {op::cancel_offer(offer_id)})), test::outcome_ok());
+  }
+  return t.end_block();
+}
+
+// A ledger that writes each block's changes into the buffers of the delta given back before
+// (Ledger::recycle_delta, as a node's executor does) hands out the same deltas as one that
+// allocates them afresh: through blocks with more and with fewer changes than the one before,
+// empty blocks, and FX offers placed and cancelled (changes appended after the reused ones).
+TEST(StateDeltaRecycling, RecycledDeltasAreTheSameAsFreshOnes) {
+  test::TestLedger fresh, recycling;
+  recycling.set_recycle_deltas(true);
+  const std::vector<std::string> banks = {"b1", "b2", "b3", "b4", "b5", "b6"};
+  const auto [usd, eur] = set_up_banks({&fresh, &recycling}, banks);
   const auto same = [](const StateDelta& a, const StateDelta& b) {
     ASSERT_EQ(a.changes.size(), b.changes.size());
     for (size_t i = 0; i < a.changes.size(); ++i) {
@@ -641,17 +668,7 @@ TEST(StateDeltaRecycling, RecycledDeltasAreTheSameAsFreshOnes) {
     StateDelta deltas[2];
     int side = 0;
     for (test::TestLedger* t : {&fresh, &recycling}) {
-      t->begin_block();
-      for (const auto& [from, to] : plan)
-        EXPECT_EQ(t->apply(t->make_tx(from, {op::transfer(to, usd, 3)})), test::outcome_ok());
-      if (place) {
-        EXPECT_EQ(t->apply(t->make_tx("b1", {op::place_offer(usd, eur, 100, 9, 10)})),
-                  test::outcome_ok());
-      }
-      if (cancel) {
-        EXPECT_EQ(t->apply(t->make_tx("b1", {op::cancel_offer(offer_id)})), test::outcome_ok());
-      }
-      deltas[side++] = t->end_block();
+      deltas[side++] = planned_block(*t, plan, usd, eur, place, cancel, offer_id);
     }
     if (place) offer_id = fresh.ledger().next_offer_id() - 1;
     same(deltas[0], deltas[1]);
@@ -677,18 +694,7 @@ TEST(HeldHoldingChanges, TakenChangesStoreTheSameStateAsEveryDelta) {
   test::TestLedger every, held;
   held.hold_holding_changes(/*take_every_blocks=*/5);
   std::vector<std::string> banks = {"b1", "b2", "b3", "b4"};
-  AssetId usd, eur;
-  for (test::TestLedger* t : {&every, &held}) {
-    t->create_account("cb");
-    t->create_accounts(banks);
-    usd = t->create_asset("cb", "USD", 2);
-    eur = t->create_asset("cb", "EUR", 2);
-    for (const auto& bank : banks) {
-      t->open_holding(bank, usd, 1'000'000);
-      t->open_holding(bank, eur, 1'000'000);
-      t->issue(bank, usd, 50'000);
-    }
-  }
+  const auto [usd, eur] = set_up_banks({&every, &held}, banks);
   std::mt19937_64 rng(23);
   uint64_t offer_id = 0;
   size_t takes_compared = 0;
@@ -718,17 +724,7 @@ TEST(HeldHoldingChanges, TakenChangesStoreTheSameStateAsEveryDelta) {
     const bool place = block % 7 == 2, cancel = block % 7 == 5;
     StateDelta held_delta;
     for (test::TestLedger* t : {&every, &held}) {
-      t->begin_block();
-      for (const auto& [from, to] : plan)
-        EXPECT_EQ(t->apply(t->make_tx(from, {op::transfer(to, usd, 3)})), test::outcome_ok());
-      if (place) {
-        EXPECT_EQ(t->apply(t->make_tx("b1", {op::place_offer(usd, eur, 100, 9, 10)})),
-                  test::outcome_ok());
-      }
-      if (cancel) {
-        EXPECT_EQ(t->apply(t->make_tx("b1", {op::cancel_offer(offer_id)})), test::outcome_ok());
-      }
-      StateDelta d = t->end_block();
+      StateDelta d = planned_block(*t, plan, usd, eur, place, cancel, offer_id);
       if (t == &held) held_delta = std::move(d);
     }
     if (place) offer_id = every.ledger().next_offer_id() - 1;

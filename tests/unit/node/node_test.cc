@@ -860,6 +860,30 @@ struct Snapshot {
 
 class NodeCrashTest : public NodeTest {
  protected:
+  // The height of the state checkpoint in the store, once the node's writer has finished:
+  // checkpoints are written on a thread of their own, after their block.
+  // Commits one transfer a block, the blocks `expected` names in order, checking after each
+  // the height of the stored checkpoint it gives; then opens another node on the store with no
+  // stop, as after a crash, which must come to the same head and state.
+  void expect_checkpoints_then_crash(const NodeConfig& c,
+                                     const std::vector<std::pair<uint64_t, uint64_t>>& expected) {
+    for (const auto& [height, at] : expected) {
+      commit_recorded({maker_->make("bob", {op::transfer("alice", usd_, 1'00 + height)})});
+      ASSERT_EQ(node_->status().height, height);
+      EXPECT_EQ(stored_checkpoint_height(), at) << "after block " << height;
+    }
+    auto reopened = Node::open(c, kv_);
+    ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+    EXPECT_EQ((*reopened)->status().height, expected.back().first);
+    EXPECT_EQ((*reopened)->status().state_root, node_->status().state_root);
+    EXPECT_TRUE((*reopened)->check_invariants().ok());
+  }
+  uint64_t stored_checkpoint_height() {
+    if (node_) node_->wait_for_checkpoint();
+    auto checkpoint = ChainStore(*kv_).checkpoint();
+    EXPECT_TRUE(checkpoint.ok()) << checkpoint.status().to_string();
+    return checkpoint.ok() ? checkpoint->height : UINT64_MAX;
+  }
   // Commits one block of `txs`, recording their finality, and checks that the block was synced.
   void commit_recorded(const std::vector<Transaction>& txs) {
     const uint64_t syncs = kv_->sync_count();
@@ -1025,33 +1049,17 @@ TEST_F(NodeCrashTest, CheckpointsFallOnMultiplesAfterAReopenAtAnUnalignedHeight)
   c.checkpoint_blocks = 4;
   open(c);
   build_history();  // Blocks 1-5: a checkpoint at 4.
-  auto checkpoint_height = [&] {
-    // Checkpoints are written on a thread of their own, after their block.
-    if (node_) node_->wait_for_checkpoint();
-    auto checkpoint = ChainStore(*kv_).checkpoint();
-    EXPECT_TRUE(checkpoint.ok()) << checkpoint.status().to_string();
-    return checkpoint.ok() ? checkpoint->height : UINT64_MAX;
-  };
-  EXPECT_EQ(checkpoint_height(), 4u);
+  EXPECT_EQ(stored_checkpoint_height(), 4u);
   close();  // A clean stop.
-  EXPECT_EQ(checkpoint_height(), 5u);
+  EXPECT_EQ(stored_checkpoint_height(), 5u);
   open(c);
   expect_recovered();
   // Block h, then where the checkpoint is: at 8 and 12 (counted from 5 it would be 9 and 13).
   const std::vector<std::pair<uint64_t, uint64_t>> expected = {
       {6, 5}, {7, 5}, {8, 8}, {9, 8}, {10, 8}, {11, 8}, {12, 12}, {13, 12}};
-  for (const auto& [height, at] : expected) {
-    commit_recorded({maker_->make("bob", {op::transfer("alice", usd_, 1'00 + height)})});
-    ASSERT_EQ(node_->status().height, height);
-    EXPECT_EQ(checkpoint_height(), at) << "after block " << height;
-  }
-  // A crash now (another node opened on the store, with no stop) starts from the checkpoint at
-  // 12, re-executes block 13 and gets to the same state.
-  auto reopened = Node::open(c, kv_);
-  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
-  EXPECT_EQ((*reopened)->status().height, 13u);
-  EXPECT_EQ((*reopened)->status().state_root, node_->status().state_root);
-  EXPECT_TRUE((*reopened)->check_invariants().ok());
+  // A crash after them (another node opened on the store, with no stop) starts from the
+  // checkpoint at 12, re-executes block 13 and gets to the same state.
+  expect_checkpoints_then_crash(c, expected);
 }
 
 // With an offset, checkpoints fall that many blocks past the multiples of checkpoint_blocks
@@ -1064,30 +1072,15 @@ TEST_F(NodeCrashTest, CheckpointsFallPastTheMultiplesByTheirOffset) {
   c.checkpoint_offset_blocks = 2;
   open(c);
   build_history();  // Blocks 1-5: a checkpoint at 2 (and none at 4).
-  auto checkpoint_height = [&] {
-    if (node_) node_->wait_for_checkpoint();
-    auto checkpoint = ChainStore(*kv_).checkpoint();
-    EXPECT_TRUE(checkpoint.ok()) << checkpoint.status().to_string();
-    return checkpoint.ok() ? checkpoint->height : UINT64_MAX;
-  };
-  EXPECT_EQ(checkpoint_height(), 2u);
+  EXPECT_EQ(stored_checkpoint_height(), 2u);
   close();  // A clean stop writes one at its head.
-  EXPECT_EQ(checkpoint_height(), 5u);
+  EXPECT_EQ(stored_checkpoint_height(), 5u);
   open(c);
   expect_recovered();
   // Block h, then where the checkpoint is: at 6 and 10, four apart from the offset of 2.
   const std::vector<std::pair<uint64_t, uint64_t>> expected = {{6, 6}, {7, 6},   {8, 6},
                                                                {9, 6}, {10, 10}, {11, 10}};
-  for (const auto& [height, at] : expected) {
-    commit_recorded({maker_->make("bob", {op::transfer("alice", usd_, 1'00 + height)})});
-    ASSERT_EQ(node_->status().height, height);
-    EXPECT_EQ(checkpoint_height(), at) << "after block " << height;
-  }
-  auto reopened = Node::open(c, kv_);
-  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
-  EXPECT_EQ((*reopened)->status().height, 11u);
-  EXPECT_EQ((*reopened)->status().state_root, node_->status().state_root);
-  EXPECT_TRUE((*reopened)->check_invariants().ok());
+  expect_checkpoints_then_crash(c, expected);
 }
 
 // With a state root interval of 3 the head's root changes only at multiples of 3, and the
@@ -1102,13 +1095,6 @@ TEST_F(NodeCrashTest, WithAStateRootIntervalTheStateIsStoredOnlyAtRootHeights) {
   c.state_sync_snapshot_interval_blocks = 6;
   open(c);
   const Hash256 genesis_root = node_->status().state_root;
-  auto checkpoint_height = [&] {
-    // Checkpoints are written on a thread of their own, after their block.
-    if (node_) node_->wait_for_checkpoint();
-    auto checkpoint = ChainStore(*kv_).checkpoint();
-    EXPECT_TRUE(checkpoint.ok()) << checkpoint.status().to_string();
-    return checkpoint.ok() ? checkpoint->height : UINT64_MAX;
-  };
   build_history();  // Blocks 1-5.
   auto root_at = [&](uint64_t height) {
     auto b = node_->block(height);
@@ -1122,15 +1108,15 @@ TEST_F(NodeCrashTest, WithAStateRootIntervalTheStateIsStoredOnlyAtRootHeights) {
   EXPECT_EQ(root_at(4), root_at(3));
   EXPECT_EQ(root_at(5), root_at(3));
   EXPECT_EQ(node_->status().state_root, root_at(3));
-  EXPECT_EQ(checkpoint_height(), 3u);
+  EXPECT_EQ(stored_checkpoint_height(), 3u);
   close();  // A clean stop at 5, between root heights.
-  EXPECT_EQ(checkpoint_height(), 3u);
+  EXPECT_EQ(stored_checkpoint_height(), 3u);
   open(c);
   expect_recovered();
   commit_recorded({maker_->make("bob", {op::transfer("alice", usd_, 2'00)})});
   EXPECT_EQ(node_->status().height, 6u);
   EXPECT_NE(node_->status().state_root, root_at(3));
-  EXPECT_EQ(checkpoint_height(), 6u);
+  EXPECT_EQ(stored_checkpoint_height(), 6u);
   EXPECT_EQ(balance(*node_, "alice", usd_), 603'00);
 }
 

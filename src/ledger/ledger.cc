@@ -488,12 +488,13 @@ StateDelta Ledger::end_block() {
   }
   // Reading a changed holding's account id (for its key) is a cache miss under load, one for
   // every holding: the account of the holding a few places ahead is fetched while this one is
-  // encoded and hashed (BM_LedgerDenseBlock, docs/benchmarks.md).
+  // encoded and hashed (BM_LedgerDenseBlock, docs/benchmarks.md). A held holding's key is not
+  // encoded (hold_holding_changes), so nothing is fetched for it.
   constexpr size_t prefetch_distance = 8;
   Bytes key_scratch;
   for (size_t n = 0; n < dirty_holdings_.size(); ++n) {
     const HoldingKey k = dirty_holdings_[n];
-    if (n + prefetch_distance < dirty_holdings_.size()) {
+    if (!hold_holdings_ && n + prefetch_distance < dirty_holdings_.size()) {
       const size_t account = dirty_holdings_[n + prefetch_distance] >> 32;
       if (account < accounts_.size()) __builtin_prefetch(&accounts_[account].id);
     }
@@ -508,27 +509,27 @@ StateDelta Ledger::end_block() {
       h.leaf_fold = folds_ + 1;
       fold_holdings_.push_back(k);
     }
-    // The holding's tree key is hashed once, the first time it changes (or when it is loaded),
-    // and kept in its slot; the encoded key is still built for the delta, which stores it.
+    Bytes* key = &key_scratch;
     if (hold_holdings_) {
       // Listed for the host's next take instead of encoded into the delta.
       if (h.held_take != takes_ + 1) {
         h.held_take = takes_ + 1;
         held_holdings_.push_back(k);
       }
-      if (!h.tree_key_known) {
-        key_scratch.clear();
-        encode_holding_key(accounts_[k >> 32].id, assets_[k & 0xffffffffu].id, key_scratch);
-        h.tree_key = sha256(key_scratch);
-        h.tree_key_known = true;
-      }
-      continue;
+    } else {
+      StateChange& c = next_change();
+      encode_holding_value(h, c.value);
+      key = &c.key;
     }
-    StateChange& c = next_change();
-    encode_holding_key(accounts_[k >> 32].id, assets_[k & 0xffffffffu].id, c.key);
-    encode_holding_value(h, c.value);
+    // The holding's tree key is hashed once, the first time it changes (or when it is loaded),
+    // and kept in its slot. The encoded key is built for a delta, which stores it, and for that
+    // first hash.
+    if (!hold_holdings_ || !h.tree_key_known) {
+      key->clear();
+      encode_holding_key(accounts_[k >> 32].id, assets_[k & 0xffffffffu].id, *key);
+    }
     if (!h.tree_key_known) {
-      h.tree_key = sha256(c.key);
+      h.tree_key = sha256(*key);
       h.tree_key_known = true;
     }
   }

@@ -149,7 +149,6 @@ class Ledger {
   // a tenth of a validator's CPU at half the peak (docs/benchmarks.md). A host that holds them
   // takes them before it writes the state, or shows the waiting changes to any reader.
   void hold_holding_changes();
-  bool holds_holding_changes() const { return hold_holdings_; }
   // The holdings changed since the last take (or since the ledger was made or loaded), as a
   // delta of changes only: no replay ids, no queue events. Between blocks only.
   StateDelta take_holding_changes();
